@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+)
+
+func init() {
+	register(&command{
+		name:    "reindex",
+		summary: "xây lại chỉ mục từ kho dữ liệu",
+		usage:   "[--data THƯ_MỤC]",
+		help: `
+Xây một chỉ mục mới từ toàn bộ kho dữ liệu ở thư mục bên cạnh, và chỉ chuyển sang dùng nó khi đã xây xong;
+bị dừng giữa chừng thì chỉ mục cũ vẫn nguyên vẹn. Dùng sau khi đổi bộ phân tích hoặc khi chỉ mục hỏng.
+Cần dừng máy chủ trước.`,
+		run: runReindex,
+	})
+	register(&command{
+		name:    "stats",
+		summary: "thống kê kho dữ liệu và chỉ mục",
+		usage:   "[--json]",
+		help: `
+In số bản ghi theo loại, lĩnh vực và năm, số tài liệu và dung lượng chỉ mục.
+Khi máy chủ đang chạy, lệnh hỏi qua API của máy chủ.`,
+		run: runStats,
+	})
+}
+
+func runReindex(e *env, args []string) error {
+	c := find("reindex")
+	fs := newFlags(e, c)
+	pos, err := parse(e, c, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{"reindex không nhận đối số"}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := corpus.Open(e.data)
+	if err != nil {
+		var le *corpus.LockedError
+		if errors.As(err, &le) {
+			return &errHeld{dir: e.data, url: runningServerURL(e.data), pid: le.PID}
+		}
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	n, err := indexer.Rebuild(ctx, e.data, st, openIndex, func(done int) {
+		fmt.Fprintf(e.stderr, "\r%d bản ghi…", done)
+	})
+	fmt.Fprintln(e.stderr)
+	if err != nil {
+		return fmt.Errorf("xây lại chỉ mục (chỉ mục cũ vẫn được giữ): %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Đã xây lại chỉ mục: %d bản ghi trong %s.\n", n, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func runStats(e *env, args []string) error {
+	c := find("stats")
+	fs := newFlags(e, c)
+	asJSON := fs.Bool("json", false, "in JSON")
+	pos, err := parse(e, c, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{"stats không nhận đối số"}
+	}
+	var s indexer.Stats
+	d, err := openData(context.Background(), e.data, nil)
+	var held *errHeld
+	switch {
+	case errors.As(err, &held) && held.url != "":
+		body, err := httpGet(held.url + "api/v1/stats")
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(body, &s); err != nil {
+			return fmt.Errorf("đọc thống kê từ máy chủ: %w", err)
+		}
+	case err != nil:
+		return err
+	default:
+		defer d.close()
+		st, err := indexer.CollectStats(d.store, d.idx)
+		if err != nil {
+			return err
+		}
+		s = *st
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(s, "", "  ")
+		fmt.Fprintln(e.stdout, string(b))
+		return nil
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "Kết quả nghiên cứu: %d\nNhu cầu công nghệ:  %d\n", s.Records[corpus.KindResult], s.Records[corpus.KindNeed])
+	fmt.Fprintf(w, "Chỉ mục: %d tài liệu, %.1f MB; kho: %.1f MB\n", s.IndexDocs, float64(s.IndexBytes)/1e6, float64(s.StoreBytes)/1e6)
+	if s.IndexSeq != s.StoreSeq {
+		fmt.Fprintf(w, "Chỉ mục đang đuổi theo kho: %d/%d thay đổi\n", s.IndexSeq, s.StoreSeq)
+	}
+	fmt.Fprintln(w, "\nKết quả theo lĩnh vực:")
+	for _, k := range sortedKeys(s.ByField) {
+		fmt.Fprintf(w, "  %-40s %5d\n", corpus.Fields.Label(k), s.ByField[k])
+	}
+	if s.WithoutField > 0 {
+		fmt.Fprintf(w, "  %-40s %5d\n", "(chưa ghi lĩnh vực)", s.WithoutField)
+	}
+	fmt.Fprintln(w, "\nKết quả theo năm:")
+	for _, k := range sortedKeys(s.ByYear) {
+		fmt.Fprintf(w, "  %s  %5d\n", k, s.ByYear[k])
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"ketnoi/indexer"
+	"ketnoi/server"
+)
+
+func init() {
+	register(&command{
+		name:    "search",
+		summary: "tìm kết quả nghiên cứu",
+		usage:   "[--size N] [--json] CÂU_TÌM_KIẾM...",
+		help: `
+Tìm trong chỉ mục như ô tìm kiếm của trang web: gõ có dấu hoặc không dấu; "cụm từ trong ngoặc kép" phải
+khớp nguyên cụm; -từ loại bỏ kết quả chứa từ đó; tác_giả:, cơ_quan:, năm:2015..2020 lọc theo trường.
+Khi máy chủ đang giữ thư mục dữ liệu, lệnh hỏi qua API của máy chủ.`,
+		run: runSearch,
+	})
+	register(&command{
+		name:    "match",
+		summary: "ghép một nhu cầu công nghệ với các kết quả nghiên cứu",
+		usage:   "[--size N] [--json] [--weights TỆP] NHU_CẦU.json",
+		help: `
+Đọc một bản ghi nhu cầu (JSON, xem docs/records.md; "-" là đầu vào chuẩn) và in các kết quả nghiên cứu
+phù hợp nhất, mỗi kết quả kèm điểm, các thành phần điểm và lời giải thích.`,
+		run: runMatch,
+	})
+}
+
+// Hit and match shapes as the API sends them; the CLI prints from these, local or remote alike.
+type searchOut struct {
+	Total  uint64  `json:"total"`
+	TookMS float64 `json:"took_ms"`
+	Hits   []struct {
+		ID           string  `json:"id"`
+		Score        float64 `json:"score"`
+		Title        string  `json:"title"`
+		Organization string  `json:"organization"`
+		Year         int     `json:"year"`
+		TRL          int     `json:"trl"`
+		Snippet      string  `json:"snippet"`
+		Page         int     `json:"page"`
+	} `json:"hits"`
+}
+
+type matchOut struct {
+	Matches []struct {
+		ID           string             `json:"id"`
+		Score        float64            `json:"score"`
+		Title        string             `json:"title"`
+		Organization string             `json:"organization"`
+		Year         int                `json:"year"`
+		TRL          int                `json:"trl"`
+		Components   map[string]float64 `json:"components"`
+		Reasons      []string           `json:"reasons"`
+	} `json:"matches"`
+}
+
+func sizeFlag(e *env, c *command) (*flag.FlagSet, *int, *bool) {
+	fs := newFlags(e, c)
+	size := fs.Int("size", 10, "số kết quả (1–100)")
+	asJSON := fs.Bool("json", false, "in JSON giống API")
+	return fs, size, asJSON
+}
+
+func runSearch(e *env, args []string) error {
+	c := find("search")
+	fs, size, asJSON := sizeFlag(e, c)
+	pos, err := parse(e, c, fs, args)
+	if err != nil {
+		return err
+	}
+	if *size < 1 || *size > server.MaxSize {
+		return usageError{fmt.Sprintf("--size phải từ 1 đến %d", server.MaxSize)}
+	}
+	q := strings.Join(pos, " ")
+	ctx := context.Background()
+	var body []byte
+	d, err := openData(ctx, e.data, nil)
+	var held *errHeld
+	switch {
+	case errors.As(err, &held) && held.url != "":
+		body, err = httpGet(held.url + "api/v1/search?" + url.Values{"q": {q}, "size": {strconv.Itoa(*size)}}.Encode())
+		if err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		defer d.close()
+		res, err := d.idx.Search(ctx, &indexer.SearchRequest{Query: indexer.ParseQuery(q), Size: *size, Highlight: true})
+		if err != nil {
+			return err
+		}
+		body, _ = json.Marshal(server.SearchJSON(res, 0, *size))
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, body)
+	}
+	var out searchOut
+	if err := json.Unmarshal(body, &out); err != nil {
+		return fmt.Errorf("đọc kết quả: %w", err)
+	}
+	if q == "" {
+		fmt.Fprintf(e.stdout, "%d kết quả nghiên cứu (%.0f ms)\n", out.Total, out.TookMS)
+	} else {
+		fmt.Fprintf(e.stdout, "Tìm thấy %d kết quả cho «%s» (%.0f ms)\n", out.Total, q, out.TookMS)
+	}
+	tty := isTerminal(e.stdout)
+	for i, h := range out.Hits {
+		fmt.Fprintf(e.stdout, "\n%2d. %s  [%s]\n", i+1, h.Title, h.ID)
+		meta := []string{}
+		for _, s := range []string{h.Organization, yearText(h.Year), trlText(h.TRL), pageText(h.Page), fmt.Sprintf("điểm %.2f", h.Score)} {
+			if s != "" {
+				meta = append(meta, s)
+			}
+		}
+		fmt.Fprintf(e.stdout, "    %s\n", strings.Join(meta, " · "))
+		if h.Snippet != "" {
+			fmt.Fprintf(e.stdout, "    %s\n", terminalFragment(h.Snippet, tty))
+		}
+	}
+	return nil
+}
+
+func runMatch(e *env, args []string) error {
+	c := find("match")
+	fs, size, asJSON := sizeFlag(e, c)
+	weights := fs.String("weights", "", "tệp trọng số ghép nối (JSON)")
+	pos, err := parse(e, c, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"cần đúng một tệp nhu cầu (JSON), hoặc - để đọc từ đầu vào chuẩn"}
+	}
+	if *size < 1 || *size > server.MaxSize {
+		return usageError{fmt.Sprintf("--size phải từ 1 đến %d", server.MaxSize)}
+	}
+	var raw []byte
+	if pos[0] == "-" {
+		raw, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
+	} else {
+		raw, err = os.ReadFile(pos[0])
+	}
+	if err != nil {
+		return fmt.Errorf("đọc nhu cầu: %w", err)
+	}
+	need, err := server.DecodeNeed(raw)
+	if err != nil {
+		var ae *server.APIError
+		if errors.As(err, &ae) {
+			return fmt.Errorf("%s: %s", pos[0], ae.Message)
+		}
+		return err
+	}
+	ctx := context.Background()
+	var body []byte
+	d, err := openData(ctx, e.data, nil)
+	var held *errHeld
+	switch {
+	case errors.As(err, &held) && held.url != "":
+		body, err = httpPost(held.url+"api/v1/match?size="+strconv.Itoa(*size), raw)
+		if err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		defer d.close()
+		m, err := d.matcher(*weights)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		ms, err := m.Match(ctx, need, *size)
+		if err != nil {
+			return err
+		}
+		body, _ = json.Marshal(server.MatchJSON(ms, float64(time.Since(start).Microseconds())/1000))
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, body)
+	}
+	var out matchOut
+	if err := json.Unmarshal(body, &out); err != nil {
+		return fmt.Errorf("đọc kết quả: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Nhu cầu: %s\n%d kết quả phù hợp\n", need.Title, len(out.Matches))
+	for i, m := range out.Matches {
+		fmt.Fprintf(e.stdout, "\n%2d. %s  [%s]\n    điểm %.3f", i+1, m.Title, m.ID, m.Score)
+		for _, s := range []string{m.Organization, yearText(m.Year), trlText(m.TRL)} {
+			if s != "" {
+				fmt.Fprintf(e.stdout, " · %s", s)
+			}
+		}
+		fmt.Fprintln(e.stdout)
+		for _, r := range m.Reasons {
+			fmt.Fprintf(e.stdout, "    – %s\n", r)
+		}
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, body []byte) error {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, body, "", "  "); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
+func httpGet(u string) ([]byte, error) {
+	resp, err := httpClient.Get(u)
+	if err != nil {
+		return nil, fmt.Errorf("gọi máy chủ: %w", err)
+	}
+	return readAPI(resp)
+}
+
+func httpPost(u string, body []byte) ([]byte, error) {
+	resp, err := httpClient.Post(u, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("gọi máy chủ: %w", err)
+	}
+	return readAPI(resp)
+}
+
+func readAPI(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("đọc trả lời của máy chủ: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var ae server.APIError
+		if json.Unmarshal(b, &ae) == nil && ae.Message != "" {
+			return nil, fmt.Errorf("máy chủ trả lời %d: %s", resp.StatusCode, ae.Message)
+		}
+		return nil, fmt.Errorf("máy chủ trả lời %d", resp.StatusCode)
+	}
+	return b, nil
+}
+
+// terminalFragment turns a highlighted HTML fragment into terminal text: bold marks on a terminal,
+// «guillemets» elsewhere.
+func terminalFragment(s string, tty bool) string {
+	open, close := "«", "»"
+	if tty {
+		open, close = "\x1b[1m", "\x1b[0m"
+	}
+	s = strings.NewReplacer("<mark>", open, "</mark>", close).Replace(s)
+	return html.UnescapeString(s)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func yearText(y int) string {
+	if y == 0 {
+		return ""
+	}
+	return strconv.Itoa(y)
+}
+
+func trlText(t int) string {
+	if t == 0 {
+		return ""
+	}
+	return "TRL " + strconv.Itoa(t)
+}
+
+func pageText(p int) string {
+	if p == 0 {
+		return ""
+	}
+	return "trang " + strconv.Itoa(p)
+}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ketnoi runs the command in-process and returns its exit code and outputs.
+func ketnoi(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const brokenCSV = "id,kind,title,keywords,trl,transfer_forms,province\n" +
+	"kq-t1,result,Máy bóc vỏ hạt điều bán tự động,điều;bóc vỏ,6,equipment,Bình Định\n" +
+	"kq-t2,result,Thiếu cột\n" +
+	"kq-t3,result,Quy trình nuôi ốc hương trong bể,ốc hương,sáu,,\n" +
+	"kq-t4,result,Chế phẩm Trichoderma ủ phân chuồng,phân hữu cơ,5,turnkey,gia-lai\n"
+
+func TestIndexBrokenRowImportsTheRest(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	csv := filepath.Join(dir, "mau.csv")
+	os.WriteFile(csv, []byte(brokenCSV), 0o644)
+
+	// Flags may follow the subcommand and the file.
+	code, out, errOut := ketnoi(t, "index", csv, "--data", data)
+	if code != 1 {
+		t.Errorf("exit code %d, want 1 (two rows rejected)\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"mau.csv, dòng 3", "mau.csv, dòng 4", "trường trl", "sáu", "turnkey", "[cảnh báo]", "[bị loại]"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if !strings.Contains(out, "2 bản ghi (2 mới") {
+		t.Errorf("summary wrong:\n%s", out)
+	}
+	code, out, _ = ketnoi(t, "--data", data, "search", "--json", "bóc vỏ điều")
+	if code != 0 || !strings.Contains(out, `"id": "kq-t1"`) {
+		t.Errorf("good row not searchable: %d\n%s", code, out)
+	}
+	code, out, _ = ketnoi(t, "search", "--data", data, "trichoderma")
+	if code != 0 || !strings.Contains(out, "kq-t4") {
+		t.Errorf("row with a warning not searchable: %d\n%s", code, out)
+	}
+	// Re-importing the same file changes nothing and duplicates nothing.
+	ketnoi(t, "index", "--data", data, csv)
+	_, out, _ = ketnoi(t, "stats", "--data", data, "--json")
+	var st struct {
+		Records   map[string]int `json:"records"`
+		IndexDocs uint64         `json:"index_documents"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("stats --json: %v\n%s", err, out)
+	}
+	if st.Records["result"] != 2 || st.IndexDocs != 2 {
+		t.Errorf("after re-import: %+v, want 2 results, 2 documents", st)
+	}
+}
+
+func TestIndexOnlyWarningsExitsZero(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "a.jsonl")
+	os.WriteFile(f, []byte(`{"id":"x1","kind":"need","title":"Cần máy ép viên","transfer_forms":["turnkey"]}`+"\n"), 0o644)
+	code, _, errOut := ketnoi(t, "index", "--data", filepath.Join(dir, "d"), f)
+	if code != 0 || !strings.Contains(errOut, "turnkey") {
+		t.Errorf("exit %d, stderr %s", code, errOut)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"khong-co"}, 2, "không có lệnh"},
+		{[]string{"index"}, 2, "cần ít nhất một tệp"},
+		{[]string{"search", "--size", "101", "x"}, 2, "--size phải từ 1 đến 100"},
+		{[]string{"search", "--bogus"}, 2, "cờ không xác định"},
+		{[]string{"index", "--help"}, 0, "Cách dùng: ketnoi index"},
+		{[]string{"--help"}, 0, "Các lệnh:"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := ketnoi(t, tt.args...)
+		if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+			t.Errorf("%v: exit %d, output %q; want %d and %q", tt.args, code, out+errOut, tt.code, tt.want)
+		}
+	}
+}
+
+func TestReindexSwapsAndKeepsResults(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	csv := filepath.Join(dir, "mau.csv")
+	os.WriteFile(csv, []byte(brokenCSV), 0o644)
+	ketnoi(t, "index", "--data", data, csv)
+	before, _ := os.ReadFile(filepath.Join(data, "index", "CURRENT"))
+	if code, out, errOut := ketnoi(t, "reindex", "--data", data); code != 0 {
+		t.Fatalf("reindex: %d %s %s", code, out, errOut)
+	}
+	after, _ := os.ReadFile(filepath.Join(data, "index", "CURRENT"))
+	if bytes.Equal(before, after) {
+		t.Error("reindex did not switch to a new build")
+	}
+	entries, _ := os.ReadDir(filepath.Join(data, "index"))
+	if len(entries) != 2 { // CURRENT and the one build
+		t.Errorf("old builds left behind: %v", entries)
+	}
+	if _, out, _ := ketnoi(t, "search", "--data", data, "bóc vỏ điều"); !strings.Contains(out, "kq-t1") {
+		t.Errorf("search after reindex:\n%s", out)
+	}
+}
+
+// buildBinary builds ketnoi once for the tests that need a real process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ketnoi")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startServe starts `ketnoi serve` on a free port and returns the process and its URL.
+func startServe(t *testing.T, bin, data string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	stdout, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if i := strings.Index(sc.Text(), "http://"); i >= 0 {
+				urlc <- strings.Fields(sc.Text()[i:])[0]
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case u := <-urlc:
+		return cmd, u
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve printed no URL within 60 s; stderr:\n%s", stderr.String())
+	}
+	return nil, ""
+}
+
+func TestServeSeedsSampleAndSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	data := filepath.Join(t.TempDir(), "data")
+	cmd, u := startServe(t, bin, data)
+
+	resp, err := http.Get(u + "healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct{ Documents int }
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if h.Documents < 360 {
+		t.Errorf("seeded %d documents, want the whole sample (≥ 300 results + 60 needs)", h.Documents)
+	}
+	// While the server holds the data directory: stats goes through its API, index says who holds it.
+	out, err := exec.Command(bin, "stats", "--data", data).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Kết quả nghiên cứu:") {
+		t.Errorf("stats while serving: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "index", "--data", data, os.DevNull).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "đang được") || !strings.Contains(string(out), fmt.Sprint(cmd.Process.Pid)) {
+		t.Errorf("index while serving: %v\n%s", err, out)
+	}
+	// kill -9 leaves no lock behind: the next run opens the directory, seeds nothing twice.
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	out, err = exec.Command(bin, "stats", "--data", data, "--json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("stats after kill -9: %v\n%s", err, out)
+	}
+	var st struct {
+		Records   map[string]int `json:"records"`
+		IndexDocs int            `json:"index_documents"`
+	}
+	json.Unmarshal(out, &st)
+	if st.Records["result"] < 300 || st.Records["need"] < 60 || st.IndexDocs != st.Records["result"]+st.Records["need"] {
+		t.Errorf("after kill -9: %+v", st)
+	}
+	// A second serve starts on the same directory and does not seed again.
+	cmd2, u2 := startServe(t, bin, data)
+	resp, err = http.Get(u2 + "healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if h.Documents != st.IndexDocs {
+		t.Errorf("restart: %d documents, want %d", h.Documents, st.IndexDocs)
+	}
+	// SIGTERM stops it cleanly.
+	cmd2.Process.Signal(syscall.SIGTERM)
+	if err := cmd2.Wait(); err != nil {
+		t.Errorf("serve after SIGTERM: %v", err)
+	}
+}

@@ -1,0 +1,441 @@
+package corpus
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Format of a record file.
+type Format string
+
+const (
+	FormatJSON  Format = "json"  // one object, or an array of objects
+	FormatJSONL Format = "jsonl" // one object per line
+	FormatCSV   Format = "csv"   // a header row of field names, then one record per row
+)
+
+// FormatOf returns the record format of a file name by its extension, or "".
+func FormatOf(name string) Format {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".json":
+		return FormatJSON
+	case ".jsonl", ".ndjson":
+		return FormatJSONL
+	case ".csv":
+		return FormatCSV
+	}
+	return ""
+}
+
+// Parsed is one record read from a file, with its place and its problems. Record is nil when the record
+// could not be read at all.
+type Parsed struct {
+	Record   Record
+	Line     int
+	Problems Problems
+}
+
+// MaxRecordBytes bounds one JSON record (a full report body included).
+const MaxRecordBytes = 16 << 20
+
+// ReadRecords reads every record of r, calling fn for each, good or bad, in order. A bad record never stops
+// the file; only an error returned by fn or a failure of r itself does. name is used in problems.
+func ReadRecords(name string, r io.Reader, format Format, fn func(Parsed) error) error {
+	emit := func(p Parsed) error {
+		for i := range p.Problems {
+			p.Problems[i].File = name
+			if p.Problems[i].Line == 0 {
+				p.Problems[i].Line = p.Line
+			}
+		}
+		return fn(p)
+	}
+	switch format {
+	case FormatJSONL:
+		return readJSONL(r, emit)
+	case FormatJSON:
+		return readJSON(r, emit)
+	case FormatCSV:
+		return readCSV(r, emit)
+	}
+	return fmt.Errorf("%s: định dạng bản ghi không hỗ trợ %q", name, format)
+}
+
+func readJSONL(r io.Reader, emit func(Parsed) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	line := 0
+	for {
+		b, err := readLine(br, MaxRecordBytes)
+		if err == io.EOF {
+			return nil
+		}
+		line++
+		if errors.Is(err, errLineTooLong) {
+			if e := emit(Parsed{Line: line, Problems: Problems{{Severity: Rejected, Code: ProblemBadJSON, Message: fmt.Sprintf("dòng dài quá %d MB", MaxRecordBytes>>20)}}}); e != nil {
+				return e
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if line == 1 {
+			b = bytes.TrimPrefix(b, utf8BOM)
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		p := DecodeRecord(b)
+		p.Line = line
+		if e := emit(p); e != nil {
+			return e
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// readLine reads one line without its newline; a line longer than max is consumed and reported.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) > max {
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+			if err != nil && err != io.EOF {
+				return nil, err
+			}
+			return nil, errLineTooLong
+		}
+		buf = append(buf, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF && len(buf) > 0 {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return bytes.TrimRight(buf, "\r\n"), nil
+	}
+}
+
+func readJSON(r io.Reader, emit func(Parsed) error) error {
+	data, err := io.ReadAll(io.LimitReader(r, 1<<30))
+	if err != nil {
+		return err
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		p := DecodeRecord(trimmed)
+		p.Line = 1
+		return emit(p)
+	}
+	// An array: decode element by element so that one bad element loses only itself.
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil {
+		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemBadJSON, Message: "JSON hỏng: " + err.Error()}}})
+	}
+	for dec.More() {
+		offset := dec.InputOffset()
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return emit(Parsed{Line: lineAt(data, offset), Problems: Problems{{Severity: Rejected, Code: ProblemBadJSON,
+				Message: "JSON hỏng từ đây đến hết tệp, phần còn lại không đọc được: " + err.Error()}}})
+		}
+		p := DecodeRecord(raw)
+		p.Line = lineAt(data, offset+int64(len(data[offset:])-len(bytes.TrimLeft(data[offset:], " \t\r\n,"))))
+		if e := emit(p); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func lineAt(data []byte, offset int64) int {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	return bytes.Count(data[:offset], []byte{'\n'}) + 1
+}
+
+// DecodeRecord reads one JSON object as a record: kind decides the type; unknown fields are kept and
+// reported; a record that cannot be read is returned with Record nil and a Rejected problem.
+func DecodeRecord(b []byte) Parsed {
+	reject := func(code, field, msg string) Parsed {
+		return Parsed{Problems: Problems{{Severity: Rejected, Code: code, Field: field, Message: msg}}}
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return reject(ProblemBadJSON, "", "bản ghi phải là một đối tượng JSON {...}")
+		}
+		return reject(ProblemBadJSON, "", "JSON hỏng: "+jsonErrorText(err))
+	}
+	id := rawString(fields["id"])
+	var kind string
+	if raw, ok := fields["kind"]; ok {
+		if err := json.Unmarshal(raw, &kind); err != nil {
+			p := reject(ProblemWrongType, "kind", "kind phải là chuỗi \"result\" hoặc \"need\"")
+			p.Problems[0].ID = id
+			return p
+		}
+	}
+	var rec Record
+	switch kind {
+	case KindResult:
+		rec = &Result{}
+	case KindNeed:
+		rec = &Need{}
+	case "":
+		p := reject(ProblemMissingField, "kind", "thiếu loại bản ghi (kind: \"result\" hoặc \"need\")")
+		p.Problems[0].ID = id
+		return p
+	default:
+		p := reject(ProblemBadValue, "kind", fmt.Sprintf("loại bản ghi %q không hợp lệ (phải là \"result\" hoặc \"need\")", kind))
+		p.Problems[0].ID = id
+		return p
+	}
+	if err := json.Unmarshal(b, rec); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			p := reject(ProblemWrongType, te.Field, fmt.Sprintf("sai kiểu dữ liệu: cần %s, gặp %s", typeName(te.Type), jsonKindName(te.Value)))
+			p.Problems[0].ID = id
+			return p
+		}
+		p := reject(ProblemBadJSON, "", "JSON hỏng: "+jsonErrorText(err))
+		p.Problems[0].ID = id
+		return p
+	}
+	var probs Problems
+	known := knownFields(rec)
+	for k, raw := range fields {
+		if known[k] {
+			continue
+		}
+		setExtra(rec, k, raw)
+		probs = append(probs, Problem{ID: id, Field: k, Severity: Warning, Code: ProblemUnknownField, Message: "trường không có trong định dạng bản ghi; vẫn được giữ"})
+	}
+	probs = append(probs, Normalize(rec)...)
+	if probs.Rejected() {
+		return Parsed{Problems: probs}
+	}
+	return Parsed{Record: rec, Problems: probs}
+}
+
+func rawString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	return ""
+}
+
+func setExtra(rec Record, k string, raw json.RawMessage) {
+	switch r := rec.(type) {
+	case *Result:
+		if r.Extra == nil {
+			r.Extra = map[string]json.RawMessage{}
+		}
+		r.Extra[k] = raw
+	case *Need:
+		if r.Extra == nil {
+			r.Extra = map[string]json.RawMessage{}
+		}
+		r.Extra[k] = raw
+	}
+}
+
+var knownFieldsCache sync.Map // reflect.Type → map[string]bool
+
+// knownFields is the set of JSON names of a record type's fields.
+func knownFields(rec Record) map[string]bool {
+	t := reflect.TypeOf(rec).Elem()
+	if m, ok := knownFieldsCache.Load(t); ok {
+		return m.(map[string]bool)
+	}
+	m := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	knownFieldsCache.Store(t, m)
+	return m
+}
+
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "chuỗi"
+	case reflect.Int, reflect.Int64:
+		return "số nguyên"
+	case reflect.Slice:
+		return "danh sách [...]"
+	case reflect.Struct:
+		return "đối tượng {\"min\", \"max\"}"
+	}
+	return t.String()
+}
+
+func jsonKindName(v string) string {
+	switch v {
+	case "string":
+		return "chuỗi"
+	case "number":
+		return "số"
+	case "array":
+		return "danh sách"
+	case "object":
+		return "đối tượng"
+	case "bool":
+		return "true/false"
+	}
+	if strings.HasPrefix(v, "number") {
+		return "số " + strings.TrimPrefix(v, "number ")
+	}
+	return v
+}
+
+func jsonErrorText(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("lỗi cú pháp ở byte %d (%s)", se.Offset, se.Error())
+	}
+	return err.Error()
+}
+
+// CSV columns that are lists use ";" between items; ranges use two columns, "price_vnd.min" and
+// "price_vnd.max" ("price_vnd_min" is accepted too).
+const csvListSep = ";"
+
+func readCSV(r io.Reader, emit func(Parsed) error) error {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, utf8BOM) {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV, Message: "không đọc được dòng tiêu đề CSV: " + err.Error()}}})
+	}
+	for i := range header {
+		header[i] = strings.ToLower(strings.TrimSpace(header[i]))
+	}
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				if e := emit(Parsed{Line: pe.StartLine, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV, Message: "dòng CSV hỏng: " + pe.Err.Error()}}}); e != nil {
+					return e
+				}
+				continue
+			}
+			return err
+		}
+		if len(row) != len(header) {
+			if e := emit(Parsed{Line: line, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV,
+				Message: fmt.Sprintf("dòng có %d cột, tiêu đề có %d cột", len(row), len(header))}}}); e != nil {
+				return e
+			}
+			continue
+		}
+		obj, probs := csvRowToJSON(header, row)
+		p := Parsed{Line: line, Problems: probs}
+		if !probs.Rejected() {
+			b, _ := json.Marshal(obj)
+			d := DecodeRecord(b)
+			p.Record, p.Problems = d.Record, append(p.Problems, d.Problems...)
+		}
+		if e := emit(p); e != nil {
+			return e
+		}
+	}
+}
+
+// csvTypes says how to read each typed CSV column; every other column is a string.
+var csvTypes = map[string]string{
+	"keywords": "list", "field_codes": "list", "sectors": "list", "transfer_forms": "list", "authors": "list",
+	"trl": "int", "min_trl": "int", "year": "int",
+	"price_vnd.min": "range", "price_vnd.max": "range", "budget_vnd.min": "range", "budget_vnd.max": "range",
+}
+
+func csvRowToJSON(header, row []string) (map[string]any, Problems) {
+	obj := map[string]any{}
+	var probs Problems
+	id := ""
+	for i, h := range header {
+		if h == "id" {
+			id = strings.TrimSpace(row[i])
+		}
+	}
+	for i, h := range header {
+		v := strings.TrimSpace(row[i])
+		if h == "" || v == "" {
+			continue
+		}
+		col := strings.Replace(h, "_min", ".min", 1)
+		col = strings.Replace(col, "_max", ".max", 1)
+		switch csvTypes[col] {
+		case "list":
+			var items []string
+			for _, s := range strings.Split(v, csvListSep) {
+				if s = strings.TrimSpace(s); s != "" {
+					items = append(items, s)
+				}
+			}
+			obj[h] = items
+		case "int":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				probs = append(probs, Problem{ID: id, Field: h, Severity: Rejected, Code: ProblemWrongType, Message: fmt.Sprintf("cần số nguyên, gặp %q", v)})
+				continue
+			}
+			obj[h] = n
+		case "range":
+			name, bound, _ := strings.Cut(col, ".")
+			n, err := strconv.ParseInt(strings.NewReplacer(".", "", ",", "", " ", "").Replace(v), 10, 64)
+			if err != nil {
+				probs = append(probs, Problem{ID: id, Field: h, Severity: Rejected, Code: ProblemWrongType, Message: fmt.Sprintf("cần số tiền (VND), gặp %q", v)})
+				continue
+			}
+			m, _ := obj[name].(map[string]int64)
+			if m == nil {
+				m = map[string]int64{}
+				obj[name] = m
+			}
+			m[bound] = n
+		default:
+			obj[h] = v
+		}
+	}
+	return obj, probs
+}

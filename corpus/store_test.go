@@ -1,0 +1,134 @@
+package corpus
+
+import (
+	"errors"
+	"testing"
+)
+
+func res(id, title string) *Result { return &Result{ID: id, Kind: KindResult, Title: title} }
+
+func changes(t *testing.T, s *Store, after uint64) (ids []string, deleted []string) {
+	t.Helper()
+	_, err := s.Changes(after, 0, func(e *Entry) error {
+		if e.Deleted {
+			deleted = append(deleted, e.ID)
+		} else {
+			ids = append(ids, e.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids, deleted
+}
+
+func TestStorePutIsIdempotentAndOrdered(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.Put([]Record{res("a", "Một"), res("b", "Hai")}, "f1.jsonl")
+	if err != nil || st != (PutStats{Added: 2}) {
+		t.Fatalf("first put: %+v %v", st, err)
+	}
+	seq1, _ := s.Seq()
+	// The same content again, from the same and from another file: nothing changes for the index.
+	st, _ = s.Put([]Record{res("a", "Một"), res("b", "Hai")}, "f1.jsonl")
+	if st != (PutStats{Unchanged: 2}) {
+		t.Fatalf("re-put: %+v", st)
+	}
+	st, _ = s.Put([]Record{res("a", "Một")}, "f2.jsonl")
+	if seq, _ := s.Seq(); st != (PutStats{Unchanged: 1}) || seq != seq1 {
+		t.Fatalf("same content from another file: %+v seq %d→%d", st, seq1, seq)
+	}
+	e, _ := s.Get("a")
+	if len(e.Sources) != 2 {
+		t.Errorf("sources = %v, want both files", e.Sources)
+	}
+	// An update moves the record to the end of the change history.
+	st, _ = s.Put([]Record{res("a", "Một (sửa)")}, "f1.jsonl")
+	if st != (PutStats{Updated: 1}) {
+		t.Fatalf("update: %+v", st)
+	}
+	ids, _ := changes(t, s, 0)
+	if len(ids) != 2 || ids[0] != "b" || ids[1] != "a" {
+		t.Errorf("changes from 0 = %v, want [b a]", ids)
+	}
+	ids, _ = changes(t, s, seq1)
+	if len(ids) != 1 || ids[0] != "a" {
+		t.Errorf("changes after %d = %v, want [a]", seq1, ids)
+	}
+}
+
+func TestStoreDeleteLeavesTombstone(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Put([]Record{res("a", "Một"), res("b", "Hai")}, "")
+	before, _ := s.Seq()
+	if err := s.Delete([]string{"a", "zzz"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleting a missing id: err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Get("a"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleted record still readable: %v", err)
+	}
+	ids, deleted := changes(t, s, before)
+	if len(ids) != 0 || len(deleted) != 1 || deleted[0] != "a" {
+		t.Errorf("changes after delete: live %v deleted %v", ids, deleted)
+	}
+	counts, _ := s.Counts()
+	if counts[KindResult] != 1 {
+		t.Errorf("counts = %v", counts)
+	}
+	// Re-adding a deleted id brings it back.
+	if st, _ := s.Put([]Record{res("a", "Một")}, ""); st.Added != 1 {
+		t.Errorf("re-add after delete: %+v", st)
+	}
+}
+
+func TestStoreLockedWhileOpen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(dir)
+	var le *LockedError
+	if !errors.As(err, &le) || !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want LockedError", err)
+	}
+	s.Close()
+	s2, err := Open(dir)
+	if err != nil {
+		t.Fatalf("open after close: %v", err)
+	}
+	s2.Close()
+}
+
+func TestStoreSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir)
+	s.Put([]Record{&Need{ID: "n1", Kind: KindNeed, Title: "Cần máy sấy", Confidentiality: ConfBrokerOnly}}, "x")
+	s.Close()
+	s, _ = Open(dir)
+	defer s.Close()
+	e, err := s.Get("n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := rec.(*Need); n.Title != "Cần máy sấy" || n.EffectiveConfidentiality() != ConfBrokerOnly {
+		t.Errorf("decoded %+v", n)
+	}
+	if seeded, _ := s.Seeded(); !seeded {
+		t.Error("a store with records must count as seeded")
+	}
+}

@@ -1,0 +1,186 @@
+package indexer
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"ketnoi/corpus/vntext"
+)
+
+// MaxQueryRunes bounds what a query may contain; longer input is cut at a word boundary.
+const MaxQueryRunes = 1000
+
+// Query is a parsed user query. The syntax cannot fail: whatever a user types parses, and characters that
+// are not syntax in their place (a stray quote, a colon after an unknown name) are taken literally.
+type Query struct {
+	// Terms are plain words: each counts toward the ranking, none is required.
+	Terms []string
+	// Phrases are quoted phrases: each is required, syllables in order.
+	Phrases []string
+	// Excluded are words or phrases after "-": documents containing them are dropped.
+	Excluded []string
+	// Clauses are field-restricted conditions (tác_giả:, cơ_quan:, năm:2015..2020).
+	Clauses []Clause
+}
+
+// Clause restricts one field: a text value (Value) or a year range (Min..Max, inclusive, 0 = open).
+type Clause struct {
+	Field string // ClauseAuthor, ClauseOrganization, ClauseTitle or ClauseYear
+	Value string
+	Min   int
+	Max   int
+}
+
+// Clause fields.
+const (
+	ClauseAuthor       = "author"
+	ClauseOrganization = "organization"
+	ClauseTitle        = "title"
+	ClauseYear         = "year"
+)
+
+// clausePrefixes maps the folded prefix a user types (with or without diacritics, "_" or "-" between
+// syllables) to a clause field.
+var clausePrefixes = map[string]string{
+	"tac_gia": ClauseAuthor, "author": ClauseAuthor,
+	"co_quan": ClauseOrganization, "to_chuc": ClauseOrganization, "org": ClauseOrganization,
+	"tieu_de": ClauseTitle, "title": ClauseTitle,
+	"nam": ClauseYear, "year": ClauseYear,
+}
+
+// IsEmpty reports whether the query asks for nothing (it then matches everything that passes the filters).
+func (q Query) IsEmpty() bool {
+	return len(q.Terms) == 0 && len(q.Phrases) == 0 && len(q.Excluded) == 0 && len(q.Clauses) == 0
+}
+
+// Text is every positive word of the query (terms and phrases), for highlighting and suggestions.
+func (q Query) Text() string {
+	parts := append(append([]string(nil), q.Terms...), q.Phrases...)
+	return strings.Join(parts, " ")
+}
+
+// ParseQuery parses what a user typed. It never fails.
+func ParseQuery(s string) Query {
+	s = vntext.Normalize(s)
+	if utf8.RuneCountInString(s) > MaxQueryRunes {
+		s = cutRunes(s, MaxQueryRunes)
+	}
+	var q Query
+	rs := []rune(s)
+	i := 0
+	for i < len(rs) {
+		for i < len(rs) && unicode.IsSpace(rs[i]) {
+			i++
+		}
+		if i >= len(rs) {
+			break
+		}
+		neg := false
+		if rs[i] == '-' && i+1 < len(rs) && !unicode.IsSpace(rs[i+1]) {
+			neg = true
+			i++
+		}
+		if rs[i] == '"' {
+			if end := indexRune(rs, i+1, '"'); end > 0 {
+				phrase := strings.TrimSpace(string(rs[i+1 : end]))
+				i = end + 1
+				if phrase == "" {
+					continue
+				}
+				if neg {
+					q.Excluded = append(q.Excluded, phrase)
+				} else {
+					q.Phrases = append(q.Phrases, phrase)
+				}
+				continue
+			}
+			// A stray quote: taken literally, as part of the word it starts.
+		}
+		start := i
+		for i < len(rs) && !unicode.IsSpace(rs[i]) {
+			i++
+		}
+		word := string(rs[start:i])
+		if neg {
+			q.Excluded = append(q.Excluded, word)
+			continue
+		}
+		if c, rest, ok := parseClause(word); ok {
+			// A clause value may be quoted: tác_giả:"Nguyễn Văn A".
+			if rest == `"` || (strings.HasPrefix(rest, `"`) && !strings.HasSuffix(rest[1:], `"`)) {
+				if end := indexRune(rs, i, '"'); end > 0 {
+					rest = rest + string(rs[i:end+1])
+					i = end + 1
+				}
+			}
+			if c.Field != ClauseYear {
+				c.Value = strings.TrimSpace(strings.Trim(rest, `"`))
+				if c.Value == "" {
+					q.Terms = append(q.Terms, word)
+					continue
+				}
+			}
+			q.Clauses = append(q.Clauses, c)
+			continue
+		}
+		q.Terms = append(q.Terms, word)
+	}
+	return q
+}
+
+// parseClause recognises "prefix:value"; for years the value must be a year or a range "2015..2020",
+// "2015..", "..2020".
+func parseClause(word string) (Clause, string, bool) {
+	colon := strings.IndexByte(word, ':')
+	if colon <= 0 {
+		return Clause{}, "", false
+	}
+	key := strings.ReplaceAll(vntext.FoldKey(word[:colon]), "-", "_")
+	field, ok := clausePrefixes[key]
+	if !ok {
+		return Clause{}, "", false
+	}
+	rest := word[colon+1:]
+	c := Clause{Field: field}
+	if field != ClauseYear {
+		return c, rest, true
+	}
+	lo, hi, isRange := strings.Cut(rest, "..")
+	if !isRange {
+		hi = lo
+	}
+	var err error
+	if lo != "" {
+		if c.Min, err = strconv.Atoi(lo); err != nil || c.Min < 0 || c.Min > 9999 {
+			return Clause{}, "", false
+		}
+	}
+	if hi != "" {
+		if c.Max, err = strconv.Atoi(hi); err != nil || c.Max < 0 || c.Max > 9999 {
+			return Clause{}, "", false
+		}
+	}
+	if (c.Min == 0 && c.Max == 0) || (c.Max != 0 && c.Min > c.Max) {
+		return Clause{}, "", false
+	}
+	return c, rest, true
+}
+
+func indexRune(rs []rune, from int, r rune) int {
+	for j := from; j < len(rs); j++ {
+		if rs[j] == r {
+			return j
+		}
+	}
+	return -1
+}
+
+func cutRunes(s string, n int) string {
+	rs := []rune(s)[:n]
+	if j := strings.LastIndexFunc(string(rs), unicode.IsSpace); j > 0 {
+		return string(rs)[:j]
+	}
+	return string(rs)
+}

@@ -1,0 +1,72 @@
+package indexer
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"ketnoi/corpus"
+)
+
+// Stats describes a data directory: what the store holds and how far the index has caught up.
+type Stats struct {
+	Records      map[string]int `json:"records"` // live records by kind
+	IndexDocs    uint64         `json:"index_documents"`
+	StoreSeq     uint64         `json:"store_seq"`
+	IndexSeq     uint64         `json:"index_seq"`
+	IndexBytes   int64          `json:"index_bytes"`
+	StoreBytes   int64          `json:"store_bytes"`
+	ByField      map[string]int `json:"results_by_field"` // top-level field of science
+	ByYear       map[string]int `json:"results_by_year"`
+	WithoutField int            `json:"results_without_field"`
+}
+
+// CollectStats reads the store and the index.
+func CollectStats(st *corpus.Store, idx Index) (*Stats, error) {
+	s := &Stats{Records: map[string]int{}, ByField: map[string]int{}, ByYear: map[string]int{}}
+	err := st.Each(func(e *corpus.Entry) error {
+		s.Records[e.Kind]++
+		if e.Kind != corpus.KindResult {
+			return nil
+		}
+		rec, err := e.Decode()
+		if err != nil {
+			return err
+		}
+		r := rec.(*corpus.Result)
+		tops := map[string]bool{}
+		for _, c := range r.FieldCodes {
+			a := corpus.FieldAncestors(c)
+			tops[a[len(a)-1]] = true
+		}
+		for t := range tops {
+			s.ByField[t]++
+		}
+		if len(tops) == 0 {
+			s.WithoutField++
+		}
+		if r.Year > 0 {
+			s.ByYear[fmt.Sprint(r.Year)]++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.StoreSeq, err = st.Seq(); err != nil {
+		return nil, err
+	}
+	if s.IndexSeq, err = idx.AppliedSeq(); err != nil {
+		return nil, err
+	}
+	if s.IndexDocs, err = idx.Count(); err != nil {
+		return nil, err
+	}
+	if s.IndexBytes, err = idx.DiskSize(); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(filepath.Join(st.Dir(), "store.db")); err == nil {
+		s.StoreBytes = fi.Size()
+	}
+	return s, nil
+}

@@ -1,0 +1,139 @@
+package indexer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"ketnoi/corpus"
+)
+
+// Opener opens (creating if needed) an index in a directory: the backend choice, made by cmd/ketnoi.
+type Opener func(dir string) (Index, error)
+
+// SyncBatch is how many store changes go into one index batch.
+const SyncBatch = 500
+
+// Sync brings the index up to the store: every change above the index's applied sequence number is applied
+// in sequence order, a batch at a time, each batch recording the sequence number it reaches. Killed at any
+// point, the next Sync resumes where the index stopped. It returns the number of changes applied.
+func Sync(ctx context.Context, st *corpus.Store, idx Index, progress func(done int)) (int, error) {
+	applied, err := idx.AppliedSeq()
+	if err != nil {
+		return 0, fmt.Errorf("đọc vị trí của chỉ mục: %w", err)
+	}
+	done := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+		b := &Batch{}
+		last, err := st.Changes(applied, SyncBatch, func(e *corpus.Entry) error {
+			if e.Deleted {
+				b.Delete = append(b.Delete, e.ID)
+				return nil
+			}
+			rec, err := e.Decode()
+			if err != nil {
+				return err
+			}
+			b.Put = append(b.Put, DocFromRecord(rec))
+			return nil
+		})
+		if err != nil {
+			return done, fmt.Errorf("đọc thay đổi từ kho: %w", err)
+		}
+		if last == applied {
+			return done, nil
+		}
+		b.Seq = last
+		if err := idx.Apply(ctx, b); err != nil {
+			return done, fmt.Errorf("ghi chỉ mục: %w", err)
+		}
+		done += len(b.Put) + len(b.Delete)
+		applied = last
+		if progress != nil {
+			progress(done)
+		}
+	}
+}
+
+// The current index of a data directory is named by the file "index/CURRENT"; each build lives in its own
+// directory under "index/", so a rebuild is written aside and swapped in by one atomic rename of CURRENT.
+const (
+	indexRoot   = "index"
+	currentFile = "CURRENT"
+)
+
+// OpenCurrent opens the data directory's current index, creating the first one if there is none.
+func OpenCurrent(dataDir string, open Opener) (Index, error) {
+	root := filepath.Join(dataDir, indexRoot)
+	name, err := os.ReadFile(filepath.Join(root, currentFile))
+	if errors.Is(err, os.ErrNotExist) {
+		n := newBuildName()
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return nil, fmt.Errorf("tạo thư mục chỉ mục: %w", err)
+		}
+		idx, err := open(filepath.Join(root, n))
+		if err != nil {
+			return nil, err
+		}
+		if err := corpus.WriteFileAtomic(filepath.Join(root, currentFile), []byte(n+"\n")); err != nil {
+			idx.Close()
+			return nil, fmt.Errorf("ghi con trỏ chỉ mục: %w", err)
+		}
+		return idx, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("đọc con trỏ chỉ mục: %w", err)
+	}
+	n := strings.TrimSpace(string(name))
+	if n == "" || strings.ContainsAny(n, `/\`) || n == "." || n == ".." {
+		return nil, fmt.Errorf("con trỏ chỉ mục %s hỏng: %q", filepath.Join(root, currentFile), n)
+	}
+	return open(filepath.Join(root, n))
+}
+
+// Rebuild builds a new index from the whole store in a directory aside, and only when it is complete makes
+// it the current one; the old build is removed afterwards. A crash leaves the old index current and an
+// unfinished build that the next Rebuild removes.
+func Rebuild(ctx context.Context, dataDir string, st *corpus.Store, open Opener, progress func(done int)) (int, error) {
+	root := filepath.Join(dataDir, indexRoot)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return 0, fmt.Errorf("tạo thư mục chỉ mục: %w", err)
+	}
+	old, _ := os.ReadFile(filepath.Join(root, currentFile))
+	oldName := strings.TrimSpace(string(old))
+	n := newBuildName()
+	idx, err := open(filepath.Join(root, n))
+	if err != nil {
+		return 0, err
+	}
+	done, err := Sync(ctx, st, idx, progress)
+	if cerr := idx.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("đóng chỉ mục mới: %w", cerr)
+	}
+	if err != nil {
+		os.RemoveAll(filepath.Join(root, n))
+		return done, err
+	}
+	if err := corpus.WriteFileAtomic(filepath.Join(root, currentFile), []byte(n+"\n")); err != nil {
+		return done, fmt.Errorf("chuyển sang chỉ mục mới: %w", err)
+	}
+	// Remove every other build: the old one and any left by a crashed rebuild.
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != n && (e.Name() == oldName || strings.HasPrefix(e.Name(), "build-")) {
+			os.RemoveAll(filepath.Join(root, e.Name()))
+		}
+	}
+	return done, nil
+}
+
+func newBuildName() string {
+	return "build-" + time.Now().UTC().Format("20060102T150405.000000000")
+}

@@ -1,0 +1,82 @@
+package matcher
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+//go:embed weights.json
+var defaultWeightsJSON []byte
+
+// Weights are the weights of the score components and the size of the candidate pool. They come from a
+// configuration file (LoadWeights), never from code; weights.json beside this file holds the defaults.
+type Weights struct {
+	Text         float64 `json:"text"`
+	Field        float64 `json:"field"`
+	Sector       float64 `json:"sector"`
+	TRL          float64 `json:"trl"`
+	Transfer     float64 `json:"transfer"`
+	Budget       float64 `json:"budget"`
+	Locality     float64 `json:"locality"`
+	Freshness    float64 `json:"freshness"`
+	Completeness float64 `json:"completeness"`
+	// Candidates is how many full-text candidates are re-scored.
+	Candidates int `json:"candidates"`
+}
+
+// DefaultWeights returns the documented defaults.
+func DefaultWeights() Weights {
+	var w Weights
+	if err := json.Unmarshal(defaultWeightsJSON, &w); err != nil {
+		panic(err) // embedded file: a defect caught by every test run
+	}
+	return w
+}
+
+// LoadWeights reads a weights file; fields it omits keep their defaults.
+func LoadWeights(path string) (Weights, error) {
+	w := DefaultWeights()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return w, fmt.Errorf("đọc tệp trọng số %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return w, fmt.Errorf("tệp trọng số %s không đúng JSON: %w", path, err)
+	}
+	if err := w.validate(); err != nil {
+		return w, fmt.Errorf("tệp trọng số %s: %w", path, err)
+	}
+	return w, nil
+}
+
+func (w Weights) validate() error {
+	sum := 0.0
+	for _, c := range w.components() {
+		if c.weight < 0 {
+			return fmt.Errorf("trọng số %s âm", c.name)
+		}
+		sum += c.weight
+	}
+	if sum == 0 {
+		return fmt.Errorf("mọi trọng số đều bằng 0")
+	}
+	if w.Candidates < 1 || w.Candidates > 1000 {
+		return fmt.Errorf("candidates phải trong khoảng 1–1000")
+	}
+	return nil
+}
+
+type weighted struct {
+	name   string
+	weight float64
+}
+
+func (w Weights) components() []weighted {
+	return []weighted{
+		{CompText, w.Text}, {CompField, w.Field}, {CompSector, w.Sector}, {CompTRL, w.TRL},
+		{CompTransfer, w.Transfer}, {CompBudget, w.Budget}, {CompLocality, w.Locality},
+		{CompFreshness, w.Freshness}, {CompCompleteness, w.Completeness},
+	}
+}

@@ -1,0 +1,168 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+)
+
+func (s *Server) health(c echo.Context) error {
+	n, err := s.idx.Count()
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, healthResponse{Status: "ok", Documents: n})
+}
+
+func (s *Server) apiSearch(c echo.Context) error {
+	p, err := parseSearchParams(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	res, err := s.idx.Search(c.Request().Context(), p.request(publicConfidentiality))
+	if err != nil {
+		return s.searchErr(err)
+	}
+	return c.JSON(http.StatusOK, SearchJSON(res, p.From, p.Size))
+}
+
+// searchErr turns a backend failure into an APIError: a cancelled or timed-out query is the client's
+// business (503 with a retry hint), anything else is internal.
+func (s *Server) searchErr(err error) error {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return apiErr(http.StatusServiceUnavailable, "timeout", "Truy vấn chạy quá lâu và đã bị hủy; hãy thu hẹp câu tìm kiếm.")
+	}
+	return err
+}
+
+func (s *Server) apiMatch(c echo.Context) error {
+	size := DefaultSize
+	if v := c.QueryParam("size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxSize {
+			return apiErr(http.StatusBadRequest, "bad_size", "size phải từ 1 đến 100.")
+		}
+		size = n
+	}
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return apiErr(http.StatusRequestEntityTooLarge, "body_too_large", "Dữ liệu gửi lên quá lớn.")
+	}
+	need, perr := DecodeNeed(body)
+	if perr != nil {
+		return perr
+	}
+	start := time.Now()
+	ms, err := s.matcher.Match(c.Request().Context(), need, size)
+	if err != nil {
+		return s.searchErr(err)
+	}
+	return c.JSON(http.StatusOK, MatchJSON(ms, float64(time.Since(start).Microseconds())/1000))
+}
+
+// DecodeNeed reads a need record sent for matching: kind may be left out, and so may id (a need being
+// typed in has none yet). Problems that reject it come back as a 400 APIError listing them.
+func DecodeNeed(body []byte) (*corpus.Need, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, apiErr(http.StatusBadRequest, "bad_json", "Nội dung gửi lên không phải một đối tượng JSON hợp lệ.")
+	}
+	if _, ok := m["kind"]; !ok {
+		m["kind"] = json.RawMessage(`"need"`)
+	}
+	if _, ok := m["id"]; !ok {
+		m["id"] = json.RawMessage(`"nhu-cau-tam"`)
+	}
+	if _, ok := m["title"]; !ok {
+		if d, ok := m["description"]; ok {
+			m["title"] = d
+		}
+	}
+	b, _ := json.Marshal(m)
+	p := corpus.DecodeRecord(b)
+	if p.Record == nil {
+		e := apiErr(http.StatusBadRequest, "invalid_need", "Nhu cầu không hợp lệ.")
+		e.Details = p.Problems
+		if len(p.Problems) > 0 {
+			e.Message = "Nhu cầu không hợp lệ: " + p.Problems[0].String()
+		}
+		return nil, e
+	}
+	need, ok := p.Record.(*corpus.Need)
+	if !ok {
+		return nil, apiErr(http.StatusBadRequest, "not_a_need", "Bản ghi gửi lên phải là nhu cầu (kind: \"need\").")
+	}
+	return need, nil
+}
+
+func (s *Server) apiResult(c echo.Context) error {
+	rec, err := s.lookup(c, corpus.KindResult)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+func (s *Server) apiNeed(c echo.Context) error {
+	rec, err := s.lookup(c, corpus.KindNeed)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+// lookup finds a record of a kind by the :id parameter. Needs that the public may not see answer 404,
+// exactly like needs that do not exist, so that their existence does not leak.
+func (s *Server) lookup(c echo.Context, kind string) (corpus.Record, error) {
+	id := c.Param("id")
+	if u, err := url.PathUnescape(id); err == nil {
+		id = u
+	}
+	notFound := apiErr(http.StatusNotFound, "not_found", "Không tìm thấy bản ghi "+strconv.Quote(id)+".")
+	if id == "" || len(id) > corpus.MaxIDBytes {
+		return nil, notFound
+	}
+	e, err := s.store.Get(id)
+	if errors.Is(err, corpus.ErrNotFound) || (err == nil && e.Kind != kind) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec, err := e.Decode()
+	if err != nil {
+		return nil, err
+	}
+	if n, ok := rec.(*corpus.Need); ok {
+		switch n.EffectiveConfidentiality() {
+		case corpus.ConfPublic:
+		case corpus.ConfAnonymised:
+			rec = n.Anonymised()
+		default:
+			return nil, notFound
+		}
+	}
+	return rec, nil
+}
+
+func (s *Server) apiStats(c echo.Context) error {
+	st, err := indexer.CollectStats(s.store, s.idx)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}

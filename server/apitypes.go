@@ -1,0 +1,158 @@
+package server
+
+import (
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+	"ketnoi/matcher"
+)
+
+// Response types of the JSON API, kept apart from the domain types so that the wire format changes only on
+// purpose. The shapes fixed by the foundation (search: total, hits[id, score, title]; match: matches[id,
+// score, components, reasons]) only ever gain fields.
+
+type searchResponse struct {
+	Total  uint64                 `json:"total"`
+	Hits   []hitJSON              `json:"hits"`
+	Facets map[string][]facetJSON `json:"facets"`
+	TookMS float64                `json:"took_ms"`
+	From   int                    `json:"from"`
+	Size   int                    `json:"size"`
+}
+
+type hitJSON struct {
+	ID           string              `json:"id"`
+	Kind         string              `json:"kind"`
+	Score        float64             `json:"score"`
+	Title        string              `json:"title"`
+	Organization string              `json:"organization,omitempty"`
+	Year         int                 `json:"year,omitempty"`
+	TRL          int                 `json:"trl,omitempty"`
+	Snippet      string              `json:"snippet,omitempty"`
+	Highlights   map[string][]string `json:"highlights,omitempty"`
+	Page         int                 `json:"page,omitempty"`
+	URL          string              `json:"url"`
+}
+
+type facetJSON struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+	Count int    `json:"count"`
+}
+
+type matchResponse struct {
+	Matches []matchJSON `json:"matches"`
+	TookMS  float64     `json:"took_ms"`
+}
+
+type matchJSON struct {
+	ID             string              `json:"id"`
+	Score          float64             `json:"score"`
+	Components     map[string]float64  `json:"components"`
+	Reasons        []string            `json:"reasons"`
+	Title          string              `json:"title"`
+	Organization   string              `json:"organization,omitempty"`
+	Year           int                 `json:"year,omitempty"`
+	TRL            int                 `json:"trl,omitempty"`
+	TRLGap         int                 `json:"trl_gap,omitempty"`
+	CoDevelopment  bool                `json:"co_development,omitempty"`
+	Missing        []string            `json:"missing,omitempty"`
+	MatchedTerms   []string            `json:"matched_terms,omitempty"`
+	MatchedFields  []codeJSON          `json:"matched_fields,omitempty"`
+	MatchedSectors []codeJSON          `json:"matched_sectors,omitempty"`
+	Highlights     map[string][]string `json:"highlights,omitempty"`
+	Page           int                 `json:"page,omitempty"`
+}
+
+type codeJSON struct {
+	Code  string `json:"code"`
+	Label string `json:"label"`
+}
+
+type healthResponse struct {
+	Status    string `json:"status"`
+	Documents uint64 `json:"documents"`
+}
+
+// SearchJSON converts a search result to the API's JSON shape; the CLI prints the same.
+func SearchJSON(res *indexer.SearchResult, from, size int) any {
+	out := searchResponse{Total: res.Total, Hits: []hitJSON{}, Facets: map[string][]facetJSON{},
+		TookMS: float64(res.Took.Microseconds()) / 1000, From: from, Size: size}
+	for _, h := range res.Hits {
+		out.Hits = append(out.Hits, hitJSON{
+			ID: h.ID, Kind: h.Kind, Score: h.Score, Title: h.Title, Organization: h.Organization, Year: h.Year,
+			TRL: h.TRL, Snippet: snippet(h), Highlights: h.Fragments, Page: h.Page, URL: recordURL(h.Kind, h.ID),
+		})
+	}
+	for name, counts := range res.Facets {
+		fs := []facetJSON{}
+		for _, c := range counts {
+			fs = append(fs, facetJSON{Value: c.Value, Label: facetLabel(name, c.Value), Count: c.Count})
+		}
+		out.Facets[name] = fs
+	}
+	return out
+}
+
+// MatchJSON converts matches to the API's JSON shape; the CLI prints the same.
+func MatchJSON(ms []matcher.Match, took float64) any {
+	out := matchResponse{Matches: []matchJSON{}, TookMS: took}
+	for _, m := range ms {
+		out.Matches = append(out.Matches, matchJSON{
+			ID: m.ID, Score: m.Score, Components: m.Components, Reasons: m.Reasons, Title: m.Title,
+			Organization: m.Organization, Year: m.Year, TRL: m.TRL, TRLGap: m.TRLGap, CoDevelopment: m.CoDevelopment,
+			Missing: m.Missing, MatchedTerms: m.MatchedTerms, MatchedFields: codes(m.MatchedFields, corpus.Fields),
+			MatchedSectors: codes(m.MatchedSectors, corpus.Sectors), Highlights: m.Fragments, Page: m.Page,
+		})
+	}
+	return out
+}
+
+func codes(l []string, v *corpus.Vocabulary) []codeJSON {
+	var out []codeJSON
+	for _, c := range l {
+		out = append(out, codeJSON{Code: c, Label: v.Label(c)})
+	}
+	return out
+}
+
+// snippet is the best highlighted fragment of a hit: body or summary first, then the others.
+func snippet(h indexer.Hit) string {
+	for _, f := range []string{"summary", "body", "applications", "advantages", "keywords", "title"} {
+		if fr := h.Fragments[f]; len(fr) > 0 {
+			return fr[0]
+		}
+	}
+	return ""
+}
+
+func facetLabel(name, value string) string {
+	switch name {
+	case indexer.FacetField:
+		return corpus.Fields.Label(value)
+	case indexer.FacetSector:
+		return corpus.Sectors.Label(value)
+	case indexer.FacetIPStatus:
+		return corpus.IPStatuses.Label(value)
+	case indexer.FacetTransferForm:
+		return corpus.TransferForms.Label(value)
+	case indexer.FacetLocality:
+		return corpus.Localities.Label(value)
+	case indexer.FacetProvince:
+		return corpus.Provinces.Label(value)
+	case indexer.FacetTRL:
+		return "TRL " + value
+	case indexer.FacetKind:
+		if value == indexer.KindNeed {
+			return "Nhu cầu công nghệ"
+		}
+		return "Kết quả nghiên cứu"
+	}
+	return value
+}
+
+func recordURL(kind, id string) string {
+	if kind == indexer.KindNeed {
+		return "/nhu-cau/" + pathEscape(id)
+	}
+	return "/ket-qua/" + pathEscape(id)
+}

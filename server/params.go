@@ -1,0 +1,168 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"ketnoi/indexer"
+)
+
+// Limits on what a client may ask.
+const (
+	MaxSize       = 100
+	DefaultSize   = 10
+	MaxQueryChars = indexer.MaxQueryRunes
+	MaxFrom       = 10000
+	MaxFilterVals = 20
+)
+
+// searchParams are the search parameters shared by the web page and the API, read from the query string.
+type searchParams struct {
+	Q        string
+	Size     int
+	From     int
+	Sort     string
+	Kinds    []string
+	Fields   []string
+	Sectors  []string
+	IP       []string
+	Transfer []string
+	Orgs     []string
+	Locality []string
+	Province []string
+	YearMin  int
+	YearMax  int
+	TRLMin   int
+	TRLMax   int
+}
+
+// Validate checks the parameters; the error is an APIError with a Vietnamese message.
+func (p *searchParams) Validate() error {
+	if utf8.RuneCountInString(p.Q) > MaxQueryChars {
+		return apiErr(http.StatusBadRequest, "query_too_long", fmt.Sprintf("Câu tìm kiếm dài quá %d ký tự.", MaxQueryChars))
+	}
+	if p.Size < 1 || p.Size > MaxSize {
+		return apiErr(http.StatusBadRequest, "bad_size", fmt.Sprintf("size phải từ 1 đến %d.", MaxSize))
+	}
+	if p.From < 0 || p.From > MaxFrom {
+		return apiErr(http.StatusBadRequest, "bad_from", fmt.Sprintf("from phải từ 0 đến %d.", MaxFrom))
+	}
+	switch p.Sort {
+	case "", "year", "-year", "trl", "-trl":
+	default:
+		return apiErr(http.StatusBadRequest, "bad_sort", "sort chỉ nhận year, -year, trl, -trl hoặc để trống (độ liên quan).")
+	}
+	for _, k := range p.Kinds {
+		if k != indexer.KindResult && k != indexer.KindNeed {
+			return apiErr(http.StatusBadRequest, "bad_kind", "kind chỉ nhận result hoặc need.")
+		}
+	}
+	return nil
+}
+
+func parseSearchParams(v url.Values) (*searchParams, error) {
+	p := &searchParams{Q: v.Get("q"), Size: DefaultSize, Sort: v.Get("sort")}
+	var err error
+	num := func(name string, dst *int) {
+		s := strings.TrimSpace(v.Get(name))
+		if s == "" || err != nil {
+			return
+		}
+		n, e := strconv.Atoi(s)
+		if e != nil {
+			err = apiErr(http.StatusBadRequest, "bad_"+name, fmt.Sprintf("%s phải là số nguyên.", name))
+			return
+		}
+		*dst = n
+	}
+	list := func(name string) []string {
+		var out []string
+		for _, s := range v[name] {
+			for _, part := range strings.Split(s, ",") {
+				if part = strings.TrimSpace(part); part != "" {
+					out = append(out, part)
+				}
+			}
+		}
+		if len(out) > MaxFilterVals && err == nil {
+			err = apiErr(http.StatusBadRequest, "too_many_filters", fmt.Sprintf("Tối đa %d giá trị cho bộ lọc %s.", MaxFilterVals, name))
+		}
+		return out
+	}
+	num("size", &p.Size)
+	num("from", &p.From)
+	num("year_min", &p.YearMin)
+	num("year_max", &p.YearMax)
+	num("trl_min", &p.TRLMin)
+	num("trl_max", &p.TRLMax)
+	if page := 0; v.Get("page") != "" {
+		num("page", &page)
+		if page > 1 {
+			p.From = (page - 1) * p.Size
+		}
+	}
+	p.Kinds = list("kind")
+	p.Fields = list("field")
+	p.Sectors = list("sector")
+	p.IP = list("ip")
+	p.Transfer = list("transfer")
+	p.Orgs = list("org")
+	p.Locality = list("locality")
+	p.Province = list("province")
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+var allFacets = []string{indexer.FacetField, indexer.FacetSector, indexer.FacetYear, indexer.FacetOrganization,
+	indexer.FacetTRL, indexer.FacetIPStatus, indexer.FacetTransferForm, indexer.FacetLocality}
+
+func (p *searchParams) request(confidentiality []string) *indexer.SearchRequest {
+	return &indexer.SearchRequest{
+		Query: indexer.ParseQuery(p.Q), Kinds: p.Kinds, Confidentiality: confidentiality,
+		FieldCodes: p.Fields, Sectors: p.Sectors, IPStatus: p.IP, TransferForms: p.Transfer,
+		Organizations: p.Orgs, Localities: p.Locality, Provinces: p.Province,
+		YearMin: p.YearMin, YearMax: p.YearMax, TRLMin: p.TRLMin, TRLMax: p.TRLMax,
+		Sort: p.Sort, From: p.From, Size: p.Size,
+		Facets: allFacets, FacetSize: 12, Highlight: true,
+	}
+}
+
+// values renders the parameters back to a query string (for links: paging, facets), leaving out defaults.
+func (p *searchParams) values() url.Values {
+	v := url.Values{}
+	set := func(k, s string) {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	setN := func(k string, n int) {
+		if n != 0 {
+			v.Set(k, strconv.Itoa(n))
+		}
+	}
+	set("q", p.Q)
+	set("sort", p.Sort)
+	if p.Size != DefaultSize {
+		setN("size", p.Size)
+	}
+	for k, l := range map[string][]string{"kind": p.Kinds, "field": p.Fields, "sector": p.Sectors, "ip": p.IP,
+		"transfer": p.Transfer, "org": p.Orgs, "locality": p.Locality, "province": p.Province} {
+		for _, s := range l {
+			v.Add(k, s)
+		}
+	}
+	setN("year_min", p.YearMin)
+	setN("year_max", p.YearMax)
+	setN("trl_min", p.TRLMin)
+	setN("trl_max", p.TRLMax)
+	return v
+}

@@ -1,0 +1,121 @@
+// Package server is ketnoi's HTTP face: the JSON API and the server-rendered web UI, on Echo. It sees the
+// search backend only through indexer.Index, and it is the only package that imports Echo.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+	"ketnoi/matcher"
+)
+
+// Config configures a Server.
+type Config struct {
+	// RequestTimeout cancels a request's work (its context) after this long.
+	RequestTimeout time.Duration
+	// BodyLimit bounds JSON request bodies, e.g. "1M".
+	BodyLimit string
+	// ShutdownTimeout is how long in-flight requests may take to finish on shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{RequestTimeout: 10 * time.Second, BodyLimit: "1M", ShutdownTimeout: 15 * time.Second}
+}
+
+// Server serves the API and the web UI over one index and its store.
+type Server struct {
+	cfg     Config
+	e       *echo.Echo
+	idx     indexer.Index
+	store   *corpus.Store
+	matcher *matcher.Matcher
+	log     *slog.Logger
+}
+
+// New builds a server; routes are set up in routes.go.
+func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{cfg: cfg, e: echo.New(), idx: idx, store: store, matcher: m, log: log}
+	s.e.HideBanner = true
+	s.e.HidePort = true
+	s.e.HTTPErrorHandler = s.errorHandler
+	s.e.IPExtractor = echo.ExtractIPDirect() // no proxy is trusted unless configured
+	s.e.Use(middleware.RequestID())
+	s.e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+				slog.String("error", err.Error()), slog.String("stack", string(stack)))
+			return err
+		}}))
+	s.e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			s.log.Info("request", slog.String("method", v.Method), slog.String("path", v.URIPath),
+				slog.Int("status", v.Status), slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID))
+			return nil
+		}}))
+	s.e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	s.e.Use(middleware.Gzip())
+	s.e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
+	s.routes()
+	return s
+}
+
+// Handler is the server's http.Handler (for tests with httptest).
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Run serves on addr until ctx is cancelled, then stops accepting, drains in-flight requests and returns;
+// the caller closes the index and the store after Run returns. ready, if not nil, receives the URL once
+// the server listens.
+func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("không mở được cổng %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready("http://" + ln.Addr().String() + "/")
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("dừng máy chủ: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func isAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return len(p) >= 5 && p[:5] == "/api/" || p == "/healthz"
+}
+
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// publicConfidentiality is what an anonymous caller may see of needs.
+var publicConfidentiality = []string{corpus.ConfPublic, corpus.ConfAnonymised}

@@ -1,0 +1,337 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"ketnoi/corpus"
+	"ketnoi/corpus/sample"
+	"ketnoi/indexer"
+	"ketnoi/indexer/bleveidx"
+	"ketnoi/matcher"
+)
+
+// newTestServer serves the bundled sample corpus from a real store and a real bleve index.
+func newTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := corpus.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	recs, err := sample.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := []corpus.Record{
+		&corpus.Need{ID: "nc-mat", Kind: corpus.KindNeed, Title: "Cần công nghệ bí mật xử lý vỏ sò điệp", Enterprise: "Công ty Bí Mật", Confidentiality: corpus.ConfBrokerOnly},
+		&corpus.Need{ID: "nc-an", Kind: corpus.KindNeed, Title: "Cần máy ép dầu dừa", Enterprise: "Công ty Ẩn Danh", Contact: "0909", Confidentiality: corpus.ConfAnonymised},
+		&corpus.Result{ID: "kq-xss", Kind: corpus.KindResult, Title: `Máy <script>alert(1)</script> sấy "an toàn"`, Summary: "Thử <b>thoát</b> HTML & ký tự"},
+	}
+	if _, err := st.Put(append(recs, extra...), "test"); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := indexer.OpenCurrent(dir, func(d string) (indexer.Index, error) { return bleveidx.Open(d) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	if _, err := indexer.Sync(context.Background(), st, idx, nil); err != nil {
+		t.Fatal(err)
+	}
+	m := matcher.New(idx, recordsOf{st}, matcher.DefaultWeights(), 2026)
+	srv := New(DefaultConfig(), idx, st, m, nil)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+type recordsOf struct{ st *corpus.Store }
+
+func (r recordsOf) Record(id string) (corpus.Record, error) {
+	e, err := r.st.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	return e.Decode()
+}
+
+func get(t *testing.T, u string) (int, []byte, http.Header) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
+}
+
+type apiSearch struct {
+	Total uint64 `json:"total"`
+	Hits  []struct {
+		ID      string  `json:"id"`
+		Score   float64 `json:"score"`
+		Title   string  `json:"title"`
+		Snippet string  `json:"snippet"`
+		Kind    string  `json:"kind"`
+	} `json:"hits"`
+	Facets map[string][]struct {
+		Value string `json:"value"`
+		Label string `json:"label"`
+		Count int    `json:"count"`
+	} `json:"facets"`
+}
+
+func TestSearchAPI(t *testing.T) {
+	ts := newTestServer(t)
+	for _, q := range []string{"máy sấy cá cơm", "may say ca com"} {
+		code, body, _ := get(t, ts.URL+"/api/v1/search?"+url.Values{"q": {q}, "size": {"5"}}.Encode())
+		if code != 200 {
+			t.Fatalf("%q: status %d: %s", q, code, body)
+		}
+		var r apiSearch
+		if err := json.Unmarshal(body, &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Total == 0 || len(r.Hits) == 0 || len(r.Hits) > 5 {
+			t.Fatalf("%q: total %d, %d hits", q, r.Total, len(r.Hits))
+		}
+		top := strings.ToLower(r.Hits[0].Title + " " + r.Hits[0].Snippet)
+		if !strings.Contains(top, "sấy") {
+			t.Errorf("%q: top hit %q is not about drying", q, r.Hits[0].Title)
+		}
+		if r.Hits[0].ID == "" || r.Hits[0].Score <= 0 {
+			t.Errorf("%q: hit without id or score: %+v", q, r.Hits[0])
+		}
+		if len(r.Facets[indexer.FacetField]) == 0 {
+			t.Errorf("%q: no field facet", q)
+		}
+		for _, h := range r.Hits {
+			if h.Kind != indexer.KindResult {
+				t.Errorf("%q: a %s in default search", q, h.Kind)
+			}
+		}
+	}
+}
+
+func TestSearchAPIErrorsHaveOneShape(t *testing.T) {
+	ts := newTestServer(t)
+	tests := []struct {
+		path   string
+		status int
+		code   string
+	}{
+		{"/api/v1/search?q=a&size=101", 400, "bad_size"},
+		{"/api/v1/search?q=a&size=0", 400, "bad_size"},
+		{"/api/v1/search?q=a&size=abc", 400, "bad_size"},
+		{"/api/v1/search?q=" + strings.Repeat("a", 10000), 400, "query_too_long"},
+		{"/api/v1/search?q=a&sort=random", 400, "bad_sort"},
+		{"/api/v1/results/khong-co", 404, "not_found"},
+		{"/api/v1/needs/nc-mat", 404, "not_found"}, // broker_only: same answer as a missing need
+		{"/api/v1/nothing", 404, "not_found"},
+	}
+	for _, tt := range tests {
+		code, body, h := get(t, ts.URL+tt.path)
+		var e APIError
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Errorf("%s: not JSON: %s", tt.path, body)
+			continue
+		}
+		if code != tt.status || e.Code != tt.code || e.Message == "" || e.RequestID == "" || e.RequestID != h.Get("X-Request-Id") {
+			t.Errorf("%s: %d %+v, want %d %s with message and request id", tt.path, code, e, tt.status, tt.code)
+		}
+	}
+}
+
+func TestSearchAcceptsAnythingTyped(t *testing.T) {
+	ts := newTestServer(t)
+	for _, q := range []string{`"cá cơm`, `tác_giả:`, `năm:abc`, `:::`, `-`, `""`, `\`, `*?`, `(a OR b)`, "a\x00b"} {
+		code, body, _ := get(t, ts.URL+"/api/v1/search?"+url.Values{"q": {q}}.Encode())
+		if code != 200 {
+			t.Errorf("%q: status %d: %s", q, code, body)
+		}
+	}
+}
+
+func TestRecordsAndConfidentiality(t *testing.T) {
+	ts := newTestServer(t)
+	code, body, _ := get(t, ts.URL+"/api/v1/results/kq-xss")
+	if code != 200 || !strings.Contains(string(body), `"id":"kq-xss"`) {
+		t.Fatalf("result: %d %s", code, body)
+	}
+	code, body, _ = get(t, ts.URL+"/api/v1/needs/nc-an")
+	if code != 200 || strings.Contains(string(body), "Ẩn Danh") || strings.Contains(string(body), "0909") {
+		t.Errorf("anonymised need leaks its enterprise or contact: %d %s", code, body)
+	}
+	// A need id asked as a result is not found.
+	if code, _, _ = get(t, ts.URL+"/api/v1/results/nc-an"); code != 404 {
+		t.Errorf("need served as a result: %d", code)
+	}
+	// broker_only needs never show in search, even asked for, nor in facets; searching the enterprise name of
+	// an anonymised need does not find it.
+	for _, q := range []string{"sò điệp bí mật", "Bí Mật", "Ẩn Danh"} {
+		_, body, _ = get(t, ts.URL+"/api/v1/search?"+url.Values{"q": {q}, "kind": {"need"}}.Encode())
+		if strings.Contains(string(body), "nc-mat") || strings.Contains(string(body), "Ẩn Danh") {
+			t.Errorf("%q leaks a confidential need: %s", q, body)
+		}
+	}
+}
+
+func TestWebPagesEscapeAndWork(t *testing.T) {
+	ts := newTestServer(t)
+	code, body, h := get(t, ts.URL+"/?q=m%C3%A1y+s%E1%BA%A5y")
+	if code != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		t.Fatalf("search page: %d %s", code, h.Get("Content-Type"))
+	}
+	page := string(body)
+	for _, want := range []string{`lang="vi"`, "Tìm thấy", "<mark>", `name="q"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("search page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<script>alert") {
+		t.Error("search page contains an unescaped script")
+	}
+	code, body, _ = get(t, ts.URL+"/ket-qua/kq-xss")
+	if code != 200 || strings.Contains(string(body), "<script>alert") || strings.Contains(string(body), "<b>thoát</b>") {
+		t.Errorf("result page: %d, unescaped markup in %s", code, body)
+	}
+	code, body, _ = get(t, ts.URL+"/ket-qua/khong-co")
+	if code != 404 || !strings.Contains(string(body), "Không tìm thấy") {
+		t.Errorf("missing result page: %d", code)
+	}
+	code, _, _ = get(t, ts.URL+"/static/style.css")
+	if code != 200 {
+		t.Errorf("style sheet: %d", code)
+	}
+}
+
+func TestMatchAPI(t *testing.T) {
+	ts := newTestServer(t)
+	need := `{"title": "Cần máy sấy cá cơm đỡ tốn điện", "description": "Mùa mưa phơi cá không được, sấy điện thì tốn tiền, cá bị thâm.", "sectors": ["10"], "min_trl": 6, "locality": "hoai-nhon"}`
+	resp, err := http.Post(ts.URL+"/api/v1/match?size=5", "application/json", strings.NewReader(need))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Matches []struct {
+			ID         string             `json:"id"`
+			Score      float64            `json:"score"`
+			Components map[string]float64 `json:"components"`
+			Reasons    []string           `json:"reasons"`
+			Title      string             `json:"title"`
+		} `json:"matches"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || len(r.Matches) == 0 || len(r.Matches) > 5 {
+		t.Fatalf("status %d, %d matches", resp.StatusCode, len(r.Matches))
+	}
+	for i, m := range r.Matches {
+		if len(m.Components) < 8 || len(m.Reasons) == 0 || m.Score <= 0 || m.Score > 1 {
+			t.Errorf("match %d incomplete: %+v", i, m)
+		}
+		for name, v := range m.Components {
+			if v < 0 || v > 1 {
+				t.Errorf("component %s = %v outside [0,1]", name, v)
+			}
+		}
+		if i > 0 && m.Score > r.Matches[i-1].Score {
+			t.Errorf("matches not sorted by score")
+		}
+	}
+	if !strings.Contains(strings.ToLower(r.Matches[0].Title), "sấy") {
+		t.Errorf("top match %q is not a dryer", r.Matches[0].Title)
+	}
+	// Bad input gets a clear error.
+	for body, code := range map[string]string{`{"title": `: "bad_json", `{"kind": "result", "title": "x"}`: "not_a_need", `{"description": 5}`: "invalid_need"} {
+		resp, err := http.Post(ts.URL+"/api/v1/match", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e APIError
+		json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || e.Code != code {
+			t.Errorf("%s: %d %+v, want 400 %s", body, resp.StatusCode, e, code)
+		}
+	}
+	// A 2 MB body is refused before it is read whole.
+	resp, err = http.Post(ts.URL+"/api/v1/match", "application/json", strings.NewReader(`{"title":"`+strings.Repeat("x", 2<<20)+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("2 MB body: status %d, want 413", resp.StatusCode)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	ts := newTestServer(t)
+	code, body, _ := get(t, ts.URL+"/healthz")
+	var h healthResponse
+	json.Unmarshal(body, &h)
+	if code != 200 || h.Status != "ok" || h.Documents < 300 {
+		t.Errorf("healthz: %d %s", code, body)
+	}
+}
+
+func TestGracefulShutdownDrains(t *testing.T) {
+	// Run on a real port; cancel while a request is in flight; the request must complete.
+	dir := t.TempDir()
+	st, _ := corpus.Open(dir)
+	defer st.Close()
+	idx, err := bleveidx.Open(dir + "/idx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	slow := &slowIndex{Index: idx, delay: 300 * time.Millisecond}
+	srv := New(DefaultConfig(), slow, st, matcher.New(slow, recordsOf{st}, matcher.DefaultWeights(), 2026), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, "127.0.0.1:0", func(u string) { urls <- u }) }()
+	u := <-urls
+	got := make(chan int, 1)
+	go func() {
+		resp, err := http.Get(u + "api/v1/search?q=a")
+		if err != nil {
+			got <- -1
+			return
+		}
+		resp.Body.Close()
+		got <- resp.StatusCode
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if code := <-got; code != 200 {
+		t.Errorf("in-flight request during shutdown: %d, want 200", code)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// slowIndex delays searches, to hold a request in flight.
+type slowIndex struct {
+	indexer.Index
+	delay time.Duration
+}
+
+func (s *slowIndex) Search(ctx context.Context, r *indexer.SearchRequest) (*indexer.SearchResult, error) {
+	time.Sleep(s.delay)
+	return s.Index.Search(ctx, r)
+}

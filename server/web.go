@@ -1,0 +1,214 @@
+package server
+
+import (
+	"embed"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+)
+
+//go:embed web/*.html web/static/*
+var webFS embed.FS
+
+// staticFS holds the style sheet and scripts, served under /static/.
+var staticFS = echo.MustSubFS(webFS, "web/static")
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	// Fragments come from the backend already HTML-escaped, with <mark> as the only markup.
+	"fragment":   func(s string) template.HTML { return template.HTML(s) },
+	"field":      corpus.Fields.Label,
+	"sector":     corpus.Sectors.Label,
+	"ip":         corpus.IPStatuses.Label,
+	"transfer":   corpus.TransferForms.Label,
+	"locality":   corpus.Localities.Label,
+	"province":   corpus.Provinces.Label,
+	"conf":       corpus.Confidentialities.Label,
+	"trlLabel":   corpus.TRLLabel,
+	"vnd":        formatVND,
+	"join":       strings.Join,
+	"add":        func(a, b int) int { return a + b },
+	"pathEscape": pathEscape,
+}).ParseFS(webFS, "web/*.html"))
+
+type facetView struct {
+	Name, Title string
+	Values      []facetValueView
+}
+
+type facetValueView struct {
+	Label, URL string
+	Count      int
+	Active     bool
+}
+
+type searchPage struct {
+	Q        string
+	Params   *searchParams
+	Result   *indexer.SearchResult
+	Hits     []indexer.Hit
+	Facets   []facetView
+	Snippets map[string]string
+	Prev     string
+	Next     string
+	PageNo   int
+	Pages    int
+	Filtered bool
+	Clear    string
+}
+
+var facetTitles = []struct{ name, param, title string }{
+	{indexer.FacetField, "field", "Lĩnh vực"},
+	{indexer.FacetSector, "sector", "Ngành kinh tế"},
+	{indexer.FacetYear, "year", "Năm"},
+	{indexer.FacetTRL, "trl", "Mức sẵn sàng (TRL)"},
+	{indexer.FacetIPStatus, "ip", "Sở hữu trí tuệ"},
+	{indexer.FacetTransferForm, "transfer", "Hình thức chuyển giao"},
+	{indexer.FacetOrganization, "org", "Tổ chức"},
+	{indexer.FacetLocality, "locality", "Địa bàn"},
+}
+
+func (s *Server) webSearch(c echo.Context) error {
+	p, err := parseSearchParams(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	res, err := s.idx.Search(c.Request().Context(), p.request(publicConfidentiality))
+	if err != nil {
+		return s.searchErr(err)
+	}
+	view := searchPage{Q: p.Q, Params: p, Result: res, Hits: res.Hits, Snippets: map[string]string{}}
+	for _, h := range res.Hits {
+		view.Snippets[h.ID] = snippet(h)
+	}
+	for _, ft := range facetTitles {
+		fv := facetView{Name: ft.name, Title: ft.title}
+		for _, fc := range res.Facets[ft.name] {
+			active, link := facetLink(p, ft.param, fc.Value)
+			fv.Values = append(fv.Values, facetValueView{Label: facetLabel(ft.name, fc.Value), Count: fc.Count, URL: link, Active: active})
+		}
+		if len(fv.Values) > 0 {
+			view.Facets = append(view.Facets, fv)
+		}
+	}
+	view.PageNo = p.From/p.Size + 1
+	view.Pages = int((res.Total + uint64(p.Size) - 1) / uint64(p.Size))
+	if p.From > 0 {
+		v := p.values()
+		v.Set("page", strconv.Itoa(view.PageNo-1))
+		view.Prev = "/?" + v.Encode()
+	}
+	if uint64(p.From+p.Size) < res.Total && p.From+p.Size <= MaxFrom {
+		v := p.values()
+		v.Set("page", strconv.Itoa(view.PageNo+1))
+		view.Next = "/?" + v.Encode()
+	}
+	clear := &searchParams{Q: p.Q, Size: p.Size}
+	view.Clear = "/?" + clear.values().Encode()
+	view.Filtered = view.Clear != "/?"+p.values().Encode()
+	return s.render(c, http.StatusOK, "search.html", view)
+}
+
+// facetLink toggles one facet value in the current search: year and TRL facets set a one-value range.
+func facetLink(p *searchParams, param, value string) (bool, string) {
+	q := *p
+	q.From = 0
+	active := false
+	toggle := func(l []string) []string {
+		var out []string
+		for _, x := range l {
+			if x == value {
+				active = true
+				continue
+			}
+			out = append(out, x)
+		}
+		if !active {
+			out = append(out, value)
+		}
+		return out
+	}
+	switch param {
+	case "field":
+		q.Fields = toggle(p.Fields)
+	case "sector":
+		q.Sectors = toggle(p.Sectors)
+	case "ip":
+		q.IP = toggle(p.IP)
+	case "transfer":
+		q.Transfer = toggle(p.Transfer)
+	case "org":
+		q.Orgs = toggle(p.Orgs)
+	case "locality":
+		q.Locality = toggle(p.Locality)
+	case "year", "trl":
+		n, _ := strconv.Atoi(value)
+		lo, hi := &q.YearMin, &q.YearMax
+		if param == "trl" {
+			lo, hi = &q.TRLMin, &q.TRLMax
+		}
+		if *lo == n && *hi == n {
+			active = true
+			*lo, *hi = 0, 0
+		} else {
+			*lo, *hi = n, n
+		}
+	}
+	return active, "/?" + q.values().Encode()
+}
+
+type recordPage struct {
+	Result *corpus.Result
+	Need   *corpus.Need
+}
+
+func (s *Server) webResult(c echo.Context) error {
+	rec, err := s.lookup(c, corpus.KindResult)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "record.html", recordPage{Result: rec.(*corpus.Result)})
+}
+
+func (s *Server) webNeed(c echo.Context) error {
+	rec, err := s.lookup(c, corpus.KindNeed)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "record.html", recordPage{Need: rec.(*corpus.Need)})
+}
+
+func (s *Server) render(c echo.Context, status int, name string, data any) error {
+	var b strings.Builder
+	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
+		return err
+	}
+	return c.HTML(status, b.String())
+}
+
+func (s *Server) renderError(c echo.Context, e *APIError) {
+	var b strings.Builder
+	if err := pages.ExecuteTemplate(&b, "error.html", e); err != nil {
+		c.String(e.Status, e.Message)
+		return
+	}
+	c.HTML(e.Status, b.String())
+}
+
+// formatVND writes an amount with dot thousands separators, as Vietnamese readers expect.
+func formatVND(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + " ₫"
+}
