@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+	"ketnoi/indexer/searcheval"
+)
+
+func init() {
+	register(&command{
+		name:    "eval",
+		summary: "đo chất lượng và tốc độ tìm kiếm trên một bộ câu hỏi có đáp án",
+		usage:   "search --corpus TỆP.jsonl --queries TỆP.jsonl [--compare sqlite] [--limit N] [--data THƯ_MỤC]",
+		help: `
+eval search lập chỉ mục bộ tài liệu vào một thư mục tạm (hoặc dùng --data nếu đã có), chạy mọi câu hỏi và
+in P@1, MRR@10, Recall@10, nDCG@10 và độ trễ p50/p95, cho câu hỏi nguyên bản và cho các lát cắt: bỏ dấu,
+NFD, đổi vị trí dấu thanh ("hòa" ↔ "hoà"). --compare sqlite chạy cùng tài liệu và câu hỏi qua SQLite FTS5
+(unicode61 remove_diacritics 2, bm25, mỗi câu là OR các từ) trong cùng lần chạy và in tỉ lệ.
+Tệp câu hỏi: mỗi dòng {"id", "query", "relevant": [mã tài liệu]}.`,
+		run: runEval,
+	})
+}
+
+func runEval(e *env, args []string) error {
+	c := find("eval")
+	if len(args) == 0 || args[0] != "search" {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			commandUsage(e.stdout, c, nil)
+			return nil
+		}
+		return usageError{"cần lệnh con: eval search"}
+	}
+	fs := newFlags(e, c)
+	corpusPath := fs.String("corpus", "", "tệp tài liệu JSONL (định dạng bản ghi)")
+	queriesPath := fs.String("queries", "", "tệp câu hỏi JSONL")
+	compare := fs.String("compare", "", "so sánh với: sqlite")
+	limit := fs.Int("limit", 0, "chỉ dùng N câu hỏi đầu (0: tất cả)")
+	pos, err := parse(e, c, fs, args[1:])
+	if err != nil {
+		return err
+	}
+	// With --data the index already there is evaluated; without it the corpus is indexed aside.
+	useData := false
+	fs.Visit(func(f *flag.Flag) { useData = useData || f.Name == "data" })
+	if len(pos) > 0 || *queriesPath == "" || (*corpusPath == "" && !useData) {
+		return usageError{"cần --corpus và --queries"}
+	}
+	if *compare != "" && *compare != "sqlite" {
+		return usageError{"--compare chỉ nhận sqlite"}
+	}
+	queries, skipped, err := searcheval.LoadQueries(*queriesPath)
+	if err != nil {
+		return err
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(e.stderr, "BỎ QUA câu hỏi thiếu nội dung hoặc đáp án: %s\n", s)
+	}
+	if *limit > 0 && *limit < len(queries) {
+		queries = queries[:*limit]
+	}
+	var recs []corpus.Record
+	if *corpusPath != "" {
+		if recs, err = loadRecords(*corpusPath, e.stderr); err != nil {
+			return err
+		}
+	}
+	ctx := context.Background()
+	dataDir := e.data
+	if !useData {
+		tmp, err := os.MkdirTemp("", "ketnoi-eval-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dataDir = filepath.Join(tmp, "data")
+	}
+	start := time.Now()
+	d, err := openData(ctx, dataDir, nil)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	if !useData {
+		if _, err := d.store.Put(recs, *corpusPath); err != nil {
+			return err
+		}
+		if _, err := indexer.Sync(ctx, d.store, d.idx, nil); err != nil {
+			return err
+		}
+	}
+	indexTime := time.Since(start)
+	engines := []searcheval.Engine{searcheval.IndexEngine{Index: d.idx}}
+	var sqlTime time.Duration
+	if *compare == "sqlite" {
+		if len(recs) == 0 {
+			return usageError{"--compare sqlite cần --corpus"}
+		}
+		start := time.Now()
+		sq, err := searcheval.OpenSQLite(":memory:")
+		if err != nil {
+			return err
+		}
+		defer sq.Close()
+		if err := sq.Load(recs); err != nil {
+			return err
+		}
+		sqlTime = time.Since(start)
+		engines = append(engines, sq)
+	}
+	docs, _ := d.idx.Count()
+	fmt.Fprintf(e.stdout, "Bộ tài liệu: %s (%d tài liệu), câu hỏi: %s (%d câu)\n", filepath.Base(*corpusPath), docs, filepath.Base(*queriesPath), len(queries))
+	fmt.Fprintf(e.stdout, "Lập chỉ mục: ketnoi %s", indexTime.Round(time.Millisecond))
+	if sqlTime > 0 {
+		fmt.Fprintf(e.stdout, ", SQLite FTS5 %s", sqlTime.Round(time.Millisecond))
+	}
+	fmt.Fprintln(e.stdout)
+	return evalTable(ctx, e.stdout, engines, queries)
+}
+
+func evalTable(ctx context.Context, w io.Writer, engines []searcheval.Engine, queries []searcheval.Query) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "lát cắt\tbộ máy\tP@1\tMRR@10\tRecall@10\tnDCG@10\tp50\tp95\t")
+	for _, sl := range searcheval.Slices {
+		var ms []searcheval.Metrics
+		for _, eng := range engines {
+			m, err := searcheval.Evaluate(ctx, eng, queries, sl.Fn)
+			if err != nil {
+				return err
+			}
+			ms = append(ms, m)
+			fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%s\t\n", sl.Name, eng.Name(), m.P1, m.MRR10, m.Recall10, m.NDCG10, ms2(m.P50), ms2(m.P95))
+		}
+		if len(ms) == 2 {
+			a, b := ms[0], ms[1]
+			fmt.Fprintf(tw, "%s\ttỉ lệ ketnoi/FTS5\t%s\t%s\t%s\t%s\t\t\t\n", sl.Name, ratio(a.P1, b.P1), ratio(a.MRR10, b.MRR10), ratio(a.Recall10, b.Recall10), ratio(a.NDCG10, b.NDCG10))
+		}
+	}
+	return tw.Flush()
+}
+
+func ms2(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("×%.3f", a/b)
+}
+
+// loadRecords reads a record file, reporting rejected records.
+func loadRecords(path string, stderr io.Writer) ([]corpus.Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var recs []corpus.Record
+	format := corpus.FormatOf(path)
+	if format == "" {
+		format = corpus.FormatJSONL
+	}
+	bad := 0
+	err = corpus.ReadRecords(path, f, format, func(p corpus.Parsed) error {
+		if p.Record == nil {
+			bad++
+			if bad <= 5 {
+				fmt.Fprintf(stderr, "LỖI %s\n", p.Problems[0])
+			}
+			return nil
+		}
+		recs = append(recs, p.Record)
+		return nil
+	})
+	if bad > 0 {
+		fmt.Fprintf(stderr, "%d bản ghi bị loại\n", bad)
+	}
+	return recs, err
+}
