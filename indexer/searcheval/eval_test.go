@@ -10,7 +10,7 @@ import (
 
 func TestScore(t *testing.T) {
 	tests := []struct {
-		ids, rel                []string
+		ids, rel             []string
 		p1, rr, recall, ndcg float64
 	}{
 		{[]string{"a", "b"}, []string{"a"}, 1, 1, 1, 1},
