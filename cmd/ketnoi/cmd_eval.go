@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -44,6 +45,7 @@ func runEval(e *env, args []string) error {
 	queriesPath := fs.String("queries", "", "tệp câu hỏi JSONL")
 	compare := fs.String("compare", "", "so sánh với: sqlite")
 	limit := fs.Int("limit", 0, "chỉ dùng N câu hỏi đầu (0: tất cả)")
+	slices := fs.String("slices", "given,fold,nfd,tone", "các lát cắt: given (nguyên bản), fold (không dấu), nfd, tone (đổi vị trí dấu)")
 	pos, err := parse(e, c, fs, args[1:])
 	if err != nil {
 		return err
@@ -123,13 +125,22 @@ func runEval(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, ", SQLite FTS5 %s", sqlTime.Round(time.Millisecond))
 	}
 	fmt.Fprintln(e.stdout)
-	return evalTable(ctx, e.stdout, engines, queries)
+	var chosen []searcheval.Slice
+	for _, sl := range searcheval.Slices {
+		if strings.Contains(","+*slices+",", ","+sl.ID+",") {
+			chosen = append(chosen, sl)
+		}
+	}
+	if len(chosen) == 0 {
+		return usageError{"--slices không chọn lát cắt nào"}
+	}
+	return evalTable(ctx, e.stdout, engines, queries, chosen)
 }
 
-func evalTable(ctx context.Context, w io.Writer, engines []searcheval.Engine, queries []searcheval.Query) error {
+func evalTable(ctx context.Context, w io.Writer, engines []searcheval.Engine, queries []searcheval.Query, slices []searcheval.Slice) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "lát cắt\tbộ máy\tP@1\tMRR@10\tRecall@10\tnDCG@10\tp50\tp95\t")
-	for _, sl := range searcheval.Slices {
+	for _, sl := range slices {
 		var ms []searcheval.Metrics
 		for _, eng := range engines {
 			m, err := searcheval.Evaluate(ctx, eng, queries, sl.Fn)

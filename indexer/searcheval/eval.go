@@ -85,16 +85,17 @@ func (e IndexEngine) Search(ctx context.Context, q string, k int) ([]string, err
 
 // Slice derives a variant of each query.
 type Slice struct {
-	Name string
+	ID   string // short name for the command line
+	Name string // Vietnamese label
 	Fn   func(string) string
 }
 
 // Slices are the query variants every report covers.
 var Slices = []Slice{
-	{"nguyên bản", func(s string) string { return s }},
-	{"không dấu", vntext.Fold},
-	{"NFD", norm.NFD.String},
-	{"đổi vị trí dấu", vntext.SwapTonePlacement},
+	{"given", "nguyên bản", func(s string) string { return s }},
+	{"fold", "không dấu", vntext.Fold},
+	{"nfd", "NFD", norm.NFD.String},
+	{"tone", "đổi vị trí dấu", vntext.SwapTonePlacement},
 }
 
 // Metrics are the averages over a query set.

@@ -1,0 +1,205 @@
+package bleveidx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"ketnoi/indexer"
+)
+
+func openTest(t *testing.T, opts Options) *Index {
+	t.Helper()
+	idx, err := OpenWith(filepath.Join(t.TempDir(), "idx"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	return idx
+}
+
+func TestApplySplitsBatches(t *testing.T) {
+	docs, _ := benchDocs(t, 23)
+	big := docs[0]
+	big.ID, big.Body = "kq-big", strings.Repeat("Máy sấy cá cơm năng lượng mặt trời. ", 400) // ~15 KB
+	docs = append(docs, big)
+	for _, tc := range []struct {
+		name       string
+		opts       Options
+		wantPieces int
+	}{
+		{"by count", Options{BatchDocs: 5, BatchBytes: 1 << 30}, 5}, // 24 documents: 5+5+5+5+4
+		{"by bytes", Options{BatchDocs: 1000, BatchBytes: 8 << 10}, 0},
+		{"one piece", Options{}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			idx := openTest(t, tc.opts)
+			var pieces []string
+			idx.onPiece = func(n, size int) { pieces = append(pieces, fmt.Sprintf("%d/%d", n, size)) }
+			if err := idx.Apply(context.Background(), &indexer.Batch{Put: docs, Seq: 7}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantPieces > 0 && len(pieces) != tc.wantPieces {
+				t.Errorf("pieces %v, want %d", pieces, tc.wantPieces)
+			}
+			if tc.wantPieces == 0 { // by bytes: several pieces, none far above the limit but for a single big doc
+				if len(pieces) < 3 {
+					t.Errorf("pieces %v: not split by bytes", pieces)
+				}
+				for _, p := range pieces {
+					var n, size int
+					fmt.Sscanf(p, "%d/%d", &n, &size)
+					if size > 8<<10 && n > 1 {
+						t.Errorf("piece %s over the byte limit with several documents", p)
+					}
+				}
+			}
+			if n, _ := idx.Count(); n != uint64(len(docs)) {
+				t.Errorf("Count %d, want %d", n, len(docs))
+			}
+			if seq, _ := idx.AppliedSeq(); seq != 7 {
+				t.Errorf("AppliedSeq %d, want 7", seq)
+			}
+		})
+	}
+}
+
+func TestApplyCancelled(t *testing.T) {
+	idx := openTest(t, Options{BatchDocs: 2})
+	docs, _ := benchDocs(t, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := idx.Apply(ctx, &indexer.Batch{Put: docs, Seq: 9})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Apply with a cancelled context: %v", err)
+	}
+	if seq, _ := idx.AppliedSeq(); seq != 0 {
+		t.Errorf("a cancelled batch recorded seq %d", seq)
+	}
+	if err := idx.Apply(context.Background(), &indexer.Batch{Put: []indexer.Doc{{Kind: "result"}}}); err == nil {
+		t.Error("a document without ID was accepted")
+	}
+}
+
+func TestReopenKeepsOptions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "idx")
+	idx, err := OpenWith(dir, Options{Bigrams: false})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx.Close()
+	idx, err = Open(dir) // default options: the stored mapping wins
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	if idx.Options().Bigrams {
+		t.Error("reopened index claims bigram fields it was not built with")
+	}
+}
+
+func TestOpenRejectsForeignIndex(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index_meta.json"), []byte(`{"storage":"nope"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if idx, err := Open(dir); err == nil {
+		idx.Close()
+		t.Fatal("opened a directory that holds no ketnoi index")
+	}
+}
+
+func TestPageStarts(t *testing.T) {
+	pages := []string{"Trang một.", "", "Trang ba có máy sấy.", "Trang bốn."}
+	body := strings.Join(pages, "\n\n")
+	starts := pageStarts(body, pages)
+	for _, tc := range []struct {
+		off, page int
+	}{{0, 1}, {5, 1}, {strings.Index(body, "máy"), 3}, {strings.Index(body, "bốn"), 4}} {
+		if got := pageOf(starts, tc.off); got != tc.page {
+			t.Errorf("offset %d: page %d, want %d (starts %q)", tc.off, got, tc.page, starts)
+		}
+	}
+	if got := pageOf(pageStarts("other text", pages[:1]), 3); got != 0 {
+		t.Errorf("pages not in body: page %d, want 0", got)
+	}
+}
+
+// Equal sort keys are ordered by ID whatever the insertion order, so pages never shift.
+func TestIDTiebreak(t *testing.T) {
+	idx := openTest(t, Options{})
+	for _, id := range []string{"kq-9", "kq-5", "kq-7", "kq-1", "kq-3"} {
+		applyDocs(t, idx, indexer.Doc{ID: id, Kind: "result", Title: "Máy sấy cá", Year: 2020, TRL: 5})
+	}
+	for _, sort := range []string{"", "year", "-year", "trl", "-trl"} {
+		for _, q := range []string{"", "máy sấy"} {
+			ids, _ := hitIDs(t, idx, &indexer.SearchRequest{Query: indexer.ParseQuery(q), Sort: sort})
+			if want := []string{"kq-1", "kq-3", "kq-5", "kq-7", "kq-9"}; !slices.Equal(ids, want) {
+				t.Errorf("sort %q query %q: %v, want %v", sort, q, ids, want)
+			}
+		}
+	}
+}
+
+// Searches run while batches are applied, and Close waits for them.
+func TestConcurrentUse(t *testing.T) {
+	idx := openTest(t, Options{Bigrams: true, BatchDocs: 20})
+	docs, _ := benchDocs(t, 200)
+	done := make(chan error, 4)
+	for g := range 3 {
+		go func() {
+			for i := range 30 {
+				_, err := idx.Search(context.Background(), &indexer.SearchRequest{
+					Query:     indexer.ParseQuery([]string{"máy sấy", "lua", `"cá cơm" -mặn`}[(g+i)%3]),
+					Highlight: true, Facets: []string{indexer.FacetYear, indexer.FacetSector}, Sectors: []string{"A"}})
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	go func() {
+		for j := 0; j < len(docs); j += 50 {
+			if err := idx.Apply(context.Background(), &indexer.Batch{Put: docs[j : j+50], Seq: uint64(j + 50)}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if seq, _ := idx.AppliedSeq(); seq != 200 {
+		t.Errorf("AppliedSeq %d", seq)
+	}
+}
+
+func TestCompact(t *testing.T) {
+	idx := openTest(t, Options{BatchDocs: 10})
+	docs, _ := benchDocs(t, 100)
+	applyDocs(t, idx, docs...)
+	applyDocs(t, idx, docs[:50]...) // replaced documents leave deletions behind
+	if err := idx.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := idx.Count(); n != 100 {
+		t.Errorf("Count after Compact: %d", n)
+	}
+	if ids, _ := hitIDs(t, idx, &indexer.SearchRequest{Query: indexer.ParseQuery("máy sấy")}); len(ids) == 0 {
+		t.Error("nothing found after Compact")
+	}
+	idx.Close()
+	if err := idx.Compact(context.Background()); !errors.Is(err, indexer.ErrClosed) {
+		t.Errorf("Compact after Close: %v", err)
+	}
+}

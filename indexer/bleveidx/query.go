@@ -1,0 +1,391 @@
+package bleveidx
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+
+	"ketnoi/corpus"
+	"ketnoi/corpus/vntext"
+	"ketnoi/indexer"
+)
+
+// Ranking weights, relative to a field's boost.
+const (
+	// foldedWeight is the weight of the folded variants when the query has diacritics: unaccented and
+	// differently accented spellings are still found, below the exact ones.
+	foldedWeight = 0.4
+	// bigramWeight scales the bigram variants: a bigram match comes on top of its two syllables' matches.
+	bigramWeight = 0.5
+	// fuzzyMinRunes: shorter Vietnamese syllables have too many neighbours at distance 1 (ca, cá, co, cô...).
+	fuzzyMinRunes = 4
+	// nameWeight is the weight of organisation and author names for plain terms.
+	nameWeight = 1.0
+)
+
+// fuzzyWeight is the weight of the edit-distance-1 variants of long syllables (typos); 0 turns them off. A
+// variable only so that the ranking measurements can compare.
+var fuzzyWeight = 0.1
+
+// Paging limits.
+const (
+	defaultSize  = 10
+	maxSize      = 100
+	maxWindow    = 10000
+	defaultFacet = 10
+	maxFacet     = 1000
+)
+
+// plan is a translated request: the text query and the filters, each filter tagged with the facet it
+// restricts so that a facet can be counted without its own filter.
+type plan struct {
+	text query.Query // nil for an empty query
+	// shown is text with the common syllables kept, for the presentation search over the page only: they are
+	// highlighted and reported as matched even though they did not rank.
+	shown   query.Query
+	filters []filterPart
+	terms   []string // query terms and phrases as typed, for MatchedTerms
+}
+
+// filterPart is one conjunctive filter; facet names the facet it restricts ("" for the fixed ones).
+type filterPart struct {
+	facet string
+	q     query.Query
+}
+
+func (x *Index) translate(req *indexer.SearchRequest, st termStats) plan {
+	p := plan{text: x.textQuery(req.Query, st), filters: buildFilters(req)}
+	p.shown = p.text
+	if p.text != nil && st != nil && x.bigrams {
+		p.shown = x.textQuery(req.Query, keepCommon{st})
+	}
+	if p.text != nil {
+		p.terms = append(append(p.terms, req.Query.Terms...), req.Query.Phrases...)
+	}
+	return p
+}
+
+// ranked reports whether the query has anything to rank by (terms, phrases, clauses); exclusions alone do
+// not, and are listed like an empty query.
+func (p plan) ranked() bool {
+	bq, ok := p.text.(*query.BooleanQuery)
+	return ok && (bq.Must != nil || bq.Should != nil)
+}
+
+// query returns the full query with every filter except the one of skipFacet.
+func (p plan) query(skipFacet string) query.Query {
+	var fs []query.Query
+	for _, f := range p.filters {
+		if skipFacet == "" || f.facet != skipFacet {
+			fs = append(fs, f.q)
+		}
+	}
+	bq, ok := p.text.(*query.BooleanQuery)
+	if !ok {
+		bq = query.NewBooleanQuery(nil, nil, nil)
+	} else {
+		c := *bq // the text query is shared by the facet searches: never mutate it
+		bq = &c
+	}
+	if len(fs) > 0 {
+		bq.AddFilter(query.NewConjunctionQuery(fs))
+	}
+	return bq
+}
+
+func matchQ(text, field, analyzer string, boost float64, and bool) query.Query {
+	q := query.NewMatchQuery(text)
+	q.SetField(field)
+	q.Analyzer = analyzer // always explicit: renamed fields would otherwise get the default analyzer
+	q.SetBoost(boost)
+	if and {
+		q.SetOperator(query.MatchQueryOperatorAnd)
+	}
+	return q
+}
+
+func phraseQ(text, field, analyzer string, boost float64) query.Query {
+	q := query.NewMatchPhraseQuery(text)
+	q.SetField(field)
+	q.Analyzer = analyzer
+	q.SetBoost(boost)
+	return q
+}
+
+func disj(qs []query.Query, min float64) *query.DisjunctionQuery {
+	d := query.NewDisjunctionQuery(qs)
+	d.SetMin(min)
+	return d
+}
+
+// analyzes reports whether text holds at least one token.
+func analyzes(text string) bool {
+	return len(syllableTokenizer.Tokenize([]byte(text))) > 0
+}
+
+// termStats answers questions about folded syllables in the index while a query is translated.
+type termStats interface {
+	// known reports whether the syllable occurs in any folded text field.
+	known(term string) bool
+	// common reports whether the syllable occurs in more than commonShare of the documents.
+	common(term string) bool
+}
+
+// keepCommon answers like its termStats but finds nothing common.
+type keepCommon struct{ termStats }
+
+func (keepCommon) common(string) bool { return false }
+
+// commonShare: with bigram fields, syllables in more documents than this share ("của", "và", "các") are left
+// out of the unigram part of the query when the query has rarer ones. Their BM25 weight is near zero but
+// their postings are the longest, and a multi-field disjunction pays for every one of their documents; the
+// bigram fields still carry them ("ngân_hàng", "của_bộ"). On the UNC set this made queries 6× faster at the
+// same MRR; without bigrams it cost a quarter of the MRR, so it applies only with them. A variable only so
+// that measurements can compare.
+var commonShare = 0.3
+
+// uncommon returns terms without its common syllables, or terms itself when nothing would be left.
+func uncommon(terms string, st termStats) string {
+	if st == nil || commonShare <= 0 {
+		return terms
+	}
+	var b strings.Builder
+	dropped := false
+	for _, t := range foldedAnalyzer.Analyze([]byte(terms)) {
+		if st.common(string(t.Term)) {
+			dropped = true
+			continue
+		}
+		b.WriteString(terms[t.Start:t.End])
+		b.WriteByte(' ')
+	}
+	if !dropped || b.Len() == 0 {
+		return terms
+	}
+	return b.String()
+}
+
+// textQuery translates the parsed query; nil means "match everything" (nothing searchable was typed). st may
+// be nil (no statistics: nothing is known or common).
+func (x *Index) textQuery(q indexer.Query, st termStats) query.Query {
+	var must, should, mustNot []query.Query
+	accented := vntext.HasDiacritics(q.Text())
+
+	if terms := strings.Join(q.Terms, " "); analyzes(terms) {
+		uni := terms
+		if x.bigrams {
+			uni = uncommon(terms, st)
+		}
+		for _, f := range textFields {
+			if accented {
+				should = append(should, matchQ(uni, f.name, AnalyzerExact, f.boost, false))
+				if x.bigrams {
+					should = append(should, matchQ(terms, f.name+sufBigram, AnalyzerExactBigram, f.boost*bigramWeight, false))
+				}
+			}
+			w := f.boost
+			if accented {
+				w *= foldedWeight
+			}
+			should = append(should, matchQ(uni, f.name+sufFolded, AnalyzerFolded, w, false))
+			if x.bigrams {
+				should = append(should, matchQ(terms, f.name+sufFoldedBigram, AnalyzerFoldedBigram, w*bigramWeight, false))
+			}
+		}
+		for _, name := range []string{fOrganizationF, fAuthorsF} {
+			should = append(should, matchQ(uni, name, AnalyzerFolded, nameWeight, false))
+		}
+		if fz := fuzzyQuery(terms, st); fz != nil {
+			should = append(should, fz)
+		}
+	}
+	for _, ph := range q.Phrases {
+		if !analyzes(ph) {
+			continue
+		}
+		suffix, analyzer := sufFolded, AnalyzerFolded
+		if vntext.HasDiacritics(ph) {
+			suffix, analyzer = "", AnalyzerExact
+		}
+		var alts []query.Query
+		for _, f := range textFields {
+			alts = append(alts, phraseQ(ph, f.name+suffix, analyzer, f.boost))
+		}
+		must = append(must, disj(alts, 1))
+	}
+	for _, ex := range q.Excluded {
+		if !analyzes(ex) {
+			continue
+		}
+		for _, f := range textFields {
+			mustNot = append(mustNot, phraseQ(ex, f.name+sufFolded, AnalyzerFolded, 1))
+		}
+	}
+	for _, c := range q.Clauses {
+		switch c.Field {
+		case indexer.ClauseAuthor, indexer.ClauseOrganization, indexer.ClauseTitle:
+			if !analyzes(c.Value) {
+				continue
+			}
+			field := map[string]string{indexer.ClauseAuthor: fAuthorsF, indexer.ClauseOrganization: fOrganizationF,
+				indexer.ClauseTitle: fTitle + sufFolded}[c.Field]
+			must = append(must, matchQ(c.Value, field, AnalyzerFolded, 1, true))
+		case indexer.ClauseYear:
+			must = append(must, numRange(fYear, c.Min, c.Max))
+		}
+	}
+	if len(must)+len(should)+len(mustNot) == 0 {
+		return nil
+	}
+	bq := query.NewBooleanQuery(must, nil, mustNot)
+	if len(should) > 0 {
+		// min 0: with required parts the terms only rank; alone, a document must match at least one of them.
+		bq.Should = disj(should, 0)
+	}
+	return bq
+}
+
+// fuzzyQuery matches typos (edit distance 1, first letter kept) of the long syllables on the folded fields,
+// at a low weight. Syllables the index knows are taken as spelled: a fuzzy term costs a Levenshtein automaton
+// and a dictionary walk per field (it doubled query time on the UNC set for +0.006 MRR), and a typo is
+// almost always a syllable no document has.
+func fuzzyQuery(terms string, st termStats) query.Query {
+	if fuzzyWeight == 0 {
+		return nil
+	}
+	var qs []query.Query
+	seen := map[string]bool{}
+	for _, t := range foldedAnalyzer.Analyze([]byte(terms)) {
+		term := string(t.Term)
+		if seen[term] || utf8.RuneCount(t.Term) < fuzzyMinRunes || t.Type == analysis.Numeric ||
+			(st != nil && st.known(term)) {
+			continue
+		}
+		seen[term] = true
+		for _, f := range textFields {
+			fq := query.NewFuzzyQuery(term)
+			fq.SetField(f.name + sufFolded)
+			fq.SetFuzziness(1)
+			fq.SetPrefix(1)
+			fq.SetBoost(f.boost * fuzzyWeight)
+			qs = append(qs, fq)
+		}
+	}
+	if len(qs) == 0 {
+		return nil
+	}
+	return disj(qs, 1)
+}
+
+func numRange(field string, lo, hi int) query.Query {
+	var min, max *float64
+	if lo != 0 {
+		v := float64(lo)
+		min = &v
+	}
+	if hi != 0 {
+		v := float64(hi)
+		max = &v
+	}
+	t := true
+	q := query.NewNumericRangeInclusiveQuery(min, max, &t, &t)
+	q.SetField(field)
+	return q
+}
+
+// anyTerm matches documents whose keyword field holds any of values.
+func anyTerm(field string, values []string) query.Query {
+	qs := make([]query.Query, 0, len(values))
+	for _, v := range values {
+		tq := query.NewTermQuery(v)
+		tq.SetField(field)
+		qs = append(qs, tq)
+	}
+	return disj(qs, 1)
+}
+
+// buildFilters turns the request's filters into conjunctive, non-scoring parts.
+func buildFilters(req *indexer.SearchRequest) []filterPart {
+	var ps []filterPart
+	add := func(facet string, q query.Query) { ps = append(ps, filterPart{facet, q}) }
+
+	kinds := req.Kinds
+	if len(kinds) == 0 {
+		kinds = []string{indexer.KindResult}
+	}
+	add(indexer.FacetKind, anyTerm(fKind, kinds))
+
+	// Visibility: every document that is not a need, and needs at an allowed level. Never skipped.
+	allowed := req.Confidentiality
+	if len(allowed) == 0 {
+		allowed = []string{corpus.ConfPublic, corpus.ConfAnonymised}
+	}
+	notNeed := query.NewBooleanQuery([]query.Query{query.NewMatchAllQuery()}, nil,
+		[]query.Query{anyTerm(fKind, []string{indexer.KindNeed})})
+	allowedNeed := query.NewConjunctionQuery([]query.Query{anyTerm(fKind, []string{indexer.KindNeed}),
+		anyTerm(fConfidentiality, allowed)})
+	add("", disj([]query.Query{notNeed, allowedNeed}, 1))
+
+	if len(req.ExcludeIDs) > 0 {
+		add("", query.NewBooleanQuery([]query.Query{query.NewMatchAllQuery()}, nil,
+			[]query.Query{query.NewDocIDQuery(req.ExcludeIDs)}))
+	}
+	lists := []struct {
+		facet  string
+		fields []string
+		values []string
+	}{
+		{indexer.FacetField, []string{fFieldCodes}, req.FieldCodes},
+		{indexer.FacetSector, []string{fSectors}, req.Sectors},
+		{indexer.FacetIPStatus, []string{fIPStatus}, req.IPStatus},
+		{indexer.FacetTransferForm, []string{fTransferForms}, req.TransferForms},
+		{indexer.FacetOrganization, []string{fOrganization}, req.Organizations},
+		{indexer.FacetLocality, []string{fLocality}, req.Localities},
+		// A province filter also finds records filed under a province that has since been merged into it.
+		{indexer.FacetProvince, []string{fProvince, fLegacyProvince}, req.Provinces},
+	}
+	for _, l := range lists {
+		if len(l.values) == 0 {
+			continue
+		}
+		var alts []query.Query
+		for _, f := range l.fields {
+			alts = append(alts, anyTerm(f, l.values))
+		}
+		add(l.facet, disj(alts, 1))
+	}
+	if req.YearMin != 0 || req.YearMax != 0 {
+		add(indexer.FacetYear, numRange(fYear, req.YearMin, req.YearMax))
+	}
+	if req.TRLMin != 0 || req.TRLMax != 0 {
+		add(indexer.FacetTRL, numRange(fTRL, req.TRLMin, req.TRLMax))
+	}
+	return ps
+}
+
+// sortOrder maps the request's sort to bleve's, always ending with the document id so that pages are
+// stable.
+func sortOrder(sort string, empty bool) search.SortOrder {
+	num := func(field string, desc bool) search.SearchSort {
+		return &search.SortField{Field: field, Desc: desc, Type: search.SortFieldAsNumber,
+			Missing: search.SortFieldMissingLast}
+	}
+	id := &search.SortDocID{}
+	switch sort {
+	case "year":
+		return search.SortOrder{num(fYear, false), id}
+	case "-year":
+		return search.SortOrder{num(fYear, true), id}
+	case "trl":
+		return search.SortOrder{num(fTRL, false), id}
+	case "-trl":
+		return search.SortOrder{num(fTRL, true), id}
+	}
+	if empty {
+		return search.SortOrder{num(fYear, true), id}
+	}
+	return search.SortOrder{&search.SortScore{Desc: true}, id}
+}

@@ -1,0 +1,286 @@
+package bleveidx
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"ketnoi/indexer"
+)
+
+// facetFields maps facet names to keyword fields. Year and TRL use keyword copies: bleve's numeric terms are
+// prefix-coded at several precisions and a terms facet over them would count encoded noise.
+var facetFields = map[string]string{
+	indexer.FacetKind:         fKind,
+	indexer.FacetField:        fFieldCodes,
+	indexer.FacetSector:       fSectors,
+	indexer.FacetYear:         fYearKey,
+	indexer.FacetOrganization: fOrganization,
+	indexer.FacetTRL:          fTRLKey,
+	indexer.FacetIPStatus:     fIPStatus,
+	indexer.FacetTransferForm: fTransferForms,
+	indexer.FacetLocality:     fLocality,
+	indexer.FacetProvince:     fProvince,
+}
+
+// Search runs one query: a ranking search for the page (with the facets whose own filter is unset), one
+// size-0 search per facet whose own filter is set (that facet counts under every other filter), and, when
+// highlights or matched terms are needed, a presentation search restricted to the page's documents with
+// term locations. Locations are requested only there, so their cost is paid for the page, not for every
+// matching document.
+func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexer.SearchResult, error) {
+	start := time.Now()
+	bi, err := x.reader()
+	if err != nil {
+		return nil, err
+	}
+	defer x.mu.RUnlock()
+
+	var p plan
+	if st := newStats(ctx, bi); st != nil {
+		p = x.translate(req, st)
+		st.close()
+	} else {
+		p = x.translate(req, nil)
+	}
+	from, size := req.From, req.Size
+	if size <= 0 {
+		size = defaultSize
+	}
+	size = min(size, maxSize)
+	from = max(from, 0)
+	if from+size > maxWindow {
+		size = max(maxWindow-from, 0)
+		from = min(from, maxWindow)
+	}
+	facetSize := req.FacetSize
+	if facetSize <= 0 {
+		facetSize = defaultFacet
+	}
+	facetSize = min(facetSize, maxFacet)
+
+	own := map[string]bool{}
+	for _, f := range p.filters {
+		own[f.facet] = true
+	}
+
+	br := bleve.NewSearchRequestOptions(p.query(""), size, from, false)
+	unranked := !p.ranked()
+	br.SortByCustom(sortOrder(req.Sort, unranked))
+	br.Fields = listFields
+	if unranked && req.Sort == "" {
+		br.Score = "none"
+	}
+	var separate []string
+	seenFacet := map[string]bool{}
+	for _, name := range req.Facets {
+		field, ok := facetFields[name]
+		if !ok || seenFacet[name] {
+			continue
+		}
+		seenFacet[name] = true
+		if own[name] {
+			separate = append(separate, name)
+			continue
+		}
+		br.AddFacet(name, bleve.NewFacetRequest(field, facetRequestSize(name, facetSize)))
+	}
+	res, err := bi.SearchInContext(ctx, br)
+	if err != nil {
+		return nil, fmt.Errorf("bleveidx: search: %w", err)
+	}
+
+	out := &indexer.SearchResult{Total: res.Total, Hits: make([]indexer.Hit, 0, len(res.Hits))}
+	for _, h := range res.Hits {
+		out.Hits = append(out.Hits, hitFromMatch(h))
+	}
+	if len(seenFacet) > 0 {
+		out.Facets = make(map[string][]indexer.FacetCount, len(seenFacet))
+		for name, fr := range res.Facets {
+			out.Facets[name] = facetCounts(name, fr, facetSize)
+		}
+	}
+	for _, name := range separate {
+		fr := bleve.NewSearchRequestOptions(p.query(name), 0, 0, false)
+		fr.Score = "none"
+		fr.AddFacet(name, bleve.NewFacetRequest(facetFields[name], facetRequestSize(name, facetSize)))
+		r, err := bi.SearchInContext(ctx, fr)
+		if err != nil {
+			return nil, fmt.Errorf("bleveidx: facet %s: %w", name, err)
+		}
+		out.Facets[name] = facetCounts(name, r.Facets[name], facetSize)
+	}
+	for name := range seenFacet {
+		if out.Facets[name] == nil {
+			out.Facets[name] = []indexer.FacetCount{}
+		}
+	}
+
+	if !unranked && len(res.Hits) > 0 {
+		if err := x.present(ctx, bi, p, req.Highlight, out.Hits); err != nil {
+			return nil, err
+		}
+	}
+	out.Took = time.Since(start)
+	return out, nil
+}
+
+// readerStats answers termStats from one index snapshot.
+type readerStats struct {
+	ctx  context.Context
+	r    index.IndexReader
+	docs float64
+	df   map[string]uint64 // largest document frequency over the folded text fields
+}
+
+// newStats opens a snapshot for query translation; it returns nil if the index cannot be read that way,
+// and the caller must call close.
+func newStats(ctx context.Context, bi bleve.Index) *readerStats {
+	adv, err := bi.Advanced()
+	if err != nil {
+		return nil
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil
+	}
+	n, err := r.DocCount()
+	if err != nil {
+		r.Close()
+		return nil
+	}
+	return &readerStats{ctx: ctx, r: r, docs: float64(n), df: map[string]uint64{}}
+}
+
+func (s *readerStats) close() {
+	if s != nil {
+		s.r.Close()
+	}
+}
+
+func (s *readerStats) maxDF(term string) uint64 {
+	if n, ok := s.df[term]; ok {
+		return n
+	}
+	var best uint64
+	for _, f := range textFields {
+		tfr, err := s.r.TermFieldReader(s.ctx, []byte(term), f.name+sufFolded, false, false, false)
+		if err != nil {
+			continue
+		}
+		best = max(best, tfr.Count())
+		tfr.Close()
+	}
+	s.df[term] = best
+	return best
+}
+
+func (s *readerStats) known(term string) bool { return s.maxDF(term) > 0 }
+
+func (s *readerStats) common(term string) bool {
+	return s.docs > 0 && float64(s.maxDF(term)) > commonShare*s.docs
+}
+
+// facetRequestSize asks for every year and TRL level: they are shown in value order, not count order, so
+// cutting by count first would drop arbitrary years.
+func facetRequestSize(name string, size int) int {
+	if name == indexer.FacetYear || name == indexer.FacetTRL {
+		return max(size, 200)
+	}
+	return size
+}
+
+func facetCounts(name string, fr *search.FacetResult, size int) []indexer.FacetCount {
+	out := []indexer.FacetCount{}
+	if fr == nil || fr.Terms == nil {
+		return out
+	}
+	for _, t := range fr.Terms.Terms() {
+		out = append(out, indexer.FacetCount{Value: t.Term, Count: t.Count})
+	}
+	switch name {
+	case indexer.FacetYear: // newest first
+		sort.SliceStable(out, func(i, j int) bool { return atoi(out[i].Value) > atoi(out[j].Value) })
+	case indexer.FacetTRL: // 1 … 9
+		sort.SliceStable(out, func(i, j int) bool { return atoi(out[i].Value) < atoi(out[j].Value) })
+	default: // bleve sorts by count; make ties deterministic
+		sort.SliceStable(out, func(i, j int) bool {
+			if out[i].Count != out[j].Count {
+				return out[i].Count > out[j].Count
+			}
+			return out[i].Value < out[j].Value
+		})
+	}
+	if name != indexer.FacetYear && len(out) > size {
+		out = out[:size]
+	}
+	return out
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+func hitFromMatch(h *search.DocumentMatch) indexer.Hit {
+	hit := indexer.Hit{ID: h.ID, Score: h.Score}
+	str := func(k string) string {
+		s, _ := h.Fields[k].(string)
+		return s
+	}
+	num := func(k string) int {
+		f, _ := h.Fields[k].(float64)
+		return int(f)
+	}
+	hit.Kind, hit.Title, hit.Organization = str(fKind), str(fTitle), str(fOrganization)
+	hit.Year, hit.TRL = num(fYear), num(fTRL)
+	return hit
+}
+
+// present fills MatchedTerms, and Fragments and Page when highlight is set, from a second search limited to
+// the page's documents, with term locations and (for highlights) the stored texts.
+func (x *Index) present(ctx context.Context, bi bleve.Index, p plan, highlight bool, hits []indexer.Hit) error {
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	// A conjunction, not a filter: bleve applies a filter after the query has walked all its postings, while
+	// a conjunction advances the text query straight to the page's few documents.
+	q := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), p.shown})
+	br := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
+	br.IncludeLocations = true
+	if highlight {
+		br.Fields = make([]string, 0, len(textFields)+1)
+		for _, f := range textFields {
+			br.Fields = append(br.Fields, f.name)
+		}
+		br.Fields = append(br.Fields, fPageStarts)
+	}
+	res, err := bi.SearchInContext(ctx, br)
+	if err != nil {
+		return fmt.Errorf("bleveidx: search for highlights: %w", err)
+	}
+	byID := make(map[string]*search.DocumentMatch, len(res.Hits))
+	for _, h := range res.Hits {
+		byID[h.ID] = h
+	}
+	qt := newQueryTerms(p.terms)
+	for i := range hits {
+		h := byID[hits[i].ID]
+		if h == nil { // deleted in between
+			continue
+		}
+		hits[i].MatchedTerms = qt.matched(h.Locations)
+		if highlight {
+			hits[i].Fragments, hits[i].Page = fragments(h)
+		}
+	}
+	return nil
+}
