@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"embed"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -215,12 +214,14 @@ func CurrentProvince(code string) string {
 // TRLLabel is the Vietnamese label of a TRL level.
 func TRLLabel(trl int) string { return TRLs.Label(strconv.Itoa(trl)) }
 
-// sortedCodes is used in messages listing what a vocabulary accepts.
-func (v *Vocabulary) sortedCodes() []string {
-	out := make([]string, 0, len(v.terms))
-	for _, t := range v.terms {
-		out = append(out, t.Code)
+// SectorLabel labels any VSIC code: a section or division by its own label, a 3–5 digit code (whose
+// labels we do not ship) by its code and its division's label.
+func SectorLabel(code string) string {
+	if t, ok := Sectors.Lookup(code); ok {
+		return t.LabelVI
 	}
-	sort.Strings(out)
-	return out
+	if sectorKnown(code) {
+		return "Mã " + code + " – " + Sectors.Label(code[:2])
+	}
+	return code
 }

@@ -274,12 +274,12 @@ func sentence(name string, v float64, need *corpus.Need, r *corpus.Result, mt *M
 		if v == 0 {
 			return "Lĩnh vực KH&CN khác với nhu cầu."
 		}
-		return "Cùng lĩnh vực KH&CN: " + labels(mt.MatchedFields, corpus.Fields) + "."
+		return "Cùng lĩnh vực KH&CN: " + labels(mt.MatchedFields, corpus.Fields.Label) + "."
 	case CompSector:
 		if v == 0 {
 			return "Ngành kinh tế khác với nhu cầu."
 		}
-		return "Cùng ngành kinh tế: " + labels(mt.MatchedSectors, corpus.Sectors) + "."
+		return "Cùng ngành kinh tế: " + labels(mt.MatchedSectors, corpus.SectorLabel) + "."
 	case CompTRL:
 		if mt.CoDevelopment {
 			return fmt.Sprintf("TRL %d thấp hơn mức yêu cầu %d (thiếu %d bậc): ứng viên hợp tác hoàn thiện công nghệ.", r.TRL, need.MinTRL, mt.TRLGap)
@@ -316,10 +316,10 @@ func sentence(name string, v float64, need *corpus.Need, r *corpus.Result, mt *M
 	return ""
 }
 
-func labels(codes []string, v *corpus.Vocabulary) string {
+func labels(codes []string, label func(string) string) string {
 	var out []string
 	for _, c := range codes {
-		out = append(out, v.Label(c))
+		out = append(out, label(c))
 	}
 	return strings.Join(out, "; ")
 }

@@ -100,17 +100,17 @@ func MatchJSON(ms []matcher.Match, took float64) any {
 		out.Matches = append(out.Matches, matchJSON{
 			ID: m.ID, Score: m.Score, Components: m.Components, Reasons: m.Reasons, Title: m.Title,
 			Organization: m.Organization, Year: m.Year, TRL: m.TRL, TRLGap: m.TRLGap, CoDevelopment: m.CoDevelopment,
-			Missing: m.Missing, MatchedTerms: m.MatchedTerms, MatchedFields: codes(m.MatchedFields, corpus.Fields),
-			MatchedSectors: codes(m.MatchedSectors, corpus.Sectors), Highlights: m.Fragments, Page: m.Page,
+			Missing: m.Missing, MatchedTerms: m.MatchedTerms, MatchedFields: codes(m.MatchedFields, corpus.Fields.Label),
+			MatchedSectors: codes(m.MatchedSectors, corpus.SectorLabel), Highlights: m.Fragments, Page: m.Page,
 		})
 	}
 	return out
 }
 
-func codes(l []string, v *corpus.Vocabulary) []codeJSON {
+func codes(l []string, label func(string) string) []codeJSON {
 	var out []codeJSON
 	for _, c := range l {
-		out = append(out, codeJSON{Code: c, Label: v.Label(c)})
+		out = append(out, codeJSON{Code: c, Label: label(c)})
 	}
 	return out
 }
@@ -130,7 +130,7 @@ func facetLabel(name, value string) string {
 	case indexer.FacetField:
 		return corpus.Fields.Label(value)
 	case indexer.FacetSector:
-		return corpus.Sectors.Label(value)
+		return corpus.SectorLabel(value)
 	case indexer.FacetIPStatus:
 		return corpus.IPStatuses.Label(value)
 	case indexer.FacetTransferForm:

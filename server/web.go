@@ -23,7 +23,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	// Fragments come from the backend already HTML-escaped, with <mark> as the only markup.
 	"fragment":   func(s string) template.HTML { return template.HTML(s) },
 	"field":      corpus.Fields.Label,
-	"sector":     corpus.Sectors.Label,
+	"sector":     corpus.SectorLabel,
 	"ip":         corpus.IPStatuses.Label,
 	"transfer":   corpus.TransferForms.Label,
 	"locality":   corpus.Localities.Label,
