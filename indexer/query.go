@@ -15,7 +15,8 @@ const MaxQueryRunes = 1000
 // Query is a parsed user query. The syntax cannot fail: whatever a user types parses, and characters that
 // are not syntax in their place (a stray quote, a colon after an unknown name) are taken literally.
 type Query struct {
-	// Terms are plain words: each counts toward the ranking, none is required.
+	// Terms are plain words: each counts toward the ranking and none is required, but a document must match
+	// at least one of them unless the query has a phrase (which is then what selects).
 	Terms []string
 	// Phrases are quoted phrases: each is required, syllables in order.
 	Phrases []string

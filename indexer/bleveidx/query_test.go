@@ -46,6 +46,8 @@ func leaves(q query.Query, where string, out *[]leaf) {
 		}
 	case *query.MatchQuery:
 		*out = append(*out, leaf{kind: "match", field: q.FieldVal, analyzer: q.Analyzer, text: q.Match, boost: q.Boost(), where: where})
+	case *query.TermQuery:
+		*out = append(*out, leaf{kind: "term", field: q.FieldVal, text: q.Term, boost: q.Boost(), where: where})
 	case *query.MatchPhraseQuery:
 		*out = append(*out, leaf{kind: "phrase", field: q.FieldVal, analyzer: q.Analyzer, text: q.MatchPhrase, boost: q.Boost(), where: where})
 	case *query.FuzzyQuery:
@@ -99,23 +101,33 @@ func TestQueryTranslation(t *testing.T) {
 		{"accented searches exact fields, folded lower", "máy sấy", false, func(t *testing.T, ls []leaf) {
 			boost := map[string]float64{}
 			for _, l := range ls {
-				if l.kind == "match" {
+				if l.kind == "term" {
 					boost[l.field] = l.boost
 				}
 			}
-			if boost["title"] != 3 || boost["keywords"] != 2 || boost["summary"] != 1.5 || boost["body"] != 1 {
+			// Every field alike: the evidence of a term is summed across fields (see termDisjunctions).
+			if boost["title"] != 1 || boost["keywords"] != 1 || boost["summary"] != 1 || boost["body"] != 1 {
 				t.Errorf("exact boosts %v", boost)
 			}
 			if b := boost["title_f"]; !(b > 0 && b < boost["title"]) {
 				t.Errorf("folded title boost %v, exact %v", b, boost["title"])
 			}
 		}},
-		{"bigram variants when enabled", "máy sấy", true, func(t *testing.T, ls []leaf) {
+		{"unaccented bigrams are folded", "may say", true, func(t *testing.T, ls []leaf) {
 			fields := map[string]bool{}
 			for _, l := range ls {
 				fields[l.field] = true
 			}
-			if !fields["title_b"] || !fields["title_fb"] || !fields["body_b"] {
+			if !fields["title_fb"] || !fields["body_fb"] {
+				t.Errorf("folded bigram fields missing: %v", fields)
+			}
+		}},
+		{"exact bigram variants for accented queries", "máy sấy", true, func(t *testing.T, ls []leaf) {
+			fields := map[string]bool{}
+			for _, l := range ls {
+				fields[l.field] = true
+			}
+			if !fields["title_b"] || !fields["body_b"] || fields["title_fb"] {
 				t.Errorf("bigram fields missing: %v", fields)
 			}
 		}},
@@ -282,5 +294,28 @@ func TestPagingLimits(t *testing.T) {
 		if len(ids) != tc.want {
 			t.Errorf("From %d Size %d: %d hits, want %d", tc.from, tc.size, len(ids), tc.want)
 		}
+	}
+}
+
+func TestTermsNextToClausesAreRequired(t *testing.T) {
+	x, err := OpenWith(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	docs := []indexer.Doc{
+		{ID: "a", Kind: indexer.KindResult, Title: "Xử lý nước thải làng nghề bún", Year: 2022},
+		{ID: "b", Kind: indexer.KindResult, Title: "Giống lúa chịu hạn", Year: 2022},
+		{ID: "c", Kind: indexer.KindResult, Title: "Xử lý nước thải chăn nuôi", Year: 2019},
+	}
+	if err := x.Apply(context.Background(), &indexer.Batch{Put: docs, Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.Search(context.Background(), &indexer.SearchRequest{Query: indexer.ParseQuery("nước thải năm:2022")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 1 || res.Hits[0].ID != "a" {
+		t.Errorf("got %d hits %v, want only a", res.Total, res.Hits)
 	}
 }
