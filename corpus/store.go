@@ -117,8 +117,10 @@ type Entry struct {
 	Created  time.Time       `json:"created"`
 	Modified time.Time       `json:"modified"`
 	Deleted  bool            `json:"deleted,omitempty"`
-	// Sources are where the record came from: file paths (with line), "sample", "api".
+	// Sources are where the record came from: file paths, "sample", "api".
 	Sources []string `json:"sources,omitempty"`
+	// Original is the SHA-256 of the kept original file (see PutOriginal) this version was read from.
+	Original string `json:"original,omitempty"`
 }
 
 // Decode returns the entry's record.
@@ -141,6 +143,12 @@ type PutStats struct {
 // Put stores records in one transaction: on disk when it returns. A record whose content is unchanged keeps
 // its sequence number (re-importing a file changes nothing); source is added to each record's sources.
 func (s *Store) Put(recs []Record, source string) (PutStats, error) {
+	return s.PutFrom(recs, source, "")
+}
+
+// PutFrom is Put for records read from a kept original file (its SHA-256), which each new or changed
+// record remembers.
+func (s *Store) PutFrom(recs []Record, source, original string) (PutStats, error) {
 	var st PutStats
 	now := time.Now().UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -160,7 +168,7 @@ func (s *Store) Put(recs []Record, source string) (PutStats, error) {
 				}
 				exists = true
 			}
-			e := Entry{ID: id, Kind: rec.RecordKind(), Record: body, Created: now, Modified: now}
+			e := Entry{ID: id, Kind: rec.RecordKind(), Record: body, Created: now, Modified: now, Original: original}
 			if exists && !old.Deleted {
 				e.Created = old.Created
 				e.Sources = old.Sources

@@ -2,6 +2,10 @@ package corpus
 
 import (
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -130,5 +134,39 @@ func TestStoreSurvivesReopen(t *testing.T) {
 	}
 	if seeded, _ := s.Seeded(); !seeded {
 		t.Error("a store with records must count as seeded")
+	}
+}
+
+func TestOriginalsAreContentAddressed(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a, err := s.PutOriginal(strings.NewReader("id,kind,title\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.PutOriginal(strings.NewReader("id,kind,title\n"))
+	if a != b || len(a) != 64 {
+		t.Fatalf("same content, hashes %s and %s", a, b)
+	}
+	f, err := s.OpenOriginal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(f)
+	f.Close()
+	if string(got) != "id,kind,title\n" {
+		t.Errorf("original read back as %q", got)
+	}
+	entries, _ := os.ReadDir(filepath.Join(s.Dir(), "originals"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".tmp") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
+	}
+	if _, err := s.OpenOriginal("../../etc/passwd"); err == nil {
+		t.Error("a path accepted as a hash")
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/signal"
@@ -136,13 +137,21 @@ func importFile(d *data, path string, seen map[string]string, st *importStats, e
 		return err
 	}
 	defer f.Close()
+	// The file itself is kept first (content-addressed), so that what was imported can always be read again.
+	sha, err := d.store.PutOriginal(f)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
 	var batch []corpus.Record
 	var fileStats importStats
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		ps, err := d.store.Put(batch, path)
+		ps, err := d.store.PutFrom(batch, path, sha)
 		if err != nil {
 			return err
 		}

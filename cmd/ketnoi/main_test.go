@@ -70,6 +70,14 @@ func TestIndexBrokenRowImportsTheRest(t *testing.T) {
 	if st.Records["result"] != 2 || st.IndexDocs != 2 {
 		t.Errorf("after re-import: %+v, want 2 results, 2 documents", st)
 	}
+	// The imported file is kept, once, content-addressed.
+	kept, _ := filepath.Glob(filepath.Join(data, "originals", "*", "*"))
+	if len(kept) != 1 {
+		t.Fatalf("originals kept: %v, want the one file", kept)
+	}
+	if b, _ := os.ReadFile(kept[0]); string(b) != brokenCSV {
+		t.Error("kept original differs from the imported file")
+	}
 }
 
 func TestIndexOnlyWarningsExitsZero(t *testing.T) {

@@ -1,0 +1,73 @@
+package corpus
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Originals are the files records came from, kept content-addressed (SHA-256) under originals/ in the data
+// directory, so that whatever was imported can be read again, re-extracted or backed up, and the same file
+// under two names is stored once.
+
+// PutOriginal copies r into the store under its SHA-256 and returns the hash. The file is written aside,
+// fsynced and renamed into place, so a crash never leaves a partial original under a valid name.
+func (s *Store) PutOriginal(r io.Reader) (string, error) {
+	dir := filepath.Join(s.dir, "originals")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("tạo thư mục tệp gốc: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("lưu tệp gốc: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("lưu tệp gốc: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("lưu tệp gốc: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("lưu tệp gốc: %w", err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	final := s.OriginalPath(sum)
+	if _, err := os.Stat(final); err == nil {
+		return sum, nil // already kept
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return "", fmt.Errorf("lưu tệp gốc: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return "", fmt.Errorf("lưu tệp gốc: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(final)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return sum, nil
+}
+
+// OriginalPath is where the original with this SHA-256 lives (it may not exist).
+func (s *Store) OriginalPath(sha string) string {
+	if len(sha) < 2 {
+		return filepath.Join(s.dir, "originals", "invalid")
+	}
+	return filepath.Join(s.dir, "originals", sha[:2], sha)
+}
+
+// OpenOriginal opens a kept original by its SHA-256.
+func (s *Store) OpenOriginal(sha string) (*os.File, error) {
+	if _, err := hex.DecodeString(sha); err != nil || len(sha) != 64 {
+		return nil, errors.New("mã băm tệp gốc không hợp lệ")
+	}
+	return os.Open(s.OriginalPath(sha))
+}
