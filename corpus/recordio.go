@@ -175,6 +175,34 @@ func lineAt(data []byte, offset int64) int {
 	return bytes.Count(data[:offset], []byte{'\n'}) + 1
 }
 
+// parseRecord decodes a record of a known kind, keeping fields the type does not know in Extra; it neither
+// validates nor normalises.
+func parseRecord(kind string, b []byte) (Record, error) {
+	var rec Record
+	switch kind {
+	case KindResult:
+		rec = &Result{}
+	case KindNeed:
+		rec = &Need{}
+	default:
+		return nil, fmt.Errorf("loại bản ghi %q không hợp lệ", kind)
+	}
+	if err := json.Unmarshal(b, rec); err != nil {
+		return nil, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
+	}
+	known := knownFields(rec)
+	for k, raw := range fields {
+		if !known[k] {
+			setExtra(rec, k, raw)
+		}
+	}
+	return rec, nil
+}
+
 // DecodeRecord reads one JSON object as a record: kind decides the type; unknown fields are kept and
 // reported; a record that cannot be read is returned with Record nil and a Rejected problem.
 func DecodeRecord(b []byte) Parsed {

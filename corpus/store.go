@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -128,11 +129,12 @@ func (e *Entry) Decode() (Record, error) {
 	if e.Kind != KindResult && e.Kind != KindNeed {
 		return nil, fmt.Errorf("bản ghi %s: loại %q không hợp lệ", e.ID, e.Kind)
 	}
-	p := DecodeRecord(e.Record)
-	if p.Record == nil {
-		return nil, fmt.Errorf("bản ghi %s hỏng trong kho: %v", e.ID, p.Problems)
+	// Stored records were validated and normalised when they went in: only parse them back.
+	rec, err := parseRecord(e.Kind, e.Record)
+	if err != nil {
+		return nil, fmt.Errorf("bản ghi %s hỏng trong kho: %w", e.ID, err)
 	}
-	return p.Record, nil
+	return rec, nil
 }
 
 // PutStats counts what a Put did.
@@ -173,7 +175,7 @@ func (s *Store) PutFrom(recs []Record, source, original string) (PutStats, error
 				e.Created = old.Created
 				e.Sources = old.Sources
 				if old.Kind == e.Kind && bytes.Equal(old.Record, body) {
-					if source == "" || contains(old.Sources, source) {
+					if source == "" || slices.Contains(old.Sources, source) {
 						st.Unchanged++
 						continue
 					}
@@ -189,7 +191,7 @@ func (s *Store) PutFrom(recs []Record, source, original string) (PutStats, error
 			} else {
 				st.Added++
 			}
-			if source != "" && !contains(e.Sources, source) {
+			if source != "" && !slices.Contains(e.Sources, source) {
 				e.Sources = append(e.Sources, source)
 			}
 			if exists {
@@ -357,16 +359,6 @@ func (s *Store) MarkSeeded(how string) error {
 	})
 }
 
-// DiskSize is the size of the store files in bytes.
-func (s *Store) DiskSize() int64 {
-	var n int64
-	s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Size()
-		return nil
-	})
-	return n
-}
-
 func putEntry(b *bolt.Bucket, e *Entry) error {
 	raw, err := json.Marshal(e)
 	if err != nil {
@@ -386,15 +378,6 @@ func seqKey(n uint64) []byte {
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], n)
 	return k[:]
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // writeFileAtomic writes a file so that a crash leaves either the old or the new content: temp file in the

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -117,7 +118,8 @@ func TestStoreLockedWhileOpen(t *testing.T) {
 func TestStoreSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := Open(dir)
-	s.Put([]Record{&Need{ID: "n1", Kind: KindNeed, Title: "Cần máy sấy", Confidentiality: ConfBrokerOnly}}, "x")
+	s.Put([]Record{&Need{ID: "n1", Kind: KindNeed, Title: "Cần máy sấy", Confidentiality: ConfBrokerOnly,
+		Extra: map[string]json.RawMessage{"nguon": json.RawMessage(`"hội chợ"`)}}}, "x")
 	s.Close()
 	s, _ = Open(dir)
 	defer s.Close()
@@ -129,7 +131,7 @@ func TestStoreSurvivesReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := rec.(*Need); n.Title != "Cần máy sấy" || n.EffectiveConfidentiality() != ConfBrokerOnly {
+	if n := rec.(*Need); n.Title != "Cần máy sấy" || n.EffectiveConfidentiality() != ConfBrokerOnly || string(n.Extra["nguon"]) != `"hội chợ"` {
 		t.Errorf("decoded %+v", n)
 	}
 	if seeded, _ := s.Seeded(); !seeded {

@@ -3,6 +3,7 @@ package matcher
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -90,7 +91,7 @@ func codeAgreement(need, res []string, ancestors func(string) []string) (float64
 					v = [...]float64{0.35, 0.6, 0.8}[min(len(aa)-1-i, 2)]
 				}
 				best = max(best, v)
-				if !containsStr(common, x) {
+				if !slices.Contains(common, x) {
 					common = append(common, x)
 				}
 				break // deeper shared nodes come first in aa
@@ -130,13 +131,13 @@ func transferFit(need, res []string) (float64, bool) {
 		return neutral, false
 	}
 	for _, a := range need {
-		if containsStr(res, a) {
+		if slices.Contains(res, a) {
 			return 1, true
 		}
 	}
 	// Licences of either kind answer each other in part.
 	lic := func(l []string) bool {
-		return containsStr(l, "license_exclusive") || containsStr(l, "license_nonexclusive") || containsStr(l, "assignment")
+		return slices.Contains(l, "license_exclusive") || slices.Contains(l, "license_nonexclusive") || slices.Contains(l, "assignment")
 	}
 	if lic(need) && lic(res) {
 		return 0.6, true
@@ -207,15 +208,6 @@ func completeness(r *corpus.Result) float64 {
 	return float64(n) / float64(len(have))
 }
 
-func containsStr(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // explain turns component values into sentences: the strongest weighted contributions first, then the weak
 // ones and the missing information.
 func (m *Matcher) explain(need *corpus.Need, r *corpus.Result, mt *Match) []string {
@@ -232,7 +224,7 @@ func (m *Matcher) explain(need *corpus.Need, r *corpus.Result, mt *Match) []stri
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].v*cs[i].w > cs[j].v*cs[j].w })
 	var out []string
 	for _, c := range cs {
-		if containsStr(mt.Missing, c.name) {
+		if slices.Contains(mt.Missing, c.name) {
 			continue
 		}
 		if s := sentence(c.name, c.v, need, r, mt); s != "" {
