@@ -20,25 +20,34 @@ func init() {
 	register(&command{
 		name:    "eval",
 		summary: "đo chất lượng và tốc độ tìm kiếm trên một bộ câu hỏi có đáp án",
-		usage:   "search --corpus TỆP.jsonl --queries TỆP.jsonl [--compare sqlite] [--limit N] [--data THƯ_MỤC]",
+		usage:   "search --corpus TỆP.jsonl --queries TỆP.jsonl [--compare sqlite] [--limit N] [--data THƯ_MỤC]\n       ketnoi eval extract [--compare pdftotext] [--workers N] [--timeout D] THƯ_MỤC...",
 		help: `
 eval search lập chỉ mục bộ tài liệu vào một thư mục tạm (hoặc dùng --data nếu đã có), chạy mọi câu hỏi và
 in P@1, MRR@10, Recall@10, nDCG@10 và độ trễ p50/p95, cho câu hỏi nguyên bản và cho các lát cắt: bỏ dấu,
 NFD, đổi vị trí dấu thanh ("hòa" ↔ "hoà"). --compare sqlite chạy cùng tài liệu và câu hỏi qua SQLite FTS5
 (unicode61 remove_diacritics 2, bm25, mỗi câu là OR các từ) trong cùng lần chạy và in tỉ lệ.
-Tệp câu hỏi: mỗi dòng {"id", "query", "relevant": [mã tài liệu]}.`,
+Tệp câu hỏi: mỗi dòng {"id", "query", "relevant": [mã tài liệu]}.
+
+eval extract trích mọi PDF (và DOCX, ODT, TXT) trong các thư mục và in, từng tệp và tổng: số trang, thời
+gian, trang/giây, bậc trích đã dùng, lỗi theo lý do. Khi có văn bản chuẩn cùng tên (X.pdf → X.txt, các
+trang cách nhau bởi ký tự \f) thì in thêm CER (tỉ lệ lỗi ký tự) và tỉ lệ giữ dấu (phần từ có dấu của văn
+bản chuẩn xuất hiện đúng trong kết quả). --compare pdftotext chạy poppler trên cùng tệp để so sánh: CER,
+số tệp có văn bản, trang/giây.`,
 		run: runEval,
 	})
 }
 
 func runEval(e *env, args []string) error {
 	c := find("eval")
+	if len(args) > 0 && args[0] == "extract" {
+		return runEvalExtract(e, c, args[1:])
+	}
 	if len(args) == 0 || args[0] != "search" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			commandUsage(e.stdout, c, nil)
 			return nil
 		}
-		return usageError{"cần lệnh con: eval search"}
+		return usageError{"cần lệnh con: eval search hoặc eval extract"}
 	}
 	fs := newFlags(e, c)
 	corpusPath := fs.String("corpus", "", "tệp tài liệu JSONL (định dạng bản ghi)")

@@ -11,6 +11,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"ketnoi/indexer/extract"
 )
 
 // command is one subcommand.
@@ -38,7 +40,19 @@ type exitError struct{ code int }
 func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 func main() {
+	if os.Getenv(extract.WorkerEnv) != "" {
+		os.Exit(serveWorker())
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// serveWorker is the process an extraction Pool starts: this binary again, answering on stdin/stdout.
+func serveWorker() int {
+	if err := extract.ServeWorker(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "ketnoi worker:", err)
+		return 1
+	}
+	return 0
 }
 
 func run(args []string, stdout, stderr io.Writer) int {

@@ -44,6 +44,8 @@ type Page struct {
 	Why string `json:"why,omitempty"`
 	// Encoding names the legacy encoding (TCVN3, VNI...) the page's text was converted from, if any.
 	Encoding string `json:"encoding,omitempty"`
+	// Images counts the images the page draws (a page with little text and an image is OCRed).
+	Images int `json:"images,omitempty"`
 	// OCRConfidence is tesseract's mean word confidence (0–100) on an OCRed page.
 	OCRConfidence float64 `json:"ocr_confidence,omitempty"`
 	// LowConfidenceWords counts OCRed words below the confidence threshold (they may be wrong).
@@ -147,6 +149,8 @@ type Document struct {
 	Warnings []Warning `json:"warnings"`
 	// Err is set whenever no text came out.
 	Err *Error `json:"-"`
+	// abandoned: a goroutine is still stuck on this file (see extractPDF).
+	abandoned bool
 }
 
 // Text is the pages' text joined by blank lines.
