@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -78,7 +77,8 @@ func workerCommand() *exec.Cmd {
 // extractableExt are the extensions a directory walk picks up for extraction.
 var extractableExt = map[string]bool{".pdf": true, ".docx": true, ".odt": true, ".txt": true, ".doc": true}
 
-// expandFiles lists the files named, walking directories for the extensions in exts.
+// expandFiles lists the files named, in the order given, walking directories (in lexical order) for the
+// extensions in exts.
 func expandFiles(paths []string, exts map[string]bool) ([]string, []error) {
 	var files []string
 	var errs []error
@@ -103,7 +103,6 @@ func expandFiles(paths []string, exts map[string]bool) ([]string, []error) {
 			return nil
 		})
 	}
-	sort.Strings(files)
 	return files, errs
 }
 
@@ -172,6 +171,9 @@ func runExtract(e *env, args []string) error {
 		}
 		if *asJSON {
 			_ = enc.Encode(d)
+			if d.Err != nil {
+				fmt.Fprintf(e.stderr, "LỖI %s: [%s] %s\n", d.File, d.Err.Reason, d.Err)
+			}
 			return
 		}
 		printDocument(e, d)

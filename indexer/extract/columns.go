@@ -13,15 +13,14 @@ import (
 
 // readingGroups splits glyphs into groups in reading order; without a gutter it is one group.
 func readingGroups(gs []glyph) [][]glyph {
-	if len(gs) < 40 {
+	if len(gs) < 40 || !jumpsAcross(gs) {
 		return [][]glyph{gs}
 	}
-	gutter, ok := findGutter(gs)
+	lineOf := lineIndex(gs)
+	gutter, ok := findGutter(gs, lineOf)
 	if !ok {
 		return [][]glyph{gs}
 	}
-	// Lines, by baseline, to find those crossing the gutter.
-	lineOf := lineIndex(gs)
 	crossing := map[int]bool{}
 	for i, g := range gs {
 		if !g.explicit && g.x < gutter && g.x+g.w > gutter {
@@ -66,6 +65,23 @@ func readingGroups(gs []glyph) [][]glyph {
 	return groups
 }
 
+// jumpsAcross reports whether content order jumps across a wide gap on the same baseline at least three
+// times: the mark of columns drawn row by row. Columns drawn one after the other read right in content
+// order and need no gutter.
+func jumpsAcross(gs []glyph) bool {
+	n := 0
+	for i := 1; i < len(gs); i++ {
+		p, g := gs[i-1], gs[i]
+		size := math.Max(p.size, 1)
+		if math.Abs(g.y-p.y) < size/3 && g.x-(p.x+p.w) > 1.5*size {
+			if n++; n >= 3 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // lineIndex numbers the baselines: glyphs within a third of a font size share one.
 func lineIndex(gs []glyph) []int {
 	idx := make([]int, len(gs))
@@ -85,7 +101,7 @@ func lineIndex(gs []glyph) []int {
 	return idx
 }
 
-func findGutter(gs []glyph) (float64, bool) {
+func findGutter(gs []glyph, lineOf []int) (float64, bool) {
 	minX, maxX := math.Inf(1), math.Inf(-1)
 	var sizes []float64
 	for _, g := range gs {
@@ -101,7 +117,6 @@ func findGutter(gs []glyph) (float64, bool) {
 	sort.Float64s(sizes)
 	em := math.Max(sizes[len(sizes)/2], 1)
 	width := int(maxX-minX) + 1
-	lineOf := lineIndex(gs)
 	nLines := 0
 	for _, l := range lineOf {
 		nLines = max(nLines, l+1)

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"ketnoi/corpus/vntext"
@@ -155,8 +154,10 @@ var (
 	// coverReportRe starts the report-type line the title follows.
 	coverReportRe = regexp.MustCompile(`^(?:bao cao|thuyet minh|tong ket|luan an|luan van|khoa luan|de an)\b`)
 	// coverReportContRe continues a report-type line ("KẾT QUẢ ĐỀ TÀI", "... CẤP TỈNH").
-	coverReportContRe = regexp.MustCompile(`^(?:tong hop|tom tat|tong ket|ket qua|khoa hoc|de tai|du an|de an|` +
-		`nhiem vu|chuong trinh|nghiem thu|cap |\(.*\)$)|cap (?:tinh|co so|bo|nha nuoc|quoc gia|thanh pho|truong|dai hoc)$`)
+	coverReportContRe = regexp.MustCompile(`^(?:(?:tong hop|tom tat|tong ket|ket qua|nghiem thu)(?:\s+(?:ket qua|nghien cuu|` +
+		`thuc hien|tong hop))*$|(?:(?:tong hop|tom tat|tong ket|ket qua|thuc hien|nghiem thu|thuoc)\s+)*` +
+		`(?:ket qua\s+)?(?:thuc hien\s+|nghien cuu\s+)?(?:de tai|du an|de an|nhiem vu|chuong trinh)\b|` +
+		`.*\bcap (?:tinh|co so|bo|nha nuoc|quoc gia|thanh pho|truong|dai hoc|nganh)\b|\(.*\)$)`)
 	// coverHeaderRe are the agency lines above a title.
 	coverHeaderRe = regexp.MustCompile(`^(?:bo |so |ubnd|uy ban|truong |vien |dai hoc|hoc vien|trung tam|cong hoa|` +
 		`doc lap|dang |tong cong ty|cong ty|lien hiep|hoi |khoa |phong |tinh |thanh pho|\*|-|_)`)
@@ -236,6 +237,9 @@ func CoverMetadata(pages []string) Metadata {
 				}
 			}
 		case coverFieldAbstract, coverFieldAbstractEN:
+			if v == "" && coverAfterReportType(lines, i) {
+				continue // "BÁO CÁO / TÓM TẮT": the report type, not the abstract
+			}
 			var a string
 			a, i = coverAbstract(lines, i, v)
 			if md.Abstract == "" && (field == coverFieldAbstract || len(a) > 0) {
@@ -256,6 +260,16 @@ func CoverMetadata(pages []string) Metadata {
 	md.Title = textSentenceCase(title)
 	md.Authors = textDedup(md.Authors)
 	return coverFinish(md, "cover")
+}
+
+// coverAfterReportType reports a line right after a report-type line ("BÁO CÁO").
+func coverAfterReportType(lines []coverLine, i int) bool {
+	for j := i - 1; j >= 0 && j >= i-2; j-- {
+		if lines[j].key != "" {
+			return coverReportRe.MatchString(lines[j].key)
+		}
+	}
+	return false
 }
 
 // coverNextValue returns the index of the line holding a label's value: the next non-blank line,
@@ -447,6 +461,12 @@ func coverAbstract(lines []coverLine, i int, inline string) (string, int) {
 			}
 			continue
 		}
+		if _, _, ok := coverLabel(l); ok {
+			break
+		}
+		if _, _, ok := coverPlaceYear(l); ok {
+			break
+		}
 		if coverAbstractEndRe.MatchString(l.key) ||
 			(coverNumberedRe.MatchString(l.key) && (n >= 100 || textAllCaps(l.text))) {
 			break
@@ -540,17 +560,6 @@ func InfoMetadata(title, author, subject, keywords string, created time.Time) Me
 	return md
 }
 
-var (
-	// coverJunkTitleRe are the titles office programs and PDF printers put by default.
-	coverJunkTitleRe = regexp.MustCompile(`^(?:microsoft (?:word|powerpoint|excel) ?-|untitled|document ?\d*$|` +
-		`(?:powerpoint )?presentation$|slide \d+$|tai lieu\d*$|van ban\d*$|title$|no title$|new document|` +
-		`(?:[a-z]:)?[\\/])|\.(?:docx?|pdf|rtf|odt|txt|xlsx?|pptx?|tex|dvi|ps|wpd|indd|html?)$`)
-	// coverJunkAuthorRe are the account and machine names found as authors.
-	coverJunkAuthorRe = regexp.MustCompile(`\b(?:user|admin|administrator|windows|microsoft|office|pc|computer|` +
-		`laptop|desktop|dell|hp|asus|acer|lenovo|toshiba|samsung|compaq|ibm|apple|mac|vaio|thinkpad|owner|` +
-		`default|guest|nguoi dung|may tinh|may chu|www|com|vn)\b|[@\d_]`)
-)
-
 // coverDocMetadata is the metadata of document properties (DOCX/ODT) or a PDF Info dictionary, with
 // junk dropped; source names it in Sources.
 func coverDocMetadata(title, author, subject, keywords, source string) Metadata {
@@ -564,11 +573,11 @@ func coverDocMetadata(title, author, subject, keywords, source string) Metadata 
 		return vntext.Normalize(s)
 	}
 	var md Metadata
-	if t := fix(title); !coverJunkTitle(t) {
+	if t := fix(title); !textJunkTitle(t) {
 		md.Title = textSentenceCase(t)
 	}
 	for _, a := range strings.FieldsFunc(fix(author), func(r rune) bool { return r == ';' || r == ',' || r == '&' }) {
-		if coverJunkAuthorRe.MatchString(vntext.FoldKey(a)) {
+		if textJunkAuthorRe.MatchString(vntext.FoldKey(a)) {
 			continue
 		}
 		if n := textPersonName(a); n != "" {
@@ -581,19 +590,4 @@ func coverDocMetadata(title, author, subject, keywords, source string) Metadata 
 	}
 	md.Keywords = textSplitList(fix(keywords), 20)
 	return coverFinish(md, source)
-}
-
-// coverJunkTitle reports a title that is not one: empty, a default or file name, a single word, or
-// text with characters lost on the way ("Nghi?n c?u", U+FFFD).
-func coverJunkTitle(t string) bool {
-	k := vntext.FoldKey(t)
-	if len(strings.Fields(k)) < 2 || coverJunkTitleRe.MatchString(k) || strings.ContainsRune(t, '\uFFFD') {
-		return true
-	}
-	for i := 1; i+1 < len(t); i++ {
-		if t[i] == '?' && t[i-1] != ' ' && t[i+1] != ' ' {
-			return true
-		}
-	}
-	return strings.IndexFunc(t, unicode.IsLetter) < 0
 }

@@ -127,6 +127,22 @@ Trường Đại học Quy Nhơn
 KS. Nguyễn Văn Mạnh
 Chi cục Kiểm lâm
 Bình Định - 2018`}},
+	{"bao_cao_tom_tat", []string{`TRƯỜNG ĐẠI HỌC QUY NHƠN
+BÁO CÁO
+TÓM TẮT
+KẾT QUẢ ĐỀ TÀI KHOA HỌC CẤP TRƯỜNG
+TỔNG HỢP VẬT LIỆU NANO TỪ VỎ TRẤU
+ỨNG DỤNG XỬ LÝ NƯỚC THẢI
+Mã số: T2021.05
+Chủ nhiệm đề tài: TS. Võ Văn Tiến
+Thành viên:
+ThS. Lê Thị Mai
+CN. Đỗ Minh Quân
+Quy Nhơn, 2021`, `TÓM TẮT
+Vỏ trấu được nung và hoạt hóa để tạo vật liệu hấp phụ có diện tích bề mặt lớn.
+Vật liệu loại bỏ trên 90% kim loại nặng trong nước thải mạ điện.
+1. Mở đầu
+Nội dung chương một.`}},
 	{"tieng_anh", []string{`QUY NHON UNIVERSITY
 BÁO CÁO TỔNG KẾT ĐỀ TÀI CẤP CƠ SỞ
 Mô hình hóa sự lan truyền mặn

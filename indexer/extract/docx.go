@@ -29,9 +29,9 @@ func docxOn(se xml.StartElement) bool {
 // docxRProps are the run properties that matter for text: the font (to spot legacy encodings),
 // all-caps display and hidden text. The *Set fields tell a value from an inherited one.
 type docxRProps struct {
-	font                      string // the hAnsi font, else the ascii one; "" for a theme font
-	fontSet, caps, capsSet    bool
-	hidden, hiddenSet, upperH bool
+	font                   string // the hAnsi font, else the ascii one; "" for a theme font
+	fontSet, caps, capsSet bool
+	hidden, hiddenSet      bool
 }
 
 // apply reads one child of w:rPr.
@@ -130,7 +130,7 @@ func docxReadStyles(a *docxArchive) *docxStyles {
 				cur = &docxStyle{}
 				if id := docxAttr(t, "styleId"); id != "" {
 					s.byID[id] = cur
-					if docxAttr(t, "type") == "paragraph" && docxOn(t) && docxAttr(t, "default") != "" {
+					if def := docxAttr(t, "default"); docxAttr(t, "type") == "paragraph" && (def == "1" || def == "true" || def == "on") {
 						s.defParagraph = id
 					}
 				}

@@ -63,6 +63,14 @@ func (x *Extractor) Extract(ctx context.Context, path string) *Document {
 	if doc.Err == nil && doc.Format == FormatPDF {
 		x.ocr(ctx, doc)
 	}
+	if sc := SidecarPath(path); sc != "" && doc.Err == nil {
+		m, err := ReadSidecar(sc)
+		if err != nil {
+			doc.Warn(WarnMetadata, 0, "%v", err)
+		} else {
+			doc.Metadata = MergeMetadata(doc.Metadata, m)
+		}
+	}
 	if doc.Err == nil && countLetters(doc.Text()) == 0 {
 		if hasWarning(doc, WarnNeedsOCR) {
 			// Indexed with what it has, to be OCRed by a later run: not a failure.

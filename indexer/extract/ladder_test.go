@@ -271,3 +271,39 @@ func TestTextQuality(t *testing.T) {
 		}
 	}
 }
+
+// TestSidecarOverridesCover: report.json next to report.pdf wins field by field; the cover keeps the
+// rest; a broken sidecar is a warning, not a lost file.
+func TestSidecarOverridesCover(t *testing.T) {
+	pdffixture.NeedFont(t)
+	fixtures, err := pdffixture.BuildTextFixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := writeFixture(t, dir, fixtures[0])
+	x := extract.NewExtractor(extract.Options{NoOCR: true}, 1, nil)
+	defer x.Close()
+	cover := x.Extract(context.Background(), path).Metadata
+	if cover.Organization == "" || cover.Sources["organization"] != "cover" {
+		t.Fatalf("cover metadata: %+v", cover)
+	}
+	side := strings.TrimSuffix(path, ".pdf") + ".json"
+	if err := os.WriteFile(side, []byte(`{"title": "Tên do cán bộ sửa", "year": 2021, "authors": "Trần Thị B; Lê Văn C"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := x.Extract(context.Background(), path).Metadata
+	if m.Title != "Tên do cán bộ sửa" || m.Year != 2021 || len(m.Authors) != 2 || m.Sources["title"] != "sidecar" {
+		t.Errorf("sidecar not applied: %+v", m)
+	}
+	if m.Organization != cover.Organization || m.Sources["organization"] != "cover" {
+		t.Errorf("cover field lost: %+v", m)
+	}
+	if err := os.WriteFile(side, []byte(`{"title": `), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := x.Extract(context.Background(), path)
+	if d.Err != nil || !hasWarning(d, extract.WarnMetadata) || d.Metadata.Title != cover.Title {
+		t.Errorf("broken sidecar: err %v warnings %v title %q", d.Err, d.Warnings, d.Metadata.Title)
+	}
+}

@@ -209,6 +209,11 @@ func (w *pageWalker) walk(strm, res pdf.Value, ctm matrix, depth int) {
 			return
 		}
 		f := g.font
+		// m is tm×ctm, kept in step with tm below: the glyph's rendering matrix is
+		// [size·th 0 0 size 0 rise]×m, whose origin, x-scale and y-scale are computed from m directly.
+		m := tm.mul(g.ctm)
+		scale := math.Hypot(m[0], m[1])
+		size := math.Abs(g.size) * math.Hypot(m[2], m[3])
 		step := 1
 		if f.twoByte {
 			step = 2
@@ -239,26 +244,24 @@ func (w *pageWalker) walk(strm, res pdf.Value, ctm matrix, depth int) {
 				}
 				f.memo[code] = s
 			}
-			trm := matrix{g.size * g.th, 0, 0, g.size, 0, g.rise}.mul(tm).mul(g.ctm)
 			w0 := f.width(code)
 			adv := w0/1000*g.size + g.tc
-			isSpace := step == 1 && code == 32
-			if isSpace {
+			if step == 1 && code == 32 {
 				adv += g.tw
 			}
 			adv *= g.th
-			// Advance width in user space: scale the text-space advance by the matrix.
-			scale := math.Hypot(trm[0], trm[1]) / math.Max(math.Abs(g.size*g.th), 1e-9)
-			size := math.Hypot(trm[2], trm[3])
 			if s != "" {
-				w.glyphs = append(w.glyphs, glyph{s: s, x: trm[4], y: trm[5], w: adv * scale, size: size,
-					explicit: strings.TrimSpace(s) == ""})
+				// The glyph origin is the text rise moved through tm×ctm; see the comment on m above.
+				w.glyphs = append(w.glyphs, glyph{s: s, x: m[4] + g.rise*m[2], y: m[5] + g.rise*m[3], w: adv * scale,
+					size: size, explicit: s == " " || strings.TrimSpace(s) == ""})
 				if len(w.glyphs) > w.maxGlyphs {
 					w.tooLarge = true
 					return
 				}
 			}
-			tm = translate(adv, 0).mul(tm)
+			// Advancing the text matrix by adv is a translation in its own space.
+			tm[4], tm[5] = tm[4]+adv*tm[0], tm[5]+adv*tm[1]
+			m[4], m[5] = m[4]+adv*m[0], m[5]+adv*m[1]
 		}
 	}
 	pdf.Interpret(strm, func(stk *pdf.Stack, op string) {
@@ -378,6 +381,12 @@ func (w *pageWalker) walk(strm, res pdf.Value, ctm matrix, depth int) {
 func streamSize(strm pdf.Value, budget int64) int64 {
 	var total int64
 	count := func(v pdf.Value) bool {
+		// Flate inflates at most 1032:1: a stream whose stored length cannot reach the budget need not
+		// be inflated twice.
+		if n := v.Key("Length").Int64(); n > 0 && n*1032 < budget-total && !hasOtherFilter(v) {
+			total += n
+			return true
+		}
 		rc := v.Reader()
 		defer rc.Close()
 		n, _ := io.Copy(io.Discard, io.LimitReader(rc, budget-total+1))
@@ -396,6 +405,23 @@ func streamSize(strm pdf.Value, budget int64) int64 {
 		return -1
 	}
 	return total
+}
+
+// hasOtherFilter reports a filter other than FlateDecode (LZW, for one, has no such bound).
+func hasOtherFilter(v pdf.Value) bool {
+	f := v.Key("Filter")
+	switch f.Kind() {
+	case pdf.Null:
+		return false
+	case pdf.Name:
+		return f.Name() != "FlateDecode"
+	}
+	for i := 0; i < f.Len(); i++ {
+		if f.Index(i).Name() != "FlateDecode" {
+			return true
+		}
+	}
+	return false
 }
 
 // plainText joins glyphs in content order: a line break where the baseline moves by more than half a

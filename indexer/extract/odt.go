@@ -142,8 +142,8 @@ type odtWalker struct {
 	noteDepth int
 }
 
-func (w *odtWalker) walkPart(a *docxArchive, part string, cap int64) error {
-	rc, err := a.open(part, cap)
+func (w *odtWalker) walkPart(a *docxArchive, part string, partCap int64) error {
+	rc, err := a.open(part, partCap)
 	if err != nil {
 		return err
 	}
@@ -315,15 +315,18 @@ const (
 	docxMaxPropsBytes   = 1 << 20 // docProps/core.xml, meta.xml, styles.xml: small parts
 )
 
-// errDocxBudget is returned by a part reader once the decompressed bytes pass Limits.MaxBytes.
-var errDocxBudget = errors.New("extract: decompressed size over the limit")
+// errDocxBudget is returned by a part reader once the decompressed bytes pass Limits.MaxBytes;
+// errDocxPartTooBig once one part passes its own cap.
+var (
+	errDocxBudget     = errors.New("extract: decompressed size over the limit")
+	errDocxPartTooBig = errors.New("extract: part over its size limit")
+)
 
 // docxArchive is an opened ZIP container (DOCX or ODT) with a budget of decompressed bytes shared by
 // every part read from it.
 type docxArchive struct {
 	files map[string]*zip.File // by lowercased name: OOXML part names are case-insensitive
 	left  int64
-	max   int64
 }
 
 // docxOpenArchive opens a DOCX/ODT container. OLE (CFB) files are told apart first: a password-protected
@@ -343,11 +346,11 @@ func docxOpenArchive(ra io.ReaderAt, size int64, lim Limits) (*docxArchive, erro
 	if len(zr.File) > docxMaxEntries {
 		return nil, Errorf(ReasonTooLarge, "tệp nén có %d mục (giới hạn %d)", len(zr.File), docxMaxEntries)
 	}
-	max := lim.MaxBytes
-	if max <= 0 {
-		max = docxDefaultMaxBytes
+	budget := lim.MaxBytes
+	if budget <= 0 {
+		budget = docxDefaultMaxBytes
 	}
-	a := &docxArchive{files: make(map[string]*zip.File, len(zr.File)), left: max, max: max}
+	a := &docxArchive{files: make(map[string]*zip.File, len(zr.File)), left: budget}
 	for _, f := range zr.File {
 		name := strings.ToLower(strings.TrimPrefix(f.Name, "/"))
 		if _, dup := a.files[name]; !dup {
@@ -364,9 +367,9 @@ func (a *docxArchive) has(name string) bool {
 }
 
 // open returns a reader of one part's decompressed bytes, charged to the archive's budget; a missing
-// part gives an error wrapping fs.ErrNotExist. cap, when positive, is a smaller limit for this part:
-// passing it gives errDocxBudget without touching the shared budget's verdict on the file.
-func (a *docxArchive) open(name string, cap int64) (io.ReadCloser, error) {
+// part gives an error wrapping fs.ErrNotExist. partCap, when positive, also limits this part alone
+// (errDocxPartTooBig): optional parts such as styles are small in real files.
+func (a *docxArchive) open(name string, partCap int64) (io.ReadCloser, error) {
 	f, ok := a.files[strings.ToLower(strings.TrimPrefix(name, "/"))]
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
@@ -374,18 +377,17 @@ func (a *docxArchive) open(name string, cap int64) (io.ReadCloser, error) {
 	if f.Flags&0x1 != 0 {
 		return nil, Errorf(ReasonEncrypted, "phần %s của tệp nén được mã hoá", name)
 	}
-	if f.UncompressedSize64 > uint64(a.left) || (cap > 0 && f.UncompressedSize64 > uint64(cap)) {
+	if f.UncompressedSize64 > uint64(a.left) {
 		return nil, errDocxBudget
+	}
+	if partCap > 0 && f.UncompressedSize64 > uint64(partCap) {
+		return nil, errDocxPartTooBig
 	}
 	rc, err := f.Open()
 	if err != nil {
 		return nil, err
 	}
-	br := &docxBudgetReader{r: rc, c: rc, left: &a.left}
-	if cap > 0 {
-		br.cap = cap
-	}
-	return br, nil
+	return &docxBudgetReader{r: rc, c: rc, left: &a.left, cap: partCap}, nil
 }
 
 // docxBudgetReader counts decompressed bytes against a shared budget (and an optional per-part cap)
@@ -399,16 +401,26 @@ type docxBudgetReader struct {
 }
 
 func (b *docxBudgetReader) Read(p []byte) (int, error) {
-	if *b.left < 0 || (b.cap > 0 && b.read > b.cap) {
-		return 0, errDocxBudget
+	if err := b.check(); err != nil {
+		return 0, err
 	}
 	n, err := b.r.Read(p)
 	*b.left -= int64(n)
 	b.read += int64(n)
-	if *b.left < 0 || (b.cap > 0 && b.read > b.cap) {
-		return n, errDocxBudget
+	if err := b.check(); err != nil {
+		return n, err
 	}
 	return n, err
+}
+
+func (b *docxBudgetReader) check() error {
+	switch {
+	case *b.left < 0:
+		return errDocxBudget
+	case b.cap > 0 && b.read > b.cap:
+		return errDocxPartTooBig
+	}
+	return nil
 }
 
 func (b *docxBudgetReader) Close() error { return b.c.Close() }
@@ -422,7 +434,7 @@ func docxError(err error, what string) *Error {
 	switch {
 	case errors.As(err, &e):
 		return e
-	case errors.Is(err, errDocxBudget):
+	case errors.Is(err, errDocxBudget), errors.Is(err, errDocxPartTooBig):
 		return Errorf(ReasonTooLarge, "%s: nội dung giải nén vượt giới hạn", what)
 	case errors.Is(err, zip.ErrAlgorithm):
 		return Errorf(ReasonUnsupported, "%s: kiểu nén không được hỗ trợ", what)

@@ -35,8 +35,15 @@ func TextQuality(s string) (float64, string) {
 		return 0, "không có chữ"
 	}
 	var noVowel, mojibake int
-	for _, tok := range strings.Fields(s) {
-		tok = strings.TrimFunc(tok, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for rest := s; rest != ""; {
+		// The next whitespace-separated field, without allocating a slice of them all.
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		end := strings.IndexFunc(rest, unicode.IsSpace)
+		if end < 0 {
+			end = len(rest)
+		}
+		tok := strings.TrimFunc(rest[:end], func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		rest = rest[end:]
 		if tok == "" {
 			continue
 		}
@@ -118,9 +125,25 @@ func tokenMojibake(tok string) bool {
 	return false
 }
 
+// vowelTable marks the runes below U+1E00 whose folded form is a vowel: built once, since folding a
+// rune at a time allocates and TextQuality runs on every page.
+var vowelTable = func() (t [0x1E00]bool) {
+	for r := rune(0); r < 0x1E00; r++ {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		f := vntext.Fold(string(unicode.ToLower(r)))
+		t[r] = f != "" && strings.ContainsRune("aeiouy", rune(f[0]))
+	}
+	return t
+}()
+
 func isVowel(r rune) bool {
-	f := vntext.Fold(string(unicode.ToLower(r)))
-	return f != "" && strings.ContainsRune("aeiouy", rune(f[0]))
+	if r < 0x1E00 {
+		return vowelTable[r]
+	}
+	// Latin Extended Additional holds the toned Vietnamese vowels (ạ ả ấ ... ỹ) from U+1EA0 on.
+	return r >= 0x1EA0 && r <= 0x1EF9
 }
 
 // countLetters counts letters, the measure of "almost no text".

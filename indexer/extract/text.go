@@ -11,10 +11,11 @@ import (
 )
 
 // ExtractText reads a plain text file as one page: UTF-8 (with or without BOM), UTF-16 LE/BE (with a
-// BOM, or recognised by its NUL bytes), or, when the bytes are not valid UTF-8, a legacy 8-bit encoding
-// picked by vntext.Detect (TCVN3, VNI-Windows, VISCII, Windows-1258, Windows-1252). Unicode text that is mojibake (UTF-8 read as
-// Windows-1252, legacy font bytes shown as Latin-1) is repaired line by line. Bytes without a Unicode
-// equivalent give a WarnLossyEncoding warning. The text is NFC (vntext.Normalize).
+// BOM, or recognised by its NUL bytes), or, when the bytes are not valid UTF-8, a legacy 8-bit
+// encoding picked by vntext.Detect (TCVN3, VNI-Windows, VISCII, Windows-1258, Windows-1252). Unicode
+// lines that are mojibake (UTF-8 read as Windows-1252, legacy font bytes shown as Latin-1) are
+// repaired. Bytes without a Unicode equivalent give a WarnLossyEncoding warning. The text is NFC
+// (vntext.Normalize); Page.Encoding names what it was converted from.
 func ExtractText(b []byte) (*Document, error) {
 	s, enc, lost := textDecode(b)
 	c := textConverter{}
@@ -274,7 +275,7 @@ func textMayBeMojibake(s string) bool {
 	return mixed && !docxUnicodeLetters(s) && vntext.SyllableValidity(s) <= 0.85
 }
 
-// Names and capitals, for cover pages and document properties.
+// Names, capitals and junk values, for cover pages and document properties.
 
 var (
 	// textAcademicRe is one academic or professional title before a name, folded: GS., PGS., TS.,
@@ -437,4 +438,30 @@ func textDedup(names []string) []string {
 		return nil
 	}
 	return out
+}
+
+var (
+	// textJunkTitleRe are the titles office programs and PDF printers put by default.
+	textJunkTitleRe = regexp.MustCompile(`^(?:microsoft (?:word|powerpoint|excel) ?-|untitled|document ?\d*$|` +
+		`(?:powerpoint )?presentation$|slide \d+$|tai lieu\d*$|van ban\d*$|title$|no title$|new document|` +
+		`(?:[a-z]:)?[\\/])|\.(?:docx?|pdf|rtf|odt|txt|xlsx?|pptx?|tex|dvi|ps|wpd|indd|html?)$`)
+	// textJunkAuthorRe are the account and machine names found as authors.
+	textJunkAuthorRe = regexp.MustCompile(`\b(?:user|admin|administrator|windows|microsoft|office|pc|computer|` +
+		`laptop|desktop|dell|hp|asus|acer|lenovo|toshiba|samsung|compaq|ibm|apple|mac|vaio|thinkpad|owner|` +
+		`default|guest|nguoi dung|may tinh|may chu|www|com|vn)\b|[@\d_]`)
+)
+
+// textJunkTitle reports a title that is not one: empty, a default or file name, a single word, or
+// text with characters lost on the way ("Nghi?n c?u", U+FFFD).
+func textJunkTitle(t string) bool {
+	k := vntext.FoldKey(t)
+	if len(strings.Fields(k)) < 2 || textJunkTitleRe.MatchString(k) || strings.ContainsRune(t, '\uFFFD') {
+		return true
+	}
+	for i := 1; i+1 < len(t); i++ {
+		if t[i] == '?' && t[i-1] != ' ' && t[i+1] != ' ' {
+			return true
+		}
+	}
+	return strings.IndexFunc(t, unicode.IsLetter) < 0
 }
