@@ -85,3 +85,12 @@ func (ps Problems) Rejected() bool {
 	}
 	return false
 }
+
+// String is the problems, one per line.
+func (ps Problems) String() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}

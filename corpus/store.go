@@ -72,7 +72,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("mở kho dữ liệu %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRecords, bucketSeq, bucketMeta} {
+		for _, b := range [][]byte{bucketRecords, bucketSeq, bucketMeta, bucketFiles} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -154,57 +154,10 @@ func (s *Store) PutFrom(recs []Record, source, original string) (PutStats, error
 	var st PutStats
 	now := time.Now().UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		records, seqs, meta := tx.Bucket(bucketRecords), tx.Bucket(bucketSeq), tx.Bucket(bucketMeta)
+		meta := tx.Bucket(bucketMeta)
 		seq := getSeq(meta)
 		for _, rec := range recs {
-			body, err := json.Marshal(rec)
-			if err != nil {
-				return fmt.Errorf("mã hóa bản ghi %s: %w", rec.RecordID(), err)
-			}
-			id := rec.RecordID()
-			var old Entry
-			exists := false
-			if raw := records.Get([]byte(id)); raw != nil {
-				if err := json.Unmarshal(raw, &old); err != nil {
-					return fmt.Errorf("bản ghi %s hỏng trong kho: %w", id, err)
-				}
-				exists = true
-			}
-			e := Entry{ID: id, Kind: rec.RecordKind(), Record: body, Created: now, Modified: now, Original: original}
-			if exists && !old.Deleted {
-				e.Created = old.Created
-				e.Sources = old.Sources
-				if old.Kind == e.Kind && bytes.Equal(old.Record, body) {
-					if source == "" || slices.Contains(old.Sources, source) {
-						st.Unchanged++
-						continue
-					}
-					// Same content from one more place: remember the place, the index needs nothing.
-					old.Sources = append(old.Sources, source)
-					if err := putEntry(records, &old); err != nil {
-						return err
-					}
-					st.Unchanged++
-					continue
-				}
-				st.Updated++
-			} else {
-				st.Added++
-			}
-			if source != "" && !slices.Contains(e.Sources, source) {
-				e.Sources = append(e.Sources, source)
-			}
-			if exists {
-				if err := seqs.Delete(seqKey(old.Seq)); err != nil {
-					return err
-				}
-			}
-			seq++
-			e.Seq = seq
-			if err := putEntry(records, &e); err != nil {
-				return err
-			}
-			if err := seqs.Put(seqKey(seq), []byte(id)); err != nil {
+			if err := putRecordTx(tx, rec, source, original, now, &seq, &st); err != nil {
 				return err
 			}
 		}
@@ -216,31 +169,70 @@ func (s *Store) PutFrom(recs []Record, source, original string) (PutStats, error
 	return st, nil
 }
 
+// putRecordTx stores one record inside tx, advancing seq when its content changed.
+func putRecordTx(tx *bolt.Tx, rec Record, source, original string, now time.Time, seq *uint64, st *PutStats) error {
+	records, seqs := tx.Bucket(bucketRecords), tx.Bucket(bucketSeq)
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("mã hóa bản ghi %s: %w", rec.RecordID(), err)
+	}
+	id := rec.RecordID()
+	var old Entry
+	exists := false
+	if raw := records.Get([]byte(id)); raw != nil {
+		if err := json.Unmarshal(raw, &old); err != nil {
+			return fmt.Errorf("bản ghi %s hỏng trong kho: %w", id, err)
+		}
+		exists = true
+	}
+	e := Entry{ID: id, Kind: rec.RecordKind(), Record: body, Created: now, Modified: now, Original: original}
+	if exists && !old.Deleted {
+		e.Created = old.Created
+		e.Sources = old.Sources
+		if old.Kind == e.Kind && bytes.Equal(old.Record, body) {
+			st.Unchanged++
+			if source == "" || slices.Contains(old.Sources, source) {
+				return nil
+			}
+			// Same content from one more place: remember the place, the index needs nothing.
+			old.Sources = append(old.Sources, source)
+			return putEntry(records, &old)
+		}
+		st.Updated++
+	} else {
+		st.Added++
+	}
+	if source != "" && !slices.Contains(e.Sources, source) {
+		e.Sources = append(e.Sources, source)
+	}
+	if exists {
+		if err := seqs.Delete(seqKey(old.Seq)); err != nil {
+			return err
+		}
+	}
+	*seq++
+	e.Seq = *seq
+	if err := putEntry(records, &e); err != nil {
+		return err
+	}
+	return seqs.Put(seqKey(*seq), []byte(id))
+}
+
 // Delete marks records deleted (a tombstone keeps the id's place in the change history so the index drops
 // it too). Unknown ids are reported with ErrNotFound after the others are deleted.
 func (s *Store) Delete(ids []string) error {
 	var missing []string
 	now := time.Now().UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		records, seqs, meta := tx.Bucket(bucketRecords), tx.Bucket(bucketSeq), tx.Bucket(bucketMeta)
+		meta := tx.Bucket(bucketMeta)
 		seq := getSeq(meta)
 		for _, id := range ids {
-			raw := records.Get([]byte(id))
-			var e Entry
-			if raw == nil || json.Unmarshal(raw, &e) != nil || e.Deleted {
+			ok, err := deleteTx(tx, id, now, &seq)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				missing = append(missing, id)
-				continue
-			}
-			if err := seqs.Delete(seqKey(e.Seq)); err != nil {
-				return err
-			}
-			seq++
-			e.Seq, e.Deleted, e.Modified, e.Record = seq, true, now, nil
-			if err := putEntry(records, &e); err != nil {
-				return err
-			}
-			if err := seqs.Put(seqKey(seq), []byte(id)); err != nil {
-				return err
 			}
 		}
 		return meta.Put(keySeq, seqKey(seq))
@@ -252,6 +244,25 @@ func (s *Store) Delete(ids []string) error {
 		return fmt.Errorf("%w: %s", ErrNotFound, strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// deleteTx tombstones a live record inside tx; false when there is none.
+func deleteTx(tx *bolt.Tx, id string, now time.Time, seq *uint64) (bool, error) {
+	records, seqs := tx.Bucket(bucketRecords), tx.Bucket(bucketSeq)
+	raw := records.Get([]byte(id))
+	var e Entry
+	if raw == nil || json.Unmarshal(raw, &e) != nil || e.Deleted {
+		return false, nil
+	}
+	if err := seqs.Delete(seqKey(e.Seq)); err != nil {
+		return false, err
+	}
+	*seq++
+	e.Seq, e.Deleted, e.Modified, e.Record = *seq, true, now, nil
+	if err := putEntry(records, &e); err != nil {
+		return false, err
+	}
+	return true, seqs.Put(seqKey(*seq), []byte(id))
 }
 
 // Get returns the live record with the id, or ErrNotFound.

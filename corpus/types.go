@@ -58,8 +58,25 @@ type Result struct {
 	UpdatedAt      string `json:"updated_at,omitempty"`
 	// Pages is the body page by page when it was extracted from a paged document.
 	Pages []string `json:"pages,omitempty"`
+	// Extraction says how the text of a result made from a file (PDF, DOCX...) was obtained.
+	Extraction *Extraction `json:"extraction,omitempty"`
+	// Edited names the fields staff corrected by hand: a re-extraction of the same file keeps them.
+	Edited []string `json:"edited,omitempty"`
 	// Extra keeps fields this version does not know, so that nothing an import brings is lost.
 	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// Extraction records how a result's text came out of its file: what staff need to judge it (and what
+// the statistics count).
+type Extraction struct {
+	File     string         `json:"file"`   // the file's name when first indexed
+	SHA256   string         `json:"sha256"` // the content the text came from
+	Format   string         `json:"format"` // pdf, docx, odt, text
+	Pages    int            `json:"pages"`
+	Rungs    map[string]int `json:"rungs,omitempty"` // pages per rung: plain, rows, pdftotext, ocr, direct
+	NeedsOCR bool           `json:"needs_ocr,omitempty"`
+	Encoding string         `json:"encoding,omitempty"` // legacy encoding converted from
+	Warnings []string       `json:"warnings,omitempty"`
 }
 
 // Need is an enterprise's technology need: the demand side.

@@ -9,29 +9,36 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
 	"ketnoi/corpus"
 	"ketnoi/indexer"
+	"ketnoi/indexer/extract"
 )
 
 func init() {
 	register(&command{
 		name:    "index",
-		summary: "nhập bản ghi (JSON, JSONL, CSV) vào kho và chỉ mục",
-		usage:   "[--data THƯ_MỤC] TỆP_HOẶC_THƯ_MỤC...",
+		summary: "lập chỉ mục báo cáo (PDF, DOCX, ODT, TXT) và bản ghi (JSON, JSONL, CSV)",
+		usage:   "[--workers N] [--no-ocr] [--prune] [--report TỆP.csv|.json] [--retry-failed] TỆP_HOẶC_THƯ_MỤC...",
 		help: `
-Nhập các tệp bản ghi kết quả nghiên cứu và nhu cầu công nghệ (.json, .jsonl, .csv; xem docs/records.md)
-và các thư mục chứa chúng (đọc đệ quy). Nhập lại cùng bản ghi thì cập nhật, không nhân đôi.
-Bản ghi hỏng (JSON sai, thiếu id hoặc title, sai kiểu) bị loại và được liệt kê kèm tệp, dòng, trường;
-các bản ghi khác vẫn được nhập. Giá trị ngoài danh mục được giữ nguyên và báo cảnh báo.
-Mã thoát: 0 khi chỉ có cảnh báo; 1 khi có bản ghi bị loại hoặc tệp không đọc được.`,
+Lập chỉ mục các tệp và thư mục (đọc đệ quy):
+- báo cáo PDF (kể cả bản quét: OCR khi có tesseract), DOCX, ODT, TXT: trích văn bản trên mọi lõi, mỗi tệp
+  trong một tiến trình con có giới hạn; tệp kèm X.json cạnh X.pdf ghi đè mọi trường của bản ghi;
+- bản ghi kết quả nghiên cứu và nhu cầu công nghệ (.json, .jsonl, .csv; xem docs/records.md).
+Chạy lại là tăng dần: tệp không đổi (cùng cỡ, cùng thời điểm sửa) không được đọc lại; tệp đổi nội dung thay
+bản cũ; cùng một báo cáo dưới hai tên là một tài liệu với hai đường dẫn. Bị ngắt (kể cả kill -9) thì chạy lại
+đúng lệnh đó: tệp đã xong không làm lại. --prune xoá tài liệu mà tệp đã biến mất khỏi các thư mục đã cho.
+Trang không có lớp chữ mà máy không có tesseract: tệp vẫn vào chỉ mục, báo "cần OCR", lần chạy sau có
+tesseract sẽ đọc lại. --report ghi kết quả từng tệp ra CSV hoặc JSON.
+Mã thoát: 0 khi mọi tệp vào được (cảnh báo không tính); 1 khi có tệp lỗi hoặc bản ghi bị loại.`,
 		run: runIndex,
 	})
 }
 
-// importStats is what an import run did.
+// importStats is what an import of record files did.
 type importStats struct {
 	files, skipped, failedFiles int
 	read, rejected, warnings    int
@@ -42,12 +49,22 @@ func runIndex(e *env, args []string) error {
 	c := find("index")
 	fs := newFlags(e, c)
 	quiet := fs.Bool("quiet", false, "chỉ in tóm tắt và lỗi")
+	prune := fs.Bool("prune", false, "xoá tài liệu mà tệp đã biến mất")
+	report := fs.String("report", "", "ghi kết quả từng tệp ra TỆP (.csv hoặc .json)")
+	retry := fs.Bool("retry-failed", false, "đọc lại cả tệp lỗi lần trước dù không đổi")
+	xf := addExtractFlags(fs)
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
 		return usageError{"cần ít nhất một tệp hoặc thư mục"}
+	}
+	var rep *reportWriter
+	if *report != "" {
+		if rep, err = newReportWriter(*report); err != nil {
+			return err
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -68,15 +85,16 @@ func runIndex(e *env, args []string) error {
 		st.failedFiles++
 		fmt.Fprintf(e.stderr, "LỖI %s\n", p)
 	}
+	docs, records, skipped := classifyFiles(files)
+	for _, f := range skipped {
+		st.skipped++
+		fmt.Fprintf(e.stderr, "BỎ QUA %s: loại tệp chưa được hỗ trợ (unsupported)\n", f)
+		rep.add(indexer.FileOutcome{Path: f, Outcome: "skipped", Reason: extract.ReasonUnsupported})
+	}
 	seen := map[string]string{} // id → where it was first read in this run
-	for _, f := range files {
+	for _, f := range records {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("đã dừng giữa chừng; chạy lại cùng lệnh để tiếp tục: %w", err)
-		}
-		if corpus.FormatOf(f) == "" {
-			st.skipped++
-			fmt.Fprintf(e.stderr, "BỎ QUA %s: loại tệp chưa được hỗ trợ (unsupported)\n", f)
-			continue
 		}
 		st.files++
 		if err := importFile(d, f, seen, &st, e, *quiet); err != nil {
@@ -84,16 +102,84 @@ func runIndex(e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "LỖI %s: %v\n", f, err)
 		}
 	}
+	var sum indexer.Summary
+	if len(docs) > 0 {
+		sum, err = indexDocuments(ctx, e, d, docs, xf, *retry, *quiet, rep)
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("đã dừng giữa chừng; chạy lại cùng lệnh để tiếp tục")
+			}
+			return err
+		}
+	}
+	if *prune {
+		var roots []string
+		for _, p := range pos {
+			if abs, err := filepath.Abs(p); err == nil {
+				roots = append(roots, abs)
+			}
+		}
+		del, err := indexer.Prune(ctx, d.store, d.idx, roots)
+		if err != nil {
+			return err
+		}
+		sum.Pruned = len(del)
+	}
 	if _, err := indexer.Sync(ctx, d.store, d.idx, nil); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Xong trong %s: %d tệp, %d bản ghi đọc được; %d mới, %d cập nhật, %d không đổi; %d bị loại, %d cảnh báo; %d tệp bỏ qua, %d tệp lỗi.\n",
-		time.Since(start).Round(time.Millisecond), st.files, st.read, st.added, st.updated, st.unchanged,
-		st.rejected, st.warnings, st.skipped, st.failedFiles)
-	if st.rejected > 0 || st.failedFiles > 0 {
+	if err := rep.close(); err != nil {
+		return err
+	}
+	if len(records) > 0 || len(docs) == 0 {
+		fmt.Fprintf(e.stdout, "Bản ghi: %d tệp, %d bản ghi đọc được; %d mới, %d cập nhật, %d không đổi; %d bị loại, %d cảnh báo; %d tệp bỏ qua, %d tệp lỗi.\n",
+			st.files, st.read, st.added, st.updated, st.unchanged, st.rejected, st.warnings, st.skipped, st.failedFiles)
+	}
+	if len(docs) > 0 {
+		printSummary(e, sum)
+	}
+	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(start).Round(time.Millisecond))
+	if st.rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 {
 		return exitError{1}
 	}
 	return nil
+}
+
+// classifyFiles sorts files into documents to extract, record files to import, and the rest. A JSON file
+// next to a document of the same name is that document's sidecar, not a record file.
+func classifyFiles(files []string) (docs, records, skipped []string) {
+	for _, f := range files {
+		ext := strings.ToLower(filepath.Ext(f))
+		switch {
+		case indexer.DocumentExt[ext]:
+			if abs, err := filepath.Abs(f); err == nil {
+				f = abs
+			}
+			docs = append(docs, f)
+		case corpus.FormatOf(f) != "":
+			if ext == ".json" && isSidecar(f) {
+				continue
+			}
+			records = append(records, f)
+		default:
+			skipped = append(skipped, f)
+		}
+	}
+	return docs, records, skipped
+}
+
+func isSidecar(jsonPath string) bool {
+	stem := strings.TrimSuffix(jsonPath, filepath.Ext(jsonPath))
+	for ext := range indexer.DocumentExt {
+		for _, cand := range []string{stem + ext, stem} {
+			if strings.EqualFold(filepath.Ext(cand), ext) {
+				if _, err := os.Stat(cand); err == nil {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // collectFiles expands directories (recursively, in name order) and reports paths that cannot be read.

@@ -469,13 +469,16 @@ func BenchmarkOCR(b *testing.B) {
 				map[bool]string{true: "default", false: "1"}[c.ompDefault])
 			b.Run(name, func(b *testing.B) {
 				opts := OCROptions{Workers: c.workers, ompDefault: c.ompDefault}
+				var res map[int]OCRPage
 				for b.Loop() {
-					res, errs := OCRPages(context.Background(), path, []int{1, 2, 3, 4, 5, 6}, imgs, opts)
+					var errs []error
+					res, errs = OCRPages(context.Background(), path, []int{1, 2, 3, 4, 5, 6}, imgs, opts)
 					if len(errs) > 0 || len(res) != pages {
 						b.Fatalf("%d pages, errors %v", len(res), errs)
 					}
 				}
 				b.ReportMetric(float64(pages*b.N)/b.Elapsed().Seconds(), "pages/s")
+				b.ReportMetric(cer(res[1].Text, strings.Join(lines, "\n")), "CER")
 			})
 		}
 	}

@@ -1,0 +1,475 @@
+package indexer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer/extract"
+)
+
+// The pipeline indexes document files (PDF, DOCX, ODT, TXT): walk → (skip unchanged) → hash → extract
+// on all cores → record → store and index in batches. Every file's outcome is written to the store in
+// the same transaction as its record, so a killed run leaves nothing half-done and the next run skips
+// exactly what was finished.
+
+// Outcomes of one file in a run.
+const (
+	OutcomeAdded     = "added"     // a new document
+	OutcomeUpdated   = "updated"   // the file changed, or its document was re-extracted
+	OutcomeUnchanged = "unchanged" // same size and time as last run: not read
+	OutcomeSame      = "same"      // content already indexed under another name: one document, one more path
+	OutcomeFailed    = "failed"    // no text: Reason says why
+)
+
+// FileOutcome is what a run did with one file.
+type FileOutcome struct {
+	Path     string         `json:"path"`
+	Outcome  string         `json:"outcome"`
+	DocID    string         `json:"doc_id,omitempty"`
+	Reason   extract.Reason `json:"reason,omitempty"`
+	Message  string         `json:"message,omitempty"`
+	Pages    int            `json:"pages,omitempty"`
+	Rungs    map[string]int `json:"rungs,omitempty"`
+	NeedsOCR bool           `json:"needs_ocr,omitempty"`
+	Warnings []string       `json:"warnings,omitempty"`
+	Bytes    int64          `json:"bytes"`
+	Seconds  float64        `json:"seconds"`
+}
+
+// Progress is a snapshot of a run for a progress display.
+type Progress struct {
+	Files, Done    int
+	Pages          int
+	Bytes, Total   int64 // bytes done and to do
+	Current        string
+	Failed         int
+	Started        time.Time
+	Skipped        int // unchanged files, not read
+	ExtractStarted time.Time
+}
+
+// Summary is a run's totals.
+type Summary struct {
+	Files     int                    `json:"files"`
+	Added     int                    `json:"added"`
+	Updated   int                    `json:"updated"`
+	Unchanged int                    `json:"unchanged"`
+	Same      int                    `json:"same"`
+	Failed    map[extract.Reason]int `json:"failed"`
+	NeedsOCR  int                    `json:"needs_ocr"`
+	Pruned    int                    `json:"pruned"`
+	Pages     int                    `json:"pages"`
+	Bytes     int64                  `json:"bytes"`
+	Duration  time.Duration          `json:"duration"`
+	Rungs     map[string]int         `json:"rungs"`
+}
+
+// FailedCount is the number of failed files.
+func (s *Summary) FailedCount() int {
+	n := 0
+	for _, v := range s.Failed {
+		n += v
+	}
+	return n
+}
+
+// Pipeline indexes document files into a store and its index.
+type Pipeline struct {
+	Store     *corpus.Store
+	Index     Index
+	Extractor *extract.Extractor
+	// Workers is how many files are extracted at once (the extractor's worker processes).
+	Workers int
+	// OCRAvailable: files kept without OCR are read again (set from Extractor.OCRStatus).
+	OCRAvailable bool
+	// RetryFailed reads failed files again even when unchanged.
+	RetryFailed bool
+	// OnFile is called for every file, in completion order, from one goroutine.
+	OnFile func(FileOutcome)
+	// OnProgress is called after every file and on a timer, from one goroutine.
+	OnProgress func(Progress)
+	// BatchDocs and BatchWait bound how long finished files wait before they are committed.
+	BatchDocs int
+	BatchWait time.Duration
+}
+
+// DocumentExt are the extensions the pipeline reads as documents.
+var DocumentExt = map[string]bool{".pdf": true, ".docx": true, ".odt": true, ".txt": true, ".doc": true}
+
+// candidate is a file to look at.
+type candidate struct {
+	path    string
+	size    int64
+	mtime   time.Time
+	sidecar int64  // sidecar's mtime, 0 when none
+	prevDoc string // the document the file gave last time
+}
+
+// Run indexes the document files among paths (files or directories, walked recursively). Files given
+// by name are read whatever their extension; in directories only DocumentExt. Errors reading a file
+// are outcomes, not errors of the run; the error is for the store or index failing, or ctx ending.
+func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
+	start := time.Now()
+	sum := Summary{Failed: map[extract.Reason]int{}, Rungs: map[string]int{}}
+	prog := Progress{Files: len(files), Started: start}
+	var cands []candidate
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			p.emit(&sum, &prog, FileOutcome{Path: f, Outcome: OutcomeFailed, Reason: extract.ReasonIO, Message: err.Error()})
+			continue
+		}
+		c := candidate{path: f, size: st.Size(), mtime: st.ModTime()}
+		if sc := extract.SidecarPath(f); sc != "" {
+			if sst, err := os.Stat(sc); err == nil {
+				c.sidecar = sst.ModTime().UnixNano()
+			}
+		}
+		prog.Total += c.size
+		cands = append(cands, c)
+	}
+	// Unchanged files first, and fast: one store read each, no file read.
+	var todo []candidate
+	for _, c := range cands {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		st, found, err := p.Store.FileState(c.path)
+		if err != nil {
+			return sum, err
+		}
+		c.prevDoc = st.DocID
+		if found && p.unchanged(st, c) {
+			sum.Unchanged++
+			prog.Skipped++
+			prog.Bytes += c.size
+			p.emit(&sum, &prog, FileOutcome{Path: c.path, Outcome: OutcomeUnchanged, DocID: st.DocID,
+				Reason: extract.Reason(st.Reason), Message: st.Message, NeedsOCR: st.NeedsOCR, Bytes: c.size})
+			continue
+		}
+		todo = append(todo, c)
+	}
+	err := p.process(ctx, todo, &sum, &prog)
+	sum.Files = len(files)
+	sum.Duration = time.Since(start)
+	return sum, err
+}
+
+func (p *Pipeline) unchanged(st corpus.FileState, c candidate) bool {
+	if !st.Unchanged(c.size, c.mtime) || st.Sidecar != c.sidecar {
+		return false
+	}
+	if st.Version < ExtractionVersion && st.Outcome == corpus.FileFailed {
+		return false
+	}
+	if st.NeedsOCR && p.OCRAvailable {
+		return false // a later run with tesseract picks it up
+	}
+	if p.RetryFailed && st.Outcome == corpus.FileFailed {
+		return false
+	}
+	// A document deleted by staff stays deleted: its unchanged file is not brought back.
+	return true
+}
+
+// done is one extracted (or failed, or same-content) file on its way to the writer.
+type done struct {
+	c       candidate
+	change  corpus.FileChange
+	outcome FileOutcome
+}
+
+func (p *Pipeline) process(ctx context.Context, todo []candidate, sum *Summary, prog *Progress) error {
+	if len(todo) == 0 {
+		return nil
+	}
+	workers := max(1, p.Workers)
+	jobs := make(chan candidate)
+	results := make(chan done, workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				results <- p.one(ctx, c)
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for _, c := range todo {
+			select {
+			case jobs <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+
+	batchDocs := p.BatchDocs
+	if batchDocs <= 0 {
+		batchDocs = 32
+	}
+	wait := p.BatchWait
+	if wait <= 0 {
+		wait = time.Second
+	}
+	var batch []done
+	var werr error
+	written := map[string]string{} // doc id → sha written in this run: a second file with it is the same document
+	flush := func() {
+		if len(batch) == 0 || werr != nil {
+			return
+		}
+		changes := make([]corpus.FileChange, len(batch))
+		for i, d := range batch {
+			changes[i] = d.change
+		}
+		if _, err := p.Store.PutFiles(changes); err != nil {
+			werr = err
+			return
+		}
+		// Only now are they finished: on disk, and in the index.
+		if _, err := Sync(ctx, p.Store, p.Index, nil); err != nil {
+			werr = err
+			return
+		}
+		for _, d := range batch {
+			p.emit(sum, prog, d.outcome)
+		}
+		batch = batch[:0]
+	}
+	tick := time.NewTicker(wait)
+	defer tick.Stop()
+	for {
+		select {
+		case d, ok := <-results:
+			if !ok {
+				flush()
+				if werr != nil {
+					return werr
+				}
+				return ctx.Err()
+			}
+			prog.Current = d.c.path
+			if id := d.change.State.DocID; id != "" {
+				if sha, ok := written[id]; ok && sha == d.change.State.SHA256 && d.outcome.Outcome != OutcomeFailed {
+					d.outcome.Outcome = OutcomeSame
+				}
+				written[id] = d.change.State.SHA256
+			}
+			batch = append(batch, d)
+			if len(batch) >= batchDocs {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+			if p.OnProgress != nil {
+				p.OnProgress(*prog)
+			}
+		}
+		if werr != nil {
+			// Drain so the workers stop; nothing more is written.
+			go func() {
+				for range results {
+				}
+			}()
+			return werr
+		}
+	}
+}
+
+// one takes a file from disk to a FileChange: kept original, hash, same-content check, extraction,
+// record.
+func (p *Pipeline) one(ctx context.Context, c candidate) done {
+	t0 := time.Now()
+	out := FileOutcome{Path: c.path, Bytes: c.size}
+	state := corpus.FileState{Path: c.path, Size: c.size, ModTime: c.mtime.UnixNano(), Sidecar: c.sidecar, Version: ExtractionVersion}
+	fail := func(r extract.Reason, msg string) done {
+		out.Outcome, out.Reason, out.Message, out.Seconds = OutcomeFailed, r, msg, time.Since(t0).Seconds()
+		state.Outcome, state.Reason, state.Message = corpus.FileFailed, string(r), msg
+		return done{c: c, change: corpus.FileChange{State: state, Original: state.SHA256, Previous: c.prevDoc}, outcome: out}
+	}
+	sha, err := p.keepOriginal(c.path)
+	if err != nil {
+		return fail(extract.ReasonIO, err.Error())
+	}
+	state.SHA256 = sha
+	side, serr := sidecarRecord(c.path)
+	if serr != nil {
+		out.Warnings = append(out.Warnings, serr.Error())
+	}
+	// Same content already indexed (another name, or the file was only touched): no extraction, the
+	// document gets one more path. A sidecar with its own id makes it a separate document.
+	id := DocID(sha)
+	if raw, ok := side["id"]; ok {
+		var sid string
+		if json.Unmarshal(raw, &sid) == nil && sid != "" {
+			id = sid
+		}
+	}
+	existing := p.existing(id)
+	if existing != nil && existing.Extraction != nil && existing.Extraction.SHA256 == sha && side == nil &&
+		!(existing.Extraction.NeedsOCR && p.OCRAvailable) {
+		state.Outcome, state.DocID, state.NeedsOCR = corpus.FileIndexed, id, existing.Extraction.NeedsOCR
+		out.Outcome, out.DocID, out.Pages, out.Seconds = OutcomeSame, id, existing.Extraction.Pages, time.Since(t0).Seconds()
+		return done{c: c, change: corpus.FileChange{State: state, Record: existing, Original: sha, Previous: c.prevDoc}, outcome: out}
+	}
+	doc := p.Extractor.Extract(ctx, c.path)
+	if doc.Err != nil {
+		return fail(doc.Err.Reason, doc.Err.Error())
+	}
+	if doc.SHA256 != sha {
+		// The file changed between hashing and reading: its next run will see the new content.
+		return fail(extract.ReasonIO, "tệp thay đổi trong lúc đọc; chạy lại để lập chỉ mục bản mới")
+	}
+	rec, probs := docRecord(doc, side, existing)
+	if probs.Rejected() {
+		return fail(extract.ReasonMalformed, "tệp kèm: "+probs.String())
+	}
+	for _, pr := range probs {
+		out.Warnings = append(out.Warnings, pr.String())
+	}
+	for _, w := range doc.Warnings {
+		out.Warnings = append(out.Warnings, w.Message)
+	}
+	state.Outcome, state.DocID, state.NeedsOCR = corpus.FileIndexed, rec.ID, rec.Extraction.NeedsOCR
+	out.Outcome, out.DocID, out.Pages, out.Rungs, out.NeedsOCR = OutcomeAdded, rec.ID, len(doc.Pages), rec.Extraction.Rungs, state.NeedsOCR
+	if existing != nil {
+		out.Outcome = OutcomeUpdated
+	}
+	out.Seconds = time.Since(t0).Seconds()
+	return done{c: c, change: corpus.FileChange{State: state, Record: rec, Original: sha, Previous: c.prevDoc}, outcome: out}
+}
+
+func (p *Pipeline) existing(id string) *corpus.Result {
+	e, err := p.Store.Get(id)
+	if err != nil {
+		return nil
+	}
+	rec, err := e.Decode()
+	if err != nil {
+		return nil
+	}
+	r, _ := rec.(*corpus.Result)
+	return r
+}
+
+// keepOriginal stores the file content-addressed (nothing staff bring is lost) and returns its SHA-256.
+func (p *Pipeline) keepOriginal(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return p.Store.PutOriginal(f)
+}
+
+func (p *Pipeline) emit(sum *Summary, prog *Progress, o FileOutcome) {
+	switch o.Outcome {
+	case OutcomeAdded:
+		sum.Added++
+	case OutcomeUpdated:
+		sum.Updated++
+	case OutcomeSame:
+		sum.Same++
+	case OutcomeFailed:
+		sum.Failed[o.Reason]++
+		prog.Failed++
+	case OutcomeUnchanged:
+		if o.Reason != "" {
+			// Still failed since an earlier run: listed and counted again, never silently skipped.
+			sum.Failed[o.Reason]++
+			prog.Failed++
+		}
+	}
+	if o.NeedsOCR {
+		sum.NeedsOCR++
+	}
+	if o.Outcome != OutcomeUnchanged {
+		sum.Pages += o.Pages
+		sum.Bytes += o.Bytes
+		prog.Pages += o.Pages
+		prog.Bytes += o.Bytes
+		for k, v := range o.Rungs {
+			sum.Rungs[k] += v
+		}
+	}
+	prog.Done++
+	if p.OnFile != nil {
+		p.OnFile(o)
+	}
+	if p.OnProgress != nil && o.Outcome != OutcomeUnchanged {
+		p.OnProgress(*prog)
+	}
+}
+
+// Prune forgets the files under roots that are gone from disk, and deletes the documents left with no
+// file (their originals stay until purged). It returns the ids deleted.
+func Prune(ctx context.Context, store *corpus.Store, idx Index, roots []string) ([]string, error) {
+	var gone []string
+	live := map[string]int{} // doc id → files still present
+	err := store.FileStates(func(st corpus.FileState) error {
+		if st.DocID == "" {
+			if under(st.Path, roots) && !exists(st.Path) {
+				gone = append(gone, st.Path)
+			}
+			return nil
+		}
+		if under(st.Path, roots) && !exists(st.Path) {
+			gone = append(gone, st.Path)
+			live[st.DocID] += 0
+			return nil
+		}
+		live[st.DocID]++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var del []string
+	for id, n := range live {
+		if n == 0 {
+			if _, err := store.Get(id); err == nil {
+				del = append(del, id)
+			}
+		}
+	}
+	if len(del) > 0 {
+		if err := store.Delete(del); err != nil && !errors.Is(err, corpus.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if err := store.ForgetFiles(gone); err != nil {
+		return nil, err
+	}
+	if _, err := Sync(ctx, store, idx, nil); err != nil {
+		return nil, err
+	}
+	return del, nil
+}
+
+func under(path string, roots []string) bool {
+	for _, r := range roots {
+		r = filepath.Clean(r)
+		if path == r || strings.HasPrefix(path, r+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}

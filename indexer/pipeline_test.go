@@ -1,0 +1,207 @@
+package indexer_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+	"ketnoi/indexer/bleveidx"
+	"ketnoi/indexer/extract"
+	"ketnoi/internal/pdffixture"
+)
+
+type env struct {
+	t     *testing.T
+	data  string
+	store *corpus.Store
+	idx   indexer.Index
+	x     *extract.Extractor
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	data := t.TempDir()
+	st, err := corpus.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := indexer.OpenCurrent(data, func(dir string) (indexer.Index, error) { return bleveidx.Open(dir) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := extract.NewExtractor(extract.Options{NoOCR: true}, 1, nil)
+	t.Cleanup(func() { x.Close(); idx.Close(); st.Close() })
+	return &env{t: t, data: data, store: st, idx: idx, x: x}
+}
+
+func (e *env) run(files ...string) (indexer.Summary, map[string]indexer.FileOutcome) {
+	e.t.Helper()
+	outs := map[string]indexer.FileOutcome{}
+	p := &indexer.Pipeline{Store: e.store, Index: e.idx, Extractor: e.x, Workers: 2,
+		OnFile: func(o indexer.FileOutcome) { outs[filepath.Base(o.Path)] = o }}
+	sum, err := p.Run(context.Background(), files)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return sum, outs
+}
+
+func (e *env) search(q string) []string {
+	e.t.Helper()
+	res, err := e.idx.Search(context.Background(), &indexer.SearchRequest{Query: indexer.ParseQuery(q), Size: 50})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var ids []string
+	for _, h := range res.Hits {
+		ids = append(ids, h.ID)
+	}
+	return ids
+}
+
+func write(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".json") {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out
+}
+
+// TestPipelineIncremental walks the life of a folder of reports: first run, rerun (nothing read), a
+// changed file, the same report under a second name, a broken file listed with its reason, a sidecar
+// correction, a staff edit that survives re-extraction, and pruning of a deleted file.
+func TestPipelineIncremental(t *testing.T) {
+	pdffixture.NeedFont(t)
+	e := newEnv(t)
+	dir := t.TempDir()
+	fx, err := pdffixture.BuildTextFixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bao-cao.pdf"), fx[0].PDF, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "ghi-chu.txt"), "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt, mật độ 150 con/m².")
+	write(t, filepath.Join(dir, "hong.pdf"), "%PDF-1.4\nrác")
+
+	sum, outs := e.run(listDir(t, dir)...)
+	if sum.Added != 2 || sum.FailedCount() != 1 || outs["hong.pdf"].Reason != extract.ReasonMalformed {
+		t.Fatalf("first run: %+v %+v", sum, outs)
+	}
+	pdfID := outs["bao-cao.pdf"].DocID
+	if ids := e.search("sấy cá cơm"); len(ids) == 0 || ids[0] != pdfID {
+		t.Fatalf("search after indexing: %v, want %s first", ids, pdfID)
+	}
+
+	// Rerun: nothing read, the broken file listed again.
+	sum, _ = e.run(listDir(t, dir)...)
+	if sum.Unchanged != 3 || sum.Added+sum.Updated != 0 || sum.FailedCount() != 1 {
+		t.Fatalf("rerun: %+v", sum)
+	}
+
+	// A changed file replaces its old version (new content, new id; the old document goes).
+	txt := filepath.Join(dir, "ghi-chu.txt")
+	oldTxtID := outs["ghi-chu.txt"].DocID
+	write(t, txt, "Quy trình nuôi cá chình trong bể xi măng có mái che.")
+	future := time.Now().Add(2 * time.Second)
+	_ = os.Chtimes(txt, future, future)
+	sum, outs = e.run(listDir(t, dir)...)
+	if sum.Added != 1 || len(e.search(`"cá chình"`)) != 1 {
+		t.Fatalf("changed file: %+v", sum)
+	}
+	if ids := e.search(`"tôm thẻ chân trắng"`); len(ids) != 0 {
+		t.Errorf("old version of the changed file still found: %v (was %s)", ids, oldTxtID)
+	}
+
+	// The same report under a second name is one document with two paths.
+	if err := os.WriteFile(filepath.Join(dir, "ban-sao.pdf"), fx[0].PDF, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, outs = e.run(listDir(t, dir)...)
+	if sum.Same != 1 || outs["ban-sao.pdf"].DocID != pdfID {
+		t.Fatalf("copy: %+v %+v", sum, outs["ban-sao.pdf"])
+	}
+	ent, err := e.store.Get(pdfID)
+	if err != nil || len(ent.Sources) != 2 {
+		t.Fatalf("document sources: %v %v", ent, err)
+	}
+
+	// A sidecar overrides any field and re-reads the file.
+	write(t, filepath.Join(dir, "bao-cao.json"), `{"title": "Sấy cá cơm (tên do cán bộ sửa)", "trl": 6, "field_codes": ["40101"]}`)
+	sum, _ = e.run(listDir(t, dir)...)
+	rec := getResult(t, e.store, pdfID)
+	if sum.Updated == 0 || rec.Title != "Sấy cá cơm (tên do cán bộ sửa)" || rec.TRL != 6 {
+		t.Fatalf("sidecar: %+v title %q trl %d", sum, rec.Title, rec.TRL)
+	}
+
+	// A staff edit survives re-extraction of the same file.
+	rec.Organization = "Viện Nghiên cứu Hải sản (sửa tay)"
+	rec.Edited = []string{"organization"}
+	if _, err := e.store.Put([]corpus.Record{rec}, "api"); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "bao-cao.pdf")
+	_ = os.Chtimes(p, future.Add(time.Second), future.Add(time.Second))
+	e.run(listDir(t, dir)...)
+	if got := getResult(t, e.store, pdfID); got.Organization != "Viện Nghiên cứu Hải sản (sửa tay)" || got.Title != rec.Title {
+		t.Errorf("staff edit lost on re-extraction: %q / %q", got.Organization, got.Title)
+	}
+
+	// Prune: the chình file is gone from disk, so is its document; the copy keeps the report alive.
+	chinh := outs["ghi-chu.txt"].DocID
+	_ = chinh
+	if err := os.Remove(txt); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "bao-cao.pdf")); err != nil {
+		t.Fatal(err)
+	}
+	del, err := indexer.Prune(context.Background(), e.store, e.idx, []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(del) != 1 || len(e.search(`"cá chình"`)) != 0 {
+		t.Errorf("prune deleted %v", del)
+	}
+	if ids := e.search("sấy cá cơm"); len(ids) == 0 || ids[0] != pdfID {
+		t.Errorf("report with a remaining copy was pruned: %v", ids)
+	}
+}
+
+func getResult(t *testing.T, st *corpus.Store, id string) *corpus.Result {
+	t.Helper()
+	ent, err := st.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ent.Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rec.(*corpus.Result)
+	if r.Extraction == nil {
+		b, _ := json.Marshal(r)
+		t.Fatalf("no extraction info: %s", b)
+	}
+	return r
+}
