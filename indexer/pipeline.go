@@ -99,6 +99,9 @@ type Pipeline struct {
 	// BatchDocs and BatchWait bound how long finished files wait before they are committed.
 	BatchDocs int
 	BatchWait time.Duration
+	// WriteLock, when set, is held around each store write and index sync, so that a server's other
+	// writers (edits, deletes) and its upload jobs do not sync the index at the same time.
+	WriteLock sync.Locker
 }
 
 // DocumentExt are the extensions the pipeline reads as documents.
@@ -235,12 +238,18 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, sum *Summary, 
 		for i, d := range batch {
 			changes[i] = d.change
 		}
-		if _, err := p.Store.PutFiles(changes); err != nil {
-			werr = err
-			return
+		if p.WriteLock != nil {
+			p.WriteLock.Lock()
 		}
-		// Only now are they finished: on disk, and in the index.
-		if _, err := Sync(ctx, p.Store, p.Index, nil); err != nil {
+		_, err := p.Store.PutFiles(changes)
+		if err == nil {
+			// Only now are they finished: on disk, and in the index.
+			_, err = Sync(ctx, p.Store, p.Index, nil)
+		}
+		if p.WriteLock != nil {
+			p.WriteLock.Unlock()
+		}
+		if err != nil {
 			werr = err
 			return
 		}

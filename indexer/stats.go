@@ -19,11 +19,22 @@ type Stats struct {
 	ByField      map[string]int `json:"results_by_field"` // top-level field of science
 	ByYear       map[string]int `json:"results_by_year"`
 	WithoutField int            `json:"results_without_field"`
+	ByOrg        map[string]int `json:"results_by_organization"`
+	// Documents made from files: how many, pages by extraction rung, OCR.
+	FromFiles     int            `json:"results_from_files"`
+	PagesByRung   map[string]int `json:"pages_by_rung"`
+	OCRDocuments  int            `json:"documents_with_ocr"`
+	NeedsOCR      int            `json:"documents_needing_ocr"`
+	FilesSeen     int            `json:"files"`
+	FailedByCause map[string]int `json:"failed_files_by_reason"`
+	// Failed lists the failed files (at most 100) with their reasons.
+	Failed []corpus.FileState `json:"failed_files,omitempty"`
 }
 
 // CollectStats reads the store and the index.
 func CollectStats(st *corpus.Store, idx Index) (*Stats, error) {
-	s := &Stats{Records: map[string]int{}, ByField: map[string]int{}, ByYear: map[string]int{}}
+	s := &Stats{Records: map[string]int{}, ByField: map[string]int{}, ByYear: map[string]int{}, ByOrg: map[string]int{},
+		PagesByRung: map[string]int{}, FailedByCause: map[string]int{}}
 	err := st.Each(func(e *corpus.Entry) error {
 		s.Records[e.Kind]++
 		if e.Kind != corpus.KindResult {
@@ -47,6 +58,34 @@ func CollectStats(st *corpus.Store, idx Index) (*Stats, error) {
 		}
 		if r.Year > 0 {
 			s.ByYear[fmt.Sprint(r.Year)]++
+		}
+		if r.Organization != "" {
+			s.ByOrg[r.Organization]++
+		}
+		if x := r.Extraction; x != nil {
+			s.FromFiles++
+			for k, v := range x.Rungs {
+				s.PagesByRung[k] += v
+			}
+			if x.Rungs["ocr"] > 0 {
+				s.OCRDocuments++
+			}
+			if x.NeedsOCR {
+				s.NeedsOCR++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = st.FileStates(func(f corpus.FileState) error {
+		s.FilesSeen++
+		if f.Outcome == corpus.FileFailed {
+			s.FailedByCause[f.Reason]++
+			if len(s.Failed) < 100 {
+				s.Failed = append(s.Failed, f)
+			}
 		}
 		return nil
 	})

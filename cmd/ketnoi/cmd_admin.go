@@ -13,6 +13,7 @@ import (
 
 	"ketnoi/corpus"
 	"ketnoi/indexer"
+	"ketnoi/indexer/extract"
 )
 
 func init() {
@@ -124,6 +125,36 @@ func runStats(e *env, args []string) error {
 	fmt.Fprintln(w, "\nKết quả theo năm:")
 	for _, k := range sortedKeys(s.ByYear) {
 		fmt.Fprintf(w, "  %s  %5d\n", k, s.ByYear[k])
+	}
+	if len(s.ByOrg) > 0 {
+		fmt.Fprintln(w, "\nKết quả theo cơ quan (10 nhiều nhất):")
+		orgs := sortedKeys(s.ByOrg)
+		sort.SliceStable(orgs, func(i, j int) bool { return s.ByOrg[orgs[i]] > s.ByOrg[orgs[j]] })
+		for _, k := range orgs[:min(10, len(orgs))] {
+			fmt.Fprintf(w, "  %-50s %5d\n", k, s.ByOrg[k])
+		}
+	}
+	if s.FilesSeen > 0 || s.FromFiles > 0 {
+		pages := 0
+		for _, v := range s.PagesByRung {
+			pages += v
+		}
+		fmt.Fprintf(w, "\nTệp đã xem: %d; tài liệu trích từ tệp: %d (%d trang)\n", s.FilesSeen, s.FromFiles, pages)
+		for _, k := range sortedKeys(s.PagesByRung) {
+			fmt.Fprintf(w, "  trang theo bậc %-10s %6d (%.1f%%)\n", k, s.PagesByRung[k], 100*float64(s.PagesByRung[k])/float64(max(pages, 1)))
+		}
+		if s.FromFiles > 0 {
+			fmt.Fprintf(w, "  tài liệu có trang OCR: %d (%.1f%%); cần OCR: %d\n", s.OCRDocuments, 100*float64(s.OCRDocuments)/float64(s.FromFiles), s.NeedsOCR)
+		}
+		if len(s.FailedByCause) > 0 {
+			fmt.Fprintln(w, "Tệp lỗi theo lý do:")
+			for _, k := range sortedKeys(s.FailedByCause) {
+				fmt.Fprintf(w, "  %-12s %-45s %5d\n", k, extract.Reason(k).Label(), s.FailedByCause[k])
+			}
+			for _, f := range s.Failed {
+				fmt.Fprintf(w, "  - %s: [%s] %s\n", f.Path, f.Reason, f.Message)
+			}
+		}
 	}
 	return nil
 }

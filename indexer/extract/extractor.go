@@ -120,35 +120,12 @@ func (x *Extractor) ocr(ctx context.Context, doc *Document) {
 	if len(todo) == 0 {
 		return
 	}
-	// One slot per page across all files: OCR is the expensive rung, and each tesseract is
-	// single-threaded, so the slots are the cores.
-	results := map[int]OCRPage{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var errs []error
-	for _, n := range todo {
-		select {
-		case x.ocrSem <- struct{}{}:
-		case <-ctx.Done():
-			doc.Warn(WarnNeedsOCR, n, "trang %d chưa được OCR: %v", n, ctx.Err())
-			continue
-		}
-		wg.Add(1)
-		go func(n int) {
-			defer wg.Done()
-			defer func() { <-x.ocrSem }()
-			o := x.opt.OCR
-			o.Workers = 1
-			got, es := OCRPages(ctx, doc.File, []int{n}, imgs, o)
-			mu.Lock()
-			defer mu.Unlock()
-			for k, v := range got {
-				results[k] = v
-			}
-			errs = append(errs, es...)
-		}(n)
-	}
-	wg.Wait()
+	// One call per file (one pdftoppm/pdfimages per run of pages); the tesseract processes of all files
+	// share the extractor's slots, one per core, each single-threaded.
+	o := x.opt.OCR
+	o.Workers = cap(x.ocrSem)
+	o.Slots = x.ocrSem
+	results, errs := OCRPages(ctx, doc.File, todo, imgs, o)
 	for _, err := range errs {
 		doc.Warn(WarnPageFailed, 0, "OCR: %v", err)
 	}

@@ -23,8 +23,9 @@ import (
 
 // OCR of scanned pages with Tesseract, fed by poppler's pdfimages (to copy JPEG scans out as they are) and
 // pdftoppm (to render every other page). Throughput is decided by three things, measured on 2 cores:
-//   - tesseract runs single-threaded (OMP_THREAD_LIMIT=1), one process per core: its default OpenMP
-//     threading spins and is several times slower in wall time, not faster, when processes share cores;
+//   - tesseract runs single-threaded (OMP_THREAD_LIMIT=1), one process per core: with its default OpenMP
+//     threading, whose threads busy-wait, one process alone was 6–7× slower in wall time, not faster,
+//     and two at once 3×;
 //   - no wasted work on images: a JPEG scan is copied out, not decoded and rendered again, and rendering
 //     is one pdftoppm per run of consecutive pages streaming PGM (what tesseract reads fastest: no
 //     decompression) rather than one process, and one PDF parse, per page;
@@ -218,7 +219,7 @@ func pageSizes(ctx context.Context, pdfPath, pdfinfo string) map[int]pageGeom {
 // imgRow is one image line of pdfimages -list.
 type imgRow struct {
 	page, w, h, comp int
-	typ, color, enc  string
+	typ, enc         string
 	xppi, yppi       float64
 	inline           bool
 }
@@ -240,7 +241,7 @@ func parseImageList(out []byte, geo map[int]pageGeom) map[int]PageImages {
 		if err != nil {
 			continue // header and ruler
 		}
-		r := imgRow{page: page, typ: f[2], color: f[5], enc: f[8], inline: strings.Contains(line, "[inline]")}
+		r := imgRow{page: page, typ: f[2], enc: f[8], inline: strings.Contains(line, "[inline]")}
 		r.w, _ = strconv.Atoi(f[3])
 		r.h, _ = strconv.Atoi(f[4])
 		r.comp, _ = strconv.Atoi(f[6])

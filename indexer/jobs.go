@@ -1,0 +1,368 @@
+package indexer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"ketnoi/corpus"
+)
+
+// Jobs is the upload queue of a running server: each uploaded file becomes a job that the same Pipeline
+// as `ketnoi index` processes. An upload is on disk (DATA/uploads/JOB/) with its job file before it is
+// acknowledged, so a server killed at any point finds its queued jobs again on restart.
+type Jobs struct {
+	p     *Pipeline
+	dir   string
+	queue chan string
+	mu    sync.Mutex
+	jobs  map[string]*Job
+}
+
+// Job states.
+const (
+	JobQueued  = "queued"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
+// Job is one uploaded file on its way into the index.
+type Job struct {
+	ID       string       `json:"id"`
+	Name     string       `json:"name"` // the file name the client gave (shown, never used as a path)
+	Size     int64        `json:"size"`
+	State    string       `json:"state"`
+	Outcome  *FileOutcome `json:"outcome,omitempty"`
+	Error    string       `json:"error,omitempty"`
+	Created  time.Time    `json:"created"`
+	Finished time.Time    `json:"finished,omitzero"`
+	// By is the id of the key that uploaded it.
+	By string `json:"by,omitempty"`
+}
+
+// ErrBusy is returned by Submit when the queue is full: the client should retry later.
+var ErrBusy = errors.New("hàng đợi tải lên đang đầy, hãy thử lại sau")
+
+// ErrTooLarge is returned by Submit when the upload is over its limit.
+var ErrTooLarge = errors.New("tệp tải lên vượt giới hạn kích thước")
+
+// NewJobs opens the upload queue in dir (DATA/uploads), re-queueing what a previous server left
+// unfinished.
+func NewJobs(p *Pipeline, dir string, capacity int) (*Jobs, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	j := &Jobs{p: p, dir: dir, queue: make(chan string, capacity), jobs: map[string]*Job{}}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var pending []*Job
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "job.json"))
+		if err != nil {
+			// An upload killed before its job file was written was never acknowledged: drop it.
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+			continue
+		}
+		var job Job
+		if json.Unmarshal(b, &job) != nil || job.ID != e.Name() {
+			continue
+		}
+		if job.State == JobQueued || job.State == JobRunning {
+			job.State = JobQueued
+			pending = append(pending, &job)
+		}
+		j.jobs[job.ID] = &job
+	}
+	sort.Slice(pending, func(a, b int) bool { return pending[a].Created.Before(pending[b].Created) })
+	// Re-queued jobs may exceed the channel: a goroutine feeds them as room frees up.
+	go func() {
+		for _, job := range pending {
+			j.queue <- job.ID
+		}
+	}()
+	return j, nil
+}
+
+// Staged is an upload on disk, not yet queued: the rest of a multipart request (a sidecar record) may
+// still be on its way.
+type Staged struct {
+	j    *Jobs
+	id   string
+	dir  string
+	name string
+	size int64
+}
+
+// Stage streams an upload to disk (at most limit bytes, fsynced). The file name is only shown: the file
+// is stored under a name we make.
+func (j *Jobs) Stage(name string, body io.Reader, limit int64) (*Staged, error) {
+	if len(j.queue) == cap(j.queue) {
+		return nil, ErrBusy
+	}
+	id := newJobID()
+	jdir := filepath.Join(j.dir, id)
+	if err := os.Mkdir(jdir, 0o755); err != nil {
+		return nil, err
+	}
+	st := &Staged{j: j, id: id, dir: jdir, name: displayName(name)}
+	f, err := os.OpenFile(filepath.Join(jdir, "upload"+safeExt(name)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		st.Abort()
+		return nil, err
+	}
+	n, err := io.Copy(f, io.LimitReader(body, limit+1))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		st.Abort()
+		return nil, fmt.Errorf("ghi tệp tải lên: %w", err)
+	}
+	if n > limit {
+		st.Abort()
+		return nil, ErrTooLarge
+	}
+	st.size = n
+	return st, nil
+}
+
+// Abort removes a staged upload.
+func (st *Staged) Abort() { _ = os.RemoveAll(st.dir) }
+
+// Commit writes the job (and the sidecar record, if any) and queues it: from here on the upload is
+// acknowledged, and survives a restart.
+func (st *Staged) Commit(sidecar []byte, by string) (*Job, error) {
+	j := st.j
+	if len(sidecar) > 0 {
+		if err := corpus.WriteFileAtomic(filepath.Join(st.dir, "upload.json"), sidecar); err != nil {
+			st.Abort()
+			return nil, err
+		}
+	}
+	job := &Job{ID: st.id, Name: st.name, Size: st.size, State: JobQueued, Created: time.Now().UTC(), By: by}
+	if err := j.save(job); err != nil {
+		st.Abort()
+		return nil, err
+	}
+	j.mu.Lock()
+	j.jobs[job.ID] = job
+	j.mu.Unlock()
+	select {
+	case j.queue <- job.ID:
+		return job.copy(), nil
+	default:
+		j.mu.Lock()
+		delete(j.jobs, job.ID)
+		j.mu.Unlock()
+		st.Abort()
+		return nil, ErrBusy
+	}
+}
+
+// Submit stages and commits an upload in one step.
+func (j *Jobs) Submit(name string, body io.Reader, limit int64, sidecar []byte, by string) (*Job, error) {
+	st, err := j.Stage(name, body, limit)
+	if err != nil {
+		return nil, err
+	}
+	return st.Commit(sidecar, by)
+}
+
+// Get returns a copy of a job.
+func (j *Jobs) Get(id string) (*Job, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	job, ok := j.jobs[id]
+	if !ok {
+		return nil, false
+	}
+	return job.copy(), true
+}
+
+// List returns the jobs, newest first, at most n.
+func (j *Jobs) List(n int) []*Job {
+	j.mu.Lock()
+	out := make([]*Job, 0, len(j.jobs))
+	for _, job := range j.jobs {
+		out = append(out, job.copy())
+	}
+	j.mu.Unlock()
+	sort.Slice(out, func(a, b int) bool { return out[a].Created.After(out[b].Created) })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// Pending is the number of jobs waiting or running.
+func (j *Jobs) Pending() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	n := 0
+	for _, job := range j.jobs {
+		if job.State == JobQueued || job.State == JobRunning {
+			n++
+		}
+	}
+	return n
+}
+
+// Retry queues a failed job again (after a fix such as installing tesseract).
+func (j *Jobs) Retry(id string) (*Job, error) {
+	j.mu.Lock()
+	job, ok := j.jobs[id]
+	if !ok {
+		j.mu.Unlock()
+		return nil, corpus.ErrNotFound
+	}
+	if job.State == JobQueued || job.State == JobRunning {
+		j.mu.Unlock()
+		return job.copy(), nil
+	}
+	job.State, job.Error, job.Outcome, job.Finished = JobQueued, "", nil, time.Time{}
+	c := job.copy()
+	j.mu.Unlock()
+	if err := j.save(c); err != nil {
+		return nil, err
+	}
+	select {
+	case j.queue <- id:
+		return c, nil
+	default:
+		return nil, ErrBusy
+	}
+}
+
+// Run processes jobs one at a time until ctx ends (extraction inside uses all the worker processes).
+func (j *Jobs) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-j.queue:
+			j.runOne(ctx, id)
+		}
+	}
+}
+
+func (j *Jobs) runOne(ctx context.Context, id string) {
+	j.mu.Lock()
+	job, ok := j.jobs[id]
+	if !ok {
+		j.mu.Unlock()
+		return
+	}
+	job.State = JobRunning
+	c := job.copy()
+	j.mu.Unlock()
+	_ = j.save(c)
+	path := j.uploadPath(id)
+	var out *FileOutcome
+	p := *j.p
+	p.RetryFailed = true // an upload is always read
+	p.OnFile = func(o FileOutcome) { oc := o; out = &oc }
+	p.OnProgress = nil
+	_, err := p.Run(ctx, []string{path})
+	j.mu.Lock()
+	job.Finished = time.Now().UTC()
+	switch {
+	case err != nil:
+		job.State, job.Error = JobQueued, err.Error() // the server is stopping: the job stays queued
+		if ctx.Err() == nil {
+			job.State = JobFailed
+		}
+	case out == nil:
+		job.State, job.Error = JobFailed, "không có kết quả"
+	default:
+		out.Path = job.Name
+		job.Outcome = out
+		job.State = JobDone
+		if out.Outcome == OutcomeFailed {
+			job.State, job.Error = JobFailed, out.Message
+		}
+	}
+	c = job.copy()
+	j.mu.Unlock()
+	_ = j.save(c)
+}
+
+func (j *Jobs) uploadPath(id string) string {
+	ents, _ := os.ReadDir(filepath.Join(j.dir, id))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "upload.") && e.Name() != "upload.json" || e.Name() == "upload" {
+			return filepath.Join(j.dir, id, e.Name())
+		}
+	}
+	return filepath.Join(j.dir, id, "upload")
+}
+
+func (j *Jobs) save(job *Job) error {
+	b, err := json.MarshalIndent(job, "", "  ")
+	if err != nil {
+		return err
+	}
+	return corpus.WriteFileAtomic(filepath.Join(j.dir, job.ID, "job.json"), b)
+}
+
+func (job *Job) copy() *Job {
+	c := *job
+	if job.Outcome != nil {
+		o := *job.Outcome
+		c.Outcome = &o
+	}
+	return &c
+}
+
+func newJobID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "job-" + hex.EncodeToString(b)
+}
+
+// safeExt keeps a known document extension of the client's file name (which decides the format), and
+// nothing else of it.
+func safeExt(name string) string {
+	ext := strings.ToLower(filepath.Ext(name))
+	if DocumentExt[ext] {
+		return ext
+	}
+	return ".bin"
+}
+
+// displayName is the client's file name reduced to something safe to show: its base, printable, short.
+func displayName(name string) string {
+	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, name)
+	if r := []rune(name); len(r) > 200 {
+		name = string(r[:200])
+	}
+	if name == "" || name == "." || name == "/" {
+		name = "tệp"
+	}
+	return name
+}
