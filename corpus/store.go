@@ -189,6 +189,9 @@ func putRecordTx(tx *bolt.Tx, rec Record, source, original string, now time.Time
 	if exists && !old.Deleted {
 		e.Created = old.Created
 		e.Sources = old.Sources
+		if e.Original == "" {
+			e.Original = old.Original // an edit by hand keeps the file the record came from
+		}
 		if old.Kind == e.Kind && bytes.Equal(old.Record, body) {
 			st.Unchanged++
 			if source == "" || slices.Contains(old.Sources, source) {

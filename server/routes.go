@@ -1,5 +1,10 @@
 package server
 
+import "ketnoi/corpus"
+
+// uploadRoute is the one route with a large body (see bodyLimit and apiUpload).
+const uploadRoute = "/api/v1/documents"
+
 // routes is the one place where every route is declared.
 func (s *Server) routes() {
 	e := s.e
@@ -9,8 +14,22 @@ func (s *Server) routes() {
 	api.GET("/search", s.apiSearch)
 	api.POST("/match", s.apiMatch)
 	api.GET("/results/:id", s.apiResult)
+	api.GET("/results/:id/file", s.apiOriginal)
 	api.GET("/needs/:id", s.apiNeed)
 	api.GET("/stats", s.apiStats)
+
+	// Writes: a key with the right role first, before anything of the request is read.
+	staff := s.requireRole(corpus.RoleStaff)
+	anyRole := s.requireRole(corpus.RoleStaff, corpus.RoleBroker, corpus.RoleAdmin)
+	api.GET("/whoami", s.apiWhoami, anyRole)
+	e.POST(uploadRoute, s.apiUpload, staff)
+	api.GET("/jobs", s.apiJobs, staff)
+	api.GET("/jobs/:id", s.apiJob, staff)
+	api.POST("/jobs/:id/retry", s.apiJobRetry, staff)
+	api.PATCH("/results/:id", s.apiEdit(corpus.KindResult), staff)
+	api.DELETE("/results/:id", s.apiDelete(corpus.KindResult), staff)
+	api.PATCH("/needs/:id", s.apiEdit(corpus.KindNeed), staff)
+	api.DELETE("/needs/:id", s.apiDelete(corpus.KindNeed), staff)
 
 	e.GET("/", s.webSearch)
 	e.GET("/ket-qua/:id", s.webResult)

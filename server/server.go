@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,6 +29,7 @@ type Config struct {
 	BodyLimit string
 	// ShutdownTimeout is how long in-flight requests may take to finish on shutdown.
 	ShutdownTimeout time.Duration
+	Keys            *corpus.Keyring // API keys for writes (auth.go); nil: every route that needs a key answers 401
 }
 
 // DefaultConfig returns the defaults.
@@ -43,6 +45,8 @@ type Server struct {
 	store   *corpus.Store
 	matcher *matcher.Matcher
 	log     *slog.Logger
+	up      *uploads   // nil: no upload queue (see WithUploads)
+	writeMu sync.Mutex // see WriteLock
 }
 
 // New builds a server; routes are set up in routes.go.
@@ -63,13 +67,13 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 			return err
 		}}))
 	s.e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true, HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			s.log.Info("request", slog.String("method", v.Method), slog.String("path", v.URIPath),
 				slog.Int("status", v.Status), slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID))
 			return nil
 		}}))
-	s.e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	s.e.Use(s.bodyLimit(cfg.BodyLimit)) // defers a too-long Content-Length until after requireRole (auth.go)
 	s.e.Use(middleware.Gzip())
 	s.e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
 	s.routes()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ketnoi/corpus"
+	"ketnoi/indexer"
 	"ketnoi/server"
 )
 
@@ -34,6 +35,9 @@ func runServe(e *env, args []string) error {
 	weights := fs.String("weights", "", "tệp trọng số ghép nối (JSON); mặc định: trọng số có sẵn")
 	logJSON := fs.Bool("log-json", false, "ghi nhật ký dạng JSON")
 	timeout := fs.Duration("timeout", 10*time.Second, "thời gian tối đa cho một yêu cầu")
+	uploadMB := fs.Int64("upload-mb", 512, "cỡ tối đa của một tệp tải lên (MB)")
+	queue := fs.Int("queue", 64, "số tệp tải lên tối đa chờ xử lý (đầy thì trả lời 503, thử lại sau)")
+	xf := addExtractFlags(fs)
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
 		return err
@@ -69,7 +73,23 @@ func runServe(e *env, args []string) error {
 	}
 	cfg := server.DefaultConfig()
 	cfg.RequestTimeout = *timeout
+	cfg.Keys = corpus.OpenKeyring(e.data)
 	srv := server.New(cfg, d.idx, d.store, m, log)
+	// Uploads go through the same pipeline as `ketnoi index`, in worker processes.
+	x := xf.extractor()
+	defer x.Close()
+	p := &indexer.Pipeline{Store: d.store, Index: d.idx, Extractor: x, Workers: *xf.workers,
+		OCRAvailable: x.OCRStatus() == nil, WriteLock: srv.WriteLock(), BatchDocs: 1}
+	jobs, err := indexer.NewJobs(p, filepath.Join(e.data, "uploads"), *queue)
+	if err != nil {
+		return fmt.Errorf("mở hàng đợi tải lên: %w", err)
+	}
+	srv.WithUploads(jobs, *uploadMB<<20)
+	jobCtx, stopJobs := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() { jobs.Run(jobCtx); close(jobsDone) }()
+	// Stop the job runner before the data directory closes (deferred calls run last-in first-out).
+	defer func() { stopJobs(); <-jobsDone }()
 	urlFile := filepath.Join(e.data, serverURLFile)
 	defer os.Remove(urlFile)
 	return srv.Run(ctx, *addr, func(url string) {

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"ketnoi/corpus"
+)
+
+func init() {
+	register(&command{
+		name:    "keys",
+		summary: "tạo, liệt kê và thu hồi khóa API",
+		usage:   "create --name TÊN --role staff|broker|admin | list [--json] | revoke MÃ",
+		help: `
+Mọi thao tác ghi qua API (tải lên, sửa, xóa, phản hồi, nhu cầu không công khai) cần một khóa API, gửi kèm
+tiêu đề Authorization: Bearer KHÓA (hoặc X-API-Key: KHÓA). Mỗi khóa có một vai trò: staff (cán bộ),
+broker (môi giới) hoặc admin (quản trị, có mọi quyền của staff và broker).
+
+  ketnoi keys create --name "Phòng QLKH" --role staff
+      tạo khóa mới và in khóa ra một lần duy nhất (chỉ bản băm được lưu, không xem lại được)
+  ketnoi keys list
+      liệt kê các khóa: mã, tên, vai trò, 4 ký tự cuối, lúc tạo, lúc thu hồi
+  ketnoi keys revoke MÃ
+      thu hồi khóa theo mã (hoặc ít nhất 4 ký tự đầu của mã)
+
+Khóa được lưu trong tệp keys.json của thư mục dữ liệu, không phải trong kho, nên lệnh chạy được cả khi máy
+chủ đang chạy; máy chủ nhận thay đổi trong vòng một giây.`,
+		run: runKeys,
+	})
+}
+
+func runKeys(e *env, args []string) error {
+	c := find("keys")
+	fs := newFlags(e, c)
+	name := fs.String("name", "", "tên khóa: người hoặc việc dùng khóa (cho create)")
+	role := fs.String("role", "", "vai trò: staff, broker hoặc admin (cho create)")
+	asJSON := fs.Bool("json", false, "in danh sách dạng JSON (cho list)")
+	pos, err := parse(e, c, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError{"keys cần lệnh con: create, list hoặc revoke; xem ketnoi keys --help"}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	only := func(sub string, allowed ...string) error {
+		ok := map[string]bool{"data": true}
+		for _, a := range allowed {
+			ok[a] = true
+		}
+		for f := range set {
+			if !ok[f] {
+				return usageError{fmt.Sprintf("keys %s không nhận cờ --%s", sub, f)}
+			}
+		}
+		return nil
+	}
+	k := corpus.OpenKeyring(e.data)
+	switch sub, rest := pos[0], pos[1:]; sub {
+	case "create":
+		if err := only(sub, "name", "role"); err != nil {
+			return err
+		}
+		if len(rest) > 0 {
+			return usageError{"keys create không nhận đối số: " + rest[0] + " (tên khóa đặt bằng --name)"}
+		}
+		return keysCreate(e, k, *name, *role)
+	case "list":
+		if err := only(sub, "json"); err != nil {
+			return err
+		}
+		if len(rest) > 0 {
+			return usageError{"keys list không nhận đối số: " + rest[0]}
+		}
+		return keysList(e, k, *asJSON)
+	case "revoke":
+		if err := only(sub); err != nil {
+			return err
+		}
+		if len(rest) != 1 {
+			return usageError{"keys revoke cần đúng một mã khóa; xem ketnoi keys list"}
+		}
+		return keysRevoke(e, k, rest[0])
+	default:
+		return usageError{fmt.Sprintf("keys không có lệnh con %q; dùng create, list hoặc revoke", sub)}
+	}
+}
+
+func keysCreate(e *env, k *corpus.Keyring, name, roleName string) error {
+	if name == "" {
+		return usageError{"keys create cần --name TÊN (người hoặc việc dùng khóa)"}
+	}
+	if roleName == "" {
+		return usageError{"keys create cần --role staff, broker hoặc admin"}
+	}
+	role, err := corpus.ParseRole(roleName)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	key, info, err := k.Create(name, role)
+	if err != nil {
+		return fmt.Errorf("tạo khóa API: %w", err)
+	}
+	// The key alone goes to stdout, so that a script can capture it; everything else to stderr.
+	fmt.Fprintf(e.stderr, "Đã tạo khóa API %s cho %q, vai trò %s (%s).\n", info.ID, info.Name, info.Role, info.Role.Label())
+	fmt.Fprintln(e.stdout, key)
+	fmt.Fprint(e.stderr, `
+CẢNH BÁO: hãy lưu khóa trên ngay vào nơi an toàn (trình quản lý mật khẩu). ketnoi chỉ lưu bản băm của khóa,
+nên sẽ không bao giờ hiển thị lại được; mất khóa thì thu hồi và tạo khóa mới. Đừng gửi khóa qua thư điện tử
+hay dán vào tài liệu chung. Dùng khóa: tiêu đề Authorization: Bearer KHÓA.
+`)
+	return nil
+}
+
+// keyJSON is one key in `ketnoi keys list --json`.
+type keyJSON struct {
+	ID      string      `json:"id"`
+	Name    string      `json:"name"`
+	Role    corpus.Role `json:"role"`
+	Hint    string      `json:"hint"`
+	Created time.Time   `json:"created_at"`
+	Revoked *time.Time  `json:"revoked_at,omitempty"`
+}
+
+func keysList(e *env, k *corpus.Keyring, asJSON bool) error {
+	keys, err := k.List()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out := make([]keyJSON, 0, len(keys))
+		for _, ki := range keys {
+			j := keyJSON{ID: ki.ID, Name: ki.Name, Role: ki.Role, Hint: ki.Hint, Created: ki.Created}
+			if !ki.Active() {
+				r := ki.Revoked
+				j.Revoked = &r
+			}
+			out = append(out, j)
+		}
+		b, _ := json.MarshalIndent(out, "", "  ")
+		fmt.Fprintln(e.stdout, string(b))
+		return nil
+	}
+	if len(keys) == 0 {
+		fmt.Fprintln(e.stdout, "Chưa có khóa API nào. Tạo khóa: ketnoi keys create --name TÊN --role staff")
+		return nil
+	}
+	const layout = "2006-01-02 15:04"
+	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "MÃ\tTÊN\tVAI TRÒ\tĐUÔI\tTẠO LÚC\tTHU HỒI")
+	active := 0
+	for _, ki := range keys {
+		revoked := "—"
+		if !ki.Active() {
+			revoked = ki.Revoked.Local().Format(layout)
+		} else {
+			active++
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t…%s\t%s\t%s\n", ki.ID, ki.Name, ki.Role, ki.Hint, ki.Created.Local().Format(layout), revoked)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\n%d khóa, %d đang hiệu lực.\n", len(keys), active)
+	return nil
+}
+
+func keysRevoke(e *env, k *corpus.Keyring, id string) error {
+	info, err := k.Revoke(id)
+	if err != nil {
+		return fmt.Errorf("thu hồi khóa API: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Đã thu hồi khóa %s (%q, vai trò %s). Máy chủ đang chạy sẽ từ chối khóa này trong vòng một giây.\n",
+		info.ID, info.Name, info.Role)
+	return nil
+}

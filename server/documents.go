@@ -1,0 +1,367 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+)
+
+// Staff write endpoints: upload documents into the indexing queue, follow jobs, correct and delete
+// records. Every one of them sits behind requireRole (see routes.go).
+
+// uploads is the server's upload queue and write lock.
+type uploads struct {
+	jobs  *indexer.Jobs
+	limit int64
+}
+
+// WithUploads enables POST /api/v1/documents: files up to limit bytes go to the job queue.
+func (s *Server) WithUploads(j *indexer.Jobs, limit int64) {
+	s.up = &uploads{jobs: j, limit: limit}
+}
+
+// WriteLock is held around every store write followed by an index sync, so that upload jobs, edits and
+// deletes never sync the index at the same time (give it to the upload Pipeline).
+func (s *Server) WriteLock() sync.Locker { return &s.writeMu }
+
+// maxRecordPart bounds the record (sidecar) part of an upload.
+const maxRecordPart = 256 << 10
+
+// apiUpload takes a multipart upload: the part "file" (required) and, optionally, a part "record" holding
+// a JSON record whose fields override what extraction finds, or single form fields (title, year, ...)
+// that do the same. The file is streamed to disk, never held whole in memory.
+func (s *Server) apiUpload(c echo.Context) error {
+	if s.up == nil {
+		return apiErr(http.StatusServiceUnavailable, "uploads_disabled", "Máy chủ này không nhận tải lên.")
+	}
+	ct, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
+		return apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "Cần gửi multipart/form-data với phần \"file\".")
+	}
+	// The whole request is bounded a little above the file's own limit (the record part and headers).
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.up.limit+maxRecordPart+64<<10)
+	mr, err := c.Request().MultipartReader()
+	if err != nil {
+		return apiErr(http.StatusBadRequest, "bad_multipart", "Dữ liệu multipart không đọc được.")
+	}
+	var staged *indexer.Staged
+	defer func() {
+		if staged != nil {
+			staged.Abort()
+		}
+	}()
+	fields := map[string]json.RawMessage{}
+	var record []byte
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return uploadReadError(err)
+		}
+		name := part.FormName()
+		switch {
+		case name == "file":
+			if staged != nil {
+				return apiErr(http.StatusBadRequest, "too_many_files", "Mỗi yêu cầu một tệp; gửi nhiều tệp bằng nhiều yêu cầu.")
+			}
+			staged, err = s.up.jobs.Stage(part.FileName(), part, s.up.limit)
+			switch {
+			case errors.Is(err, indexer.ErrBusy):
+				c.Response().Header().Set("Retry-After", "30")
+				return apiErr(http.StatusServiceUnavailable, "busy", "Hàng đợi đang đầy, hãy thử lại sau ít phút.")
+			case errors.Is(err, indexer.ErrTooLarge):
+				return apiErr(http.StatusRequestEntityTooLarge, "file_too_large",
+					fmt.Sprintf("Tệp vượt giới hạn %d MB.", s.up.limit>>20))
+			case err != nil:
+				return uploadReadError(err)
+			}
+		case name == "record":
+			b, err := io.ReadAll(io.LimitReader(part, maxRecordPart+1))
+			if err != nil {
+				return uploadReadError(err)
+			}
+			if len(b) > maxRecordPart {
+				return apiErr(http.StatusRequestEntityTooLarge, "record_too_large", "Phần \"record\" quá lớn.")
+			}
+			record = b
+		case name != "":
+			b, err := io.ReadAll(io.LimitReader(part, 64<<10+1))
+			if err != nil {
+				return uploadReadError(err)
+			}
+			if len(b) > 64<<10 || len(fields) > 64 {
+				return apiErr(http.StatusRequestEntityTooLarge, "field_too_large", "Trường biểu mẫu quá lớn hoặc quá nhiều.")
+			}
+			fields[name] = formValue(name, string(b))
+		}
+	}
+	if staged == nil {
+		return apiErr(http.StatusBadRequest, "missing_file", "Thiếu phần \"file\" chứa tệp cần lập chỉ mục.")
+	}
+	sidecar, aerr := sidecarJSON(record, fields)
+	if aerr != nil {
+		return aerr
+	}
+	job, err := staged.Commit(sidecar, principalID(c))
+	staged = nil
+	if errors.Is(err, indexer.ErrBusy) {
+		c.Response().Header().Set("Retry-After", "30")
+		return apiErr(http.StatusServiceUnavailable, "busy", "Hàng đợi đang đầy, hãy thử lại sau ít phút.")
+	}
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/jobs/"+job.ID)
+	return c.JSON(http.StatusAccepted, job)
+}
+
+func uploadReadError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return apiErr(http.StatusRequestEntityTooLarge, "file_too_large", "Yêu cầu vượt giới hạn kích thước.")
+	}
+	return apiErr(http.StatusBadRequest, "bad_multipart", "Không đọc được dữ liệu tải lên.")
+}
+
+// listFields are record fields that take several values; in a form they are written "a; b".
+var listFields = map[string]bool{"authors": true, "keywords": true, "field_codes": true, "sectors": true, "transfer_forms": true}
+
+// formValue turns a form field into the JSON value of the record field of that name.
+func formValue(name, v string) json.RawMessage {
+	v = strings.TrimSpace(v)
+	if listFields[name] {
+		var list []string
+		for _, x := range strings.Split(v, ";") {
+			if x = strings.TrimSpace(x); x != "" {
+				list = append(list, x)
+			}
+		}
+		b, _ := json.Marshal(list)
+		return b
+	}
+	if n, err := strconv.Atoi(v); err == nil && (name == "year" || name == "trl") {
+		return json.RawMessage(strconv.Itoa(n))
+	}
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// sidecarJSON merges the record part and the single fields (fields win) into one JSON object, checked
+// to be a valid record overlay.
+func sidecarJSON(record []byte, fields map[string]json.RawMessage) ([]byte, *APIError) {
+	m := map[string]json.RawMessage{}
+	if len(record) > 0 {
+		if err := json.Unmarshal(record, &m); err != nil {
+			return nil, apiErr(http.StatusBadRequest, "bad_record", "Phần \"record\" phải là một đối tượng JSON: "+err.Error())
+		}
+	}
+	for k, v := range fields {
+		m[k] = v
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	if _, ok := m["kind"]; !ok {
+		m["kind"] = json.RawMessage(`"result"`)
+	}
+	// Check the overlay as a record; id and title, which extraction supplies, get placeholders for it.
+	check := maps.Clone(m)
+	if _, ok := check["id"]; !ok {
+		check["id"] = json.RawMessage(`"tl-kiem-tra"`)
+	}
+	if _, ok := check["title"]; !ok {
+		check["title"] = json.RawMessage(`"(tên lấy từ tệp)"`)
+	}
+	b, _ := json.Marshal(check)
+	if p := corpus.DecodeRecord(b); p.Record == nil {
+		return nil, &APIError{Status: http.StatusBadRequest, Code: "bad_record", Message: "Thông tin kèm theo không hợp lệ: " + p.Problems.String()}
+	}
+	b, _ = json.Marshal(m)
+	return b, nil
+}
+
+func (s *Server) apiJob(c echo.Context) error {
+	if s.up == nil {
+		return apiErr(http.StatusNotFound, "not_found", "Không có công việc này.")
+	}
+	job, ok := s.up.jobs.Get(c.Param("id"))
+	if !ok {
+		return apiErr(http.StatusNotFound, "not_found", "Không có công việc "+strconv.Quote(c.Param("id"))+".")
+	}
+	return c.JSON(http.StatusOK, job)
+}
+
+func (s *Server) apiJobs(c echo.Context) error {
+	if s.up == nil {
+		return c.JSON(http.StatusOK, map[string]any{"jobs": []any{}})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"jobs": s.up.jobs.List(200), "pending": s.up.jobs.Pending()})
+}
+
+func (s *Server) apiJobRetry(c echo.Context) error {
+	if s.up == nil {
+		return apiErr(http.StatusNotFound, "not_found", "Không có công việc này.")
+	}
+	job, err := s.up.jobs.Retry(c.Param("id"))
+	switch {
+	case errors.Is(err, corpus.ErrNotFound):
+		return apiErr(http.StatusNotFound, "not_found", "Không có công việc "+strconv.Quote(c.Param("id"))+".")
+	case errors.Is(err, indexer.ErrBusy):
+		c.Response().Header().Set("Retry-After", "30")
+		return apiErr(http.StatusServiceUnavailable, "busy", "Hàng đợi đang đầy, hãy thử lại sau ít phút.")
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusAccepted, job)
+}
+
+// editable are the fields staff may not set by PATCH: identity and bookkeeping.
+var notEditable = map[string]bool{"id": true, "kind": true, "extraction": true, "edited": true, "pages": true}
+
+// apiEdit applies a JSON object of field corrections to a record. The fields are remembered as edited, so
+// a re-extraction of the record's file keeps them.
+func (s *Server) apiEdit(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := recordID(c)
+		var patch map[string]json.RawMessage
+		if err := json.NewDecoder(c.Request().Body).Decode(&patch); err != nil {
+			return apiErr(http.StatusBadRequest, "bad_json", "Thân yêu cầu phải là một đối tượng JSON các trường cần sửa.")
+		}
+		for k := range patch {
+			if notEditable[k] {
+				return apiErr(http.StatusBadRequest, "not_editable", "Không sửa được trường "+strconv.Quote(k)+".")
+			}
+		}
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+		e, err := s.store.Get(id)
+		if errors.Is(err, corpus.ErrNotFound) || (err == nil && e.Kind != kind) {
+			return apiErr(http.StatusNotFound, "not_found", "Không tìm thấy bản ghi "+strconv.Quote(id)+".")
+		}
+		if err != nil {
+			return err
+		}
+		var cur map[string]json.RawMessage
+		if err := json.Unmarshal(e.Record, &cur); err != nil {
+			return err
+		}
+		var edited []string
+		_ = json.Unmarshal(cur["edited"], &edited)
+		for k, v := range patch {
+			if string(v) == "null" {
+				delete(cur, k)
+			} else {
+				cur[k] = v
+			}
+			if kind == corpus.KindResult && !slices.Contains(edited, k) {
+				edited = append(edited, k)
+			}
+		}
+		if kind == corpus.KindResult {
+			slices.Sort(edited)
+			cur["edited"], _ = json.Marshal(edited)
+		}
+		b, _ := json.Marshal(cur)
+		p := corpus.DecodeRecord(b)
+		if p.Record == nil {
+			return &APIError{Status: http.StatusBadRequest, Code: "bad_record", Message: "Bản ghi sau khi sửa không hợp lệ: " + p.Problems.String()}
+		}
+		if _, err := s.store.Put([]corpus.Record{p.Record}, "api"); err != nil {
+			return err
+		}
+		if _, err := indexer.Sync(c.Request().Context(), s.store, s.idx, nil); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, p.Record)
+	}
+}
+
+// apiDelete deletes a record: gone from search when the answer comes; its original file stays in the
+// store until `ketnoi delete --purge`.
+func (s *Server) apiDelete(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := recordID(c)
+		s.writeMu.Lock()
+		defer s.writeMu.Unlock()
+		e, err := s.store.Get(id)
+		if errors.Is(err, corpus.ErrNotFound) || (err == nil && e.Kind != kind) {
+			return apiErr(http.StatusNotFound, "not_found", "Không tìm thấy bản ghi "+strconv.Quote(id)+".")
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.store.Delete([]string{id}); err != nil {
+			return err
+		}
+		if _, err := indexer.Sync(c.Request().Context(), s.store, s.idx, nil); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// apiOriginal sends the file a result was extracted from.
+func (s *Server) apiOriginal(c echo.Context) error {
+	rec, err := s.lookup(c, corpus.KindResult)
+	if err != nil {
+		return err
+	}
+	r := rec.(*corpus.Result)
+	e, err := s.store.Get(r.ID)
+	if err != nil {
+		return err
+	}
+	if e.Original == "" || r.Extraction == nil {
+		return apiErr(http.StatusNotFound, "no_file", "Kết quả này không có tệp gốc.")
+	}
+	f, err := s.store.OpenOriginal(e.Original)
+	if err != nil {
+		return apiErr(http.StatusNotFound, "no_file", "Tệp gốc không còn trong kho.")
+	}
+	defer f.Close()
+	name := r.Extraction.File
+	if name == "" {
+		name = r.ID + "." + r.Extraction.Format
+	}
+	ctype := map[string]string{"pdf": "application/pdf", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+		"odt": "application/vnd.oasis.opendocument.text", "text": "text/plain; charset=utf-8"}[r.Extraction.Format]
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, "attachment; filename*=UTF-8''"+url.PathEscape(filepath.Base(name)))
+	c.Response().Header().Set("X-Content-Type-Options", "nosniff")
+	return c.Stream(http.StatusOK, ctype, f)
+}
+
+// principalID is the id of the key a request was authenticated with ("" on open routes).
+func principalID(c echo.Context) string {
+	if k, ok := principal(c); ok {
+		return k.ID
+	}
+	return ""
+}
+
+func recordID(c echo.Context) string {
+	id := c.Param("id")
+	if u, err := url.PathUnescape(id); err == nil {
+		id = u
+	}
+	return id
+}

@@ -1,0 +1,262 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+	"ketnoi/indexer/bleveidx"
+	"ketnoi/indexer/extract"
+	"ketnoi/internal/pdffixture"
+)
+
+type uploadEnv struct {
+	ts         *httptest.Server
+	staff, brk string
+	jobs       *indexer.Jobs
+}
+
+// uploadServer is a real server (store, bleve index, extraction in this process) with an upload queue
+// of the given capacity; run starts the job runner.
+func uploadServer(t *testing.T, capacity int, run bool) *uploadEnv {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := corpus.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := indexer.OpenCurrent(dir, func(d string) (indexer.Index, error) { return bleveidx.Open(d) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := corpus.OpenKeyring(dir)
+	staff, _, err := keys.Create("Cán bộ A", corpus.RoleStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	brk, _, err := keys.Create("Môi giới B", corpus.RoleBroker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Keys = keys
+	s := New(cfg, idx, st, nil, nil)
+	x := extract.NewExtractor(extract.Options{NoOCR: true}, 1, nil)
+	p := &indexer.Pipeline{Store: st, Index: idx, Extractor: x, Workers: 1, WriteLock: s.WriteLock(), BatchDocs: 1}
+	jobs, err := indexer.NewJobs(p, filepath.Join(dir, "uploads"), capacity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.WithUploads(jobs, 2<<20)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	if run {
+		go func() { jobs.Run(ctx); close(done) }()
+	} else {
+		close(done)
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(func() { ts.Close(); cancel(); <-done; x.Close(); idx.Close(); st.Close() })
+	return &uploadEnv{ts: ts, staff: staff, brk: brk, jobs: jobs}
+}
+
+func (u *uploadEnv) do(t *testing.T, method, path, key, ctype string, body io.Reader) (int, []byte, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(method, u.ts.URL+path, body)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
+}
+
+func multipartBody(t *testing.T, name string, content []byte, fields map[string]string) (string, *bytes.Buffer) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		_ = w.WriteField(k, v)
+	}
+	fw, err := w.CreateFormFile("file", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(content)
+	w.Close()
+	return w.FormDataContentType(), &buf
+}
+
+func (u *uploadEnv) waitJob(t *testing.T, id string) indexer.Job {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		code, b, _ := u.do(t, "GET", "/api/v1/jobs/"+id, u.staff, "", nil)
+		var j indexer.Job
+		if code != http.StatusOK || json.Unmarshal(b, &j) != nil {
+			t.Fatalf("job %s: %d %s", id, code, b)
+		}
+		if j.State == indexer.JobDone || j.State == indexer.JobFailed {
+			return j
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("job %s not finished", id)
+	return indexer.Job{}
+}
+
+func (u *uploadEnv) searchIDs(t *testing.T, q string) []string {
+	t.Helper()
+	code, b, _ := u.do(t, "GET", "/api/v1/search?q="+url.QueryEscape(q), "", "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("search: %d %s", code, b)
+	}
+	var res struct{ Hits []struct{ ID string } }
+	json.Unmarshal(b, &res)
+	var ids []string
+	for _, h := range res.Hits {
+		ids = append(ids, h.ID)
+	}
+	return ids
+}
+
+// TestUploadEditDelete: a staff key uploads a PDF with one corrected field, the job reports the
+// document, search finds it, an edit shows at once, the original downloads, a delete removes it from
+// search at once.
+func TestUploadEditDelete(t *testing.T) {
+	pdffixture.NeedFont(t)
+	fx, err := pdffixture.BuildTextFixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := uploadServer(t, 8, true)
+	ctype, body := multipartBody(t, "../../etc/báo cáo.pdf", fx[0].PDF, map[string]string{"year": "2023", "keywords": "cá cơm; sấy"})
+
+	// No key: 401, before anything else.
+	if code, b, _ := u.do(t, "POST", "/api/v1/documents", "", ctype, bytes.NewReader(body.Bytes())); code != http.StatusUnauthorized {
+		t.Fatalf("upload without key: %d %s", code, b)
+	}
+	// A broker may not upload.
+	if code, _, _ := u.do(t, "POST", "/api/v1/documents", u.brk, ctype, bytes.NewReader(body.Bytes())); code != http.StatusForbidden {
+		t.Fatalf("upload with broker key: %d", code)
+	}
+	code, b, h := u.do(t, "POST", "/api/v1/documents", u.staff, ctype, body)
+	if code != http.StatusAccepted {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	var job indexer.Job
+	json.Unmarshal(b, &job)
+	if h.Get("Location") != "/api/v1/jobs/"+job.ID || job.Name != "báo cáo.pdf" {
+		t.Errorf("job %+v, location %q", job, h.Get("Location"))
+	}
+	job = u.waitJob(t, job.ID)
+	if job.State != indexer.JobDone || job.Outcome == nil || job.Outcome.DocID == "" {
+		t.Fatalf("job: %+v", job)
+	}
+	id := job.Outcome.DocID
+	if ids := u.searchIDs(t, "sấy cá cơm năng lượng mặt trời"); len(ids) == 0 || ids[0] != id {
+		t.Fatalf("search after upload: %v, want %s first", ids, id)
+	}
+	code, b, _ = u.do(t, "GET", "/api/v1/results/"+id, "", "", nil)
+	var rec corpus.Result
+	json.Unmarshal(b, &rec)
+	if code != 200 || rec.Year != 2023 || len(rec.Keywords) != 2 || rec.Organization == "" {
+		t.Errorf("record from upload: %d %+v", code, rec)
+	}
+
+	// Edit: shown at once, remembered as edited.
+	code, b, _ = u.do(t, "PATCH", "/api/v1/results/"+id, u.staff, "application/json", strings.NewReader(`{"title": "Máy sấy cá cơm lai bơm nhiệt"}`))
+	if code != http.StatusOK || !strings.Contains(string(b), `"edited":["title"]`) {
+		t.Fatalf("edit: %d %s", code, b)
+	}
+	if ids := u.searchIDs(t, `"lai bơm nhiệt"`); len(ids) != 1 || ids[0] != id {
+		t.Errorf("search after edit: %v", ids)
+	}
+	if code, _, _ := u.do(t, "PATCH", "/api/v1/results/"+id, u.staff, "application/json", strings.NewReader(`{"trl": "chín"}`)); code != http.StatusBadRequest {
+		t.Errorf("invalid edit: %d", code)
+	}
+	if code, _, _ := u.do(t, "PATCH", "/api/v1/results/"+id, "", "application/json", strings.NewReader(`{"title": "x"}`)); code != http.StatusUnauthorized {
+		t.Errorf("edit without key: %d", code)
+	}
+
+	// The original downloads, byte for byte, with a safe file name.
+	code, b, h = u.do(t, "GET", "/api/v1/results/"+id+"/file", "", "", nil)
+	if code != http.StatusOK || !bytes.Equal(b, fx[0].PDF) || !strings.Contains(h.Get("Content-Disposition"), "attachment") {
+		t.Errorf("original: %d, %d bytes, %q", code, len(b), h.Get("Content-Disposition"))
+	}
+
+	// Delete: gone from search at once.
+	if code, b, _ := u.do(t, "DELETE", "/api/v1/results/"+id, u.staff, "", nil); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	if ids := u.searchIDs(t, `"lai bơm nhiệt"`); len(ids) != 0 {
+		t.Errorf("found after delete: %v", ids)
+	}
+	if code, _, _ := u.do(t, "GET", "/api/v1/results/"+id, "", "", nil); code != http.StatusNotFound {
+		t.Errorf("record after delete: %d", code)
+	}
+}
+
+// TestUploadLimits: an upload over the size limit is refused with 413; a full queue answers 503 with
+// Retry-After; a broken file becomes a failed job with its reason; a request without a file is 400.
+func TestUploadLimits(t *testing.T) {
+	u := uploadServer(t, 1, false)
+	ctype, body := multipartBody(t, "lon.pdf", bytes.Repeat([]byte("x"), 3<<20), nil)
+	if code, b, _ := u.do(t, "POST", "/api/v1/documents", u.staff, ctype, body); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("3 MB upload over a 2 MB limit: %d %s", code, b)
+	}
+	ctype, body = multipartBody(t, "a.txt", []byte("Quy trình ủ phân hữu cơ."), nil)
+	if code, b, _ := u.do(t, "POST", "/api/v1/documents", u.staff, ctype, body); code != http.StatusAccepted {
+		t.Fatalf("first upload: %d %s", code, b)
+	}
+	ctype, body = multipartBody(t, "b.txt", []byte("Quy trình nuôi ốc hương."), nil)
+	code, b, h := u.do(t, "POST", "/api/v1/documents", u.staff, ctype, body)
+	if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+		t.Errorf("upload into a full queue: %d %s, Retry-After %q", code, b, h.Get("Retry-After"))
+	}
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	w.WriteField("title", "không có tệp")
+	w.Close()
+	if code, _, _ := u.do(t, "POST", "/api/v1/documents", u.staff, w.FormDataContentType(), &buf); code != http.StatusBadRequest {
+		t.Errorf("upload without a file: %d", code)
+	}
+	if code, _, _ := u.do(t, "POST", "/api/v1/documents", u.staff, "application/json", strings.NewReader("{}")); code != http.StatusUnsupportedMediaType {
+		t.Errorf("upload as JSON: %d", code)
+	}
+
+	// With a runner: a broken PDF is a failed job with a typed reason, and can be retried.
+	u2 := uploadServer(t, 4, true)
+	ctype, body = multipartBody(t, "hong.pdf", []byte("%PDF-1.4\nkhông phải PDF"), nil)
+	code, b, _ = u2.do(t, "POST", "/api/v1/documents", u2.staff, ctype, body)
+	if code != http.StatusAccepted {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	var job indexer.Job
+	json.Unmarshal(b, &job)
+	job = u2.waitJob(t, job.ID)
+	if job.State != indexer.JobFailed || job.Outcome == nil || job.Outcome.Reason != extract.ReasonMalformed {
+		t.Errorf("broken upload: %+v", job)
+	}
+	if code, _, _ := u2.do(t, "POST", "/api/v1/jobs/"+job.ID+"/retry", u2.staff, "", nil); code != http.StatusAccepted {
+		t.Errorf("retry: %d", code)
+	}
+}
