@@ -47,9 +47,14 @@ type extractFlags struct {
 }
 
 func addExtractFlags(fs *flag.FlagSet) extractFlags {
+	// serve has its own --timeout (per request): there the file limit is --extract-timeout.
+	name := "timeout"
+	if fs.Lookup("timeout") != nil {
+		name = "extract-timeout"
+	}
 	return extractFlags{
 		workers:   fs.Int("workers", defaultWorkers(), "số tiến trình trích xuất song song"),
-		timeout:   fs.Duration("timeout", 2*time.Minute, "thời gian tối đa cho một tệp (không kể OCR)"),
+		timeout:   fs.Duration(name, 2*time.Minute, "thời gian tối đa cho một tệp (không kể OCR)"),
 		noOCR:     fs.Bool("no-ocr", false, "không nhận dạng ký tự trang quét (báo \"cần OCR\")"),
 		inProcess: fs.Bool("in-process", false, "trích ngay trong tiến trình này (chỉ cho tệp tin cậy)"),
 	}
