@@ -3,11 +3,15 @@ package corpus
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Originals are the files records came from, kept content-addressed (SHA-256) under originals/ in the data
@@ -70,4 +74,45 @@ func (s *Store) OpenOriginal(sha string) (*os.File, error) {
 		return nil, errors.New("mã băm tệp gốc không hợp lệ")
 	}
 	return os.Open(s.OriginalPath(sha))
+}
+
+// PurgeOriginals removes the kept originals of the given hashes that no live record was read from. It
+// returns the hashes removed.
+func (s *Store) PurgeOriginals(shas []string) ([]string, error) {
+	inUse := map[string]bool{}
+	if err := s.Each(func(e *Entry) error {
+		if e.Original != "" {
+			inUse[e.Original] = true
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, sha := range shas {
+		if sha == "" || inUse[sha] {
+			continue
+		}
+		err := os.Remove(s.OriginalPath(sha))
+		if err == nil {
+			removed = append(removed, sha)
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("xoá tệp gốc %s: %w", sha, err)
+		}
+	}
+	return removed, nil
+}
+
+// Tombstone returns the entry of a record, deleted or not (a deleted one keeps its id and original).
+func (s *Store) Tombstone(id string) (*Entry, error) {
+	var e *Entry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketRecords).Get([]byte(id))
+		if raw == nil {
+			return ErrNotFound
+		}
+		e = &Entry{}
+		return json.Unmarshal(raw, e)
+	})
+	return e, err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -52,6 +53,8 @@ func runIndex(e *env, args []string) error {
 	prune := fs.Bool("prune", false, "xoá tài liệu mà tệp đã biến mất")
 	report := fs.String("report", "", "ghi kết quả từng tệp ra TỆP (.csv hoặc .json)")
 	retry := fs.Bool("retry-failed", false, "đọc lại cả tệp lỗi lần trước dù không đổi")
+	serverURL := fs.String("server", "", "gửi tệp tới máy chủ ketnoi đang chạy (URL) thay vì mở thư mục dữ liệu")
+	key := fs.String("key", os.Getenv("KETNOI_KEY"), "khoá API cán bộ cho --server (hoặc biến môi trường KETNOI_KEY)")
 	xf := addExtractFlags(fs)
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
@@ -69,7 +72,14 @@ func runIndex(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
+	if *serverURL != "" {
+		return runIndexRemote(ctx, e, *serverURL, *key, pos, *quiet, rep, start)
+	}
 	d, err := openData(ctx, e.data, nil)
+	var held *errHeld
+	if errors.As(err, &held) && held.url != "" {
+		return fmt.Errorf("%w\nĐể gửi tệp cho máy chủ đó: ketnoi index --server %s --key KHOÁ_CÁN_BỘ ...", err, held.url)
+	}
 	if err != nil {
 		return err
 	}
@@ -140,6 +150,41 @@ func runIndex(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(start).Round(time.Millisecond))
 	if st.rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 {
+		return exitError{1}
+	}
+	return nil
+}
+
+// runIndexRemote is `ketnoi index --server URL`: documents go to the server's upload queue.
+func runIndexRemote(ctx context.Context, e *env, url, key string, pos []string, quiet bool, rep *reportWriter, start time.Time) error {
+	if key == "" {
+		return usageError{"--server cần khoá API cán bộ: --key KHOÁ hoặc biến môi trường KETNOI_KEY"}
+	}
+	files, problems := collectFiles(pos)
+	for _, p := range problems {
+		fmt.Fprintf(e.stderr, "LỖI %s\n", p)
+	}
+	docs, records, skipped := classifyFiles(files)
+	failed := len(problems)
+	for _, f := range append(skipped, records...) {
+		failed++
+		msg := "loại tệp chưa được hỗ trợ (unsupported)"
+		if corpus.FormatOf(f) != "" {
+			msg = "tệp bản ghi JSON/CSV chưa gửi được qua máy chủ; dừng máy chủ rồi chạy ketnoi index không có --server"
+		}
+		fmt.Fprintf(e.stderr, "BỎ QUA %s: %s\n", f, msg)
+		rep.add(indexer.FileOutcome{Path: f, Outcome: "skipped", Reason: extract.ReasonUnsupported, Message: msg})
+	}
+	sum, err := indexRemote(ctx, e, url, key, docs, quiet, rep)
+	if cerr := rep.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	printSummary(e, sum)
+	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(start).Round(time.Millisecond))
+	if failed > 0 || sum.FailedCount() > 0 {
 		return exitError{1}
 	}
 	return nil

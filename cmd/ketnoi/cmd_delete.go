@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+)
+
+func init() {
+	register(&command{
+		name:    "delete",
+		summary: "xoá kết quả hoặc nhu cầu khỏi kho và chỉ mục",
+		usage:   "[--purge] MÃ...",
+		help: `
+Xoá các bản ghi có mã đã cho: chúng biến mất khỏi tìm kiếm ngay khi lệnh xong. Tệp gốc (PDF, DOCX...) được
+giữ lại trong kho để có thể khôi phục, trừ khi có --purge: khi đó tệp gốc của bản ghi bị xoá cũng bị xoá
+nếu không còn bản ghi nào khác lấy từ nó. Khi máy chủ đang chạy, hãy xoá qua API
+(DELETE /api/v1/results/MÃ với khoá cán bộ) hoặc trang cán bộ.`,
+		run: runDelete,
+	})
+}
+
+func runDelete(e *env, args []string) error {
+	c := find("delete")
+	fs := newFlags(e, c)
+	purge := fs.Bool("purge", false, "xoá cả tệp gốc không còn dùng")
+	ids, err := parse(e, c, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return usageError{"cần ít nhất một mã bản ghi"}
+	}
+	ctx := context.Background()
+	d, err := openData(ctx, e.data, nil)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	var shas []string
+	var live []string
+	for _, id := range ids {
+		ent, err := d.store.Tombstone(id)
+		if errors.Is(err, corpus.ErrNotFound) {
+			fmt.Fprintf(e.stderr, "LỖI %s: không có bản ghi này\n", id)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		shas = append(shas, ent.Original)
+		if !ent.Deleted {
+			live = append(live, id)
+		} else if !*purge {
+			fmt.Fprintf(e.stderr, "%s: đã xoá từ trước\n", id)
+		}
+	}
+	if len(live) > 0 {
+		if err := d.store.Delete(live); err != nil {
+			return err
+		}
+		if _, err := indexer.Sync(ctx, d.store, d.idx, nil); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Đã xoá %d bản ghi khỏi kho và chỉ mục.\n", len(live))
+	}
+	if *purge {
+		removed, err := d.store.PurgeOriginals(shas)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "Đã xoá %d tệp gốc không còn dùng.\n", len(removed))
+	}
+	if len(live) < len(ids) && !*purge {
+		return exitError{1}
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"ketnoi/indexer"
+	"ketnoi/indexer/extract"
+)
+
+// indexRemote sends document files to a running server (POST /api/v1/documents) instead of opening the
+// data directory the server holds, then follows the jobs to their outcome. Uploads stream from disk.
+func indexRemote(ctx context.Context, e *env, base, key string, docs []string, quiet bool, rep *reportWriter) (indexer.Summary, error) {
+	sum := indexer.Summary{Failed: map[extract.Reason]int{}, Rungs: map[string]int{}}
+	start := time.Now()
+	base = strings.TrimRight(base, "/")
+	client := &http.Client{Timeout: 0} // uploads can be long; each request is bounded by ctx
+	type pending struct {
+		path, job string
+		size      int64
+	}
+	var jobs []pending
+	fail := func(path string, r extract.Reason, msg string) {
+		sum.Failed[r]++
+		o := indexer.FileOutcome{Path: path, Outcome: indexer.OutcomeFailed, Reason: r, Message: msg}
+		rep.add(o)
+		fmt.Fprintln(e.stderr, "LỖI "+outcomeLine(o))
+	}
+	for _, path := range docs {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		job, size, err := uploadOne(ctx, client, base, key, path)
+		if err != nil {
+			var ue *uploadError
+			if errors.As(err, &ue) && ue.fatal {
+				return sum, err
+			}
+			fail(path, extract.ReasonIO, err.Error())
+			continue
+		}
+		jobs = append(jobs, pending{path, job, size})
+	}
+	for _, p := range jobs {
+		j, err := waitRemoteJob(ctx, client, base, key, p.job)
+		if err != nil {
+			return sum, err
+		}
+		o := indexer.FileOutcome{Path: p.path, Bytes: p.size}
+		if j.Outcome != nil {
+			o = *j.Outcome
+			o.Path = p.path
+		}
+		if j.State == indexer.JobFailed && o.Outcome != indexer.OutcomeFailed {
+			o.Outcome, o.Reason, o.Message = indexer.OutcomeFailed, extract.ReasonCrashed, j.Error
+		}
+		switch o.Outcome {
+		case indexer.OutcomeFailed:
+			sum.Failed[o.Reason]++
+			fmt.Fprintln(e.stderr, "LỖI "+outcomeLine(o))
+		case indexer.OutcomeAdded:
+			sum.Added++
+		case indexer.OutcomeUpdated:
+			sum.Updated++
+		case indexer.OutcomeSame:
+			sum.Same++
+		}
+		if o.NeedsOCR {
+			sum.NeedsOCR++
+		}
+		sum.Pages += o.Pages
+		sum.Bytes += p.size
+		for k, v := range o.Rungs {
+			sum.Rungs[k] += v
+		}
+		rep.add(o)
+		if !quiet && o.Outcome != indexer.OutcomeFailed {
+			fmt.Fprintln(e.stdout, outcomeLine(o))
+		}
+	}
+	sum.Files = len(docs)
+	sum.Duration = time.Since(start)
+	return sum, nil
+}
+
+// uploadError is an answer of the server; fatal ones (no or wrong key) stop the run.
+type uploadError struct {
+	status int
+	msg    string
+	fatal  bool
+}
+
+func (u *uploadError) Error() string { return u.msg }
+
+// uploadOne streams one file (and its sidecar, as the "record" part) to the server, waiting and
+// retrying while the server says it is busy.
+func uploadOne(ctx context.Context, client *http.Client, base, key, path string) (string, int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", 0, err
+	}
+	var sidecar []byte
+	if sc := extract.SidecarPath(path); sc != "" {
+		if sidecar, err = os.ReadFile(sc); err != nil {
+			return "", 0, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		pr, pw := io.Pipe()
+		mw := multipart.NewWriter(pw)
+		go func() {
+			err := func() error {
+				if len(sidecar) > 0 {
+					w, err := mw.CreateFormField("record")
+					if err != nil {
+						return err
+					}
+					if _, err := w.Write(sidecar); err != nil {
+						return err
+					}
+				}
+				w, err := mw.CreateFormFile("file", filepath.Base(path))
+				if err != nil {
+					return err
+				}
+				f, err := os.Open(path)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if _, err := io.Copy(w, f); err != nil {
+					return err
+				}
+				return mw.Close()
+			}()
+			pw.CloseWithError(err)
+		}()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/documents", pr)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := client.Do(req)
+		if err != nil {
+			pr.CloseWithError(err)
+			return "", 0, fmt.Errorf("gửi tệp lên máy chủ: %w", err)
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		var apiErr struct{ Code, Message string }
+		_ = json.Unmarshal(body, &apiErr)
+		switch resp.StatusCode {
+		case http.StatusAccepted:
+			var j indexer.Job
+			if err := json.Unmarshal(body, &j); err != nil {
+				return "", 0, fmt.Errorf("câu trả lời của máy chủ không đọc được: %w", err)
+			}
+			return j.ID, st.Size(), nil
+		case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+			wait := 5 * time.Second
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+				wait = time.Duration(s) * time.Second
+			}
+			if attempt > 100 {
+				return "", 0, &uploadError{status: resp.StatusCode, msg: "máy chủ bận quá lâu: " + apiErr.Message}
+			}
+			select {
+			case <-time.After(wait):
+				continue
+			case <-ctx.Done():
+				return "", 0, ctx.Err()
+			}
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return "", 0, &uploadError{status: resp.StatusCode, fatal: true,
+				msg: "máy chủ từ chối khoá API (" + apiErr.Message + "); tạo khoá cán bộ bằng: ketnoi keys create --role staff"}
+		default:
+			msg := apiErr.Message
+			if msg == "" {
+				msg = resp.Status
+			}
+			return "", 0, &uploadError{status: resp.StatusCode, msg: msg}
+		}
+	}
+}
+
+func waitRemoteJob(ctx context.Context, client *http.Client, base, key, id string) (*indexer.Job, error) {
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/jobs/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("hỏi trạng thái công việc %s: %w", id, err)
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("công việc %s: %s %s", id, resp.Status, bytes.TrimSpace(body))
+		}
+		var j indexer.Job
+		if err := json.Unmarshal(body, &j); err != nil {
+			return nil, err
+		}
+		if j.State == indexer.JobDone || j.State == indexer.JobFailed {
+			return &j, nil
+		}
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}

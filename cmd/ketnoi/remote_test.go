@@ -1,0 +1,105 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ketnoi/internal/pdffixture"
+)
+
+// TestIndexThroughServer: while `ketnoi serve` holds the data directory, `ketnoi index` names the way
+// round it, and `ketnoi index --server URL --key K` uploads a folder through the API, follows the jobs,
+// lists the broken file with its reason, and the reports are searchable on the server.
+func TestIndexThroughServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	pdffixture.NeedFont(t)
+	fx, err := pdffixture.BuildTextFixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t)
+	data := filepath.Join(t.TempDir(), "data")
+	_, u := startServe(t, bin, data)
+	out, err := exec.Command(bin, "keys", "create", "--data", data, "--name", "Cán bộ thử", "--role", "staff").Output()
+	if err != nil {
+		t.Fatalf("keys create: %v", err)
+	}
+	key := strings.TrimSpace(string(out))
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bao-cao.pdf"), fx[0].PDF, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "bao-cao.json"), `{"trl": 7, "field_codes": ["40101"]}`)
+	writeFile(t, filepath.Join(dir, "hong.pdf"), "%PDF-1.4\nrác")
+
+	if out, err := exec.Command(bin, "index", "--data", data, dir).CombinedOutput(); err == nil || !strings.Contains(string(out), "--server "+u) {
+		t.Errorf("index while serving should point to --server: %v\n%s", err, out)
+	}
+	if code, _, errOut := ketnoi(t, "index", "--server", u, "--key", "sai", dir); code == 0 || !strings.Contains(errOut, "khoá") {
+		t.Errorf("wrong key: exit %d, %s", code, errOut)
+	}
+	code, stdout, stderr := ketnoi(t, "index", "--server", u, "--key", key, dir)
+	if code != 1 || !strings.Contains(stderr, "hong.pdf") || !strings.Contains(stderr, "malformed") || !strings.Contains(stdout, "bao-cao.pdf: mới") {
+		t.Fatalf("index --server: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	resp, err := http.Get(u + "api/v1/search?q=" + url.QueryEscape("sấy cá cơm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Hits []struct {
+			ID  string
+			TRL int
+		}
+	}
+	json.NewDecoder(resp.Body).Decode(&res)
+	if len(res.Hits) == 0 || res.Hits[0].TRL != 7 {
+		t.Errorf("search on the server after upload: %+v", res)
+	}
+}
+
+// TestDeleteKeepsOriginalUntilPurge: delete takes a document out of search at once; its original file
+// stays in the store until --purge.
+func TestDeleteKeepsOriginalUntilPurge(t *testing.T) {
+	dir, data := t.TempDir(), filepath.Join(t.TempDir(), "data")
+	writeFile(t, filepath.Join(dir, "ghi-chu.txt"), "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.")
+	if code, out, errOut := ketnoi(t, "index", "--data", data, "--no-ocr", "--report", filepath.Join(dir, "r.json"), dir); code != 0 {
+		t.Fatalf("index: %d %s %s", code, out, errOut)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+	var rows []struct {
+		DocID string `json:"doc_id"`
+	}
+	json.Unmarshal(b, &rows)
+	if len(rows) != 1 || rows[0].DocID == "" {
+		t.Fatalf("report: %s", b)
+	}
+	id := rows[0].DocID
+	originals := func() int {
+		m, _ := filepath.Glob(filepath.Join(data, "originals", "*", "*"))
+		return len(m)
+	}
+	before := originals()
+	if code, _, errOut := ketnoi(t, "delete", "--data", data, id); code != 0 {
+		t.Fatalf("delete: %d %s", code, errOut)
+	}
+	if _, out, _ := ketnoi(t, "search", "--data", data, "--json", `"cá bớp"`); !strings.Contains(out, `"total": 0`) && !strings.Contains(out, `"total":0`) {
+		t.Errorf("found after delete: %s", out)
+	}
+	if originals() != before {
+		t.Errorf("original removed without --purge")
+	}
+	if code, _, errOut := ketnoi(t, "delete", "--data", data, "--purge", id); code != 0 || originals() != before-1 {
+		t.Errorf("purge: exit %d, originals %d → %d: %s", code, before, originals(), errOut)
+	}
+}
