@@ -26,6 +26,8 @@ const (
 	ProblemUnknownField = "unknown_field"
 	ProblemOutOfRange   = "out_of_range"
 	ProblemDuplicateID  = "duplicate_id"
+	// ProblemRepairedEncoding: text in a legacy Vietnamese encoding was converted to Unicode.
+	ProblemRepairedEncoding = "repaired_encoding"
 )
 
 // Problem is one thing wrong with one record: where (file, line, id, field), how bad, and what.

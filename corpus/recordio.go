@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
+
+	"ketnoi/corpus/vntext"
 )
 
 // Format of a record file.
@@ -51,7 +54,17 @@ const MaxRecordBytes = 16 << 20
 // ReadRecords reads every record of r, calling fn for each, good or bad, in order. A bad record never stops
 // the file; only an error returned by fn or a failure of r itself does. name is used in problems.
 func ReadRecords(name string, r io.Reader, format Format, fn func(Parsed) error) error {
+	// A file saved in a legacy 8-bit encoding (TCVN3, VNI, VISCII, Windows-1258) is converted first; the
+	// first record carries the warning that says so.
+	r, note, err := legacyToUTF8(r)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	emit := func(p Parsed) error {
+		if note != nil {
+			p.Problems = append(Problems{*note}, p.Problems...)
+			note = nil
+		}
 		for i := range p.Problems {
 			p.Problems[i].File = name
 			if p.Problems[i].Line == 0 {
@@ -69,6 +82,46 @@ func ReadRecords(name string, r io.Reader, format Format, fn func(Parsed) error)
 		return readCSV(r, emit)
 	}
 	return fmt.Errorf("%s: định dạng bản ghi không hỗ trợ %q", name, format)
+}
+
+// legacyToUTF8 looks at the start of r: valid UTF-8 passes through untouched (streamed); otherwise the
+// whole input is decoded from the legacy encoding vntext.Detect picks.
+func legacyToUTF8(r io.Reader) (io.Reader, *Problem, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(64 << 10)
+	if utf8.Valid(trimPartialRune(head)) {
+		return br, nil, nil
+	}
+	all, err := io.ReadAll(br)
+	if err != nil {
+		return nil, nil, err
+	}
+	enc, conf := vntext.Detect(all)
+	if enc == vntext.UTF8 {
+		return bytes.NewReader(all), nil, nil
+	}
+	s, lost, err := vntext.Decode(all, enc)
+	if err != nil {
+		return nil, nil, err
+	}
+	msg := fmt.Sprintf("tệp không phải UTF-8; đã đọc theo bảng mã %s (độ tin cậy %.0f%%) và chuyển sang Unicode", enc, 100*conf)
+	if lost > 0 {
+		msg += fmt.Sprintf("; %d byte không có ký tự tương ứng", lost)
+	}
+	return strings.NewReader(s), &Problem{Severity: Warning, Code: ProblemRepairedEncoding, Message: msg}, nil
+}
+
+// trimPartialRune drops an incomplete UTF-8 sequence cut at the end of a peeked buffer.
+func trimPartialRune(b []byte) []byte {
+	for i := 1; i <= 3 && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			if !utf8.FullRune(b[len(b)-i:]) {
+				return b[:len(b)-i]
+			}
+			break
+		}
+	}
+	return b
 }
 
 func readJSONL(r io.Reader, emit func(Parsed) error) error {

@@ -37,6 +37,42 @@ func (c *checker) add(sev Severity, code, field, format string, args ...any) {
 
 func (c *checker) text(s *string) { *s = vntext.Normalize(*s) }
 
+// prose normalises a text field and repairs legacy-encoding mojibake in it (TCVN3 typed in .VnTime and
+// saved as Unicode, "B¶o ®¶m"; VNI "haøng"; UTF-8 read as Windows-1252 "Há»“"), with a warning.
+func (c *checker) prose(field string, s *string) {
+	if mayBeMojibake(*s) {
+		if fixed, ok := vntext.RepairMojibake(*s); ok {
+			c.add(Warning, ProblemRepairedEncoding, field, "văn bản lỗi bảng mã cũ đã được chuyển sang Unicode: %q → %q",
+				clip(*s, 40), clip(fixed, 40))
+			*s = fixed
+		}
+	}
+	*s = vntext.Normalize(*s)
+}
+
+// mayBeMojibake is the cheap gate in front of RepairMojibake: a Latin-1 character that is not a
+// Vietnamese letter (¶ ® ø ö »...), and no letter beyond Latin-1 such as "ấ" or "ơ" (legacy bytes shown
+// as Windows-1252 never give one, so real Unicode Vietnamese with a stray symbol stays as it is).
+func mayBeMojibake(s string) bool {
+	odd := false
+	for _, r := range s {
+		switch {
+		case r >= 0x80 && r <= 0xFF:
+			odd = odd || !strings.ContainsRune("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ", r)
+		case r > 0xFF && unicode.IsLetter(r) && !strings.ContainsRune("ŒœŠšŸŽžƒ", r):
+			return false
+		}
+	}
+	return odd
+}
+
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
 func (c *checker) list(field string, l []string) []string {
 	out := l[:0]
 	for _, s := range l {
@@ -170,7 +206,13 @@ func normalizeResult(r *Result) Problems {
 	c := &checker{id: strings.TrimSpace(r.ID)}
 	r.ID = c.id
 	r.Kind = KindResult
-	for _, s := range []*string{&r.Title, &r.Summary, &r.SummaryEN, &r.Body, &r.Applications, &r.Advantages, &r.Organization, &r.Language} {
+	c.prose("title", &r.Title)
+	c.prose("summary", &r.Summary)
+	c.prose("body", &r.Body)
+	c.prose("applications", &r.Applications)
+	c.prose("advantages", &r.Advantages)
+	c.prose("organization", &r.Organization)
+	for _, s := range []*string{&r.SummaryEN, &r.Language} {
 		c.text(s)
 	}
 	for i := range r.Pages {
@@ -195,9 +237,10 @@ func normalizeNeed(n *Need) Problems {
 	c := &checker{id: strings.TrimSpace(n.ID)}
 	n.ID = c.id
 	n.Kind = KindNeed
-	for _, s := range []*string{&n.Title, &n.Description, &n.Enterprise, &n.Contact} {
-		c.text(s)
-	}
+	c.prose("title", &n.Title)
+	c.prose("description", &n.Description)
+	c.prose("enterprise", &n.Enterprise)
+	c.text(&n.Contact)
 	c.required(n.ID, n.Title)
 	n.FieldCodes = c.codes("field_codes", Fields, nil, n.FieldCodes)
 	n.Sectors = c.codes("sectors", Sectors, sectorKnown, n.Sectors)
