@@ -11,6 +11,9 @@ import (
 	"time"
 )
 
+// openTimeout bounds opening a PDF (see extractPDF).
+const openTimeout = 10 * time.Second
+
 // extractPDF runs ladderPDF under the file's time limit. The PDF library can loop forever (an xref /Prev
 // cycle, a cyclic structure): then its goroutine is abandoned, the file is read with pdftotext alone
 // if poppler can, and the result says abandoned, so that a worker process exits after answering rather
@@ -20,6 +23,7 @@ func extractPDF(ctx context.Context, doc *Document, data []byte, opt *Options) (
 	defer cancel()
 	work := &Document{File: doc.File, SHA256: doc.SHA256, Size: doc.Size, Format: doc.Format}
 	done := make(chan struct{})
+	opened := make(chan struct{})
 	go func() {
 		defer close(done)
 		defer func() {
@@ -28,18 +32,30 @@ func extractPDF(ctx context.Context, doc *Document, data []byte, opt *Options) (
 				work.Err = Errorf(ReasonMalformed, "lỗi khi đọc tệp: %v", x)
 			}
 		}()
-		ladderPDF(ctx, work, data, opt)
+		ladderPDF(ctx, work, data, opt, func() { close(opened) })
 	}()
+	// Opening (reading the xref chain) is quick for any honest file; a /Prev cycle makes the library
+	// loop there, so it gets a shorter budget than the whole file.
+	openTimer := time.NewTimer(min(opt.FileTimeout, openTimeout))
+	defer openTimer.Stop()
 	select {
 	case <-done:
 		*doc = *work
 		return false
+	case <-opened:
+		select {
+		case <-done:
+			*doc = *work
+			return false
+		case <-ctx.Done():
+		}
+	case <-openTimer.C:
 	case <-ctx.Done():
 	}
 	// A fresh, short budget for poppler: the file's own is spent.
 	pctx, pcancel := context.WithTimeout(context.Background(), min(opt.FileTimeout, 30*time.Second))
 	defer pcancel()
-	cause := fmt.Errorf("thư viện PDF quá %s", opt.FileTimeout)
+	cause := fmt.Errorf("thư viện PDF không đọc xong tệp trong thời hạn (vòng lặp trong cấu trúc tệp?)")
 	if !pdftotextAll(pctx, doc, doc.File, opt, cause) {
 		doc.Err = Errorf(ReasonTimeout, "quá %s khi đọc tệp", opt.FileTimeout)
 	}
@@ -50,8 +66,9 @@ func extractPDF(ctx context.Context, doc *Document, data []byte, opt *Options) (
 // (plain), by position (rows), then pdftotext, climbing only while the page's quality is under
 // QualityGood, keeping the best. OCR, the fourth rung, is the caller's (see Extractor), because it runs
 // outside the worker that parses the file.
-func ladderPDF(ctx context.Context, doc *Document, data []byte, opt *Options) {
+func ladderPDF(ctx context.Context, doc *Document, data []byte, opt *Options, opened func()) {
 	f, err := openPDF(data)
+	opened()
 	path := doc.File
 	if err != nil {
 		// Rewrite once with qpdf (repairs xref tables, decrypts owner-password-only files, including
