@@ -238,6 +238,11 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, sum *Summary, 
 		for i, d := range batch {
 			changes[i] = d.change
 		}
+		// The originals the batch names reach the disk first.
+		if err := p.Store.SyncOriginals(); err != nil {
+			werr = err
+			return
+		}
 		if p.WriteLock != nil {
 			p.WriteLock.Lock()
 		}
@@ -381,7 +386,7 @@ func (p *Pipeline) keepOriginal(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	return p.Store.PutOriginal(f)
+	return p.Store.PutOriginalLazy(f) // made durable once per batch, before the batch commits
 }
 
 func (p *Pipeline) emit(sum *Summary, prog *Progress, o FileOutcome) {
