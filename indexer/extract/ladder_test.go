@@ -144,6 +144,12 @@ func TestHostileFixturesInWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// AES-256 (R6), which the PDF library cannot decrypt: qpdf opens the owner-only file.
+	aes, err := pdffixture.AES256Fixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixtures = append(fixtures, aes...)
 	opt := extract.Options{NoOCR: true, FileTimeout: 3 * time.Second, MemoryBytes: 2 << 30}
 	x := extract.NewExtractor(opt, 2, selfWorker)
 	defer x.Close()
