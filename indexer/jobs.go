@@ -166,10 +166,11 @@ func (st *Staged) Commit(sidecar []byte, by string) (*Job, error) {
 	}
 	j.mu.Lock()
 	j.jobs[job.ID] = job
+	c := job.copy() // before the send: from then on the runner owns the job
 	j.mu.Unlock()
 	select {
 	case j.queue <- job.ID:
-		return job.copy(), nil
+		return c, nil
 	default:
 		j.mu.Lock()
 		delete(j.jobs, job.ID)

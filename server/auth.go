@@ -35,9 +35,9 @@ func principal(c echo.Context) (corpus.KeyInfo, bool) {
 	return k, ok
 }
 
-// requireRole lets through requests carrying an active API key whose role allows one of roles (admin
-// allows everything); it answers 401 for a missing, unknown or revoked key and 403 for a role that is not
-// enough, without reading the body.
+// requireRole lets through requests carrying an active API key, or the session cookie of a key signed in
+// on the web page, whose role allows one of roles (admin allows everything); it answers 401 for a
+// missing, unknown or revoked key and 403 for a role that is not enough, without reading the body.
 func (s *Server) requireRole(roles ...corpus.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -71,6 +71,11 @@ func (s *Server) authenticate(c echo.Context) (corpus.KeyInfo, error) {
 	}
 	key, present := requestKey(c.Request())
 	if !present {
+		// A browser signed in on the staff pages sends its session cookie instead (and, for a write, the
+		// session's CSRF token): see session.go. Only cookies and headers are read.
+		if k, ok, err := s.sessionPrincipal(c); err != nil || ok {
+			return k, err
+		}
 		return corpus.KeyInfo{}, unauthorized(c, "", "Thao tác này cần khóa API: gửi tiêu đề Authorization: Bearer KHÓA (hoặc X-API-Key: KHÓA).")
 	}
 	k, ok := keys.Authenticate(key)
@@ -149,8 +154,8 @@ func (s *Server) bodyLimit(limit string) echo.MiddlewareFunc {
 	echoLimit := middleware.BodyLimit(limit)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if c.Path() == uploadRoute {
-				return next(c) // the upload handler bounds its own, much larger, body
+			if c.Path() == uploadRoute || c.Path() == staffUploadRoute {
+				return next(c) // the upload handlers bound their own, much larger, bodies
 			}
 			// Echo's middleware refuses an over-long Content-Length before calling next, and otherwise
 			// always calls it; whether next ran tells the two apart without parsing limit a second time.

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -81,16 +83,8 @@ func (s *Server) apiUpload(c echo.Context) error {
 			if staged != nil {
 				return apiErr(http.StatusBadRequest, "too_many_files", "Mỗi yêu cầu một tệp; gửi nhiều tệp bằng nhiều yêu cầu.")
 			}
-			staged, err = s.up.jobs.Stage(part.FileName(), part, s.up.limit)
-			switch {
-			case errors.Is(err, indexer.ErrBusy):
-				c.Response().Header().Set("Retry-After", "30")
-				return apiErr(http.StatusServiceUnavailable, "busy", "Hàng đợi đang đầy, hãy thử lại sau ít phút.")
-			case errors.Is(err, indexer.ErrTooLarge):
-				return apiErr(http.StatusRequestEntityTooLarge, "file_too_large",
-					fmt.Sprintf("Tệp vượt giới hạn %d MB.", s.up.limit>>20))
-			case err != nil:
-				return uploadReadError(err)
+			if staged, err = s.stageFile(c, part); err != nil {
+				return err
 			}
 		case name == "record":
 			b, err := io.ReadAll(io.LimitReader(part, maxRecordPart+1))
@@ -102,14 +96,11 @@ func (s *Server) apiUpload(c echo.Context) error {
 			}
 			record = b
 		case name != "":
-			b, err := io.ReadAll(io.LimitReader(part, 64<<10+1))
+			v, err := readFieldPart(part, len(fields))
 			if err != nil {
-				return uploadReadError(err)
+				return err
 			}
-			if len(b) > 64<<10 || len(fields) > 64 {
-				return apiErr(http.StatusRequestEntityTooLarge, "field_too_large", "Trường biểu mẫu quá lớn hoặc quá nhiều.")
-			}
-			fields[name] = formValue(name, string(b))
+			fields[name] = formValue(name, v)
 		}
 	}
 	if staged == nil {
@@ -119,17 +110,57 @@ func (s *Server) apiUpload(c echo.Context) error {
 	if aerr != nil {
 		return aerr
 	}
-	job, err := staged.Commit(sidecar, principalID(c))
+	job, err := commitStaged(c, staged, sidecar)
 	staged = nil
-	if errors.Is(err, indexer.ErrBusy) {
-		c.Response().Header().Set("Retry-After", "30")
-		return apiErr(http.StatusServiceUnavailable, "busy", "Hàng đợi đang đầy, hãy thử lại sau ít phút.")
-	}
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/jobs/"+job.ID)
 	return c.JSON(http.StatusAccepted, job)
+}
+
+// stageFile streams one file part of an upload to the queue's disk; the queue's refusals become API
+// errors. Shared by apiUpload and the staff page's form (staff.go).
+func (s *Server) stageFile(c echo.Context, part *multipart.Part) (*indexer.Staged, error) {
+	staged, err := s.up.jobs.Stage(part.FileName(), part, s.up.limit)
+	switch {
+	case errors.Is(err, indexer.ErrBusy):
+		return nil, busyError(c)
+	case errors.Is(err, indexer.ErrTooLarge):
+		return nil, apiErr(http.StatusRequestEntityTooLarge, "file_too_large",
+			fmt.Sprintf("Tệp vượt giới hạn %d MB.", s.up.limit>>20))
+	case err != nil:
+		return nil, uploadReadError(err)
+	}
+	return staged, nil
+}
+
+// commitStaged queues a staged upload in the name of the request's key; the staged upload is used up
+// either way.
+func commitStaged(c echo.Context, staged *indexer.Staged, sidecar []byte) (*indexer.Job, error) {
+	job, err := staged.Commit(sidecar, principalID(c))
+	if errors.Is(err, indexer.ErrBusy) {
+		return nil, busyError(c)
+	}
+	return job, err
+}
+
+func busyError(c echo.Context) *APIError {
+	c.Response().Header().Set("Retry-After", "30")
+	return apiErr(http.StatusServiceUnavailable, "busy", "Hàng đợi đang đầy, hãy thử lại sau ít phút.")
+}
+
+// readFieldPart reads a form field of an upload: at most 64 KiB, and at most 64 fields (have counts
+// those read so far).
+func readFieldPart(part *multipart.Part, have int) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(part, 64<<10+1))
+	if err != nil {
+		return "", uploadReadError(err)
+	}
+	if len(b) > 64<<10 || have > 64 {
+		return "", apiErr(http.StatusRequestEntityTooLarge, "field_too_large", "Trường biểu mẫu quá lớn hoặc quá nhiều.")
+	}
+	return string(b), nil
 }
 
 func uploadReadError(err error) error {
@@ -239,58 +270,73 @@ var notEditable = map[string]bool{"id": true, "kind": true, "extraction": true, 
 // a re-extraction of the record's file keeps them.
 func (s *Server) apiEdit(kind string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		id := recordID(c)
 		var patch map[string]json.RawMessage
 		if err := json.NewDecoder(c.Request().Body).Decode(&patch); err != nil {
 			return apiErr(http.StatusBadRequest, "bad_json", "Thân yêu cầu phải là một đối tượng JSON các trường cần sửa.")
 		}
-		for k := range patch {
-			if notEditable[k] {
-				return apiErr(http.StatusBadRequest, "not_editable", "Không sửa được trường "+strconv.Quote(k)+".")
-			}
-		}
-		s.writeMu.Lock()
-		defer s.writeMu.Unlock()
-		e, err := s.store.Get(id)
-		if errors.Is(err, corpus.ErrNotFound) || (err == nil && e.Kind != kind) {
-			return apiErr(http.StatusNotFound, "not_found", "Không tìm thấy bản ghi "+strconv.Quote(id)+".")
-		}
+		rec, problems, err := s.editRecord(c.Request().Context(), kind, recordID(c), patch)
 		if err != nil {
 			return err
 		}
-		var cur map[string]json.RawMessage
-		if err := json.Unmarshal(e.Record, &cur); err != nil {
-			return err
+		if rec == nil {
+			return &APIError{Status: http.StatusBadRequest, Code: "bad_record", Message: "Bản ghi sau khi sửa không hợp lệ: " + problems.String()}
 		}
-		var edited []string
-		_ = json.Unmarshal(cur["edited"], &edited)
-		for k, v := range patch {
-			if string(v) == "null" {
-				delete(cur, k)
-			} else {
-				cur[k] = v
-			}
-			if kind == corpus.KindResult && !slices.Contains(edited, k) {
-				edited = append(edited, k)
-			}
-		}
-		if kind == corpus.KindResult {
-			slices.Sort(edited)
-			cur["edited"], _ = json.Marshal(edited)
-		}
-		b, _ := json.Marshal(cur)
-		p := corpus.DecodeRecord(b)
-		if p.Record == nil {
-			return &APIError{Status: http.StatusBadRequest, Code: "bad_record", Message: "Bản ghi sau khi sửa không hợp lệ: " + p.Problems.String()}
-		}
-		if _, err := s.store.Put([]corpus.Record{p.Record}, "api"); err != nil {
-			return err
-		}
-		if _, err := indexer.Sync(c.Request().Context(), s.store, s.idx, nil); err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, p.Record)
+		return c.JSON(http.StatusOK, rec)
 	}
+}
+
+// editRecord applies field corrections to record id of kind (a JSON null removes a field), stores the
+// record and syncs the index, so that search shows the change when it returns. A result remembers the
+// fields as edited. When the corrected record is invalid nothing is written and rec is nil, with the
+// problems that reject it; err is an *APIError for a field that may not be edited or a missing record.
+// Shared by apiEdit and the staff page's form (staff.go).
+func (s *Server) editRecord(ctx context.Context, kind, id string, patch map[string]json.RawMessage) (rec corpus.Record, rejected corpus.Problems, err error) {
+	for k := range patch {
+		if notEditable[k] {
+			return nil, nil, apiErr(http.StatusBadRequest, "not_editable", "Không sửa được trường "+strconv.Quote(k)+".")
+		}
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	e, err := s.store.Get(id)
+	if errors.Is(err, corpus.ErrNotFound) || (err == nil && e.Kind != kind) {
+		return nil, nil, apiErr(http.StatusNotFound, "not_found", "Không tìm thấy bản ghi "+strconv.Quote(id)+".")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var cur map[string]json.RawMessage
+	if err := json.Unmarshal(e.Record, &cur); err != nil {
+		return nil, nil, err
+	}
+	var edited []string
+	_ = json.Unmarshal(cur["edited"], &edited)
+	for k, v := range patch {
+		if string(v) == "null" {
+			delete(cur, k)
+		} else {
+			cur[k] = v
+		}
+		if kind == corpus.KindResult && !slices.Contains(edited, k) {
+			edited = append(edited, k)
+		}
+	}
+	if kind == corpus.KindResult {
+		slices.Sort(edited)
+		cur["edited"], _ = json.Marshal(edited)
+	}
+	b, _ := json.Marshal(cur)
+	p := corpus.DecodeRecord(b)
+	if p.Record == nil {
+		return nil, p.Problems, nil
+	}
+	if _, err := s.store.Put([]corpus.Record{p.Record}, "api"); err != nil {
+		return nil, nil, err
+	}
+	if _, err := indexer.Sync(ctx, s.store, s.idx, nil); err != nil {
+		return nil, nil, err
+	}
+	return p.Record, nil, nil
 }
 
 // apiDelete deletes a record: gone from search when the answer comes; its original file stays in the

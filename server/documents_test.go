@@ -67,7 +67,14 @@ func uploadServer(t *testing.T, capacity int, run bool) *uploadEnv {
 		close(done)
 	}
 	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(func() { ts.Close(); cancel(); <-done; x.Close(); idx.Close(); st.Close() })
+	t.Cleanup(func() {
+		ts.Close()
+		cancel()
+		<-done
+		x.Close()
+		idx.Close()
+		st.Close()
+	})
 	return &uploadEnv{ts: ts, staff: staff, brk: brk, jobs: jobs}
 }
 

@@ -35,4 +35,16 @@ func (s *Server) routes() {
 	e.GET("/ket-qua/:id", s.webResult)
 	e.GET("/nhu-cau/:id", s.webNeed)
 	e.StaticFS("/static", staticFS)
+
+	// Staff pages (staff.go): signed in with a key once, then a session cookie and CSRF tokens (session.go).
+	s.staff = newStaffState()
+	staffPage := s.staffPage(csrfInForm)
+	e.GET(loginPath, s.webSignIn)
+	e.POST(loginPath, s.webSignInPost)
+	e.POST("/can-bo/dang-xuat", s.webSignOut)
+	e.GET("/can-bo", s.webStaff, staffPage)
+	e.POST(staffUploadRoute, s.webStaffUpload, s.staffPage(csrfFirstPart))
+	e.POST("/can-bo/thu-lai/:id", s.webStaffRetry, staffPage)
+	e.GET("/can-bo/sua/:id", s.webStaffEdit, staffPage)
+	e.POST("/can-bo/sua/:id", s.webStaffEditPost, staffPage)
 }

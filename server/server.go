@@ -45,8 +45,9 @@ type Server struct {
 	store   *corpus.Store
 	matcher *matcher.Matcher
 	log     *slog.Logger
-	up      *uploads   // nil: no upload queue (see WithUploads)
-	writeMu sync.Mutex // see WriteLock
+	up      *uploads    // nil: no upload queue (see WithUploads)
+	staff   *staffState // web sign-in sessions (session.go), made by staffRoutes
+	writeMu sync.Mutex  // see WriteLock
 }
 
 // New builds a server; routes are set up in routes.go.

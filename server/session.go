@@ -1,0 +1,360 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"ketnoi/corpus"
+)
+
+// Staff and brokers sign in on the web page by pasting their API key once; the server then keeps a
+// session in memory and gives the browser only a random token in a cookie.
+//
+//   - The key itself is not kept: a session remembers the key's id, and every request re-checks that the
+//     id is still an active key in keys.json (through a cache at most keyRecheck old, the same interval at
+//     which Keyring.Authenticate notices a changed file), so `ketnoi keys revoke` ends the key's sessions
+//     at their next request. Keeping the plaintext to call Authenticate again would put every signed-in
+//     key in the process's memory for 12 hours; the id is not a secret.
+//   - The cookie is HttpOnly (scripts never see it), Secure when the request came over TLS, and
+//     SameSite=Lax: the browser does not send it on cross-site POSTs, fetches or frames, and does send it
+//     when a person follows a link to /can-bo from a mail or a chat. Strict would break exactly those
+//     links (they would land on the sign-in form although the session is alive) and protect nothing more,
+//     since every state change is a POST that also needs the CSRF token.
+//   - CSRF: each session has its own random token, rendered into every form as the hidden field "csrf"
+//     and into <meta name="csrf-token"> for scripts, which send it as X-CSRF-Token. Every POST of the
+//     staff pages and every write of the API authenticated by the cookie must carry it; API calls with an
+//     Authorization key carry no cookie and need none. The sign-in form, which has no session yet, uses a
+//     double-submit token: the same random value in a cookie and in the form.
+//   - Sessions live in memory only: a restart signs everyone out, which is acceptable for a handful of
+//     staff and avoids writing bearer tokens to disk.
+
+const (
+	sessionCookie = "ketnoi_session"
+	// loginCookie holds the sign-in form's double-submit CSRF token; it is sent to the sign-in URL only.
+	loginCookie = "ketnoi_dang_nhap"
+	loginPath   = "/can-bo/dang-nhap"
+	sessionTTL  = 12 * time.Hour
+	csrfField   = "csrf"
+	csrfHeader  = "X-CSRF-Token"
+	keyRecheck  = time.Second
+	// maxSessions bounds memory; sign-ins beyond it first sweep expired sessions, then end the oldest.
+	maxSessions = 10000
+
+	// Failed sign-ins: at most loginFailLimit per client per loginFailWindow, then 429.
+	loginFailLimit  = 10
+	loginFailWindow = 10 * time.Minute
+	// maxLimitedClients bounds the limiter's memory; beyond it the least recently failing client is
+	// forgotten (an attacker who controls that many addresses gains nothing from the reset).
+	maxLimitedClients = 10000
+)
+
+// ctxSession is where the staff page middleware leaves the request's session.
+const ctxSession = "ketnoi.session"
+
+// session is one signed-in browser.
+type session struct {
+	keyID   string
+	csrf    string
+	created time.Time
+	expires time.Time
+	flash   flash // a message for the next page shown, after a redirect
+}
+
+// flash is a one-time message: what a POST did, shown by the page it redirects to.
+type flash struct {
+	Text  string
+	Error bool
+}
+
+// sessionView is what a request may know of its session: a copy, safe to use without the lock.
+type sessionView struct {
+	hash [sha256.Size]byte
+	key  corpus.KeyInfo
+	csrf string
+}
+
+// staffState is the server's sign-in state: sessions, the key cache and the failed sign-in limiter.
+type staffState struct {
+	mu       sync.Mutex
+	sessions map[[sha256.Size]byte]*session // by SHA-256 of the cookie value, so memory holds no token
+
+	keysMu  sync.Mutex
+	keysAt  time.Time
+	keysErr error
+	keysBy  map[string]corpus.KeyInfo
+
+	limiter *loginLimiter
+}
+
+func newStaffState() *staffState {
+	return &staffState{sessions: map[[sha256.Size]byte]*session{}, limiter: newLoginLimiter(loginFailLimit, loginFailWindow)}
+}
+
+// randomToken is 32 random bytes, base64url: a session token or a CSRF token.
+func randomToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// create starts a session for key k and returns its cookie value.
+func (st *staffState) create(k corpus.KeyInfo, now time.Time) (string, *session) {
+	token := randomToken()
+	sess := &session{keyID: k.ID, csrf: randomToken(), created: now, expires: now.Add(sessionTTL)}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.sessions) >= maxSessions {
+		st.sweepLocked(now)
+	}
+	for len(st.sessions) >= maxSessions {
+		var oldest [sha256.Size]byte
+		first := true
+		for h, s := range st.sessions {
+			if first || s.created.Before(st.sessions[oldest].created) {
+				oldest, first = h, false
+			}
+		}
+		delete(st.sessions, oldest)
+	}
+	st.sessions[sha256.Sum256([]byte(token))] = sess
+	return token, sess
+}
+
+func (st *staffState) sweepLocked(now time.Time) {
+	for h, s := range st.sessions {
+		if !now.Before(s.expires) {
+			delete(st.sessions, h)
+		}
+	}
+}
+
+func (st *staffState) end(hash [sha256.Size]byte) {
+	st.mu.Lock()
+	delete(st.sessions, hash)
+	st.mu.Unlock()
+}
+
+// setFlash leaves a message for the session's next page.
+func (st *staffState) setFlash(hash [sha256.Size]byte, f flash) {
+	st.mu.Lock()
+	if s := st.sessions[hash]; s != nil {
+		s.flash = f
+	}
+	st.mu.Unlock()
+}
+
+// takeFlash returns the session's message and clears it.
+func (st *staffState) takeFlash(hash [sha256.Size]byte) flash {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s := st.sessions[hash]
+	if s == nil {
+		return flash{}
+	}
+	f := s.flash
+	s.flash = flash{}
+	return f
+}
+
+// activeKey says whether key id is still active, and returns its current description. keys.json is read
+// at most once per keyRecheck; an unreadable file refuses every session (fail closed).
+func (st *staffState) activeKey(keys *corpus.Keyring, id string, now time.Time) (corpus.KeyInfo, bool, error) {
+	st.keysMu.Lock()
+	defer st.keysMu.Unlock()
+	_, known := st.keysBy[id]
+	// A key created after the last read is not in the cache yet: read again rather than end its session.
+	if now.Sub(st.keysAt) >= keyRecheck || !known && st.keysErr == nil {
+		list, err := keys.List()
+		st.keysAt, st.keysErr, st.keysBy = now, err, make(map[string]corpus.KeyInfo, len(list))
+		for _, k := range list {
+			st.keysBy[k.ID] = k
+		}
+	}
+	if st.keysErr != nil {
+		return corpus.KeyInfo{}, false, st.keysErr
+	}
+	k, ok := st.keysBy[id]
+	return k, ok && k.Active() && k.Role.Valid(), nil
+}
+
+// currentSession returns the request's session, or nil when it has none, it expired, or its key is no
+// longer active (then the session is ended). It reads only the cookie: never the body.
+func (s *Server) currentSession(c echo.Context) *sessionView {
+	if s.staff == nil || s.cfg.Keys == nil {
+		return nil
+	}
+	ck, err := c.Cookie(sessionCookie)
+	if err != nil || ck.Value == "" || len(ck.Value) > 64 {
+		return nil
+	}
+	hash := sha256.Sum256([]byte(ck.Value))
+	now := time.Now()
+	st := s.staff
+	st.mu.Lock()
+	sess := st.sessions[hash]
+	var keyID, csrf string
+	if sess != nil {
+		if !now.Before(sess.expires) {
+			delete(st.sessions, hash)
+			sess = nil
+		} else {
+			keyID, csrf = sess.keyID, sess.csrf
+		}
+	}
+	st.mu.Unlock()
+	if sess == nil {
+		return nil
+	}
+	k, ok, err := st.activeKey(s.cfg.Keys, keyID, now)
+	if err != nil {
+		s.log.Error("API keys unavailable", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
+			slog.String("error", err.Error()))
+		return nil
+	}
+	if !ok {
+		st.end(hash)
+		return nil
+	}
+	return &sessionView{hash: hash, key: k, csrf: csrf}
+}
+
+// checkCSRF compares a submitted token with the session's.
+func (v *sessionView) checkCSRF(token string) bool { return sameToken(token, v.csrf) }
+
+// sameToken compares tokens in constant time, so that timing tells nothing about the expected one.
+func sameToken(got, want string) bool {
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// sessionPrincipal is the key of a request that carries no API key but a session cookie, for
+// requireRole. A write (any method but GET, HEAD, OPTIONS) must also send the session's CSRF token in
+// X-CSRF-Token; the body is not read.
+func (s *Server) sessionPrincipal(c echo.Context) (corpus.KeyInfo, bool, error) {
+	v := s.currentSession(c)
+	if v == nil {
+		return corpus.KeyInfo{}, false, nil
+	}
+	if !safeMethod(c.Request().Method) && !v.checkCSRF(c.Request().Header.Get(csrfHeader)) {
+		return corpus.KeyInfo{}, false, apiErr(http.StatusForbidden, "csrf",
+			"Thiếu hoặc sai mã chống giả mạo (tiêu đề X-CSRF-Token) cho phiên đăng nhập; hãy tải lại trang.")
+	}
+	return v.key, true, nil
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// sessionCookieFor is the session cookie, or with maxAge < 0 its deletion.
+func sessionCookieFor(c echo.Context, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		Secure: c.IsTLS(), SameSite: http.SameSiteLaxMode}
+}
+
+// loginToken returns the sign-in form's CSRF token, setting its cookie when the browser has none yet.
+func loginToken(c echo.Context) string {
+	if ck, err := c.Cookie(loginCookie); err == nil && len(ck.Value) == 43 {
+		return ck.Value
+	}
+	t := randomToken()
+	c.SetCookie(&http.Cookie{Name: loginCookie, Value: t, Path: loginPath, MaxAge: int(sessionTTL.Seconds()),
+		HttpOnly: true, Secure: c.IsTLS(), SameSite: http.SameSiteLaxMode})
+	return t
+}
+
+// loginLimiter counts failed sign-ins per client and refuses a client that failed too often lately.
+type loginLimiter struct {
+	mu     sync.Mutex
+	limit  int
+	window time.Duration
+	fails  map[string][]time.Time // the client's recent failures, oldest first
+}
+
+func newLoginLimiter(limit int, window time.Duration) *loginLimiter {
+	return &loginLimiter{limit: limit, window: window, fails: map[string][]time.Time{}}
+}
+
+// wait is how long client must wait before trying again: 0 when it may try now.
+func (l *loginLimiter) wait(client string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.recentLocked(client, now)
+	if len(f) < l.limit {
+		return 0
+	}
+	return f[len(f)-l.limit].Add(l.window).Sub(now)
+}
+
+// fail counts a failed sign-in of client.
+func (l *loginLimiter) fail(client string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.recentLocked(client, now)
+	if f == nil && len(l.fails) >= maxLimitedClients {
+		l.evictLocked(now)
+	}
+	f = append(f, now)
+	if len(f) > l.limit {
+		f = f[len(f)-l.limit:]
+	}
+	l.fails[client] = f
+}
+
+// recentLocked drops client's failures older than the window and returns the rest.
+func (l *loginLimiter) recentLocked(client string, now time.Time) []time.Time {
+	f := l.fails[client]
+	i := 0
+	for i < len(f) && now.Sub(f[i]) >= l.window {
+		i++
+	}
+	if i == len(f) {
+		delete(l.fails, client)
+		return nil
+	}
+	f = f[i:]
+	l.fails[client] = f
+	return f
+}
+
+// evictLocked forgets clients whose failures all expired and, if that is not enough, the one that
+// failed least recently.
+func (l *loginLimiter) evictLocked(now time.Time) {
+	for k, f := range l.fails {
+		if now.Sub(f[len(f)-1]) >= l.window {
+			delete(l.fails, k)
+		}
+	}
+	if len(l.fails) < maxLimitedClients {
+		return
+	}
+	var oldest string
+	var at time.Time
+	for k, f := range l.fails {
+		if last := f[len(f)-1]; oldest == "" || last.Before(at) {
+			oldest, at = k, last
+		}
+	}
+	delete(l.fails, oldest)
+}
+
+// clientKey is what the limiter counts by: the IP address, or for IPv6 its /64, which one subscriber
+// usually holds whole.
+func clientKey(ip string) string {
+	a := net.ParseIP(ip)
+	if a == nil {
+		return ip
+	}
+	if a.To4() == nil {
+		return a.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	}
+	return a.String()
+}

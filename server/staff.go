@@ -1,0 +1,456 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+	"ketnoi/indexer/extract"
+)
+
+// The staff pages: sign in with an API key (session.go), upload files, follow the indexing jobs, retry
+// failures and correct a result's metadata. Every page works as plain HTML forms; staff.js adds drag and
+// drop, per-file progress and a live job table on top, through the same JSON API as other clients.
+
+// staffUploadRoute is the staff page's multi-file upload form (its body is large, see bodyLimit).
+const staffUploadRoute = "/can-bo/tai-len"
+
+// maxFormFiles bounds the files of one form post, and so (with the per-file limit) its body.
+const maxFormFiles = 20
+
+// csrfMode says where a staff POST carries its CSRF token.
+type csrfMode int
+
+const (
+	// csrfInForm: the X-CSRF-Token header or the form field "csrf", checked by staffPage.
+	csrfInForm csrfMode = iota
+	// csrfFirstPart: the first part of a multipart body, checked by the handler before it stores anything.
+	csrfFirstPart
+)
+
+// staffPage guards the staff pages: a browser without a session goes to the sign-in form, a key without
+// the staff role gets 403, and a POST without the session's CSRF token gets 403.
+func (s *Server) staffPage(mode csrfMode) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			securityHeaders(c)
+			v := s.currentSession(c)
+			if v == nil {
+				target := loginPath + "?het-han=1"
+				if safeMethod(c.Request().Method) {
+					target = loginPath + "?tiep=" + url.QueryEscape(c.Request().URL.RequestURI())
+				}
+				return c.Redirect(http.StatusSeeOther, target)
+			}
+			if !v.key.Role.Allows(corpus.RoleStaff) {
+				return apiErr(http.StatusForbidden, "forbidden",
+					"Trang này dành cho cán bộ; khóa đang đăng nhập có vai trò "+v.key.Role.Label()+".")
+			}
+			if tooLarge, _ := c.Get(ctxBodyTooLarge).(bool); tooLarge {
+				return echo.ErrStatusRequestEntityTooLarge
+			}
+			if !safeMethod(c.Request().Method) && mode == csrfInForm {
+				tok := c.Request().Header.Get(csrfHeader)
+				if tok == "" {
+					tok = c.FormValue(csrfField)
+				}
+				if !v.checkCSRF(tok) {
+					return csrfError()
+				}
+			}
+			c.Set(ctxPrincipal, v.key)
+			c.Set(ctxSession, v)
+			return next(c)
+		}
+	}
+}
+
+func csrfError() *APIError {
+	return apiErr(http.StatusForbidden, "csrf", "Biểu mẫu thiếu hoặc sai mã chống giả mạo (CSRF), có thể vì trang đã mở quá lâu; hãy tải lại trang rồi thử lại.")
+}
+
+// securityHeaders: staff pages hold CSRF tokens and unpublished data, so they are never cached or
+// framed, and run only the server's own script.
+func securityHeaders(c echo.Context) {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+func sessionOf(c echo.Context) *sessionView {
+	v, _ := c.Get(ctxSession).(*sessionView)
+	return v
+}
+
+// staffChrome is what every staff page shows around its content (staffhead in staff.html).
+type staffChrome struct {
+	Title string
+	CSRF  string // the session's token: hidden form fields and <meta name="csrf-token">
+	User  string // the signed-in key's name; "" when nobody is signed in
+	Role  string
+	Flash flash
+}
+
+func (s *Server) chrome(c echo.Context, title string) staffChrome {
+	ch := staffChrome{Title: title}
+	if v := sessionOf(c); v != nil {
+		ch.CSRF, ch.User, ch.Role, ch.Flash = v.csrf, v.key.Name, v.key.Role.Label(), s.staff.takeFlash(v.hash)
+	}
+	return ch
+}
+
+// back redirects to the staff page with a message for it.
+func (s *Server) back(c echo.Context, f flash) error {
+	if v := sessionOf(c); v != nil {
+		s.staff.setFlash(v.hash, f)
+	}
+	return c.Redirect(http.StatusSeeOther, "/can-bo#cong-viec")
+}
+
+type signInView struct {
+	staffChrome
+	Token  string // the sign-in form's own CSRF token (double-submit cookie)
+	Next   string
+	Error  string
+	Notice string
+}
+
+func (s *Server) webSignIn(c echo.Context) error {
+	securityHeaders(c)
+	view := signInView{staffChrome: staffChrome{Title: "Đăng nhập cán bộ"}, Token: loginToken(c), Next: safeNext(c.QueryParam("tiep"))}
+	if v := s.currentSession(c); v != nil {
+		view.CSRF, view.User, view.Role = v.csrf, v.key.Name, v.key.Role.Label()
+	}
+	switch {
+	case c.QueryParam("thoat") != "":
+		view.Notice = "Bạn đã đăng xuất."
+	case c.QueryParam("het-han") != "":
+		view.Notice = "Phiên đăng nhập đã hết hạn hoặc đã kết thúc; hãy đăng nhập lại."
+	}
+	return s.render(c, http.StatusOK, "staff_login.html", view)
+}
+
+// webSignInPost checks a pasted key. Failures count against the client's address (see loginLimiter);
+// the key is never logged nor shown back.
+func (s *Server) webSignInPost(c echo.Context) error {
+	securityHeaders(c)
+	now := time.Now()
+	client := clientKey(c.RealIP())
+	rid := slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	view := signInView{staffChrome: staffChrome{Title: "Đăng nhập cán bộ"}, Next: safeNext(c.FormValue("tiep"))}
+	if wait := s.staff.limiter.wait(client, now); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		view.Token = loginToken(c)
+		view.Error = fmt.Sprintf("Đăng nhập sai quá nhiều lần từ địa chỉ này; hãy thử lại sau %d phút.", int(math.Ceil(wait.Minutes())))
+		return s.render(c, http.StatusTooManyRequests, "staff_login.html", view)
+	}
+	ck, err := c.Cookie(loginCookie)
+	if err != nil || !sameToken(ck.Value, c.FormValue(csrfField)) {
+		view.Token = loginToken(c)
+		view.Error = "Biểu mẫu đăng nhập đã hết hạn hoặc không hợp lệ; hãy nhập lại khóa."
+		return s.render(c, http.StatusForbidden, "staff_login.html", view)
+	}
+	view.Token = ck.Value
+	var k corpus.KeyInfo
+	ok := false
+	if s.cfg.Keys != nil {
+		k, ok = s.cfg.Keys.Authenticate(strings.TrimSpace(c.FormValue("key")))
+	}
+	if !ok {
+		s.staff.limiter.fail(client, now)
+		s.log.Warn("staff sign-in refused", slog.String("client", client), rid)
+		view.Error = "Khóa API không đúng hoặc đã bị thu hồi."
+		if s.cfg.Keys == nil {
+			view.Error = "Máy chủ chưa cấu hình khóa API; quản trị viên tạo khóa bằng lệnh: ketnoi keys create --name TÊN --role staff"
+		}
+		return s.render(c, http.StatusUnauthorized, "staff_login.html", view)
+	}
+	// A new token at every sign-in: a token planted in the browser before it cannot become a session.
+	if old := s.currentSession(c); old != nil {
+		s.staff.end(old.hash)
+	}
+	token, _ := s.staff.create(k, now)
+	c.SetCookie(sessionCookieFor(c, token, int(sessionTTL.Seconds())))
+	s.log.Info("staff signed in", slog.String("key_id", k.ID), rid)
+	next := view.Next
+	if next == "" {
+		next = "/"
+		if k.Role.Allows(corpus.RoleStaff) {
+			next = "/can-bo"
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+func (s *Server) webSignOut(c echo.Context) error {
+	securityHeaders(c)
+	if v := s.currentSession(c); v != nil {
+		if !v.checkCSRF(c.FormValue(csrfField)) {
+			return csrfError()
+		}
+		s.staff.end(v.hash)
+	}
+	c.SetCookie(sessionCookieFor(c, "", -1))
+	return c.Redirect(http.StatusSeeOther, loginPath+"?thoat=1")
+}
+
+// safeNext keeps a post-sign-in target only if it is a path on this site, so that the sign-in form
+// cannot be made to send anyone elsewhere.
+func safeNext(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n\t") || len(p) > 512 {
+		return ""
+	}
+	if u, err := url.Parse(p); err != nil || u.Host != "" || u.Scheme != "" {
+		return ""
+	}
+	return p
+}
+
+// jobRow is a job as the table shows it; staff.js renders the same from the API's JSON.
+type jobRow struct {
+	ID, Name, Size, State, StateLabel string
+	DocID                             string
+	Pages                             int
+	Rungs                             string
+	NeedsOCR                          bool
+	Warnings                          []string
+	Reason, Message                   string
+}
+
+var jobStateLabels = map[string]string{indexer.JobQueued: "đang chờ", indexer.JobRunning: "đang xử lý",
+	indexer.JobDone: "xong", indexer.JobFailed: "lỗi"}
+
+var failureReasons = []extract.Reason{extract.ReasonEncrypted, extract.ReasonUnsupported, extract.ReasonMalformed,
+	extract.ReasonTimeout, extract.ReasonTooLarge, extract.ReasonNoText, extract.ReasonCrashed, extract.ReasonIO}
+
+func rowOf(j *indexer.Job) jobRow {
+	r := jobRow{ID: j.ID, Name: j.Name, Size: formatSize(j.Size), State: j.State, StateLabel: jobStateLabels[j.State], Message: j.Error}
+	if o := j.Outcome; o != nil {
+		r.Pages, r.NeedsOCR, r.Warnings = o.Pages, o.NeedsOCR, o.Warnings
+		if j.State == indexer.JobDone {
+			r.DocID = o.DocID
+		}
+		if o.Reason != "" {
+			r.Reason = o.Reason.Label()
+		}
+		if r.Message == "" {
+			r.Message = o.Message
+		}
+		// The extractor's message starts with the reason's label (extract.Error): shown once is enough.
+		if r.Reason != "" {
+			if r.Message == r.Reason {
+				r.Message = ""
+			}
+			r.Message = strings.TrimPrefix(r.Message, r.Reason+": ")
+		}
+		keys := make([]string, 0, len(o.Rungs))
+		for k := range o.Rungs {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			keys[i] = k + " " + strconv.Itoa(o.Rungs[k])
+		}
+		r.Rungs = strings.Join(keys, ", ")
+	}
+	return r
+}
+
+// formatSize writes a byte count as Vietnamese readers expect it (decimal comma).
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strings.Replace(strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64), ".", ",", 1) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt((n+512)>>10, 10) + " KB"
+	}
+	return strconv.FormatInt(n, 10) + " B"
+}
+
+type staffView struct {
+	staffChrome
+	Uploads        bool
+	LimitMB        int64
+	Accept, Kinds  string
+	Jobs, Failed   []jobRow
+	Pending        int
+	Labels         string // JSON of the labels staff.js needs, so that they have one source
+	MaxFiles       int
+	UploadFieldset []uploadField
+}
+
+// uploadField is an optional field of the upload form, applied to every file of the post.
+type uploadField struct{ Name, Label, Hint, Type string }
+
+var uploadFields = []uploadField{
+	{"title", "Tên kết quả", "", "text"},
+	{"organization", "Tổ chức chủ trì", "", "text"},
+	{"year", "Năm", "", "number"},
+	{"keywords", "Từ khóa", "cách nhau bằng dấu ;", "text"},
+	{"field_codes", "Mã lĩnh vực", "cách nhau bằng dấu ;", "text"},
+	{"sectors", "Mã ngành kinh tế (VSIC)", "cách nhau bằng dấu ;", "text"},
+}
+
+func (s *Server) webStaff(c echo.Context) error {
+	view := staffView{staffChrome: s.chrome(c, "Trang cán bộ"), Uploads: s.up != nil, MaxFiles: maxFormFiles, UploadFieldset: uploadFields}
+	var exts []string
+	for e := range indexer.DocumentExt {
+		exts = append(exts, e)
+	}
+	slices.Sort(exts)
+	view.Accept = strings.Join(exts, ",")
+	view.Kinds = strings.ToUpper(strings.ReplaceAll(strings.Join(exts, ", "), ".", ""))
+	reasons := map[string]string{}
+	for _, r := range failureReasons {
+		reasons[string(r)] = r.Label()
+	}
+	labels, _ := json.Marshal(map[string]any{"states": jobStateLabels, "reasons": reasons})
+	view.Labels = string(labels)
+	if s.up != nil {
+		view.LimitMB = s.up.limit >> 20
+		for _, j := range s.up.jobs.List(200) {
+			r := rowOf(j)
+			view.Jobs = append(view.Jobs, r)
+			if j.State == indexer.JobFailed {
+				view.Failed = append(view.Failed, r)
+			}
+		}
+		view.Pending = s.up.jobs.Pending()
+	}
+	return s.render(c, http.StatusOK, "staff.html", view)
+}
+
+// webStaffUpload takes the upload form: several files and optional fields applied to all of them. Every
+// file is staged on disk first and the jobs are committed only once the whole post has been read, so
+// that the fields apply wherever they stand in the form.
+func (s *Server) webStaffUpload(c echo.Context) error {
+	v := sessionOf(c)
+	if s.up == nil {
+		return s.back(c, flash{"Máy chủ này không nhận tải lên.", true})
+	}
+	ct, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
+		return apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "Biểu mẫu tải lên phải gửi dạng multipart/form-data.")
+	}
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxFormFiles*s.up.limit+1<<20)
+	mr, err := c.Request().MultipartReader()
+	if err != nil {
+		return csrfError()
+	}
+	// The CSRF token is the form's first field (browsers send fields in document order): it is checked
+	// before a byte of any file is written, so that a forged post stores nothing.
+	part, err := mr.NextPart()
+	if err != nil || part.FormName() != csrfField {
+		return csrfError()
+	}
+	if tok, err := readFieldPart(part, 0); err != nil || !v.checkCSRF(strings.TrimSpace(tok)) {
+		return csrfError()
+	}
+	var staged []*indexer.Staged
+	defer func() {
+		for _, st := range staged {
+			st.Abort()
+		}
+	}()
+	fields := map[string]json.RawMessage{}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return s.uploadFailed(c, "", uploadReadError(err))
+		}
+		name := part.FormName()
+		switch {
+		case name == "file":
+			if part.FileName() == "" {
+				continue // an empty file input still sends a part
+			}
+			if len(staged) == maxFormFiles {
+				return s.back(c, flash{fmt.Sprintf("Mỗi lần tải lên tối đa %d tệp; chưa nhận tệp nào.", maxFormFiles), true})
+			}
+			st, err := s.stageFile(c, part)
+			if err != nil {
+				return s.uploadFailed(c, part.FileName(), err)
+			}
+			staged = append(staged, st)
+		case slices.ContainsFunc(uploadFields, func(f uploadField) bool { return f.Name == name }):
+			val, err := readFieldPart(part, len(fields))
+			if err != nil {
+				return s.uploadFailed(c, "", err)
+			}
+			if strings.TrimSpace(val) != "" {
+				fields[name] = formValue(name, val)
+			}
+		}
+	}
+	if len(staged) == 0 {
+		return s.back(c, flash{"Chưa chọn tệp nào để tải lên.", true})
+	}
+	sidecar, aerr := sidecarJSON(nil, fields)
+	if aerr != nil {
+		return s.back(c, flash{aerr.Message + " Chưa nhận tệp nào.", true})
+	}
+	var names []string
+	for len(staged) > 0 {
+		st := staged[0]
+		staged = staged[1:] // committed or aborted by Commit: never aborted again by the defer
+		job, err := commitStaged(c, st, sidecar)
+		if err != nil {
+			var ae *APIError
+			if !errors.As(err, &ae) {
+				return err
+			}
+			return s.back(c, flash{fmt.Sprintf("Đã nhận %d tệp; %d tệp còn lại chưa nhận: %s", len(names), len(staged)+1, ae.Message), true})
+		}
+		names = append(names, job.Name)
+	}
+	return s.back(c, flash{fmt.Sprintf("Đã nhận %d tệp: %s. Bảng dưới đây cho biết tiến độ.", len(names), strings.Join(names, ", ")), false})
+}
+
+// uploadFailed reports a refused file (or field) back on the staff page; other errors are the server's.
+func (s *Server) uploadFailed(c echo.Context, file string, err error) error {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	msg := ae.Message
+	if file != "" {
+		msg = "Tệp «" + file + "»: " + msg
+	}
+	return s.back(c, flash{msg + " Chưa nhận tệp nào.", true})
+}
+
+func (s *Server) webStaffRetry(c echo.Context) error {
+	if s.up == nil {
+		return apiErr(http.StatusNotFound, "not_found", "Không có công việc này.")
+	}
+	job, err := s.up.jobs.Retry(c.Param("id"))
+	switch {
+	case errors.Is(err, corpus.ErrNotFound):
+		return s.back(c, flash{"Không có công việc " + strconv.Quote(c.Param("id")) + ".", true})
+	case errors.Is(err, indexer.ErrBusy):
+		return s.back(c, flash{"Hàng đợi đang đầy, hãy thử lại sau ít phút.", true})
+	case err != nil:
+		return err
+	}
+	return s.back(c, flash{"Đã đưa tệp «" + job.Name + "» vào hàng đợi lại.", false})
+}
