@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -82,33 +81,25 @@ func workerCommand() *exec.Cmd {
 // extractableExt are the extensions a directory walk picks up for extraction.
 var extractableExt = map[string]bool{".pdf": true, ".docx": true, ".odt": true, ".txt": true, ".doc": true}
 
-// expandFiles lists the files named, in the order given, walking directories (in lexical order) for the
-// extensions in exts.
-func expandFiles(paths []string, exts map[string]bool) ([]string, []error) {
-	var files []string
-	var errs []error
+// expandFiles lists the files named, in the order given, and those with the extensions in exts found by
+// walking directories (collectFiles, in name order).
+func expandFiles(paths []string, exts map[string]bool) ([]string, []string) {
+	var files, problems []string
 	for _, p := range paths {
+		found, probs := collectFiles([]string{p})
+		problems = append(problems, probs...)
 		st, err := os.Stat(p)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: không đọc được: %w", p, err))
+		if err != nil || !st.IsDir() {
+			files = append(files, found...)
 			continue
 		}
-		if !st.IsDir() {
-			files = append(files, p)
-			continue
+		for _, f := range found {
+			if exts[strings.ToLower(filepath.Ext(f))] {
+				files = append(files, f)
+			}
 		}
-		_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: không đọc được: %w", path, err))
-				return nil
-			}
-			if !d.IsDir() && exts[strings.ToLower(filepath.Ext(path))] {
-				files = append(files, path)
-			}
-			return nil
-		})
 	}
-	return files, errs
+	return files, problems
 }
 
 // extractAll runs the extractor over files with n goroutines and calls emit in file order.
