@@ -46,7 +46,7 @@ func sidecarRecord(path string) (map[string]json.RawMessage, error) {
 // docRecord makes the result record of an extracted document: metadata from the cover (and the
 // sidecar, which also gives any other record field), text page by page, how it was extracted; then the
 // fields staff corrected by hand on the existing record win.
-func docRecord(doc *extract.Document, side map[string]json.RawMessage, existing *corpus.Result) (*corpus.Result, corpus.Problems) {
+func docRecord(doc *extract.Document, name string, side map[string]json.RawMessage, existing *corpus.Result) (*corpus.Result, corpus.Problems) {
 	m := doc.Metadata
 	r := &corpus.Result{
 		ID: DocID(doc.SHA256), Kind: corpus.KindResult,
@@ -54,9 +54,9 @@ func docRecord(doc *extract.Document, side map[string]json.RawMessage, existing 
 		Year: m.Year, Keywords: m.Keywords, Language: "vi",
 	}
 	if r.Title == "" {
-		r.Title = strings.TrimSuffix(filepath.Base(doc.File), filepath.Ext(doc.File))
+		r.Title = strings.TrimSuffix(name, filepath.Ext(name))
 	}
-	ex := &corpus.Extraction{File: filepath.Base(doc.File), SHA256: doc.SHA256, Format: string(doc.Format),
+	ex := &corpus.Extraction{File: name, SHA256: doc.SHA256, Format: string(doc.Format),
 		Pages: len(doc.Pages), Rungs: map[string]int{}}
 	for _, p := range doc.Pages {
 		r.Pages = append(r.Pages, p.Text)

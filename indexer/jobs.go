@@ -283,6 +283,7 @@ func (j *Jobs) runOne(ctx context.Context, id string) {
 	p.RetryFailed = true // an upload is always read
 	p.OnFile = func(o FileOutcome) { oc := o; out = &oc }
 	p.OnProgress = nil
+	p.DisplayName = func(string) string { return job.Name }
 	_, err := p.Run(ctx, []string{path})
 	j.mu.Lock()
 	job.Finished = time.Now().UTC()

@@ -99,6 +99,9 @@ type Pipeline struct {
 	// BatchDocs and BatchWait bound how long finished files wait before they are committed.
 	BatchDocs int
 	BatchWait time.Duration
+	// DisplayName, when set, names a file for people (an upload's own name, not the name it is stored
+	// under): the record's extraction file name and fallback title.
+	DisplayName func(path string) string
 	// WriteLock, when set, is held around each store write and index sync, so that a server's other
 	// writers (edits, deletes) and its upload jobs do not sync the index at the same time.
 	WriteLock sync.Locker
@@ -347,7 +350,11 @@ func (p *Pipeline) one(ctx context.Context, c candidate) done {
 		// The file changed between hashing and reading: its next run will see the new content.
 		return fail(extract.ReasonIO, "tệp thay đổi trong lúc đọc; chạy lại để lập chỉ mục bản mới")
 	}
-	rec, probs := docRecord(doc, side, existing)
+	name := filepath.Base(c.path)
+	if p.DisplayName != nil {
+		name = p.DisplayName(c.path)
+	}
+	rec, probs := docRecord(doc, name, side, existing)
 	if probs.Rejected() {
 		return fail(extract.ReasonMalformed, "tệp kèm: "+probs.String())
 	}
