@@ -164,6 +164,11 @@ func (st *Staged) Commit(sidecar []byte, by string) (*Job, error) {
 		st.Abort()
 		return nil, err
 	}
+	// The job's directory entry itself must survive a power cut once the upload is acknowledged.
+	if err := syncDir(j.dir); err != nil {
+		st.Abort()
+		return nil, err
+	}
 	j.mu.Lock()
 	j.jobs[job.ID] = job
 	c := job.copy() // before the send: from then on the runner owns the job
@@ -367,4 +372,13 @@ func displayName(name string) string {
 		name = "tệp"
 	}
 	return name
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

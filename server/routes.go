@@ -17,6 +17,7 @@ func (s *Server) routes() {
 	api.GET("/results/:id/file", s.apiOriginal)
 	api.GET("/needs/:id", s.apiNeed)
 	api.GET("/stats", s.apiStats)
+	api.GET("/openapi.json", s.apiOpenAPI)
 
 	// Writes: a key with the right role first, before anything of the request is read.
 	staff := s.requireRole(corpus.RoleStaff)
@@ -30,6 +31,7 @@ func (s *Server) routes() {
 	api.DELETE("/results/:id", s.apiDelete(corpus.KindResult), staff)
 	api.PATCH("/needs/:id", s.apiEdit(corpus.KindNeed), staff)
 	api.DELETE("/needs/:id", s.apiDelete(corpus.KindNeed), staff)
+	api.GET("/admin/backup", s.apiBackup, s.requireRole(corpus.RoleAdmin))
 
 	e.GET("/", s.webSearch)
 	e.GET("/ket-qua/:id", s.webResult)

@@ -75,7 +75,10 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 			return nil
 		}}))
 	s.e.Use(s.bodyLimit(cfg.BodyLimit)) // defers a too-long Content-Length until after requireRole (auth.go)
-	s.e.Use(middleware.Gzip())
+	// The backup is a tar.gz already, and large: not compressed a second time.
+	s.e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
+		return c.Path() == "/api/v1/admin/backup"
+	}}))
 	s.e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
 	s.routes()
 	return s

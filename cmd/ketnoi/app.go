@@ -17,7 +17,13 @@ import (
 )
 
 // openIndex is the backend choice: bleve, in the data directory.
-func openIndex(dir string) (indexer.Index, error) { return bleveidx.Open(dir) }
+func openIndex(dir string) (indexer.Index, error) {
+	idx, err := bleveidx.Open(dir)
+	if err != nil {
+		return nil, err // not a nil *Index inside a non-nil interface
+	}
+	return idx, nil
+}
 
 // data is an open data directory: the store and its index, in step.
 type data struct {
@@ -62,7 +68,7 @@ func openData(ctx context.Context, dir string, progress func(int)) (*data, error
 	idx, err := indexer.OpenCurrent(dir, openIndex)
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("mở chỉ mục: %w", err)
+		return nil, fmt.Errorf("mở chỉ mục: %w (chỉ mục dựng lại được từ kho: ketnoi check --repair hoặc ketnoi reindex)", err)
 	}
 	d := &data{dir: dir, store: st, idx: idx}
 	if _, err := indexer.Sync(ctx, st, idx, progress); err != nil {
