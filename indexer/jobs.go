@@ -233,6 +233,9 @@ func (j *Jobs) Pending() int {
 	return n
 }
 
+// Full reports whether the queue would refuse an upload now.
+func (j *Jobs) Full() bool { return len(j.queue) == cap(j.queue) }
+
 // Retry queues a failed job again (after a fix such as installing tesseract).
 func (j *Jobs) Retry(id string) (*Job, error) {
 	j.mu.Lock()

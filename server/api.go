@@ -24,6 +24,23 @@ func (s *Server) health(c echo.Context) error {
 	return c.JSON(http.StatusOK, healthResponse{Status: "ok", Documents: n})
 }
 
+// ready answers 200 when the server can do its work: the index answers and the upload queue has room.
+func (s *Server) ready(c echo.Context) error {
+	n, err := s.idx.Count()
+	if err != nil {
+		return apiErr(http.StatusServiceUnavailable, "index_unavailable", "Chỉ mục chưa sẵn sàng.")
+	}
+	pending := 0
+	if s.up != nil {
+		pending = s.up.jobs.Pending()
+		if s.up.jobs.Full() {
+			c.Response().Header().Set("Retry-After", "30")
+			return apiErr(http.StatusServiceUnavailable, "queue_full", "Hàng đợi tải lên đang đầy.")
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "documents": n, "pending_jobs": pending})
+}
+
 func (s *Server) apiSearch(c echo.Context) error {
 	p, err := parseSearchParams(c.QueryParams())
 	if err != nil {

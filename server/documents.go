@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -41,6 +42,9 @@ func (s *Server) WithUploads(j *indexer.Jobs, limit int64) {
 // deletes never sync the index at the same time (give it to the upload Pipeline).
 func (s *Server) WriteLock() sync.Locker { return &s.writeMu }
 
+// uploadReadTimeout is how long one upload may take to arrive.
+const uploadReadTimeout = 30 * time.Minute
+
 // maxRecordPart bounds the record (sidecar) part of an upload.
 const maxRecordPart = 256 << 10
 
@@ -55,6 +59,8 @@ func (s *Server) apiUpload(c echo.Context) error {
 	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
 		return apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "Cần gửi multipart/form-data với phần \"file\".")
 	}
+	// A large upload may take longer than the server's read timeout, which protects ordinary requests.
+	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(uploadReadTimeout))
 	// The whole request is bounded a little above the file's own limit (the record part and headers).
 	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.up.limit+maxRecordPart+64<<10)
 	mr, err := c.Request().MultipartReader()

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 )
 
 type uploadEnv struct {
+	dir        string
 	ts         *httptest.Server
 	staff, brk string
 	jobs       *indexer.Jobs
@@ -75,7 +77,7 @@ func uploadServer(t *testing.T, capacity int, run bool) *uploadEnv {
 		idx.Close()
 		st.Close()
 	})
-	return &uploadEnv{ts: ts, staff: staff, brk: brk, jobs: jobs}
+	return &uploadEnv{dir: dir, ts: ts, staff: staff, brk: brk, jobs: jobs}
 }
 
 func (u *uploadEnv) do(t *testing.T, method, path, key, ctype string, body io.Reader) (int, []byte, http.Header) {
@@ -239,6 +241,9 @@ func TestUploadLimits(t *testing.T) {
 	if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
 		t.Errorf("upload into a full queue: %d %s, Retry-After %q", code, b, h.Get("Retry-After"))
 	}
+	if code, b, _ := u.do(t, "GET", "/readyz", "", "", nil); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz with a full queue: %d %s", code, b)
+	}
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	w.WriteField("title", "không có tệp")
@@ -265,5 +270,37 @@ func TestUploadLimits(t *testing.T) {
 	}
 	if code, _, _ := u2.do(t, "POST", "/api/v1/jobs/"+job.ID+"/retry", u2.staff, "", nil); code != http.StatusAccepted {
 		t.Errorf("retry: %d", code)
+	}
+}
+
+// TestAuditLogRecordsWrites: every write, accepted or refused, leaves a line in DATA/audit.log with the
+// key's id and name, never the key.
+func TestAuditLogRecordsWrites(t *testing.T) {
+	u := uploadServer(t, 4, true)
+	ctype, body := multipartBody(t, "a.txt", []byte("Quy trình ủ phân hữu cơ từ bã mía."), nil)
+	if code, b, _ := u.do(t, "POST", "/api/v1/documents", u.staff, ctype, body); code != http.StatusAccepted {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	u.do(t, "DELETE", "/api/v1/results/khong-co", "", "", nil)
+	u.do(t, "GET", "/api/v1/search?q=phân", "", "", nil)
+	b, err := os.ReadFile(filepath.Join(u.dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("audit log has %d lines, want 2 (the upload, the refused delete):\n%s", len(lines), b)
+	}
+	var up, del auditEntry
+	json.Unmarshal([]byte(lines[0]), &up)
+	json.Unmarshal([]byte(lines[1]), &del)
+	if up.KeyName != "Cán bộ A" || up.Role != "staff" || up.Status != http.StatusAccepted || up.Path != "/api/v1/documents" {
+		t.Errorf("upload entry: %+v", up)
+	}
+	if del.KeyID != "" || del.Status != http.StatusUnauthorized || del.Method != "DELETE" {
+		t.Errorf("refused delete entry: %+v", del)
+	}
+	if strings.Contains(string(b), u.staff) {
+		t.Error("the audit log holds a key")
 	}
 }

@@ -25,7 +25,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	param := regexp.MustCompile(`:([a-z_]+)`)
 	served := map[string]bool{}
 	for _, r := range s.e.Routes() {
-		if !strings.HasPrefix(r.Path, "/api/") && r.Path != "/healthz" {
+		if !strings.HasPrefix(r.Path, "/api/") && r.Path != "/healthz" && r.Path != "/readyz" {
 			continue
 		}
 		p := param.ReplaceAllString(r.Path, "{$1}")

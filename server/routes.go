@@ -9,6 +9,7 @@ const uploadRoute = "/api/v1/documents"
 func (s *Server) routes() {
 	e := s.e
 	e.GET("/healthz", s.health)
+	e.GET("/readyz", s.ready)
 
 	api := e.Group("/api/v1")
 	api.GET("/search", s.apiSearch)

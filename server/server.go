@@ -47,6 +47,7 @@ type Server struct {
 	log     *slog.Logger
 	up      *uploads    // nil: no upload queue (see WithUploads)
 	staff   *staffState // web sign-in sessions (session.go), made by staffRoutes
+	audit   *auditLog   // nil: no audit log (no data directory)
 	writeMu sync.Mutex  // see WriteLock
 }
 
@@ -61,6 +62,14 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 	s.e.HTTPErrorHandler = s.errorHandler
 	s.e.IPExtractor = echo.ExtractIPDirect() // no proxy is trusted unless configured
 	s.e.Use(middleware.RequestID())
+	if store != nil {
+		if a, err := openAudit(store.Dir()); err == nil {
+			s.audit = a
+		} else {
+			log.Error("audit log", "error", err.Error())
+		}
+	}
+	s.e.Use(s.auditWrites)
 	s.e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			s.log.Error("panic", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
