@@ -431,7 +431,6 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -442,6 +441,8 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 			}
 			return err
 		}
+		// Only a row that was read has field positions (FieldPos panics after a parse error).
+		line, _ := cr.FieldPos(0)
 		if len(row) != len(header) {
 			if e := emit(Parsed{Line: line, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV,
 				Message: fmt.Sprintf("dòng có %d cột, tiêu đề có %d cột", len(row), len(header))}}}); e != nil {
