@@ -20,7 +20,7 @@ func FuzzExtractPDF(f *testing.F) {
 		}
 	}
 	f.Add([]byte("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/Contents 4 0 R>>endobj\n4 0 obj<</Length 22>>stream\nBT (Xin chao) Tj ET\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"))
-	x := extract.NewExtractor(extract.Options{NoOCR: true, FileTimeout: 5 * time.Second, MemoryBytes: 1 << 30, Pdftotext: "-", Qpdf: "-"}, 1, selfWorker)
+	x := extract.NewExtractor(extract.Options{NoOCR: true, FileTimeout: time.Second, MemoryBytes: 1 << 30, Pdftotext: "-", Qpdf: "-"}, 1, selfWorker)
 	f.Cleanup(x.Close)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, b []byte) {
