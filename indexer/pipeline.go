@@ -92,9 +92,9 @@ type Pipeline struct {
 	OCRAvailable bool
 	// RetryFailed reads failed files again even when unchanged.
 	RetryFailed bool
-	// OnFile is called for every file, in completion order, from one goroutine.
+	// OnFile is called for every file, in completion order, one call at a time.
 	OnFile func(FileOutcome)
-	// OnProgress is called after every file and on a timer, from one goroutine.
+	// OnProgress is called after every file and on a timer, one call at a time.
 	OnProgress func(Progress)
 	// BatchDocs and BatchWait bound how long finished files wait before they are committed.
 	BatchDocs int
@@ -230,41 +230,48 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, sum *Summary, 
 	if wait <= 0 {
 		wait = time.Second
 	}
+	// Batches are committed (store, then index) by their own goroutine while the next one fills, so
+	// extraction in the worker processes goes on while the index analyses: one batch in flight, one
+	// waiting at most.
+	commits := make(chan []done, 1)
+	commitDone := make(chan struct{})
+	var commitErr error
+	var mu sync.Mutex // guards sum, prog and commitErr between the two goroutines
+	go func() {
+		defer close(commitDone)
+		for b := range commits {
+			mu.Lock()
+			failed := commitErr != nil
+			mu.Unlock()
+			if failed {
+				continue // drain: nothing more is written
+			}
+			err := p.commit(ctx, b)
+			mu.Lock()
+			if err != nil {
+				commitErr = err
+			} else {
+				for _, d := range b {
+					p.emit(sum, prog, d.outcome)
+				}
+			}
+			mu.Unlock()
+		}
+	}()
+	stop := func() error {
+		close(commits)
+		<-commitDone
+		mu.Lock()
+		defer mu.Unlock()
+		return commitErr
+	}
 	var batch []done
-	var werr error
 	written := map[string]string{} // doc id → sha written in this run: a second file with it is the same document
 	flush := func() {
-		if len(batch) == 0 || werr != nil {
-			return
+		if len(batch) > 0 {
+			commits <- batch
+			batch = nil
 		}
-		changes := make([]corpus.FileChange, len(batch))
-		for i, d := range batch {
-			changes[i] = d.change
-		}
-		// The originals the batch names reach the disk first.
-		if err := p.Store.SyncOriginals(); err != nil {
-			werr = err
-			return
-		}
-		if p.WriteLock != nil {
-			p.WriteLock.Lock()
-		}
-		_, err := p.Store.PutFiles(changes)
-		if err == nil {
-			// Only now are they finished: on disk, and in the index.
-			_, err = Sync(ctx, p.Store, p.Index, nil)
-		}
-		if p.WriteLock != nil {
-			p.WriteLock.Unlock()
-		}
-		if err != nil {
-			werr = err
-			return
-		}
-		for _, d := range batch {
-			p.emit(sum, prog, d.outcome)
-		}
-		batch = batch[:0]
 	}
 	tick := time.NewTicker(wait)
 	defer tick.Stop()
@@ -273,12 +280,14 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, sum *Summary, 
 		case d, ok := <-results:
 			if !ok {
 				flush()
-				if werr != nil {
-					return werr
+				if err := stop(); err != nil {
+					return err
 				}
 				return ctx.Err()
 			}
+			mu.Lock()
 			prog.Current = d.c.path
+			mu.Unlock()
 			if id := d.change.State.DocID; id != "" {
 				if sha, ok := written[id]; ok && sha == d.change.State.SHA256 && d.outcome.Outcome != OutcomeFailed {
 					d.outcome.Outcome = OutcomeSame
@@ -291,19 +300,46 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, sum *Summary, 
 			}
 		case <-tick.C:
 			flush()
+			mu.Lock()
 			if p.OnProgress != nil {
 				p.OnProgress(*prog)
 			}
+			mu.Unlock()
 		}
-		if werr != nil {
+		mu.Lock()
+		err := commitErr
+		mu.Unlock()
+		if err != nil {
 			// Drain so the workers stop; nothing more is written.
 			go func() {
 				for range results {
 				}
 			}()
-			return werr
+			stop()
+			return err
 		}
 	}
+}
+
+// commit writes one batch: the originals it names reach the disk first, then the records and file
+// states in one store transaction, then the index catches up. Only then are its files finished.
+func (p *Pipeline) commit(ctx context.Context, batch []done) error {
+	changes := make([]corpus.FileChange, len(batch))
+	for i, d := range batch {
+		changes[i] = d.change
+	}
+	if err := p.Store.SyncOriginals(); err != nil {
+		return err
+	}
+	if p.WriteLock != nil {
+		p.WriteLock.Lock()
+		defer p.WriteLock.Unlock()
+	}
+	if _, err := p.Store.PutFiles(changes); err != nil {
+		return err
+	}
+	_, err := Sync(ctx, p.Store, p.Index, nil)
+	return err
 }
 
 // one takes a file from disk to a FileChange: kept original, hash, same-content check, extraction,
