@@ -15,47 +15,102 @@ import (
 // Opener opens (creating if needed) an index in a directory: the backend choice, made by cmd/ketnoi.
 type Opener func(dir string) (Index, error)
 
-// SyncBatch is how many store changes go into one index batch.
-const SyncBatch = 500
+// SyncBatch is how many store changes go into one index batch at most, and syncBatchBytes about how many
+// bytes of records. A batch is cut into pieces by the backend (bleveidx writes pieces on every core), so it
+// should hold several pieces' worth; the sequence number is recorded once per batch.
+const (
+	SyncBatch      = 2000
+	syncBatchBytes = 32 << 20
+)
+
+// errBatchFull stops reading changes into a batch that has enough bytes; the change it was returned for is
+// read again into the next one.
+var errBatchFull = errors.New("batch full")
+
+// readBatch reads the changes after seq into a batch; nil when there are none.
+func readBatch(st *corpus.Store, after uint64) (*Batch, error) {
+	b := &Batch{}
+	size := 0
+	last, err := st.Changes(after, SyncBatch, func(e *corpus.Entry) error {
+		if size >= syncBatchBytes {
+			return errBatchFull
+		}
+		size += len(e.Record) + len(e.ID)
+		if e.Deleted {
+			b.Delete = append(b.Delete, e.ID)
+			return nil
+		}
+		rec, err := e.Decode()
+		if err != nil {
+			return err
+		}
+		b.Put = append(b.Put, DocFromRecord(rec))
+		return nil
+	})
+	if err != nil && !errors.Is(err, errBatchFull) {
+		return nil, fmt.Errorf("đọc thay đổi từ kho: %w", err)
+	}
+	if last == after {
+		return nil, nil
+	}
+	b.Seq = last
+	return b, nil
+}
 
 // Sync brings the index up to the store: every change above the index's applied sequence number is applied
 // in sequence order, a batch at a time, each batch recording the sequence number it reaches. Killed at any
 // point, the next Sync resumes where the index stopped. It returns the number of changes applied.
+//
+// The next batch is read and decoded from the store while the index writes the current one: that work is
+// about a tenth of indexing and would otherwise leave a core idle.
 func Sync(ctx context.Context, st *corpus.Store, idx Index, progress func(done int)) (int, error) {
 	applied, err := idx.AppliedSeq()
 	if err != nil {
 		return 0, fmt.Errorf("đọc vị trí của chỉ mục: %w", err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type read struct {
+		b   *Batch
+		err error
+	}
+	next := make(chan read, 1)
+	go func() {
+		defer close(next)
+		for after := applied; ; {
+			b, err := readBatch(st, after)
+			if b == nil && err == nil {
+				return
+			}
+			select {
+			case next <- read{b, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			after = b.Seq
+		}
+	}()
 	done := 0
 	for {
-		if err := ctx.Err(); err != nil {
-			return done, err
+		var r read
+		select {
+		case <-ctx.Done():
+			return done, ctx.Err()
+		case r = <-next:
 		}
-		b := &Batch{}
-		last, err := st.Changes(applied, SyncBatch, func(e *corpus.Entry) error {
-			if e.Deleted {
-				b.Delete = append(b.Delete, e.ID)
-				return nil
-			}
-			rec, err := e.Decode()
-			if err != nil {
-				return err
-			}
-			b.Put = append(b.Put, DocFromRecord(rec))
-			return nil
-		})
-		if err != nil {
-			return done, fmt.Errorf("đọc thay đổi từ kho: %w", err)
+		if r.err != nil {
+			return done, r.err
 		}
-		if last == applied {
-			return done, nil
+		if r.b == nil { // closed: nothing more to read
+			return done, ctx.Err()
 		}
-		b.Seq = last
-		if err := idx.Apply(ctx, b); err != nil {
+		if err := idx.Apply(ctx, r.b); err != nil {
 			return done, fmt.Errorf("ghi chỉ mục: %w", err)
 		}
-		done += len(b.Put) + len(b.Delete)
-		applied = last
+		done += len(r.b.Put) + len(r.b.Delete)
 		if progress != nil {
 			progress(done)
 		}

@@ -109,14 +109,16 @@ func decodeRune(p []byte) (rune, int) {
 	return utf8.DecodeRune(p)
 }
 
-// tokenizer splits text on every rune that is not a letter, digit or combining mark. Terms are slices of the
-// input, offsets are exact byte offsets into it, positions run 1, 2, 3, ...
-type tokenizer struct{}
+// tokenSpan is one token: its byte offsets in the input, and whether it is all digits.
+type tokenSpan struct {
+	start, end int
+	digits     bool
+}
 
-func (tokenizer) Tokenize(input []byte) analysis.TokenStream {
-	// One slab for the tokens and one for the stream: analysis allocations dominate indexing time.
-	toks := make([]analysis.Token, 0, len(input)/5+1)
-	pos := 0
+// appendSpans appends the tokens of input to dst: runs of letters, digits and combining marks, split on
+// every other rune; runs longer than maxTokenBytes are left out. The tokenizer and the shared analysis of
+// text fields (shared.go) both cut text here, so they cannot disagree.
+func appendSpans(dst []tokenSpan, input []byte) []tokenSpan {
 	for i := 0; i < len(input); {
 		c := input[i]
 		if c < utf8.RuneSelf && !asciiWord[c] {
@@ -149,17 +151,31 @@ func (tokenizer) Tokenize(input []byte) analysis.TokenStream {
 		if i-start > maxTokenBytes {
 			continue
 		}
-		pos++
+		dst = append(dst, tokenSpan{start, i, digits})
+	}
+	return dst
+}
+
+// tokenizer splits text with appendSpans. Terms are slices of the input, offsets are exact byte offsets into
+// it, positions run 1, 2, 3, ...
+type tokenizer struct{}
+
+func (tokenizer) Tokenize(input []byte) analysis.TokenStream {
+	sc := scratchPool.Get().(*scratch)
+	spans := appendSpans(sc.spans[:0], input)
+	// One slab for the tokens and one for the stream: analysis allocations dominate indexing time.
+	toks := make([]analysis.Token, len(spans))
+	ts := make(analysis.TokenStream, len(spans))
+	for i, sp := range spans {
 		typ := analysis.AlphaNumeric
-		if digits {
+		if sp.digits {
 			typ = analysis.Numeric
 		}
-		toks = append(toks, analysis.Token{Start: start, End: i, Term: input[start:i:i], Position: pos, Type: typ})
-	}
-	ts := make(analysis.TokenStream, len(toks))
-	for i := range toks {
+		toks[i] = analysis.Token{Start: sp.start, End: sp.end, Term: input[sp.start:sp.end:sp.end], Position: i + 1, Type: typ}
 		ts[i] = &toks[i]
 	}
+	sc.spans = spans
+	scratchPool.Put(sc)
 	return ts
 }
 

@@ -107,8 +107,8 @@ func BenchmarkIndex(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for j := 0; j < n; j += 500 {
-					if err := idx.Apply(context.Background(), &indexer.Batch{Put: docs[j:min(j+500, n)], Seq: uint64(j + 1)}); err != nil {
+				for j := 0; j < n; j += indexer.SyncBatch { // as Sync applies them
+					if err := idx.Apply(context.Background(), &indexer.Batch{Put: docs[j:min(j+indexer.SyncBatch, n)], Seq: uint64(j + 1)}); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -8,11 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
+	"github.com/blevesearch/bleve/v2/mapping"
 
 	"ketnoi/indexer"
 )
@@ -20,21 +23,28 @@ import (
 // Options choose how an index is built and written. Bigrams applies when the index is created; an existing
 // index keeps the fields of its stored mapping whatever Bigrams says.
 type Options struct {
-	// Bigrams adds syllable-bigram variants of every text field (vi_exact_bigram, vi_folded_bigram), used
-	// for ranking only.
+	// Bigrams adds the folded syllable bigrams of all text fields in one field (text_fb, see newLayout),
+	// used for ranking only.
 	Bigrams bool
-	// BatchDocs and BatchBytes bound one bleve batch; Apply splits larger batches. 0 means the default.
+	// BatchDocs and BatchBytes bound one bleve batch ("piece"); Apply splits larger batches. 0 means the
+	// default. Every piece in flight holds its documents' analysis (about 100 KB for a 1 KB record) until
+	// its segment is built, so BatchDocs × Workers bounds indexing memory.
 	BatchDocs  int
 	BatchBytes int
+	// Workers is how many pieces of one Apply are written at the same time; 0 means one per CPU.
+	Workers int
 }
 
 // DefaultOptions are what Open uses. Bigrams are on: on the public eval sets (eval_test.go, 300 queries
-// each) they raised MRR@10 from 0.43 to 0.57 (UNC news, known item), 0.20 to 0.27 (ViCoV19QA) and 0.95 to
-// 0.96 (XQuAD), and with common-syllable pruning (query.go) made queries faster, not slower; the cost is
-// +60–70% index size on real text (4.2 → 7.2 MB per MB of text on UNC) and -40% indexing speed
-// (bench_test.go). A query-time substitute (adjacent syllables as phrases) gained only 0.015 MRR.
+// each) per-field bigrams raised MRR@10 from 0.43 to 0.57 (UNC news, known item), 0.20 to 0.27 (ViCoV19QA)
+// and 0.95 to 0.96 (XQuAD), and with common-syllable pruning (query.go) made queries faster, not slower; the
+// combined layout of newLayout then raised nDCG@10 further while costing less to index. A query-time
+// substitute (adjacent syllables as phrases) gained only 0.015 MRR.
 var DefaultOptions = Options{Bigrams: true}
 
+// Pieces of 1,000 documents cut indexing CPU by 10% but (with the default merge floor) raised the peak
+// memory of indexing 100,000 records from 0.78 to 1.15 GB (VmHWM, bench index), over the 1 GiB a bulk
+// import must stay under.
 const (
 	defaultBatchDocs  = 500
 	defaultBatchBytes = 8 << 20
@@ -48,7 +58,10 @@ var seqKey = []byte("seq")
 type Index struct {
 	dir     string
 	bigrams bool
+	layout  bigramLayout
 	opts    Options
+	// text is how the text properties are indexed, analysed together (shared.go); nil: by the mapping.
+	text *textSpecs
 
 	applyMu sync.Mutex // one Apply at a time, so pieces of two batches never interleave
 
@@ -56,8 +69,11 @@ type Index struct {
 	closed bool
 	bi     bleve.Index
 
-	onPiece func(docs, bytes int) // test hook: called for each bleve batch Apply writes
+	onPiece func(docs, bytes int) // test hook: called for each bleve batch of documents Apply writes
 }
+
+// hookMu serialises calls of the onPiece test hook: pieces are written concurrently.
+var hookMu sync.Mutex
 
 var _ indexer.Index = (*Index)(nil)
 
@@ -72,30 +88,55 @@ func OpenWith(dir string, opts Options) (*Index, error) {
 	if opts.BatchBytes <= 0 {
 		opts.BatchBytes = defaultBatchBytes
 	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
 	var bi bleve.Index
 	_, err := os.Stat(filepath.Join(dir, "index_meta.json"))
 	switch {
 	case err == nil:
-		if bi, err = bleve.Open(dir); err != nil {
+		if bi, err = bleve.OpenUsing(dir, scorchConfig(opts)); err != nil {
 			return nil, fmt.Errorf("bleveidx: open %s: %w", dir, err)
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 			return nil, fmt.Errorf("bleveidx: create %s: %w", dir, err)
 		}
-		if bi, err = bleve.NewUsing(dir, newIndexMapping(opts.Bigrams), scorch.Name, scorch.Name, nil); err != nil {
+		if bi, err = bleve.NewUsing(dir, newIndexMapping(newLayout(opts)), scorch.Name, scorch.Name, scorchConfig(opts)); err != nil {
 			return nil, fmt.Errorf("bleveidx: create %s: %w", dir, err)
 		}
 	default:
 		return nil, fmt.Errorf("bleveidx: open %s: %w", dir, err)
 	}
-	bigrams, ours := hasBigrams(bi.Mapping())
+	layout, ours := layoutOf(bi.Mapping())
+	bigrams := layout.any()
 	if !ours {
 		bi.Close()
 		return nil, fmt.Errorf("bleveidx: open %s: not a ketnoi index (unknown mapping)", dir)
 	}
 	opts.Bigrams = bigrams
-	return &Index{dir: dir, bigrams: bigrams, opts: opts, bi: bi}, nil
+	props := make([]string, 0, len(textFields))
+	for _, f := range textFields {
+		props = append(props, f.name)
+	}
+	text := readTextSpecs(bi.Mapping(), props, fText)
+	return &Index{dir: dir, bigrams: bigrams, layout: layout, opts: opts, bi: bi, text: text}, nil
+}
+
+// scorchConfig is the scorch configuration, given when an index is created and again whenever it is opened
+// (so that it follows this code, not what an older version stored).
+//
+// The merge planner counts a segment smaller than FloorSegmentSize (default 2,000 documents) as that big and
+// keeps the number of segments near total/floor, so with pieces of 500 it kept merging fresh segments four at
+// a time into 2,000-document ones before merging those again: indexing 20,000 records rewrote 195 MB, twice
+// the size of the index, for a fifth of the CPU. With the floor at two pieces: 96 MB, and 8% more records/s
+// at 20,000 records. At one piece (77 MB) the bigger merges kept more segment pages mapped: peak RSS for
+// 100,000 records 0.90–0.98 GB against 0.84–0.86 at two pieces and 0.74 at the default, for the same speed.
+// Batches stay durable (no "unsafe_batch"): see Apply.
+func scorchConfig(opts Options) map[string]interface{} {
+	return map[string]interface{}{
+		"scorchMergePlanOptions": map[string]interface{}{"FloorSegmentSize": 2 * opts.BatchDocs},
+	}
 }
 
 // Options returns the options the index runs with (Bigrams as stored in the index).
@@ -111,9 +152,19 @@ func (x *Index) reader() (bleve.Index, error) {
 	return x.bi, nil
 }
 
-// Apply writes the batch: deletions first, then documents, split into bleve batches of at most BatchDocs
-// documents and about BatchBytes bytes. The sequence number rides in the last piece, so it is persisted
-// atomically with the end of the batch; a crash in between replays the whole batch.
+// Apply writes the batch: deletions first, then documents, split into bleve batches ("pieces") of at most
+// BatchDocs documents and about BatchBytes bytes. Each piece is durable when bleve returns from it, and the
+// sequence number is written, in a piece of its own, only after every piece of the batch is: a crash in
+// between leaves the old sequence number, and the next Sync replays the whole batch.
+//
+// Durable because scorch's Batch waits for the segment to be persisted unless "unsafe_batch" is set, and it
+// is not: with it, Apply would return with the batch (and its sequence number) in memory only, Close does
+// not persist what is still there, and the index could go back behind a sequence number the store was told
+// it had. Waiting costs little here: while one piece waits for its fsync, another is being built.
+//
+// A bleve batch analyses its documents on several goroutines but builds its segment on one, so pieces are
+// written Workers at a time to keep every core busy. Pieces running together must not touch the same
+// document (the later version could be introduced first); a batch naming an ID twice is written in order.
 func (x *Index) Apply(ctx context.Context, b *indexer.Batch) error {
 	x.applyMu.Lock()
 	defer x.applyMu.Unlock()
@@ -123,56 +174,175 @@ func (x *Index) Apply(ctx context.Context, b *indexer.Batch) error {
 	}
 	defer x.mu.RUnlock()
 
-	piece := bi.NewBatch()
-	n, size, pieces := 0, 0, 0
-	flush := func() error {
+	pieces, distinct, err := x.cut(b)
+	if err != nil {
+		return err
+	}
+	write := func(p *piece, seq uint64) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("bleveidx: apply: %w", err)
 		}
-		if err := bi.Batch(piece); err != nil {
-			return fmt.Errorf("bleveidx: apply batch piece %d: %w", pieces+1, err)
+		bb := bi.NewBatch()
+		for _, id := range p.deletes {
+			bb.Delete(id)
 		}
-		pieces++
-		if x.onPiece != nil {
-			x.onPiece(n, size)
+		for _, d := range p.docs {
+			doc, err := x.document(bi.Mapping(), d)
+			if err != nil {
+				return fmt.Errorf("bleveidx: apply: map document %s: %w", d.ID, err)
+			}
+			if err := bb.IndexAdvanced(doc); err != nil {
+				return fmt.Errorf("bleveidx: apply: document %s: %w", d.ID, err)
+			}
 		}
-		piece.Reset()
-		n, size = 0, 0
+		if seq != 0 {
+			bb.SetInternal(seqKey, binary.BigEndian.AppendUint64(nil, seq))
+		}
+		if err := bi.Batch(bb); err != nil {
+			return fmt.Errorf("bleveidx: apply batch piece %d: %w", p.num, err)
+		}
+		if x.onPiece != nil && len(p.docs)+len(p.deletes) > 0 {
+			hookMu.Lock()
+			x.onPiece(len(p.docs)+len(p.deletes), p.size)
+			hookMu.Unlock()
+		}
 		return nil
 	}
-	for _, id := range b.Delete {
-		if n >= x.opts.BatchDocs {
-			if err := flush(); err != nil {
+
+	workers := x.opts.Workers
+	if len(pieces) <= 1 || workers <= 1 || !distinct {
+		// In order, the sequence number riding in the last piece: nothing runs beside it.
+		for i, p := range pieces {
+			seq := uint64(0)
+			if i == len(pieces)-1 {
+				seq = b.Seq
+			}
+			if err := write(p, seq); err != nil {
 				return err
 			}
 		}
-		piece.Delete(id)
+		if len(pieces) == 0 && b.Seq != 0 {
+			return write(&piece{num: 1}, b.Seq)
+		}
+		return nil
+	}
+
+	var (
+		wg       sync.WaitGroup
+		errMu    sync.Mutex
+		firstErr error
+	)
+	failed := func() error {
+		errMu.Lock()
+		defer errMu.Unlock()
+		return firstErr
+	}
+	slots := make(chan struct{}, workers)
+	for _, p := range pieces {
+		slots <- struct{}{}
+		if failed() != nil {
+			<-slots
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := write(p, 0); err != nil {
+				errMu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				errMu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := failed(); err != nil {
+		return err
+	}
+	if b.Seq != 0 {
+		// Only now that every piece is persisted may the sequence number say so.
+		return write(&piece{num: len(pieces) + 1}, b.Seq)
+	}
+	return nil
+}
+
+// document builds the bleve document of d: the text fields analysed together (shared.go), the rest through
+// the index mapping.
+func (x *Index) document(m mapping.IndexMapping, d *indexer.Doc) (*document.Document, error) {
+	data := docData(d, x.layout, x.text == nil)
+	var values []string
+	if x.text != nil {
+		values = make([]string, len(x.text.props))
+		for i, prop := range x.text.props {
+			values[i], _ = data[prop].(string)
+			delete(data, prop)
+		}
+	}
+	doc := document.NewDocument(d.ID)
+	if err := m.MapDocument(doc, data); err != nil {
+		return nil, err
+	}
+	if x.text != nil {
+		addText(doc, x.text, values)
+	}
+	return doc, nil
+}
+
+// piece is one bleve batch of an Apply.
+type piece struct {
+	num     int // 1-based, for messages
+	deletes []string
+	docs    []*indexer.Doc
+	size    int
+}
+
+// cut splits b into pieces of at most BatchDocs documents and about BatchBytes bytes (deletions count as
+// documents of no size), and reports whether every ID in b is distinct.
+func (x *Index) cut(b *indexer.Batch) ([]*piece, bool, error) {
+	var pieces []*piece
+	cur := &piece{num: 1}
+	n := 0
+	ids := make(map[string]struct{}, len(b.Delete)+len(b.Put))
+	distinct := true
+	seen := func(id string) {
+		if _, dup := ids[id]; dup {
+			distinct = false
+		}
+		ids[id] = struct{}{}
+	}
+	next := func() {
+		pieces = append(pieces, cur)
+		cur = &piece{num: len(pieces) + 1}
+		n = 0
+	}
+	for _, id := range b.Delete {
+		if n >= x.opts.BatchDocs {
+			next()
+		}
+		cur.deletes = append(cur.deletes, id)
+		seen(id)
 		n++
 	}
 	for i := range b.Put {
 		d := &b.Put[i]
 		if d.ID == "" {
-			return fmt.Errorf("bleveidx: apply: document %d has no ID", i)
+			return nil, false, fmt.Errorf("bleveidx: apply: document %d has no ID", i)
 		}
-		data, dsize := docData(d)
-		if n > 0 && (n >= x.opts.BatchDocs || size+dsize > x.opts.BatchBytes) {
-			if err := flush(); err != nil {
-				return err
-			}
+		dsize := docSize(d)
+		if n > 0 && (n >= x.opts.BatchDocs || cur.size+dsize > x.opts.BatchBytes) {
+			next()
 		}
-		if err := piece.Index(d.ID, data); err != nil {
-			return fmt.Errorf("bleveidx: apply: map document %s: %w", d.ID, err)
-		}
+		cur.docs = append(cur.docs, d)
+		cur.size += dsize
+		seen(d.ID)
 		n++
-		size += dsize
 	}
-	if b.Seq != 0 {
-		piece.SetInternal(seqKey, binary.BigEndian.AppendUint64(nil, b.Seq))
+	if n > 0 {
+		pieces = append(pieces, cur)
 	}
-	if piece.Size() > 0 || b.Seq != 0 {
-		return flush()
-	}
-	return nil
+	return pieces, distinct, nil
 }
 
 // AppliedSeq returns the sequence number stored by the last Apply, 0 if none.

@@ -172,6 +172,15 @@ func uncommon(terms string, st termStats) string {
 // query's terms. Measured against one match query per field with title and keywords boosted (400 queries
 // each, MRR@10): UNC 0.570 → 0.635, ViCoV19QA 0.278 → 0.297.
 func termDisjunctions(text string, a analysis.Analyzer, suffix string, w float64) []query.Query {
+	names := make([]string, len(textFields))
+	for i, f := range textFields {
+		names[i] = f.name
+	}
+	return termDisjunctionsIn(text, a, names, suffix, w)
+}
+
+// termDisjunctionsIn is termDisjunctions over the given fields.
+func termDisjunctionsIn(text string, a analysis.Analyzer, fields []string, suffix string, w float64) []query.Query {
 	var out []query.Query
 	seen := map[string]bool{}
 	for _, tk := range a.Analyze([]byte(text)) {
@@ -180,10 +189,10 @@ func termDisjunctions(text string, a analysis.Analyzer, suffix string, w float64
 			continue
 		}
 		seen[term] = true
-		alts := make([]query.Query, 0, len(textFields))
-		for _, f := range textFields {
+		alts := make([]query.Query, 0, len(fields))
+		for _, f := range fields {
 			tq := query.NewTermQuery(term)
-			tq.SetField(f.name + suffix)
+			tq.SetField(f + suffix)
 			tq.SetBoost(w)
 			alts = append(alts, tq)
 		}
@@ -203,16 +212,21 @@ func (x *Index) textQuery(q indexer.Query, st termStats) query.Query {
 		if x.bigrams {
 			uni = uncommon(terms, st)
 		}
+		// Bigrams in the fields the index has (see bigramLayout): exact ones for an accented query where
+		// there are any, folded ones otherwise.
+		bl := x.layout
 		if accented {
 			should = append(should, termDisjunctions(uni, exactAnalyzer, "", 1)...)
-			if x.bigrams {
-				should = append(should, termDisjunctions(terms, exactBigramAnalyzer, sufBigram, 1)...)
+			if bl.exact {
+				should = append(should, termDisjunctionsIn(terms, exactBigramAnalyzer, bl.fields(), sufBigram, 1)...)
+			} else if bl.folded {
+				should = append(should, termDisjunctionsIn(terms, foldedBigramAnalyzer, bl.fields(), sufFoldedBigram, 1)...)
 			}
 			should = append(should, termDisjunctions(uni, foldedAnalyzer, sufFolded, foldedWeight)...)
 		} else {
 			should = append(should, termDisjunctions(uni, foldedAnalyzer, sufFolded, 1)...)
-			if x.bigrams {
-				should = append(should, termDisjunctions(terms, foldedBigramAnalyzer, sufFoldedBigram, 1)...)
+			if bl.folded {
+				should = append(should, termDisjunctionsIn(terms, foldedBigramAnalyzer, bl.fields(), sufFoldedBigram, 1)...)
 			}
 		}
 		for _, name := range []string{fOrganizationF, fAuthorsF} {

@@ -57,9 +57,16 @@ func leaves(q query.Query, where string, out *[]leaf) {
 	}
 }
 
-func translate(t *testing.T, bigrams bool, s string) []leaf {
+// Bigram layouts: none, what new indexes get, and per-field variants as indexes built before have.
+var (
+	noBigrams       = bigramLayout{}
+	combinedBigrams = newLayout(Options{Bigrams: true})
+	perFieldBigrams = bigramLayout{exact: true, folded: true}
+)
+
+func translate(t *testing.T, bl bigramLayout, s string) []leaf {
 	t.Helper()
-	x := &Index{bigrams: bigrams}
+	x := &Index{bigrams: bl.any(), layout: bl}
 	q := x.textQuery(indexer.ParseQuery(s), nil)
 	if q == nil {
 		return nil
@@ -86,19 +93,19 @@ func TestQueryTranslation(t *testing.T) {
 		return AnalyzerExact
 	}
 	for _, tc := range []struct {
-		name    string
-		query   string
-		bigrams bool
-		check   func(t *testing.T, ls []leaf)
+		name   string
+		query  string
+		layout bigramLayout
+		check  func(t *testing.T, ls []leaf)
 	}{
-		{"unaccented searches folded fields only", "may say ca com", true, func(t *testing.T, ls []leaf) {
+		{"unaccented searches folded fields only", "may say ca com", combinedBigrams, func(t *testing.T, ls []leaf) {
 			for _, l := range ls {
 				if !isFolded(l.field) {
 					t.Errorf("exact field %s searched for an unaccented query", l.field)
 				}
 			}
 		}},
-		{"accented searches exact fields, folded lower", "máy sấy", false, func(t *testing.T, ls []leaf) {
+		{"accented searches exact fields, folded lower", "máy sấy", noBigrams, func(t *testing.T, ls []leaf) {
 			boost := map[string]float64{}
 			for _, l := range ls {
 				if l.kind == "term" {
@@ -113,16 +120,35 @@ func TestQueryTranslation(t *testing.T) {
 				t.Errorf("folded title boost %v, exact %v", b, boost["title"])
 			}
 		}},
-		{"unaccented bigrams are folded", "may say", true, func(t *testing.T, ls []leaf) {
+		{"bigrams in the combined field", "may say", combinedBigrams, func(t *testing.T, ls []leaf) {
 			fields := map[string]bool{}
 			for _, l := range ls {
 				fields[l.field] = true
 			}
-			if !fields["title_fb"] || !fields["body_fb"] {
+			if !fields["text_fb"] || fields["title_fb"] || fields["body_fb"] {
+				t.Errorf("bigram fields: %v", fields)
+			}
+		}},
+		{"accented queries use the folded bigrams", "máy sấy", combinedBigrams, func(t *testing.T, ls []leaf) {
+			for _, l := range ls {
+				if l.field == "text_fb" && l.text != "may_say" {
+					t.Errorf("bigram leaf %+v", l)
+				}
+				if strings.HasSuffix(l.field, sufBigram) {
+					t.Errorf("exact bigram field %s searched: the index has none", l.field)
+				}
+			}
+		}},
+		{"unaccented bigrams are folded, per field", "may say", perFieldBigrams, func(t *testing.T, ls []leaf) {
+			fields := map[string]bool{}
+			for _, l := range ls {
+				fields[l.field] = true
+			}
+			if !fields["title_fb"] || !fields["body_fb"] || fields["text_fb"] {
 				t.Errorf("folded bigram fields missing: %v", fields)
 			}
 		}},
-		{"exact bigram variants for accented queries", "máy sấy", true, func(t *testing.T, ls []leaf) {
+		{"exact bigram variants for accented queries, per field", "máy sấy", perFieldBigrams, func(t *testing.T, ls []leaf) {
 			fields := map[string]bool{}
 			for _, l := range ls {
 				fields[l.field] = true
@@ -131,7 +157,7 @@ func TestQueryTranslation(t *testing.T) {
 				t.Errorf("bigram fields missing: %v", fields)
 			}
 		}},
-		{"fuzzy on long folded syllables only", "nghiên cứu lúa 2024", false, func(t *testing.T, ls []leaf) {
+		{"fuzzy on long folded syllables only", "nghiên cứu lúa 2024", noBigrams, func(t *testing.T, ls []leaf) {
 			n := 0
 			for _, l := range ls {
 				if l.kind != "fuzzy" {
@@ -147,14 +173,14 @@ func TestQueryTranslation(t *testing.T) {
 				t.Errorf("%d fuzzy leaves, want one per text field", n)
 			}
 		}},
-		{"accented phrase on exact fields, required", `"máy sấy" cá`, false, func(t *testing.T, ls []leaf) {
+		{"accented phrase on exact fields, required", `"máy sấy" cá`, noBigrams, func(t *testing.T, ls []leaf) {
 			for _, l := range ls {
 				if l.kind == "phrase" && (l.where != "must" || isFolded(l.field) || l.text != "máy sấy") {
 					t.Errorf("phrase leaf %+v", l)
 				}
 			}
 		}},
-		{"unaccented phrase on folded fields", `"may say"`, false, func(t *testing.T, ls []leaf) {
+		{"unaccented phrase on folded fields", `"may say"`, noBigrams, func(t *testing.T, ls []leaf) {
 			if len(ls) != len(textFields) {
 				t.Errorf("%d leaves, want %d", len(ls), len(textFields))
 			}
@@ -164,7 +190,7 @@ func TestQueryTranslation(t *testing.T) {
 				}
 			}
 		}},
-		{"excluded on folded fields", "cá -mặn", false, func(t *testing.T, ls []leaf) {
+		{"excluded on folded fields", "cá -mặn", noBigrams, func(t *testing.T, ls []leaf) {
 			n := 0
 			for _, l := range ls {
 				if l.where == "must_not" {
@@ -178,7 +204,7 @@ func TestQueryTranslation(t *testing.T) {
 				t.Errorf("%d must_not leaves", n)
 			}
 		}},
-		{"clauses are required on folded fields", `tác_giả:"Nguyễn An" cơ_quan:Viện tiêu_đề:lúa năm:2020..`, false,
+		{"clauses are required on folded fields", `tác_giả:"Nguyễn An" cơ_quan:Viện tiêu_đề:lúa năm:2020..`, noBigrams,
 			func(t *testing.T, ls []leaf) {
 				got := map[string]string{}
 				for _, l := range ls {
@@ -194,14 +220,14 @@ func TestQueryTranslation(t *testing.T) {
 					}
 				}
 			}},
-		{"nothing searchable", "  ...  ", false, func(t *testing.T, ls []leaf) {
+		{"nothing searchable", "  ...  ", noBigrams, func(t *testing.T, ls []leaf) {
 			if ls != nil {
 				t.Errorf("leaves %v", ls)
 			}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ls := translate(t, tc.bigrams, tc.query)
+			ls := translate(t, tc.layout, tc.query)
 			for _, l := range ls {
 				if (l.kind == "match" || l.kind == "phrase") && l.analyzer != wantAnalyzer(l) {
 					t.Errorf("%s on %s uses analyzer %q, want %q", l.kind, l.field, l.analyzer, wantAnalyzer(l))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"strings"
 	"unicode"
 
@@ -34,6 +35,46 @@ func OpenSQLite(path string) (*SQLite, error) {
 
 // Load inserts result records in one transaction.
 func (s *SQLite) Load(recs []corpus.Record) error {
+	return s.load(func(put func(corpus.Record) error) error {
+		for _, rec := range recs {
+			if err := put(rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LoadFile reads a record file the way an import reads it (decoded and validated; rejected records are
+// counted, not loaded) and inserts its results in one transaction as they are read, so that a large file
+// is never held in memory. It returns the number of results loaded and of records rejected.
+func (s *SQLite) LoadFile(path string) (loaded, rejected int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	format := corpus.FormatOf(path)
+	if format == "" {
+		format = corpus.FormatJSONL
+	}
+	err = s.load(func(put func(corpus.Record) error) error {
+		return corpus.ReadRecords(path, f, format, func(p corpus.Parsed) error {
+			if p.Record == nil {
+				rejected++
+				return nil
+			}
+			if _, ok := p.Record.(*corpus.Result); ok {
+				loaded++
+			}
+			return put(p.Record)
+		})
+	})
+	return loaded, rejected, err
+}
+
+// load runs feed inside one transaction; put inserts a result record and skips anything else.
+func (s *SQLite) load(feed func(put func(corpus.Record) error) error) error {
 	tx, err := s.db.Begin()
 	if err != nil {
 		return err
@@ -43,19 +84,21 @@ func (s *SQLite) Load(recs []corpus.Record) error {
 		tx.Rollback()
 		return err
 	}
-	for _, rec := range recs {
+	err = feed(func(rec corpus.Record) error {
 		r, ok := rec.(*corpus.Result)
 		if !ok {
-			continue
+			return nil
 		}
 		body := r.Body
 		if r.Applications != "" || r.Advantages != "" || len(r.Keywords) > 0 {
 			body = strings.Join([]string{strings.Join(r.Keywords, "; "), r.Applications, r.Advantages, body}, "\n")
 		}
-		if _, err := stmt.Exec(r.ID, r.Title, r.Summary, body); err != nil {
-			tx.Rollback()
-			return err
-		}
+		_, err := stmt.Exec(r.ID, r.Title, r.Summary, body)
+		return err
+	})
+	if err != nil {
+		tx.Rollback()
+		return err
 	}
 	return tx.Commit()
 }

@@ -1,0 +1,218 @@
+package bleveidx
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/document"
+	index "github.com/blevesearch/bleve_index_api"
+	"golang.org/x/text/unicode/norm"
+
+	"ketnoi/indexer"
+)
+
+// The shared analysis must index exactly what the registered analyzers would: queries go through those.
+func TestSharedAnalysisMatchesAnalyzers(t *testing.T) {
+	prose := readProse(t)
+	texts := []string{
+		"", " ", "—", "Máy sấy cá cơm", "máy", "MÁY SẤY cá cơm, cá cơm; máy sấy!",
+		norm.NFD.String("Hòa Bình, hoà bình: thủy sản, thuỷ sản, Đà Nẵng"),
+		"a \u0301 b",                            // a stray combining mark: a token with an empty key
+		"x " + strings.Repeat("ư", 70) + " y z", // a token over maxTokenBytes
+		"2024 năm 2.000 tấn CO₂ 1,5 °C H2O", "IoT RFID GACP-WHO", "ﬁ ǅ Ⅻ 한국어 русский",
+		prose, prose[:len(prose)/3],
+	}
+	for _, p := range strings.Split(prose, "\n\n") {
+		texts = append(texts, p)
+	}
+	analyzers := map[variant]analysis.Analyzer{vExact: exactAnalyzer, vFolded: foldedAnalyzer,
+		vExactBigram: exactBigramAnalyzer, vFoldedBigram: foldedBigramAnalyzer}
+	for _, vectors := range []bool{false, true} {
+		opts := index.IndexField
+		if vectors {
+			opts |= index.IncludeTermVectors
+		}
+		spec := &textSpecs{props: []string{"f"}, fields: [][]fieldSpec{nil}}
+		for v := range numVariants {
+			spec.fields[0] = append(spec.fields[0], fieldSpec{v, fmt.Sprintf("f%d", v), opts})
+		}
+		for i, text := range texts {
+			doc := document.NewDocument("d")
+			addText(doc, spec, []string{text})
+			if text == "" {
+				if len(doc.Fields) != 0 {
+					t.Errorf("fields for no text: %d", len(doc.Fields))
+				}
+				continue
+			}
+			for j, f := range doc.Fields {
+				f.Analyze()
+				v := variant(j)
+				want := document.NewTextFieldCustom("x", nil, []byte(text), opts, analyzers[v])
+				want.Analyze()
+				if f.AnalyzedLength() != want.AnalyzedLength() {
+					t.Errorf("text %d variant %d vectors %v: length %d, want %d", i, v, vectors,
+						f.AnalyzedLength(), want.AnalyzedLength())
+				}
+				if got, exp := dumpFreqs(f.AnalyzedTokenFrequencies()), dumpFreqs(want.AnalyzedTokenFrequencies()); got != exp {
+					t.Errorf("text %d variant %d vectors %v:\n got %.300s\nwant %.300s", i, v, vectors, got, exp)
+				}
+				if !bytes.Equal(f.Value(), []byte(text)) {
+					t.Errorf("text %d variant %d: value %q", i, v, f.Value())
+				}
+			}
+		}
+	}
+}
+
+// Whole documents built with the shared analysis index what the mapping builds from docData, in every
+// layout: field by field after zap's merging of same-named fields, terms, frequencies, lengths and locations.
+func TestSharedDocumentsMatchMapping(t *testing.T) {
+	docs, _ := benchDocs(t, 40)
+	docs = append(docs, indexer.Doc{ID: "kq-empty", Kind: indexer.KindResult, Title: "Chỉ có tên"},
+		indexer.Doc{ID: "kq-pages", Kind: indexer.KindResult, Title: "Báo cáo", Pages: []string{"Trang một.", "Trang hai."}})
+	layouts := map[string]bigramLayout{
+		"unigrams": {}, "per-field": {exact: true, folded: true}, "combined-folded": {folded: true, combined: true},
+		"combined": {exact: true, folded: true, combined: true}, "per-field-folded": {folded: true},
+	}
+	for name, bl := range layouts {
+		t.Run(name, func(t *testing.T) {
+			im := newIndexMapping(bl)
+			var props []string
+			for _, f := range textFields {
+				props = append(props, f.name)
+			}
+			specs := readTextSpecs(im, props, fText)
+			if specs == nil {
+				t.Fatal("mapping not understood")
+			}
+			x := &Index{layout: bl, text: specs}
+			for i := range docs {
+				d := &docs[i]
+				viaMapping := document.NewDocument(d.ID)
+				data := docData(d, bl, true)
+				if err := im.MapDocument(viaMapping, data); err != nil {
+					t.Fatal(err)
+				}
+				shared, err := x.document(im, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, want := dumpDoc(shared), dumpDoc(viaMapping)
+				for f := range want {
+					if got[f] != want[f] {
+						t.Errorf("%s field %s:\n got %.400s\nwant %.400s", d.ID, f, got[f], want[f])
+					}
+				}
+				for f := range got {
+					if _, ok := want[f]; !ok {
+						t.Errorf("%s: extra field %s", d.ID, f)
+					}
+				}
+			}
+		})
+	}
+}
+
+// dumpDoc analyses a document and describes each field as zap sees it: same-named fields merged.
+func dumpDoc(doc *document.Document) map[string]string {
+	lens := map[string]int{}
+	freqs := map[string]index.TokenFrequencies{}
+	values := map[string]string{}
+	for _, f := range doc.Fields {
+		f.Analyze()
+		name := f.Name()
+		lens[name] += f.AnalyzedLength()
+		if f.Options().IsStored() {
+			values[name] += string(f.Value()) + "|"
+		}
+		if freqs[name] == nil {
+			freqs[name] = index.TokenFrequencies{}
+		}
+		freqs[name].MergeAll(name, f.AnalyzedTokenFrequencies())
+	}
+	out := map[string]string{}
+	for name := range lens {
+		out[name] = fmt.Sprintf("len %d stored %q\n%s", lens[name], values[name], dumpFreqs(freqs[name]))
+	}
+	return out
+}
+
+func dumpFreqs(tfs index.TokenFrequencies) string {
+	var lines []string
+	for k, tf := range tfs {
+		if k != string(tf.Term) {
+			lines = append(lines, "KEY MISMATCH "+k)
+		}
+		l := fmt.Sprintf("%s×%d", tf.Term, tf.Frequency())
+		for _, loc := range tf.Locations {
+			l += fmt.Sprintf(" %d-%d@%d%v", loc.Start, loc.End, loc.Position, loc.ArrayPositions)
+		}
+		lines = append(lines, l)
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// BenchmarkSharedAnalysis compares the analysis of one text field into its four variants, shared and
+// through bleve's fields and analyzers.
+func BenchmarkSharedAnalysis(b *testing.B) {
+	text := readProse(b)
+	opts := [numVariants]index.FieldIndexingOptions{index.IndexField | index.IncludeTermVectors,
+		index.IndexField | index.IncludeTermVectors, index.IndexField, index.IndexField}
+	spec := &textSpecs{props: []string{"f"}, fields: [][]fieldSpec{nil}}
+	for v := range numVariants {
+		spec.fields[0] = append(spec.fields[0], fieldSpec{v, fmt.Sprintf("f%d", v), opts[v]})
+	}
+	b.Run("shared", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		b.ReportAllocs()
+		for b.Loop() {
+			doc := document.NewDocument("d")
+			addText(doc, spec, []string{text})
+			for _, f := range doc.Fields {
+				f.Analyze()
+			}
+		}
+	})
+	b.Run("bleve", func(b *testing.B) {
+		b.SetBytes(int64(len(text)))
+		b.ReportAllocs()
+		as := []analysis.Analyzer{exactAnalyzer, foldedAnalyzer, exactBigramAnalyzer, foldedBigramAnalyzer}
+		for b.Loop() {
+			for v, a := range as {
+				f := document.NewTextFieldCustom("f", nil, []byte(text), opts[v], a)
+				f.Analyze()
+			}
+		}
+	})
+}
+
+// BenchmarkDocumentAnalysis measures what analysing one ~1 KB record costs and allocates: the allocations
+// stay alive until bleve has built the segment of the batch.
+func BenchmarkDocumentAnalysis(b *testing.B) {
+	docs, _ := benchDocs(b, 200)
+	bl := bigramLayout{folded: true, combined: true}
+	im := newIndexMapping(bl)
+	var props []string
+	for _, f := range textFields {
+		props = append(props, f.name)
+	}
+	x := &Index{layout: bl, text: readTextSpecs(im, props, fText)}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		doc, err := x.document(im, &docs[i%len(docs)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range doc.Fields {
+			f.Analyze()
+		}
+		i++
+	}
+}
