@@ -66,7 +66,7 @@ type bigramLayout struct {
 // One combined field rather than per-field variants, because a bigram's evidence was split over six fields
 // and each field disjunction scales its score by the share of fields that matched (coordination), so a bigram
 // found in the body alone counted a sixth. On the eval sets (eval search, UNC 1,312 and ViCoV19QA 1,000
-// queries) nDCG@10 went from 0.630 to 0.695 and from 0.312 to 0.401; per-field folded bigrams alone gave
+// queries) nDCG@10 went from 0.630 to 0.695 and from 0.312 to 0.403; per-field folded bigrams alone gave
 // 0.624 and 0.303, and adding combined exact bigrams (text_b) changed nothing (0.693, 0.404) for a third
 // more indexing time. Folded only, because folded bigrams serve accented queries as well (the unigram
 // fields still tell "mây" from "máy") and halve the bigram cost: with every variant of every field, bigrams
