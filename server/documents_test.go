@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -27,11 +28,19 @@ type uploadEnv struct {
 	ts         *httptest.Server
 	staff, brk string
 	jobs       *indexer.Jobs
+	keys       *corpus.Keyring
+	store      *corpus.Store
+	staffK     corpus.KeyInfo
 }
 
 // uploadServer is a real server (store, bleve index, extraction in this process) with an upload queue
 // of the given capacity; run starts the job runner.
 func uploadServer(t *testing.T, capacity int, run bool) *uploadEnv {
+	return writeServer(t, capacity, run, "Cán bộ A", nil)
+}
+
+// writeServer is uploadServer with the staff key's name and the log sink chosen.
+func writeServer(t *testing.T, capacity int, run bool, staffName string, logs io.Writer) *uploadEnv {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := corpus.Open(dir)
@@ -43,7 +52,7 @@ func uploadServer(t *testing.T, capacity int, run bool) *uploadEnv {
 		t.Fatal(err)
 	}
 	keys := corpus.OpenKeyring(dir)
-	staff, _, err := keys.Create("Cán bộ A", corpus.RoleStaff)
+	staff, sk, err := keys.Create(staffName, corpus.RoleStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +62,11 @@ func uploadServer(t *testing.T, capacity int, run bool) *uploadEnv {
 	}
 	cfg := DefaultConfig()
 	cfg.Keys = keys
-	s := New(cfg, idx, st, nil, nil)
+	var log *slog.Logger
+	if logs != nil {
+		log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s := New(cfg, idx, st, nil, log)
 	x := extract.NewExtractor(extract.Options{NoOCR: true}, 1, nil)
 	p := &indexer.Pipeline{Store: st, Index: idx, Extractor: x, Workers: 1, WriteLock: s.WriteLock(), BatchDocs: 1}
 	jobs, err := indexer.NewJobs(p, filepath.Join(dir, "uploads"), capacity)
@@ -77,7 +90,7 @@ func uploadServer(t *testing.T, capacity int, run bool) *uploadEnv {
 		idx.Close()
 		st.Close()
 	})
-	return &uploadEnv{dir: dir, ts: ts, staff: staff, brk: brk, jobs: jobs}
+	return &uploadEnv{dir: dir, ts: ts, staff: staff, brk: brk, jobs: jobs, keys: keys, store: st, staffK: sk}
 }
 
 func (u *uploadEnv) do(t *testing.T, method, path, key, ctype string, body io.Reader) (int, []byte, http.Header) {

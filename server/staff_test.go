@@ -2,16 +2,12 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -21,7 +17,6 @@ import (
 
 	"ketnoi/corpus"
 	"ketnoi/indexer"
-	"ketnoi/indexer/bleveidx"
 	"ketnoi/indexer/extract"
 	"ketnoi/internal/pdffixture"
 )
@@ -30,61 +25,21 @@ import (
 // key and a broker key, whose logs are kept to check that no key reaches them.
 type staffEnv struct {
 	*uploadEnv
-	keys   *corpus.Keyring
-	logs   *syncBuffer
-	store  *corpus.Store
-	staffK corpus.KeyInfo
+	logs *syncBuffer
 }
 
 func staffServer(t *testing.T) *staffEnv {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := corpus.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := indexer.OpenCurrent(dir, func(d string) (indexer.Index, error) { return bleveidx.Open(d) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := corpus.OpenKeyring(dir)
-	staff, sk, err := keys.Create("Cán bộ <A>", corpus.RoleStaff)
-	if err != nil {
-		t.Fatal(err)
-	}
-	brk, _, err := keys.Create("Môi giới B", corpus.RoleBroker)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
-	cfg := DefaultConfig()
-	cfg.Keys = keys
-	s := New(cfg, idx, st, nil, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	x := extract.NewExtractor(extract.Options{NoOCR: true}, 1, nil)
-	p := &indexer.Pipeline{Store: st, Index: idx, Extractor: x, Workers: 1, WriteLock: s.WriteLock(), BatchDocs: 1}
-	jobs, err := indexer.NewJobs(p, filepath.Join(dir, "uploads"), 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.WithUploads(jobs, 2<<20)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { jobs.Run(ctx); close(done) }()
-	ts := httptest.NewServer(s.Handler())
+	u := writeServer(t, 8, true, "Cán bộ <A>", logs)
 	t.Cleanup(func() {
-		ts.Close()
-		cancel()
-		<-done
-		x.Close()
-		idx.Close()
-		st.Close()
-		for _, k := range []string{staff, brk} {
+		for _, k := range []string{u.staff, u.brk} {
 			if strings.Contains(logs.String(), k) || strings.Contains(logs.String(), k[len(corpus.KeyPrefix):]) {
 				t.Error("an API key reached the logs")
 			}
 		}
 	})
-	return &staffEnv{uploadEnv: &uploadEnv{ts: ts, staff: staff, brk: brk, jobs: jobs}, keys: keys, logs: logs, store: st, staffK: sk}
+	return &staffEnv{uploadEnv: u, logs: logs}
 }
 
 // browser is a client with a cookie jar that does not follow redirects, so that tests see them.
