@@ -52,10 +52,10 @@ type Job struct {
 	By string `json:"by,omitempty"`
 }
 
-// ErrBusy is returned by Submit when the queue is full: the client should retry later.
+// ErrBusy is returned by Stage, Commit and Retry when the queue is full: the client should retry later.
 var ErrBusy = errors.New("hàng đợi tải lên đang đầy, hãy thử lại sau")
 
-// ErrTooLarge is returned by Submit when the upload is over its limit.
+// ErrTooLarge is returned by Stage when the upload is over its limit.
 var ErrTooLarge = errors.New("tệp tải lên vượt giới hạn kích thước")
 
 // NewJobs opens the upload queue in dir (DATA/uploads), re-queueing what a previous server left
@@ -183,15 +183,6 @@ func (st *Staged) Commit(sidecar []byte, by string) (*Job, error) {
 		st.Abort()
 		return nil, ErrBusy
 	}
-}
-
-// Submit stages and commits an upload in one step.
-func (j *Jobs) Submit(name string, body io.Reader, limit int64, sidecar []byte, by string) (*Job, error) {
-	st, err := j.Stage(name, body, limit)
-	if err != nil {
-		return nil, err
-	}
-	return st.Commit(sidecar, by)
 }
 
 // Get returns a copy of a job.

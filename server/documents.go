@@ -261,8 +261,7 @@ func (s *Server) apiJobRetry(c echo.Context) error {
 	case errors.Is(err, corpus.ErrNotFound):
 		return apiErr(http.StatusNotFound, "not_found", "Không có công việc "+strconv.Quote(c.Param("id"))+".")
 	case errors.Is(err, indexer.ErrBusy):
-		c.Response().Header().Set("Retry-After", "30")
-		return apiErr(http.StatusServiceUnavailable, "busy", "Hàng đợi đang đầy, hãy thử lại sau ít phút.")
+		return busyError(c)
 	case err != nil:
 		return err
 	}

@@ -54,15 +54,22 @@ func (e *errHeld) Error() string {
 	return msg + "; hãy dừng máy chủ rồi chạy lại lệnh, hoặc dùng API của máy chủ"
 }
 
+// openStore opens the store of a data directory; when another process holds it, the error names that
+// process and its server's URL (errHeld).
+func openStore(dir string) (*corpus.Store, error) {
+	st, err := corpus.Open(dir)
+	var le *corpus.LockedError
+	if errors.As(err, &le) {
+		return nil, &errHeld{dir: dir, url: runningServerURL(dir), pid: le.PID}
+	}
+	return st, err
+}
+
 // openData opens the store and the index and brings the index up to the store (finishing whatever a killed
 // run left).
 func openData(ctx context.Context, dir string, progress func(int)) (*data, error) {
-	st, err := corpus.Open(dir)
+	st, err := openStore(dir)
 	if err != nil {
-		var le *corpus.LockedError
-		if errors.As(err, &le) {
-			return nil, &errHeld{dir: dir, url: runningServerURL(dir), pid: le.PID}
-		}
 		return nil, err
 	}
 	idx, err := indexer.OpenCurrent(dir, openIndex)

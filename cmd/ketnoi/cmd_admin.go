@@ -50,12 +50,8 @@ func runReindex(e *env, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := corpus.Open(e.data)
+	st, err := openStore(e.data)
 	if err != nil {
-		var le *corpus.LockedError
-		if errors.As(err, &le) {
-			return &errHeld{dir: e.data, url: runningServerURL(e.data), pid: le.PID}
-		}
 		return err
 	}
 	defer st.Close()

@@ -87,16 +87,11 @@ func runBackup(e *env, args []string) error {
 		if _, err := os.Stat(filepath.Join(e.data, "store.db")); err != nil {
 			return fmt.Errorf("không có kho dữ liệu ở %s", e.data)
 		}
-		st, err := corpus.Open(e.data)
+		st, err := openStore(e.data)
+		if held := (*errHeld)(nil); errors.As(err, &held) && held.url != "" {
+			return fmt.Errorf("%w\nĐể sao lưu khi máy chủ đang chạy: ketnoi backup --server %s --key KHÓA_QUẢN_TRỊ %s", held, held.url, pos[0])
+		}
 		if err != nil {
-			var le *corpus.LockedError
-			if errors.As(err, &le) {
-				held := &errHeld{dir: e.data, url: runningServerURL(e.data), pid: le.PID}
-				if held.url == "" {
-					return held
-				}
-				return fmt.Errorf("%w\nĐể sao lưu khi máy chủ đang chạy: ketnoi backup --server %s --key KHÓA_QUẢN_TRỊ %s", held, held.url, pos[0])
-			}
 			return err
 		}
 		defer st.Close()
@@ -288,12 +283,8 @@ func runCheck(e *env, args []string) error {
 	if _, err := os.Stat(filepath.Join(e.data, "store.db")); err != nil {
 		return fmt.Errorf("không có kho dữ liệu ở %s", e.data)
 	}
-	st, err := corpus.Open(e.data)
+	st, err := openStore(e.data)
 	if err != nil {
-		var le *corpus.LockedError
-		if errors.As(err, &le) {
-			return &errHeld{dir: e.data, url: runningServerURL(e.data), pid: le.PID}
-		}
 		return err
 	}
 	defer st.Close()

@@ -20,7 +20,7 @@ type fileScore struct {
 	name             string
 	pages            int
 	dur              time.Duration
-	rungs            map[extract.Rung]int
+	rungs            map[string]int
 	reason           extract.Reason
 	hasRef           bool
 	cer, diacritics  float64
@@ -75,9 +75,9 @@ func runEvalExtract(e *env, c *command, args []string) error {
 }
 
 func scoreFile(d *extract.Document, dur time.Duration) fileScore {
-	s := fileScore{name: d.File, pages: len(d.Pages), dur: dur, rungs: map[extract.Rung]int{}}
+	s := fileScore{name: d.File, pages: len(d.Pages), dur: dur, rungs: map[string]int{}}
 	for _, p := range d.Pages {
-		s.rungs[p.Rung]++
+		s.rungs[string(p.Rung)]++
 	}
 	if d.Err != nil {
 		s.reason = d.Err.Reason
@@ -192,7 +192,7 @@ func printExtractEval(e *env, rows []fileScore, wall, popplerWall time.Duration,
 	var pages, withText, popplerWith, refs, popplerPages int
 	var cerSum, diaSum, pcerSum float64
 	reasons := map[extract.Reason]int{}
-	rungs := map[extract.Rung]int{}
+	rungs := map[string]int{}
 	for _, r := range rows {
 		pages += r.pages
 		if r.reason == "" {
@@ -216,7 +216,7 @@ func printExtractEval(e *env, rows []fileScore, wall, popplerWall time.Duration,
 			cer, dia = pct(r.cer), pct(r.diacritics)
 			pcer = pct(r.popplerCER)
 		}
-		line := fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s", filepath.Base(r.name), r.pages, r.dur.Round(time.Millisecond), rungString(r.rungs), r.reason, cer, dia)
+		line := fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s", filepath.Base(r.name), r.pages, r.dur.Round(time.Millisecond), rungsText(r.rungs), r.reason, cer, dia)
 		if poppler {
 			line += "\t" + pcer
 		}
@@ -225,7 +225,7 @@ func printExtractEval(e *env, rows []fileScore, wall, popplerWall time.Duration,
 	tw.Flush()
 	fmt.Fprintf(e.stdout, "\nTổng: %d tệp, %d có văn bản, %d trang, %s (%d tiến trình), %.1f trang/giây\n",
 		len(rows), withText, pages, wall.Round(time.Millisecond), workers, float64(pages)/wall.Seconds())
-	fmt.Fprintf(e.stdout, "Bậc trích: %s\n", rungString(rungs))
+	fmt.Fprintf(e.stdout, "Bậc trích: %s\n", rungsText(rungs))
 	if len(reasons) > 0 {
 		var rs []string
 		for k, v := range reasons {
@@ -248,13 +248,3 @@ func printExtractEval(e *env, rows []fileScore, wall, popplerWall time.Duration,
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }
-
-func rungString(m map[extract.Rung]int) string {
-	var parts []string
-	for _, r := range []extract.Rung{extract.RungPlain, extract.RungRows, extract.RungPdftotext, extract.RungOCR, extract.RungDirect} {
-		if m[r] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", r, m[r]))
-		}
-	}
-	return strings.Join(parts, ", ")
-}

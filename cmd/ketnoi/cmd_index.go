@@ -215,13 +215,13 @@ func classifyFiles(files []string) (docs, records, skipped []string) {
 
 func isSidecar(jsonPath string) bool {
 	stem := strings.TrimSuffix(jsonPath, filepath.Ext(jsonPath))
+	exists := func(p string) bool { _, err := os.Stat(p); return err == nil }
+	if indexer.DocumentExt[strings.ToLower(filepath.Ext(stem))] && exists(stem) {
+		return true // report.pdf.json
+	}
 	for ext := range indexer.DocumentExt {
-		for _, cand := range []string{stem + ext, stem} {
-			if strings.EqualFold(filepath.Ext(cand), ext) {
-				if _, err := os.Stat(cand); err == nil {
-					return true
-				}
-			}
+		if exists(stem + ext) {
+			return true // report.json
 		}
 	}
 	return false

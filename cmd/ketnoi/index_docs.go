@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"ketnoi/corpus"
 	"ketnoi/indexer"
+	"ketnoi/indexer/extract"
 )
 
 // indexDocuments runs the pipeline over document files with a progress display and per-file lines.
@@ -71,15 +73,25 @@ func outcomeLine(o indexer.FileOutcome) string {
 	return fmt.Sprintf("%s: %s %s, %d trang (%s)%s, %.1f giây", o.Path, verb, o.DocID, o.Pages, rungsText(o.Rungs), extra, o.Seconds)
 }
 
+// rungsText lists pages per extraction rung, in ladder order ("plain 12, pdftotext 2").
 func rungsText(m map[string]int) string {
+	ladder := []extract.Rung{extract.RungPlain, extract.RungRows, extract.RungPdftotext, extract.RungOCR, extract.RungDirect}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	rank := func(k string) int { return slices.Index(ladder, extract.Rung(k)) + 1 } // unknown rungs first, by name
+	sort.Slice(keys, func(i, j int) bool {
+		if ri, rj := rank(keys[i]), rank(keys[j]); ri != rj {
+			return ri < rj
+		}
+		return keys[i] < keys[j]
+	})
+	var parts []string
+	for _, k := range keys {
+		if m[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		}
 	}
 	return strings.Join(parts, ", ")
 }

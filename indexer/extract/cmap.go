@@ -32,7 +32,11 @@ func codeOf(raw string) uint32 {
 
 func utf16Text(raw string) string {
 	if len(raw)%2 == 1 {
-		return string([]rune(raw)) // not UTF-16BE: take the bytes as Latin-1
+		r := make([]rune, len(raw)) // not UTF-16BE: take the bytes as Latin-1
+		for i := 0; i < len(raw); i++ {
+			r[i] = rune(raw[i])
+		}
+		return string(r)
 	}
 	u := make([]uint16, len(raw)/2)
 	for i := range u {

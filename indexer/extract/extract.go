@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -190,12 +189,4 @@ func pageTexts(ps []Page, n int) []string {
 		out = append(out, ps[i].Text)
 	}
 	return out
-}
-
-// describe is the one-line Vietnamese summary of a document for logs and the CLI.
-func (d *Document) describe() string {
-	if d.Err != nil {
-		return fmt.Sprintf("%s: lỗi: %s", d.File, d.Err)
-	}
-	return fmt.Sprintf("%s: %d trang", d.File, len(d.Pages))
 }

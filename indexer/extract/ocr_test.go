@@ -88,32 +88,8 @@ func scannedPages(t testing.TB, pages [][]string, jpeg []bool) string {
 	return writeFixture(t, "scanned.pdf", pdf, err)
 }
 
-// cer is the character error rate of got against want: rune Levenshtein distance over want's length, both
-// with whitespace collapsed (line breaks are layout, not content).
-func cer(got, want string) float64 {
-	g := []rune(strings.Join(strings.Fields(got), " "))
-	w := []rune(strings.Join(strings.Fields(want), " "))
-	if len(w) == 0 {
-		return float64(len(g))
-	}
-	prev := make([]int, len(g)+1)
-	cur := make([]int, len(g)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(w); i++ {
-		cur[0] = i
-		for j := 1; j <= len(g); j++ {
-			c := prev[j-1]
-			if w[i-1] != g[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return float64(prev[len(g)]) / float64(len(w))
-}
+// cer is CER (metrics.go) with the arguments in the order of these tests.
+func cer(got, want string) float64 { return CER(want, got) }
 
 func TestCER(t *testing.T) {
 	for _, c := range []struct {

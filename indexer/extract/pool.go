@@ -28,7 +28,6 @@ type Pool struct {
 	idle   chan *worker
 	mu     sync.Mutex
 	all    map[*worker]bool
-	closed bool
 }
 
 // WorkerEnv is set in a worker's environment; a binary that sees it runs ServeWorker instead of its main.
@@ -199,7 +198,6 @@ func (p *Pool) Close() {
 	for w := range p.all {
 		ws = append(ws, w)
 	}
-	p.closed = true
 	p.mu.Unlock()
 	for _, w := range ws {
 		_ = w.in.Close() // the worker exits at EOF
