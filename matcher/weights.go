@@ -24,6 +24,12 @@ type Weights struct {
 	Completeness float64 `json:"completeness"`
 	// Candidates is how many full-text candidates are re-scored.
 	Candidates int `json:"candidates"`
+	// Synonyms expands the need's words with the curated domain synonym list (synonyms.txt).
+	Synonyms bool `json:"synonyms"`
+	// PRFDocs and PRFTerms drive pseudo-relevance feedback: the keywords of the PRFDocs best first-pass
+	// candidates add up to PRFTerms words to the query. 0 turns it off.
+	PRFDocs  int `json:"prf_docs"`
+	PRFTerms int `json:"prf_terms"`
 }
 
 // DefaultWeights returns the documented defaults.
