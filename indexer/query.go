@@ -24,6 +24,16 @@ type Query struct {
 	Excluded []string
 	// Clauses are field-restricted conditions (tác_giả:, cơ_quan:, năm:2015..2020).
 	Clauses []Clause
+	// Expansions are words or phrases the program adds to bridge vocabularies (domain synonyms, feedback
+	// terms from the best first results): they rank like Terms at their own lower weight and may select
+	// documents on their own, but never decide whether the query "has diacritics". Users never type them.
+	Expansions []Expansion
+}
+
+// Expansion is one added word or phrase and its weight relative to a typed term (0 < Weight ≤ 1).
+type Expansion struct {
+	Text   string
+	Weight float64
 }
 
 // Clause restricts one field: a text value (Value) or a year range (Min..Max, inclusive, 0 = open).
@@ -53,7 +63,8 @@ var clausePrefixes = map[string]string{
 
 // IsEmpty reports whether the query asks for nothing (it then matches everything that passes the filters).
 func (q Query) IsEmpty() bool {
-	return len(q.Terms) == 0 && len(q.Phrases) == 0 && len(q.Excluded) == 0 && len(q.Clauses) == 0
+	return len(q.Terms) == 0 && len(q.Phrases) == 0 && len(q.Excluded) == 0 && len(q.Clauses) == 0 &&
+		len(q.Expansions) == 0
 }
 
 // Text is every positive word of the query (terms and phrases), for highlighting and suggestions.

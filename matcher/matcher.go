@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -36,25 +37,31 @@ type Records interface {
 	Record(id string) (corpus.Record, error)
 }
 
-// Matcher ranks results for needs.
+// Matcher ranks results for needs and needs for results.
 type Matcher struct {
-	idx     indexer.Index
-	records Records
-	w       Weights
+	idx       indexer.Index
+	records   Records
+	w         Weights
+	thesaurus *Thesaurus
 	// Now is the current year, for freshness; set by New, replaceable in tests.
 	Now int
 }
 
-// New returns a matcher over an index and the records behind it.
+// New returns a matcher over an index and the records behind it, with the shipped synonym list.
 func New(idx indexer.Index, records Records, w Weights, currentYear int) *Matcher {
-	return &Matcher{idx: idx, records: records, w: w, Now: currentYear}
+	return &Matcher{idx: idx, records: records, w: w, thesaurus: DefaultThesaurus(), Now: currentYear}
 }
 
-// Match is one proposed result for a need, with its explanation.
+// Weights returns the matcher's configuration.
+func (m *Matcher) Weights() Weights { return m.w }
+
+// Match is one proposed counterpart, with its explanation: a result for a need (Kind "result"), or a need for
+// a result (Kind "need", from Reverse).
 type Match struct {
+	Kind         string
 	ID           string
 	Title        string
-	Organization string
+	Organization string // the result's organisation; for a need, its enterprise unless anonymised
 	Year         int
 	TRL          int
 	Score        float64
@@ -72,47 +79,155 @@ type Match struct {
 	CoDevelopment  bool
 	MatchedFields  []string // field codes in common (with their parents)
 	MatchedSectors []string
+	// Confidentiality is the need's level (Kind "need" only).
+	Confidentiality string
 }
 
-// MaxNeedRunes bounds the need text used for candidates.
+// MaxNeedRunes bounds the need (or result) text used for candidates.
 const MaxNeedRunes = 4000
+
+// Plan is the candidate query built for a need: its informative words and what bridging added. It is part
+// of the explanation ("searched for ... and, by synonym, ...").
+type Plan struct {
+	Terms    []string
+	Synonyms []string
+	Feedback []string
+}
 
 // Match ranks results for a need.
 func (m *Matcher) Match(ctx context.Context, need *corpus.Need, size int) ([]Match, error) {
+	ms, _, err := m.MatchPlan(ctx, need, size)
+	return ms, err
+}
+
+// MatchPlan is Match that also returns the query it ran.
+func (m *Matcher) MatchPlan(ctx context.Context, need *corpus.Need, size int) ([]Match, Plan, error) {
 	if need == nil || strings.TrimSpace(need.Title+need.Description) == "" {
-		return nil, errors.New("nhu cầu không có tiêu đề hay mô tả để ghép nối")
+		return nil, Plan{}, errors.New("nhu cầu không có tiêu đề hay mô tả để ghép nối")
 	}
-	text := need.Title + "\n" + need.Description
-	if utf8.RuneCountInString(text) > MaxNeedRunes {
-		text = string([]rune(text)[:MaxNeedRunes])
+	text := cutRunes(need.Title+"\n"+need.Description, MaxNeedRunes)
+	plan := Plan{Terms: informativeTerms(text)}
+	q := indexer.Query{Terms: plan.Terms, Expansions: m.synonymExpansions(text)}
+	for _, e := range q.Expansions {
+		plan.Synonyms = append(plan.Synonyms, e.Text)
 	}
-	q := indexer.Query{Terms: informativeTerms(text)}
-	res, err := m.idx.Search(ctx, &indexer.SearchRequest{
-		Query: q, Kinds: []string{indexer.KindResult}, Size: m.w.Candidates, Highlight: true,
-		ExcludeIDs: []string{need.ID},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("tìm ứng viên: %w", err)
-	}
-	maxScore := 0.0
-	for _, h := range res.Hits {
-		if h.Score > maxScore {
-			maxScore = h.Score
+	exclude := []string{need.ID}
+	if m.w.PRFTerms > 0 && m.w.PRFDocs >= 2 {
+		// First pass: the best few candidates only, without highlights, to learn what the corpus calls the
+		// need's topic.
+		first, err := m.idx.Search(ctx, &indexer.SearchRequest{
+			Query: q, Kinds: []string{indexer.KindResult}, Size: m.w.PRFDocs, ExcludeIDs: exclude,
+		})
+		if err != nil {
+			return nil, plan, fmt.Errorf("tìm ứng viên (lượt đầu): %w", err)
+		}
+		var top []*corpus.Result
+		for _, h := range first.Hits {
+			if r, err := m.result(h.ID); err == nil && r != nil {
+				top = append(top, r)
+			}
+		}
+		plan.Feedback = feedbackTerms(top, text+" "+strings.Join(plan.Synonyms, " "), m.w.PRFTerms)
+		for _, f := range plan.Feedback {
+			q.Expansions = append(q.Expansions, indexer.Expansion{Text: f, Weight: feedbackWeight})
 		}
 	}
+	res, err := m.idx.Search(ctx, &indexer.SearchRequest{
+		Query: q, Kinds: []string{indexer.KindResult}, Size: m.w.Candidates, Highlight: true, ExcludeIDs: exclude,
+	})
+	if err != nil {
+		return nil, plan, fmt.Errorf("tìm ứng viên: %w", err)
+	}
+	maxScore := topScore(res.Hits)
+	out := make([]Match, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		r, err := m.result(h.ID)
+		if err != nil {
+			return nil, plan, err
+		}
+		if r == nil {
+			continue
+		}
+		out = append(out, m.score(need, r, h, maxScore))
+	}
+	return rank(out, size), plan, nil
+}
+
+// ReverseOptions says which needs the caller may see.
+type ReverseOptions struct {
+	// Confidentiality lists the levels returned; empty means public and anonymised (what anyone may see).
+	// Only staff, broker and admin keys may add broker_only.
+	Confidentiality []string
+	// Exclude drops needs, e.g. closed or expired ones.
+	Exclude func(*corpus.Need) bool
+}
+
+// Reverse ranks needs for a result: the same candidates-then-components function the other way. Anonymised
+// needs come back without their enterprise.
+func (m *Matcher) Reverse(ctx context.Context, r *corpus.Result, size int, opt ReverseOptions) ([]Match, Plan, error) {
+	if r == nil || strings.TrimSpace(r.Title) == "" {
+		return nil, Plan{}, errors.New("kết quả không có tiêu đề để ghép nối")
+	}
+	text := cutRunes(strings.Join([]string{r.Title, strings.Join(r.Keywords, ", "), r.Summary, r.Applications}, "\n"), MaxNeedRunes)
+	plan := Plan{Terms: informativeTerms(text)}
+	q := indexer.Query{Terms: plan.Terms, Expansions: m.synonymExpansions(text)}
+	for _, e := range q.Expansions {
+		plan.Synonyms = append(plan.Synonyms, e.Text)
+	}
+	conf := opt.Confidentiality
+	if len(conf) == 0 {
+		conf = []string{corpus.ConfPublic, corpus.ConfAnonymised}
+	}
+	res, err := m.idx.Search(ctx, &indexer.SearchRequest{
+		Query: q, Kinds: []string{indexer.KindNeed}, Confidentiality: conf, Size: m.w.Candidates,
+		Highlight: true, ExcludeIDs: []string{r.ID},
+	})
+	if err != nil {
+		return nil, plan, fmt.Errorf("tìm nhu cầu ứng viên: %w", err)
+	}
+	maxScore := topScore(res.Hits)
 	out := make([]Match, 0, len(res.Hits))
 	for _, h := range res.Hits {
 		rec, err := m.records.Record(h.ID)
 		if err != nil {
-			return nil, fmt.Errorf("đọc kết quả %s: %w", h.ID, err)
+			return nil, plan, fmt.Errorf("đọc nhu cầu %s: %w", h.ID, err)
 		}
-		r, ok := rec.(*corpus.Result)
-		if !ok {
+		need, ok := rec.(*corpus.Need)
+		if !ok || !slices.Contains(conf, need.EffectiveConfidentiality()) || (opt.Exclude != nil && opt.Exclude(need)) {
 			continue
 		}
 		mt := m.score(need, r, h, maxScore)
+		mt.Kind, mt.ID, mt.Title, mt.Year, mt.TRL = corpus.KindNeed, need.ID, need.Title, 0, need.MinTRL
+		mt.Organization = need.Enterprise
+		mt.Confidentiality = need.EffectiveConfidentiality()
+		if mt.Confidentiality == corpus.ConfAnonymised {
+			mt.Organization = ""
+		}
 		out = append(out, mt)
 	}
+	return rank(out, size), plan, nil
+}
+
+// result reads a candidate result; nil without error when the id is not a result.
+func (m *Matcher) result(id string) (*corpus.Result, error) {
+	rec, err := m.records.Record(id)
+	if err != nil {
+		return nil, fmt.Errorf("đọc kết quả %s: %w", id, err)
+	}
+	r, _ := rec.(*corpus.Result)
+	return r, nil
+}
+
+func topScore(hits []indexer.Hit) float64 {
+	best := 0.0
+	for _, h := range hits {
+		best = max(best, h.Score)
+	}
+	return best
+}
+
+// rank orders matches by score (ties by id, for stable output) and keeps size of them (all when size ≤ 0).
+func rank(out []Match, size int) []Match {
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {
 			return out[i].Score > out[j].Score
@@ -122,7 +237,14 @@ func (m *Matcher) Match(ctx context.Context, need *corpus.Need, size int) ([]Mat
 	if size > 0 && len(out) > size {
 		out = out[:size]
 	}
-	return out, nil
+	return out
+}
+
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) > n {
+		return string([]rune(s)[:n])
+	}
+	return s
 }
 
 // stopSyllables are frequent function syllables that carry no topic; dropping them keeps the candidate query

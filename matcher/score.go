@@ -17,7 +17,7 @@ const neutral = 0.5
 
 func (m *Matcher) score(need *corpus.Need, r *corpus.Result, h indexer.Hit, maxScore float64) Match {
 	mt := Match{
-		ID: r.ID, Title: r.Title, Organization: r.Organization, Year: r.Year, TRL: r.TRL,
+		Kind: corpus.KindResult, ID: r.ID, Title: r.Title, Organization: r.Organization, Year: r.Year, TRL: r.TRL,
 		Components: map[string]float64{}, MatchedTerms: h.MatchedTerms, Fragments: h.Fragments, Page: h.Page,
 	}
 	set := func(name string, v float64, known bool) {

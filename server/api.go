@@ -84,27 +84,54 @@ func (s *Server) apiMatch(c echo.Context) error {
 		return perr
 	}
 	start := time.Now()
-	ms, err := s.matcher.Match(c.Request().Context(), need, size)
+	ms, plan, err := s.matcher.MatchPlan(c.Request().Context(), need, size)
 	if err != nil {
 		return s.searchErr(err)
 	}
-	return c.JSON(http.StatusOK, MatchJSON(ms, float64(time.Since(start).Microseconds())/1000))
+	return c.JSON(http.StatusOK, MatchPlanJSON(ms, &plan, float64(time.Since(start).Microseconds())/1000))
 }
 
 // DecodeNeed reads a need record sent for matching: kind may be left out, and so may id (a need being
 // typed in has none yet). Problems that reject it come back as a 400 APIError listing them.
 func DecodeNeed(body []byte) (*corpus.Need, error) {
+	rec, err := decodeSent(body, corpus.KindNeed, "nhu-cau-tam", "Nhu cầu")
+	if err != nil {
+		return nil, err
+	}
+	need, ok := rec.(*corpus.Need)
+	if !ok {
+		return nil, apiErr(http.StatusBadRequest, "not_a_need", "Bản ghi gửi lên phải là nhu cầu (kind: \"need\").")
+	}
+	return need, nil
+}
+
+// DecodeResult reads a result record sent for reverse matching, like DecodeNeed.
+func DecodeResult(body []byte) (*corpus.Result, error) {
+	rec, err := decodeSent(body, corpus.KindResult, "ket-qua-tam", "Kết quả nghiên cứu")
+	if err != nil {
+		return nil, err
+	}
+	r, ok := rec.(*corpus.Result)
+	if !ok {
+		return nil, apiErr(http.StatusBadRequest, "not_a_result", "Bản ghi gửi lên phải là kết quả nghiên cứu (kind: \"result\").")
+	}
+	return r, nil
+}
+
+// decodeSent decodes a record sent to be matched, not stored: kind and id default; a need with a
+// description only gets it as its title.
+func decodeSent(body []byte, kind, tempID, Noun string) (corpus.Record, error) {
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
 		return nil, apiErr(http.StatusBadRequest, "bad_json", "Nội dung gửi lên không phải một đối tượng JSON hợp lệ.")
 	}
 	if _, ok := m["kind"]; !ok {
-		m["kind"] = json.RawMessage(`"need"`)
+		m["kind"], _ = json.Marshal(kind)
 	}
 	if _, ok := m["id"]; !ok {
-		m["id"] = json.RawMessage(`"nhu-cau-tam"`)
+		m["id"], _ = json.Marshal(tempID)
 	}
-	if _, ok := m["title"]; !ok {
+	if _, ok := m["title"]; !ok && kind == corpus.KindNeed {
 		if d, ok := m["description"]; ok {
 			m["title"] = d
 		}
@@ -112,18 +139,14 @@ func DecodeNeed(body []byte) (*corpus.Need, error) {
 	b, _ := json.Marshal(m)
 	p := corpus.DecodeRecord(b)
 	if p.Record == nil {
-		e := apiErr(http.StatusBadRequest, "invalid_need", "Nhu cầu không hợp lệ.")
+		e := apiErr(http.StatusBadRequest, "invalid_"+kind, Noun+" không hợp lệ.")
 		e.Details = p.Problems
 		if len(p.Problems) > 0 {
-			e.Message = "Nhu cầu không hợp lệ: " + p.Problems[0].String()
+			e.Message = Noun + " không hợp lệ: " + p.Problems[0].String()
 		}
 		return nil, e
 	}
-	need, ok := p.Record.(*corpus.Need)
-	if !ok {
-		return nil, apiErr(http.StatusBadRequest, "not_a_need", "Bản ghi gửi lên phải là nhu cầu (kind: \"need\").")
-	}
-	return need, nil
+	return p.Record, nil
 }
 
 func (s *Server) apiResult(c echo.Context) error {

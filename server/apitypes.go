@@ -41,11 +41,21 @@ type facetJSON struct {
 
 type matchResponse struct {
 	Matches []matchJSON `json:"matches"`
-	TookMS  float64     `json:"took_ms"`
+	// Query is what the candidates were searched with: the need's informative words and what vocabulary
+	// bridging added (synonyms, feedback terms from the best first results).
+	Query  *matchQueryJSON `json:"query,omitempty"`
+	TookMS float64         `json:"took_ms"`
+}
+
+type matchQueryJSON struct {
+	Terms    []string `json:"terms"`
+	Synonyms []string `json:"synonyms,omitempty"`
+	Feedback []string `json:"feedback,omitempty"`
 }
 
 type matchJSON struct {
 	ID             string              `json:"id"`
+	Kind           string              `json:"kind"`
 	Score          float64             `json:"score"`
 	Components     map[string]float64  `json:"components"`
 	Reasons        []string            `json:"reasons"`
@@ -61,6 +71,9 @@ type matchJSON struct {
 	MatchedSectors []codeJSON          `json:"matched_sectors,omitempty"`
 	Highlights     map[string][]string `json:"highlights,omitempty"`
 	Page           int                 `json:"page,omitempty"`
+	// Confidentiality of a need (reverse matching); URL is the record's page.
+	Confidentiality string `json:"confidentiality,omitempty"`
+	URL             string `json:"url"`
 }
 
 type codeJSON struct {
@@ -94,11 +107,17 @@ func SearchJSON(res *indexer.SearchResult, from, size int) any {
 }
 
 // MatchJSON converts matches to the API's JSON shape; the CLI prints the same.
-func MatchJSON(ms []matcher.Match, took float64) any {
+func MatchJSON(ms []matcher.Match, took float64) any { return MatchPlanJSON(ms, nil, took) }
+
+// MatchPlanJSON is MatchJSON with the query the matcher ran.
+func MatchPlanJSON(ms []matcher.Match, plan *matcher.Plan, took float64) any {
 	out := matchResponse{Matches: []matchJSON{}, TookMS: took}
+	if plan != nil {
+		out.Query = &matchQueryJSON{Terms: plan.Terms, Synonyms: plan.Synonyms, Feedback: plan.Feedback}
+	}
 	for _, m := range ms {
 		out.Matches = append(out.Matches, matchJSON{
-			ID: m.ID, Score: m.Score, Components: m.Components, Reasons: m.Reasons, Title: m.Title,
+			ID: m.ID, Kind: m.Kind, Confidentiality: m.Confidentiality, URL: recordURL(m.Kind, m.ID), Score: m.Score, Components: m.Components, Reasons: m.Reasons, Title: m.Title,
 			Organization: m.Organization, Year: m.Year, TRL: m.TRL, TRLGap: m.TRLGap, CoDevelopment: m.CoDevelopment,
 			Missing: m.Missing, MatchedTerms: m.MatchedTerms, MatchedFields: codes(m.MatchedFields, corpus.Fields.Label),
 			MatchedSectors: codes(m.MatchedSectors, corpus.SectorLabel), Highlights: m.Fragments, Page: m.Page,

@@ -14,6 +14,8 @@ func (s *Server) routes() {
 	api := e.Group("/api/v1")
 	api.GET("/search", s.apiSearch)
 	api.POST("/match", s.apiMatch)
+	api.POST("/match/reverse", s.apiReverse)
+	api.GET("/results/:id/needs", s.apiReverseStored)
 	api.GET("/results/:id", s.apiResult)
 	api.GET("/results/:id/file", s.apiOriginal)
 	api.GET("/needs/:id", s.apiNeed)

@@ -21,6 +21,13 @@ import (
 // newTestServer serves the bundled sample corpus from a real store and a real bleve index.
 func newTestServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return sampleServer(t, DefaultConfig())
+}
+
+// sampleServer is a real server over the sample corpus and a few extra records (a broker_only need, an
+// anonymised need, a result with HTML in its title), with the given configuration.
+func sampleServer(t *testing.T, cfg Config) *httptest.Server {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := corpus.Open(dir)
 	if err != nil {
@@ -48,7 +55,7 @@ func newTestServer(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	m := matcher.New(idx, recordsOf{st}, matcher.DefaultWeights(), 2026)
-	srv := New(DefaultConfig(), idx, st, m, nil)
+	srv := New(cfg, idx, st, m, nil)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts

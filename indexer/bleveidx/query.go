@@ -62,6 +62,9 @@ func (x *Index) translate(req *indexer.SearchRequest, st termStats) plan {
 	}
 	if p.text != nil {
 		p.terms = append(append(p.terms, req.Query.Terms...), req.Query.Phrases...)
+		for _, e := range req.Query.Expansions {
+			p.terms = append(p.terms, e.Text)
+		}
 	}
 	return p
 }
@@ -172,17 +175,25 @@ func uncommon(terms string, st termStats) string {
 // query's terms. Measured against one match query per field with title and keywords boosted (400 queries
 // each, MRR@10): UNC 0.570 → 0.635, ViCoV19QA 0.278 → 0.297.
 func termDisjunctions(text string, a analysis.Analyzer, suffix string, w float64) []query.Query {
+	return termDisjunctionsIn(text, a, textFieldNames(), suffix, w)
+}
+
+func textFieldNames() []string {
 	names := make([]string, len(textFields))
 	for i, f := range textFields {
 		names[i] = f.name
 	}
-	return termDisjunctionsIn(text, a, names, suffix, w)
+	return names
 }
 
 // termDisjunctionsIn is termDisjunctions over the given fields.
 func termDisjunctionsIn(text string, a analysis.Analyzer, fields []string, suffix string, w float64) []query.Query {
+	return termDisjunctionsSeen(text, a, fields, suffix, w, map[string]bool{})
+}
+
+// termDisjunctionsSeen is termDisjunctionsIn skipping, and then recording, the terms in seen.
+func termDisjunctionsSeen(text string, a analysis.Analyzer, fields []string, suffix string, w float64, seen map[string]bool) []query.Query {
 	var out []query.Query
-	seen := map[string]bool{}
 	for _, tk := range a.Analyze([]byte(text)) {
 		term := string(tk.Term)
 		if seen[term] {
@@ -236,6 +247,7 @@ func (x *Index) textQuery(q indexer.Query, st termStats) query.Query {
 			should = append(should, fz)
 		}
 	}
+	should = append(should, x.expansionQueries(q, st)...)
 	for _, ph := range q.Phrases {
 		if !analyzes(ph) {
 			continue
@@ -285,6 +297,56 @@ func (x *Index) textQuery(q indexer.Query, st termStats) query.Query {
 		bq.Should = disj(should, min)
 	}
 	return bq
+}
+
+// expansionQueries ranks the program's added words on the folded fields: a single syllable as a term, a
+// phrase, where the index has folded pairs, as the conjunction of its syllable pairs (nearly a phrase query,
+// without positions: its single syllables, "thiết" and "bị" of "thiết bị sấy", would match any document,
+// and so would its commonest pair alone). Each expansion is one clause of the enclosing disjunction, so
+// that its coordination factor counts an added phrase as one matched word, and a syllable the user's own
+// terms already search is not searched again.
+func (x *Index) expansionQueries(q indexer.Query, st termStats) []query.Query {
+	if len(q.Expansions) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, t := range foldedAnalyzer.Analyze([]byte(strings.Join(q.Terms, " "))) {
+		seen[string(t.Term)] = true
+	}
+	bl := x.layout
+	var out []query.Query
+	for _, e := range q.Expansions {
+		w := min(e.Weight, 1)
+		if w <= 0 || !analyzes(e.Text) {
+			continue
+		}
+		if bl.folded && len(foldedAnalyzer.Analyze([]byte(e.Text))) > 1 {
+			key := "\x00" + vntext.FoldKey(e.Text)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			pairs := termDisjunctionsIn(e.Text, foldedBigramAnalyzer, bl.fields(), sufFoldedBigram, w)
+			if len(pairs) == 1 {
+				out = append(out, pairs[0])
+			} else {
+				out = append(out, query.NewConjunctionQuery(pairs))
+			}
+			continue
+		}
+		text := e.Text
+		if x.bigrams {
+			text = uncommon(text, st)
+		}
+		switch parts := termDisjunctionsSeen(text, foldedAnalyzer, textFieldNames(), sufFolded, w, seen); len(parts) {
+		case 0:
+		case 1:
+			out = append(out, parts[0])
+		default:
+			out = append(out, query.NewDisjunctionQuery(parts))
+		}
+	}
+	return out
 }
 
 // fuzzyQuery matches typos (edit distance 1, first letter kept) of the long syllables on the folded fields,

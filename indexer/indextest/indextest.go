@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) indexer.Index) {
 		{"Paging", testPaging},
 		{"Confidentiality", testConfidentiality},
 		{"EmptyQuery", testEmptyQuery},
+		{"Expansions", testExpansions},
 		{"Highlights", testHighlights},
 		{"MatchedTerms", testMatchedTerms},
 	}
@@ -471,5 +472,26 @@ func testEmptyQuery(t *testing.T, idx indexer.Index) {
 	// Nothing searchable typed behaves as the empty query.
 	if got := find(t, idx, " ,;!? "); len(got) != len(refIDs(corpusDocs(), &indexer.SearchRequest{})) {
 		t.Errorf("punctuation-only query: %d hits", len(got))
+	}
+}
+
+// testExpansions: an added word finds documents the typed words miss, ranked below the ones the typed words
+// find, and a query of expansions alone still searches.
+func testExpansions(t *testing.T, idx indexer.Index) {
+	qq := q("chitosan")
+	qq.Expansions = []indexer.Expansion{{Text: "đèn LED", Weight: 0.3}}
+	got := ids(search(t, idx, &indexer.SearchRequest{Query: qq, Size: 20}))
+	if rank(got, docNano.ID) != 0 || rank(got, docDenLED.ID) < 1 {
+		t.Errorf("chitosan + expansion đèn LED: got %v, want %s first and %s after", got, docNano.ID, docDenLED.ID)
+	}
+	only := indexer.Query{Expansions: []indexer.Expansion{{Text: "tái chế pin", Weight: 0.5}}}
+	got = ids(search(t, idx, &indexer.SearchRequest{Query: only, Size: 20}))
+	if len(got) == 0 || got[0] != docPin.ID {
+		t.Errorf("expansion alone: got %v, want %s first", got, docPin.ID)
+	}
+	// A zero-weight expansion is ignored: the typed word alone decides.
+	qq.Expansions = []indexer.Expansion{{Text: "đèn LED", Weight: 0}}
+	if got = ids(search(t, idx, &indexer.SearchRequest{Query: qq, Size: 20})); rank(got, docDenLED.ID) >= 0 {
+		t.Errorf("zero-weight expansion: got %v, %s should not be found", got, docDenLED.ID)
 	}
 }

@@ -1,0 +1,136 @@
+package matcher
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+	"ketnoi/indexer/bleveidx"
+)
+
+func TestThesaurusExpand(t *testing.T) {
+	th, err := ParseThesaurus([]byte("# chú thích\nđỡ tốn điện, tiết kiệm năng lượng, tiết kiệm điện\nhồ tiêu, tiêu\nmáy sấy, lò sấy\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text string
+		want []string
+	}{
+		{"Cần máy sấy cá đỡ tốn điện", []string{"tiết kiệm năng lượng", "tiết kiệm điện", "lò sấy"}},
+		{"can may say ca DO TON DIEN", []string{"tiết kiệm năng lượng", "tiết kiệm điện", "lò sấy"}},
+		// A member the text already has is not added again.
+		{"lò sấy tiết kiệm điện", []string{"đỡ tốn điện", "tiết kiệm năng lượng", "máy sấy"}},
+		// One syllable never triggers: "tiêu chuẩn" is not pepper.
+		{"đạt tiêu chuẩn xuất khẩu", nil},
+		{"vườn hồ tiêu", nil}, // "tiêu" is already in the text
+		{"", nil},
+	} {
+		if got := th.Expand(tc.text, 10); !slices.Equal(got, tc.want) {
+			t.Errorf("Expand(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	if got := th.Expand("máy sấy đỡ tốn điện", 2); len(got) != 2 {
+		t.Errorf("limit 2: got %q", got)
+	}
+	for _, bad := range []string{"một mục\n", "a,\n"} {
+		if _, err := ParseThesaurus([]byte(bad)); err == nil {
+			t.Errorf("ParseThesaurus(%q): want an error for a group of one", bad)
+		}
+	}
+	if len(DefaultThesaurus().groups) < 100 {
+		t.Errorf("shipped synonyms.txt has %d groups", len(DefaultThesaurus().groups))
+	}
+}
+
+func TestFeedbackTerms(t *testing.T) {
+	r := func(kw ...string) *corpus.Result { return &corpus.Result{Keywords: kw} }
+	top := []*corpus.Result{
+		r("sấy năng lượng mặt trời", "Phù Mỹ", "cá cơm"),
+		r("bơm nhiệt", "sấy năng lượng mặt trời", "Phù Mỹ"),
+		r("bơm nhiệt", "hải sản khô", "Sấy năng lượng mặt trời"),
+		r("hải sản khô"),
+	}
+	got := feedbackTerms(top, "máy sấy cá cơm", 5)
+	// Shared by two or more, best ranked first; the place name and the query's own words are left out.
+	want := []string{"sấy năng lượng mặt trời", "bơm nhiệt", "hải sản khô"}
+	if !slices.Equal(got, want) {
+		t.Errorf("feedbackTerms = %q, want %q", got, want)
+	}
+	if got := feedbackTerms(top, "", 1); len(got) != 1 {
+		t.Errorf("limit 1: %q", got)
+	}
+	if got := feedbackTerms(top[:1], "", 5); got != nil {
+		t.Errorf("one document teaches nothing: %q", got)
+	}
+}
+
+type recs map[string]corpus.Record
+
+func (r recs) Record(id string) (corpus.Record, error) {
+	if x, ok := r[id]; ok {
+		return x, nil
+	}
+	return nil, corpus.ErrNotFound
+}
+
+// TestBridging: a need in everyday words finds the result written in report words only through the
+// synonym list, and pseudo-relevance feedback brings in a result the need's words miss.
+func TestBridging(t *testing.T) {
+	idx, err := bleveidx.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	results := []*corpus.Result{
+		{ID: "kq-nlmt", Title: "Hệ thống hiệu suất năng lượng cao cho nhà xưởng", Keywords: []string{"tiết kiệm năng lượng", "biến tần"}},
+		{ID: "kq-say1", Title: "Máy sấy cá bằng bơm nhiệt", Keywords: []string{"bơm nhiệt", "hải sản khô"}},
+		{ID: "kq-say2", Title: "Máy sấy mực dùng bơm nhiệt", Keywords: []string{"bơm nhiệt", "hải sản khô"}},
+		{ID: "kq-bom", Title: "Thiết bị bơm nhiệt công suất nhỏ cho hải sản khô", Keywords: []string{"bơm nhiệt"}},
+		{ID: "kq-khac", Title: "Giống lúa chịu mặn", Keywords: []string{"lúa"}},
+	}
+	rs := recs{}
+	b := &indexer.Batch{Seq: 1}
+	for _, r := range results {
+		r.Kind = corpus.KindResult
+		rs[r.ID] = r
+		b.Put = append(b.Put, indexer.DocFromRecord(r))
+	}
+	if err := idx.Apply(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	w := DefaultWeights()
+	w.PRFTerms, w.Synonyms = 0, false
+	off := New(idx, rs, w, 2026)
+	w.Synonyms = true
+	syn := New(idx, rs, w, 2026)
+	w.PRFDocs, w.PRFTerms = 2, 4
+	prf := New(idx, rs, w, 2026)
+
+	ids := func(m *Matcher, need string) []string {
+		ms, _, err := m.MatchPlan(context.Background(), &corpus.Need{ID: "n", Title: need}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, x := range ms {
+			out = append(out, x.ID)
+		}
+		return out
+	}
+	if got := ids(off, "đỡ tốn điện"); slices.Contains(got, "kq-nlmt") {
+		t.Errorf("without synonyms: %v should not find kq-nlmt", got)
+	}
+	if got := ids(syn, "đỡ tốn điện"); len(got) == 0 || got[0] != "kq-nlmt" {
+		t.Errorf("with synonyms: got %v, want kq-nlmt first", got)
+	}
+	// "máy sấy cá" finds the two dryers; their shared keyword "bơm nhiệt" then brings in the heat pump.
+	if got := ids(syn, "máy sấy cá mực"); slices.Contains(got, "kq-bom") {
+		t.Errorf("without feedback: %v should not find kq-bom", got)
+	}
+	if got := ids(prf, "máy sấy cá mực"); !slices.Contains(got, "kq-bom") || slices.Contains(got, "kq-khac") {
+		t.Errorf("with feedback: got %v, want kq-bom and not kq-khac", got)
+	}
+}
