@@ -24,6 +24,10 @@ type Query struct {
 	Excluded []string
 	// Clauses are field-restricted conditions (tác_giả:, cơ_quan:, năm:2015..2020).
 	Clauses []Clause
+	// MaxTerms, when set, ranks by at most that many distinct syllables of Terms: the rarest in the index,
+	// leaving out syllables no document has. A need's or a report's whole text is a query too long to run
+	// fast; its rarest syllables are the ones that say what it is about. Users' queries leave it 0.
+	MaxTerms int
 	// Expansions are words or phrases the program adds to bridge vocabularies (domain synonyms, feedback
 	// terms from the best first results): they rank like Terms at their own lower weight and may select
 	// documents on their own, but never decide whether the query "has diacritics". Users never type them.

@@ -134,3 +134,27 @@ func TestBridging(t *testing.T) {
 		t.Errorf("with feedback: got %v, want kq-bom and not kq-khac", got)
 	}
 }
+
+func TestMatchedPhrases(t *testing.T) {
+	text := "Cần máy sấy cá cơm đỡ tốn điện, mùa mưa vẫn sấy được ở Tam Quan"
+	for _, tc := range []struct {
+		matched []string
+		limit   int
+		want    []string
+	}{
+		{[]string{"sấy", "cá", "cơm", "điện", "mùa", "mưa", "Tam", "Quan", "vẫn"}, 10,
+			[]string{"sấy cá cơm", "mùa mưa vẫn sấy", "Tam Quan", "điện"}},
+		// Folded matches count; punctuation ends a phrase; a function syllable alone is dropped.
+		{[]string{"dien", "mua", "can"}, 10, []string{"mùa mưa", "điện"}},
+		{[]string{"máy", "sấy"}, 1, []string{"máy sấy"}},
+		{nil, 10, nil},
+	} {
+		if got := matchedPhrases(text, tc.matched, tc.limit); !slices.Equal(got, tc.want) {
+			t.Errorf("matchedPhrases(%q) = %q, want %q", tc.matched, got, tc.want)
+		}
+	}
+	r := &corpus.Result{Title: "Nhà sấy", Keywords: []string{"Tiết kiệm năng lượng", "bơm nhiệt"}, Summary: "dùng bơm nhiệt"}
+	if got := bridged(r, []string{"tiết kiệm năng lượng", "lò sấy", "bơm nhiệt"}); !slices.Equal(got, []string{"tiết kiệm năng lượng", "bơm nhiệt"}) {
+		t.Errorf("bridged = %q", got)
+	}
+}

@@ -70,10 +70,13 @@ type Match struct {
 	// Reasons are short Vietnamese sentences, the strongest contributions first, then what lowered the score.
 	Reasons []string
 	// Missing names the components whose information was missing on either side (scored as neutral 0.5).
-	Missing      []string
+	Missing []string
+	// MatchedTerms are the query's words found in the counterpart, regrouped into phrases ("cá cơm").
 	MatchedTerms []string
-	Fragments    map[string][]string
-	Page         int
+	// Bridged are the words added by bridging (synonyms, feedback terms) that the counterpart states.
+	Bridged   []string
+	Fragments map[string][]string
+	Page      int
 	// TRLGap is need.MinTRL - result.TRL when positive: the result is a co-development candidate.
 	TRLGap         int
 	CoDevelopment  bool
@@ -107,16 +110,20 @@ func (m *Matcher) MatchPlan(ctx context.Context, need *corpus.Need, size int) ([
 	}
 	text := cutRunes(need.Title+"\n"+need.Description, MaxNeedRunes)
 	plan := Plan{Terms: informativeTerms(text)}
-	q := indexer.Query{Terms: plan.Terms, Expansions: m.synonymExpansions(text)}
+	q := indexer.Query{Terms: plan.Terms, MaxTerms: m.w.QueryTerms, Expansions: m.synonymExpansions(text)}
 	for _, e := range q.Expansions {
 		plan.Synonyms = append(plan.Synonyms, e.Text)
 	}
 	exclude := []string{need.ID}
 	if m.w.PRFTerms > 0 && m.w.PRFDocs >= 2 {
-		// First pass: the best few candidates only, without highlights, to learn what the corpus calls the
-		// need's topic.
+		// First pass: the best few candidates only, without highlights, on half the words (the rarest), to
+		// learn what the corpus calls the need's topic at half the cost of a full pass.
+		fq := q
+		if fq.MaxTerms > 1 {
+			fq.MaxTerms /= 2
+		}
 		first, err := m.idx.Search(ctx, &indexer.SearchRequest{
-			Query: q, Kinds: []string{indexer.KindResult}, Size: m.w.PRFDocs, ExcludeIDs: exclude,
+			Query: fq, Kinds: []string{indexer.KindResult}, Size: m.w.PRFDocs, ExcludeIDs: exclude,
 		})
 		if err != nil {
 			return nil, plan, fmt.Errorf("tìm ứng viên (lượt đầu): %w", err)
@@ -148,7 +155,7 @@ func (m *Matcher) MatchPlan(ctx context.Context, need *corpus.Need, size int) ([
 		if r == nil {
 			continue
 		}
-		out = append(out, m.score(need, r, h, maxScore))
+		out = append(out, m.score(need, r, h, maxScore, queryText{text: text, expansions: expansionTexts(q.Expansions)}))
 	}
 	return rank(out, size), plan, nil
 }
@@ -170,7 +177,7 @@ func (m *Matcher) Reverse(ctx context.Context, r *corpus.Result, size int, opt R
 	}
 	text := cutRunes(strings.Join([]string{r.Title, strings.Join(r.Keywords, ", "), r.Summary, r.Applications}, "\n"), MaxNeedRunes)
 	plan := Plan{Terms: informativeTerms(text)}
-	q := indexer.Query{Terms: plan.Terms, Expansions: m.synonymExpansions(text)}
+	q := indexer.Query{Terms: plan.Terms, MaxTerms: m.w.QueryTerms, Expansions: m.synonymExpansions(text)}
 	for _, e := range q.Expansions {
 		plan.Synonyms = append(plan.Synonyms, e.Text)
 	}
@@ -196,7 +203,7 @@ func (m *Matcher) Reverse(ctx context.Context, r *corpus.Result, size int, opt R
 		if !ok || !slices.Contains(conf, need.EffectiveConfidentiality()) || (opt.Exclude != nil && opt.Exclude(need)) {
 			continue
 		}
-		mt := m.score(need, r, h, maxScore)
+		mt := m.score(need, r, h, maxScore, queryText{text: text, expansions: expansionTexts(q.Expansions), reverse: true})
 		mt.Kind, mt.ID, mt.Title, mt.Year, mt.TRL = corpus.KindNeed, need.ID, need.Title, 0, need.MinTRL
 		mt.Organization = need.Enterprise
 		mt.Confidentiality = need.EffectiveConfidentiality()
@@ -216,6 +223,14 @@ func (m *Matcher) result(id string) (*corpus.Result, error) {
 	}
 	r, _ := rec.(*corpus.Result)
 	return r, nil
+}
+
+func expansionTexts(es []indexer.Expansion) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Text
+	}
+	return out
 }
 
 func topScore(hits []indexer.Hit) float64 {

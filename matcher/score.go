@@ -15,10 +15,24 @@ import (
 // excludes, and the explanation says what was missing.
 const neutral = 0.5
 
-func (m *Matcher) score(need *corpus.Need, r *corpus.Result, h indexer.Hit, maxScore float64) Match {
+// queryText is what the candidates were searched with: the text the terms came from (the need's, or the
+// result's in reverse) and the expansions bridging added.
+type queryText struct {
+	text       string
+	expansions []string
+	reverse    bool
+}
+
+func (m *Matcher) score(need *corpus.Need, r *corpus.Result, h indexer.Hit, maxScore float64, qt queryText) Match {
 	mt := Match{
 		Kind: corpus.KindResult, ID: r.ID, Title: r.Title, Organization: r.Organization, Year: r.Year, TRL: r.TRL,
-		Components: map[string]float64{}, MatchedTerms: h.MatchedTerms, Fragments: h.Fragments, Page: h.Page,
+		Components: map[string]float64{}, MatchedTerms: matchedPhrases(qt.text, h.MatchedTerms, 12),
+		Fragments: h.Fragments, Page: h.Page,
+	}
+	if qt.reverse {
+		mt.Bridged = needBridged(need, qt.expansions)
+	} else {
+		mt.Bridged = bridged(r, qt.expansions)
 	}
 	set := func(name string, v float64, known bool) {
 		mt.Components[name] = round3(v)
@@ -255,13 +269,20 @@ func sentence(name string, v float64, need *corpus.Need, r *corpus.Result, mt *M
 	switch name {
 	case CompText:
 		if len(mt.MatchedTerms) == 0 {
+			if len(mt.Bridged) > 0 {
+				return fmt.Sprintf("Nội dung gần với nhu cầu ở mức %d%%, qua các từ đồng nghĩa hoặc liên quan: %s.", pct, strings.Join(mt.Bridged, ", "))
+			}
 			return fmt.Sprintf("Nội dung gần với nhu cầu ở mức %d%%.", pct)
 		}
 		terms := mt.MatchedTerms
 		if len(terms) > 8 {
 			terms = terms[:8]
 		}
-		return fmt.Sprintf("Nội dung khớp %d%% với nhu cầu, trùng các từ: %s.", pct, strings.Join(terms, ", "))
+		s := fmt.Sprintf("Nội dung khớp %d%% với nhu cầu, trùng các từ: %s.", pct, strings.Join(terms, ", "))
+		if len(mt.Bridged) > 0 {
+			s += " Cùng nói về: " + strings.Join(mt.Bridged, ", ") + " (từ đồng nghĩa hoặc từ khóa liên quan)."
+		}
+		return s
 	case CompField:
 		if v == 0 {
 			return "Lĩnh vực KH&CN khác với nhu cầu."

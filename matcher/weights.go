@@ -24,6 +24,9 @@ type Weights struct {
 	Completeness float64 `json:"completeness"`
 	// Candidates is how many full-text candidates are re-scored.
 	Candidates int `json:"candidates"`
+	// QueryTerms is how many of the need's words rank the candidates: the rarest in the index. Long queries
+	// are slow, and a need's rare words are the ones that say what it is about.
+	QueryTerms int `json:"query_terms"`
 	// Synonyms expands the need's words with the curated domain synonym list (synonyms.txt).
 	Synonyms bool `json:"synonyms"`
 	// PRFDocs and PRFTerms drive pseudo-relevance feedback: the keywords of the PRFDocs best first-pass
@@ -70,6 +73,9 @@ func (w Weights) validate() error {
 	}
 	if w.Candidates < 1 || w.Candidates > 1000 {
 		return fmt.Errorf("candidates phải trong khoảng 1–1000")
+	}
+	if w.QueryTerms < 0 || w.PRFDocs < 0 || w.PRFTerms < 0 {
+		return fmt.Errorf("query_terms, prf_docs và prf_terms không được âm")
 	}
 	return nil
 }

@@ -67,6 +67,7 @@ type matchJSON struct {
 	CoDevelopment  bool                `json:"co_development,omitempty"`
 	Missing        []string            `json:"missing,omitempty"`
 	MatchedTerms   []string            `json:"matched_terms,omitempty"`
+	BridgedTerms   []string            `json:"bridged_terms,omitempty"`
 	MatchedFields  []codeJSON          `json:"matched_fields,omitempty"`
 	MatchedSectors []codeJSON          `json:"matched_sectors,omitempty"`
 	Highlights     map[string][]string `json:"highlights,omitempty"`
@@ -119,7 +120,7 @@ func MatchPlanJSON(ms []matcher.Match, plan *matcher.Plan, took float64) any {
 		out.Matches = append(out.Matches, matchJSON{
 			ID: m.ID, Kind: m.Kind, Confidentiality: m.Confidentiality, URL: recordURL(m.Kind, m.ID), Score: m.Score, Components: m.Components, Reasons: m.Reasons, Title: m.Title,
 			Organization: m.Organization, Year: m.Year, TRL: m.TRL, TRLGap: m.TRLGap, CoDevelopment: m.CoDevelopment,
-			Missing: m.Missing, MatchedTerms: m.MatchedTerms, MatchedFields: codes(m.MatchedFields, corpus.Fields.Label),
+			Missing: m.Missing, MatchedTerms: m.MatchedTerms, BridgedTerms: m.Bridged, MatchedFields: codes(m.MatchedFields, corpus.Fields.Label),
 			MatchedSectors: codes(m.MatchedSectors, corpus.SectorLabel), Highlights: m.Fragments, Page: m.Page,
 		})
 	}

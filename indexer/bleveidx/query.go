@@ -1,6 +1,7 @@
 package bleveidx
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -133,6 +134,8 @@ type termStats interface {
 	known(term string) bool
 	// common reports whether the syllable occurs in more than commonShare of the documents.
 	common(term string) bool
+	// df is the syllable's largest document frequency over the folded text fields.
+	df(term string) uint64
 }
 
 // keepCommon answers like its termStats but finds nothing common.
@@ -218,7 +221,7 @@ func (x *Index) textQuery(q indexer.Query, st termStats) query.Query {
 	var must, should, mustNot []query.Query
 	accented := vntext.HasDiacritics(q.Text())
 
-	if terms := strings.Join(q.Terms, " "); analyzes(terms) {
+	if terms := rarest(q.Terms, q.MaxTerms, st); analyzes(terms) {
 		uni := terms
 		if x.bigrams {
 			uni = uncommon(terms, st)
@@ -347,6 +350,50 @@ func (x *Index) expansionQueries(q indexer.Query, st termStats) []query.Query {
 		}
 	}
 	return out
+}
+
+// rarest joins the words of terms that hold one of the max rarest distinct folded syllables the index
+// knows, in their order (so that adjacent kept words still make their pairs); all of them when max is 0,
+// when there are no statistics, or when the index knows none.
+func rarest(terms []string, max int, st termStats) string {
+	all := strings.Join(terms, " ")
+	if max <= 0 || st == nil {
+		return all
+	}
+	type syl struct {
+		term string
+		df   uint64
+	}
+	var syls []syl
+	seen := map[string]bool{}
+	for _, t := range foldedAnalyzer.Analyze([]byte(all)) {
+		term := string(t.Term)
+		if seen[term] {
+			continue
+		}
+		seen[term] = true
+		if df := st.df(term); df > 0 {
+			syls = append(syls, syl{term, df})
+		}
+	}
+	if len(syls) == 0 || len(syls) <= max && len(syls) == len(seen) {
+		return all
+	}
+	sort.SliceStable(syls, func(i, j int) bool { return syls[i].df < syls[j].df })
+	keep := map[string]bool{}
+	for _, s := range syls[:min(max, len(syls))] {
+		keep[s.term] = true
+	}
+	var out []string
+	for _, w := range terms {
+		for _, t := range foldedAnalyzer.Analyze([]byte(w)) {
+			if keep[string(t.Term)] {
+				out = append(out, w)
+				break
+			}
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // fuzzyQuery matches typos (edit distance 1, first letter kept) of the long syllables on the folded fields,

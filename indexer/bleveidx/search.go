@@ -137,7 +137,7 @@ type readerStats struct {
 	ctx  context.Context
 	r    index.IndexReader
 	docs float64
-	df   map[string]uint64 // largest document frequency over the folded text fields
+	dfs  map[string]uint64 // largest document frequency over the folded text fields
 }
 
 // newStats opens a snapshot for query translation; it returns nil if the index cannot be read that way,
@@ -156,7 +156,7 @@ func newStats(ctx context.Context, bi bleve.Index) *readerStats {
 		r.Close()
 		return nil
 	}
-	return &readerStats{ctx: ctx, r: r, docs: float64(n), df: map[string]uint64{}}
+	return &readerStats{ctx: ctx, r: r, docs: float64(n), dfs: map[string]uint64{}}
 }
 
 func (s *readerStats) close() {
@@ -166,7 +166,7 @@ func (s *readerStats) close() {
 }
 
 func (s *readerStats) maxDF(term string) uint64 {
-	if n, ok := s.df[term]; ok {
+	if n, ok := s.dfs[term]; ok {
 		return n
 	}
 	var best uint64
@@ -178,11 +178,13 @@ func (s *readerStats) maxDF(term string) uint64 {
 		best = max(best, tfr.Count())
 		tfr.Close()
 	}
-	s.df[term] = best
+	s.dfs[term] = best
 	return best
 }
 
 func (s *readerStats) known(term string) bool { return s.maxDF(term) > 0 }
+
+func (s *readerStats) df(term string) uint64 { return s.maxDF(term) }
 
 func (s *readerStats) common(term string) bool {
 	return s.docs > 0 && float64(s.maxDF(term)) > commonShare*s.docs

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) indexer.Index) {
 		{"Confidentiality", testConfidentiality},
 		{"EmptyQuery", testEmptyQuery},
 		{"Expansions", testExpansions},
+		{"MaxTerms", testMaxTerms},
 		{"Highlights", testHighlights},
 		{"MatchedTerms", testMatchedTerms},
 	}
@@ -493,5 +494,18 @@ func testExpansions(t *testing.T, idx indexer.Index) {
 	qq.Expansions = []indexer.Expansion{{Text: "đèn LED", Weight: 0}}
 	if got = ids(search(t, idx, &indexer.SearchRequest{Query: qq, Size: 20})); rank(got, docDenLED.ID) >= 0 {
 		t.Errorf("zero-weight expansion: got %v, %s should not be found", got, docDenLED.ID)
+	}
+}
+
+// testMaxTerms: a long query ranks by its rarest known syllables only.
+func testMaxTerms(t *testing.T, idx indexer.Index) {
+	qq := indexer.Query{Terms: []string{"xyzzyq", "cá", "chitosan", "sấy"}, MaxTerms: 1}
+	got := ids(search(t, idx, &indexer.SearchRequest{Query: qq, Size: 20}))
+	if len(got) != 1 || got[0] != docNano.ID {
+		t.Errorf("MaxTerms 1 of [xyzzyq cá chitosan sấy]: got %v, want only %s", got, docNano.ID)
+	}
+	qq.MaxTerms = 0
+	if got = ids(search(t, idx, &indexer.SearchRequest{Query: qq, Size: 20})); len(got) < 3 {
+		t.Errorf("MaxTerms 0: got %v, want every document with cá, chitosan or sấy", got)
 	}
 }
