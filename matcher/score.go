@@ -68,9 +68,9 @@ func (m *Matcher) score(need *corpus.Need, r *corpus.Result, h indexer.Hit, maxS
 	set(CompCompleteness, completeness(r), true)
 
 	total, sum := 0.0, 0.0
-	for _, c := range m.w.components() {
-		total += c.weight * mt.Components[c.name]
-		sum += c.weight
+	for _, c := range m.w.Components() {
+		total += c.Weight * mt.Components[c.Name]
+		sum += c.Weight
 	}
 	if sum > 0 {
 		mt.Score = round3(total / sum)
@@ -230,9 +230,9 @@ func (m *Matcher) explain(need *corpus.Need, r *corpus.Result, mt *Match) []stri
 		v, w float64
 	}
 	var cs []contrib
-	for _, c := range m.w.components() {
-		if c.weight > 0 {
-			cs = append(cs, contrib{c.name, mt.Components[c.name], c.weight})
+	for _, c := range m.w.Components() {
+		if c.Weight > 0 {
+			cs = append(cs, contrib{c.Name, mt.Components[c.Name], c.Weight})
 		}
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].v*cs[i].w > cs[j].v*cs[j].w })

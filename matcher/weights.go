@@ -62,11 +62,11 @@ func LoadWeights(path string) (Weights, error) {
 
 func (w Weights) validate() error {
 	sum := 0.0
-	for _, c := range w.components() {
-		if c.weight < 0 {
-			return fmt.Errorf("trọng số %s âm", c.name)
+	for _, c := range w.Components() {
+		if c.Weight < 0 {
+			return fmt.Errorf("trọng số %s âm", c.Name)
 		}
-		sum += c.weight
+		sum += c.Weight
 	}
 	if sum == 0 {
 		return fmt.Errorf("mọi trọng số đều bằng 0")
@@ -80,13 +80,15 @@ func (w Weights) validate() error {
 	return nil
 }
 
-type weighted struct {
-	name   string
-	weight float64
+// Component is one score component and its weight.
+type Component struct {
+	Name   string
+	Weight float64
 }
 
-func (w Weights) components() []weighted {
-	return []weighted{
+// Components lists the score components with their weights, in a fixed order.
+func (w Weights) Components() []Component {
+	return []Component{
 		{CompText, w.Text}, {CompField, w.Field}, {CompSector, w.Sector}, {CompTRL, w.TRL},
 		{CompTransfer, w.Transfer}, {CompBudget, w.Budget}, {CompLocality, w.Locality},
 		{CompFreshness, w.Freshness}, {CompCompleteness, w.Completeness},

@@ -52,4 +52,5 @@ func (s *Server) routes() {
 	e.POST("/can-bo/thu-lai/:id", s.webStaffRetry, staffPage)
 	e.GET("/can-bo/sua/:id", s.webStaffEdit, staffPage)
 	e.POST("/can-bo/sua/:id", s.webStaffEditPost, staffPage)
+	e.GET(brokerPath, s.webBroker, s.rolePage(csrfInForm, corpus.RoleStaff, corpus.RoleBroker))
 }

@@ -45,6 +45,11 @@ const (
 // staffPage guards the staff pages: a browser without a session goes to the sign-in form, a key without
 // the staff role gets 403, and a POST without the session's CSRF token gets 403.
 func (s *Server) staffPage(mode csrfMode) echo.MiddlewareFunc {
+	return s.rolePage(mode, corpus.RoleStaff)
+}
+
+// rolePage is staffPage for pages open to any of roles (admin is always allowed).
+func (s *Server) rolePage(mode csrfMode, roles ...corpus.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			securityHeaders(c)
@@ -56,9 +61,9 @@ func (s *Server) staffPage(mode csrfMode) echo.MiddlewareFunc {
 				}
 				return c.Redirect(http.StatusSeeOther, target)
 			}
-			if !v.key.Role.Allows(corpus.RoleStaff) {
+			if !slices.ContainsFunc(roles, v.key.Role.Allows) {
 				return apiErr(http.StatusForbidden, "forbidden",
-					"Trang này dành cho cán bộ; khóa đang đăng nhập có vai trò "+v.key.Role.Label()+".")
+					"Trang này dành cho "+roleLabels(roles)+"; khóa đang đăng nhập có vai trò "+v.key.Role.Label()+".")
 			}
 			if tooLarge, _ := c.Get(ctxBodyTooLarge).(bool); tooLarge {
 				return echo.ErrStatusRequestEntityTooLarge
@@ -77,6 +82,14 @@ func (s *Server) staffPage(mode csrfMode) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+func roleLabels(roles []corpus.Role) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = r.Label()
+	}
+	return strings.Join(names, " hoặc ")
 }
 
 func csrfError() *APIError {
@@ -192,8 +205,11 @@ func (s *Server) webSignInPost(c echo.Context) error {
 	next := view.Next
 	if next == "" {
 		next = "/"
-		if k.Role.Allows(corpus.RoleStaff) {
+		switch {
+		case k.Role.Allows(corpus.RoleStaff):
 			next = "/can-bo"
+		case k.Role == corpus.RoleBroker:
+			next = brokerPath
 		}
 	}
 	return c.Redirect(http.StatusSeeOther, next)

@@ -49,9 +49,11 @@ type browser struct {
 	c    *http.Client
 }
 
-func (e *staffEnv) browser(t *testing.T) *browser {
+func (e *staffEnv) browser(t *testing.T) *browser { return newBrowser(t, e.ts.URL) }
+
+func newBrowser(t *testing.T, base string) *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, base: e.ts.URL, c: &http.Client{Jar: jar,
+	return &browser{t: t, base: base, c: &http.Client{Jar: jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

@@ -1,0 +1,208 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+	"ketnoi/matcher"
+)
+
+// The broker's page (/can-bo/ghep-noi): pick a stored need, or type one, and see the ranked results with
+// their explanation laid out (components as meters, highlighted snippets, codes, TRL gap); or go the other
+// way, from a result to the needs it could answer. Plain GET forms, so that a page of matches can be
+// bookmarked and sent to a colleague; no script is needed.
+
+const brokerPath = "/can-bo/ghep-noi"
+
+// Limits of the typed need, the same as a need sent to the API.
+const maxBrokerText = matcher.MaxNeedRunes
+
+type brokerView struct {
+	staffChrome
+	Filter   string // the need picker's search box
+	Needs    []brokerNeed
+	NeedID   string
+	ResultID string
+	TitleIn  string // a typed need
+	TextIn   string
+	Reverse  bool
+	Need     *corpus.Need
+	Result   *corpus.Result
+	Matches  []brokerMatch
+	Plan     matcher.Plan
+	TookMS   float64
+	Error    string
+	Searched bool
+}
+
+type brokerNeed struct {
+	ID, Title string
+	Selected  bool
+}
+
+type brokerMatch struct {
+	matcher.Match
+	Rank    int
+	URL     string
+	Snippet template.HTML
+	Bars    []brokerBar
+	Fields  []string // labels of the codes in common
+	Sectors []string
+}
+
+type brokerBar struct {
+	Label        string
+	Value        float64 // in [0, 1]
+	Percent      int
+	Weight       float64
+	Missing      bool
+	Contribution int // share of the total score, in percent
+}
+
+func (s *Server) webBroker(c echo.Context) error {
+	v := brokerView{staffChrome: s.chrome(c, "Ghép nối cung – cầu")}
+	q := c.QueryParams()
+	v.Filter = strings.TrimSpace(q.Get("loc"))
+	v.NeedID, v.ResultID = strings.TrimSpace(q.Get("nhu-cau")), strings.TrimSpace(q.Get("ket-qua"))
+	v.TitleIn, v.TextIn = strings.TrimSpace(q.Get("tieu-de")), strings.TrimSpace(q.Get("mo-ta"))
+	ctx := c.Request().Context()
+
+	needs, err := s.needOptions(c, v.Filter, v.NeedID)
+	if err != nil {
+		return err
+	}
+	v.Needs = needs
+
+	start := time.Now()
+	var ms []matcher.Match
+	switch {
+	case v.ResultID != "":
+		v.Reverse, v.Searched = true, true
+		r, err := s.storedRecord(v.ResultID, corpus.KindResult)
+		if err != nil {
+			v.Error = err.Error()
+			break
+		}
+		v.Result = r.(*corpus.Result)
+		ms, v.Plan, err = s.matcher.Reverse(ctx, v.Result, 20, matcher.ReverseOptions{
+			Confidentiality: []string{corpus.ConfPublic, corpus.ConfAnonymised, corpus.ConfBrokerOnly}})
+		if err != nil {
+			return s.searchErr(err)
+		}
+	case v.NeedID != "":
+		v.Searched = true
+		r, err := s.storedRecord(v.NeedID, corpus.KindNeed)
+		if err != nil {
+			v.Error = err.Error()
+			break
+		}
+		v.Need = r.(*corpus.Need)
+	case v.TitleIn != "" || v.TextIn != "":
+		v.Searched = true
+		if utf8.RuneCountInString(v.TitleIn)+utf8.RuneCountInString(v.TextIn) > maxBrokerText {
+			v.Error = fmt.Sprintf("Nhu cầu dài quá %d ký tự; hãy rút gọn phần mô tả.", maxBrokerText)
+			break
+		}
+		title := v.TitleIn
+		if title == "" {
+			title = v.TextIn
+		}
+		v.Need = &corpus.Need{ID: "nhu-cau-tam", Kind: corpus.KindNeed, Title: title, Description: v.TextIn}
+	}
+	if v.Need != nil {
+		ms, v.Plan, err = s.matcher.MatchPlan(ctx, v.Need, 20)
+		if err != nil {
+			return s.searchErr(err)
+		}
+	}
+	v.TookMS = float64(time.Since(start).Microseconds()) / 1000
+	weights := s.matcher.Weights()
+	for i, m := range ms {
+		v.Matches = append(v.Matches, brokerMatchOf(i+1, m, weights))
+	}
+	securityHeaders(c)
+	return s.render(c, http.StatusOK, "broker.html", v)
+}
+
+// needOptions lists the needs to pick from: those matching the filter, or the first ones; the selected
+// need is always among them.
+func (s *Server) needOptions(c echo.Context, filter, selected string) ([]brokerNeed, error) {
+	if utf8.RuneCountInString(filter) > MaxQueryChars {
+		return nil, apiErr(http.StatusBadRequest, "query_too_long", fmt.Sprintf("Câu tìm kiếm dài quá %d ký tự.", MaxQueryChars))
+	}
+	res, err := s.idx.Search(c.Request().Context(), &indexer.SearchRequest{
+		Query: indexer.ParseQuery(filter), Kinds: []string{indexer.KindNeed}, Size: MaxSize,
+		Confidentiality: []string{corpus.ConfPublic, corpus.ConfAnonymised, corpus.ConfBrokerOnly},
+	})
+	if err != nil {
+		return nil, s.searchErr(err)
+	}
+	var out []brokerNeed
+	found := false
+	for _, h := range res.Hits {
+		out = append(out, brokerNeed{ID: h.ID, Title: h.Title, Selected: h.ID == selected})
+		found = found || h.ID == selected
+	}
+	if selected != "" && !found {
+		if r, err := s.storedRecord(selected, corpus.KindNeed); err == nil {
+			out = append([]brokerNeed{{ID: selected, Title: r.RecordTitle(), Selected: true}}, out...)
+		}
+	}
+	return out, nil
+}
+
+// storedRecord reads a record of a kind for a signed-in broker or staff member (every confidentiality).
+func (s *Server) storedRecord(id, kind string) (corpus.Record, error) {
+	noun := map[string]string{corpus.KindNeed: "nhu cầu", corpus.KindResult: "kết quả"}[kind]
+	missing := fmt.Errorf("Không tìm thấy %s có mã %q.", noun, id)
+	if len(id) > corpus.MaxIDBytes {
+		return nil, missing
+	}
+	e, err := s.store.Get(id)
+	if errors.Is(err, corpus.ErrNotFound) || (err == nil && e.Kind != kind) {
+		return nil, missing
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e.Decode()
+}
+
+func brokerMatchOf(rank int, m matcher.Match, w matcher.Weights) brokerMatch {
+	bm := brokerMatch{Match: m, Rank: rank, URL: recordURL(m.Kind, m.ID)}
+	bm.Snippet = template.HTML(snippet(indexer.Hit{Fragments: m.Fragments})) // backend-escaped, <mark> only
+	total := 0.0
+	for _, c := range w.Components() {
+		total += c.Weight * m.Components[c.Name]
+	}
+	for _, c := range w.Components() {
+		if c.Weight == 0 {
+			continue
+		}
+		v := m.Components[c.Name]
+		b := brokerBar{Label: matcher.ComponentLabel(c.Name), Value: v, Percent: int(v*100 + 0.5), Weight: c.Weight}
+		for _, x := range m.Missing {
+			b.Missing = b.Missing || x == c.Name
+		}
+		if total > 0 {
+			b.Contribution = int(c.Weight*v/total*100 + 0.5)
+		}
+		bm.Bars = append(bm.Bars, b)
+	}
+	for _, f := range m.MatchedFields {
+		bm.Fields = append(bm.Fields, corpus.Fields.Label(f))
+	}
+	for _, f := range m.MatchedSectors {
+		bm.Sectors = append(bm.Sectors, corpus.SectorLabel(f))
+	}
+	return bm
+}

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"ketnoi/corpus"
+	"ketnoi/internal/browsertest"
+)
+
+// brokerServer is the sample server with a broker, a staff and an admin key.
+func brokerServer(t *testing.T) (base string, keys map[corpus.Role]string) {
+	t.Helper()
+	kr := corpus.OpenKeyring(t.TempDir())
+	keys = map[corpus.Role]string{}
+	for _, r := range corpus.Roles {
+		k, _, err := kr.Create("Khóa "+string(r), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[r] = k
+	}
+	cfg := DefaultConfig()
+	cfg.Keys = kr
+	return sampleServer(t, cfg).URL, keys
+}
+
+var matchIDs = regexp.MustCompile(`<li class="match" id="m-[^"]*" data-id="([^"]+)"`)
+
+func TestBrokerPage(t *testing.T) {
+	base, keys := brokerServer(t)
+	b := newBrowser(t, base)
+	if p := b.get(brokerPath); p.code != http.StatusSeeOther || !strings.HasPrefix(p.h.Get("Location"), loginPath) {
+		t.Fatalf("without a session: %d %s", p.code, p.h.Get("Location"))
+	}
+	if p := b.signIn(keys[corpus.RoleBroker], ""); p.code != http.StatusSeeOther || p.h.Get("Location") != brokerPath {
+		t.Fatalf("a broker signs in to %q (%d), want the broker page", p.h.Get("Location"), p.code)
+	}
+
+	for _, tc := range []struct {
+		name, query string
+		want        []string // in the page
+		ids         []string // among the matches
+		not         []string // never in the page
+	}{
+		{"stored need", "nhu-cau=nc-001", []string{"<meter", "Đã tìm theo", "Cần máy sấy cá cơm"},
+			[]string{"kq-ts-052", "kq-cn-047"}, nil},
+		{"typed need, escaped", "tieu-de=" + url.QueryEscape(`máy sấy cá <script>alert(1)</script>`),
+			[]string{"&lt;script&gt;alert(1)&lt;/script&gt;"}, []string{"kq-ts-052"}, []string{"<script>alert(1)"}},
+		// A broker sees broker_only needs, with their enterprise.
+		{"result to needs", "ket-qua=kq-ts-050", []string{"Kết quả nghiên cứu → các nhu cầu", "Cơ sở nước mắm Bảy Hòa"},
+			[]string{"nc-006"}, nil},
+		{"filtered picker", "loc=" + url.QueryEscape("hạt điều"), []string{"nc-021"}, nil, []string{"nc-001)"}},
+		{"unknown need", "nhu-cau=nc-khong-co", []string{"Không tìm thấy nhu cầu"}, nil, []string{`class="match"`}},
+		{"a result id as need", "nhu-cau=kq-ts-050", []string{"Không tìm thấy nhu cầu"}, nil, nil},
+		{"too long", "mo-ta=" + strings.Repeat("a", 4100), []string{"Nhu cầu dài quá"}, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := b.get(brokerPath + "?" + tc.query)
+			if p.code != http.StatusOK {
+				t.Fatalf("%d %s", p.code, p.body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(p.body, w) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(p.body, w) {
+					t.Errorf("page has %q", w)
+				}
+			}
+			var got []string
+			for _, m := range matchIDs.FindAllStringSubmatch(p.body, -1) {
+				got = append(got, m[1])
+			}
+			for _, id := range tc.ids {
+				if !strings.Contains(strings.Join(got, " "), id) {
+					t.Errorf("%s not among the matches %v", id, got)
+				}
+			}
+		})
+	}
+
+	// Staff and admin may use the page too.
+	for _, r := range []corpus.Role{corpus.RoleStaff, corpus.RoleAdmin} {
+		b := newBrowser(t, base)
+		b.signIn(keys[r], "")
+		if p := b.get(brokerPath + "?nhu-cau=nc-001"); p.code != http.StatusOK || !matchIDs.MatchString(p.body) {
+			t.Errorf("%s: %d", r, p.code)
+		}
+	}
+}
+
+// TestBrokerPageInBrowser: a broker picks a need, reads the ranked matches with their meters, and follows
+// one result to the needs it could answer.
+func TestBrokerPageInBrowser(t *testing.T) {
+	base, keys := brokerServer(t)
+	ctx := browsertest.Start(t)
+	browsertest.Navigate(t, ctx, base+brokerPath)
+	browsertest.WaitVisible(t, ctx, "#khoa")
+	browsertest.SendKeys(t, ctx, "#khoa", keys[corpus.RoleBroker])
+	browsertest.ClickAndWait(t, ctx, ".signin button[type=submit]")
+	browsertest.WaitVisible(t, ctx, "#nhu-cau")
+	browsertest.SetValue(t, ctx, "#nhu-cau", "nc-001")
+	browsertest.ClickAndWait(t, ctx, `form[aria-label="Chọn nhu cầu"] button[type=submit]`)
+	browsertest.WaitVisible(t, ctx, ".matches .match")
+	n := browsertest.Eval[int](t, ctx, `document.querySelectorAll(".matches .match").length`)
+	meters := browsertest.Eval[int](t, ctx, `document.querySelectorAll(".matches .match:first-child meter").length`)
+	if n < 5 || meters < 5 {
+		t.Fatalf("%d matches, %d meters on the first", n, meters)
+	}
+	// Scores are in decreasing order on the page.
+	if !browsertest.Eval[bool](t, ctx, `(() => { const s = [...document.querySelectorAll(".matches .score")].map(e => parseFloat(e.textContent));
+		return s.every((v, i) => i == 0 || s[i-1] >= v); })()`) {
+		t.Error("scores not in decreasing order")
+	}
+	first := browsertest.Text(t, ctx, ".matches .match:first-child h3 a")
+	if !strings.Contains(strings.ToLower(first), "sấy") {
+		t.Errorf("first match %q is not a dryer", first)
+	}
+	browsertest.ClickAndWait(t, ctx, ".matches .match:first-child .actions a")
+	browsertest.WaitVisible(t, ctx, ".subject")
+	if got := browsertest.Text(t, ctx, ".subject .kind"); !strings.Contains(strings.ToLower(got), "các nhu cầu") {
+		t.Errorf("after following the result: %q", got)
+	}
+	if !browsertest.Eval[bool](t, ctx, `[...document.querySelectorAll(".matches .match")].some(li => li.dataset.id === "nc-001")`) {
+		t.Error("the dryer result does not lead back to the dryer need nc-001")
+	}
+}
