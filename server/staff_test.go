@@ -451,9 +451,9 @@ func TestStaffUploadRetryEdit(t *testing.T) {
 		t.Errorf("edit form of a missing result: %d", p.code)
 	}
 
-	// A broker signs in but may not use the staff pages.
+	// A broker signs in (to the broker page) but may not use the staff pages.
 	bb := e.browser(t)
-	if p = bb.signIn(e.brk, ""); p.code != http.StatusSeeOther || p.h.Get("Location") != "/" {
+	if p = bb.signIn(e.brk, ""); p.code != http.StatusSeeOther || p.h.Get("Location") != brokerPath {
 		t.Fatalf("broker sign-in: %d → %q", p.code, p.h.Get("Location"))
 	}
 	brokerCSRF := find(t, metaCSRF, bb.get(loginPath).body)
