@@ -1,6 +1,12 @@
 package indexer
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// ErrBadCursor is returned for a cursor that this backend did not make for this sort order.
+var ErrBadCursor = errors.New("con trỏ phân trang không hợp lệ")
 
 // SearchRequest is one search. The zero value of every filter means "no filter".
 type SearchRequest struct {
@@ -32,6 +38,10 @@ type SearchRequest struct {
 	Sort string
 	From int
 	Size int
+	// After is a cursor (SearchResult.Next of the previous page, same query and sort): the page starts
+	// right after that page's last hit, however deep, and From must be 0. Pages stay stable while the
+	// index does not change.
+	After string
 
 	// Facets asks for facet counts of these facet names (FacetField, FacetSector, ...); each facet follows
 	// every filter except its own.
@@ -57,8 +67,10 @@ const (
 
 // SearchResult is the answer to a SearchRequest.
 type SearchResult struct {
-	Total  uint64
-	Hits   []Hit
+	Total uint64
+	Hits  []Hit
+	// Next is the cursor for the page after this one; empty after the last page.
+	Next   string
 	Facets map[string][]FacetCount
 	Took   time.Duration
 }

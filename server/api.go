@@ -60,6 +60,9 @@ func (s *Server) searchErr(err error) error {
 	if errors.As(err, &ae) {
 		return err
 	}
+	if errors.Is(err, indexer.ErrBadCursor) {
+		return apiErr(http.StatusBadRequest, "bad_cursor", "Con trỏ phân trang (cursor) không hợp lệ hoặc thuộc một cách sắp xếp khác; hãy tìm lại từ trang đầu.")
+	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return apiErr(http.StatusServiceUnavailable, "timeout", "Truy vấn chạy quá lâu và đã bị hủy; hãy thu hẹp câu tìm kiếm.")
 	}

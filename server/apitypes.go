@@ -17,6 +17,8 @@ type searchResponse struct {
 	TookMS float64                `json:"took_ms"`
 	From   int                    `json:"from"`
 	Size   int                    `json:"size"`
+	// NextCursor continues after the last hit (GET ...&cursor=NextCursor), at any depth.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 type hitJSON struct {
@@ -90,7 +92,7 @@ type healthResponse struct {
 // SearchJSON converts a search result to the API's JSON shape; the CLI prints the same.
 func SearchJSON(res *indexer.SearchResult, from, size int) any {
 	out := searchResponse{Total: res.Total, Hits: []hitJSON{}, Facets: map[string][]facetJSON{},
-		TookMS: float64(res.Took.Microseconds()) / 1000, From: from, Size: size}
+		TookMS: float64(res.Took.Microseconds()) / 1000, From: from, Size: size, NextCursor: res.Next}
 	for _, h := range res.Hits {
 		out.Hits = append(out.Hits, hitJSON{
 			ID: h.ID, Kind: h.Kind, Score: h.Score, Title: h.Title, Organization: h.Organization, Year: h.Year,

@@ -18,11 +18,13 @@ const (
 	MaxQueryChars = indexer.MaxQueryRunes
 	MaxFrom       = 10000
 	MaxFilterVals = 20
+	maxCursor     = 2048
 )
 
 // searchParams are the search parameters shared by the web page and the API, read from the query string.
 type searchParams struct {
 	Q        string
+	Cursor   string // opaque, from a previous answer's next_cursor
 	Size     int
 	From     int
 	Sort     string
@@ -51,6 +53,12 @@ func (p *searchParams) Validate() error {
 	if p.From < 0 || p.From > MaxFrom {
 		return apiErr(http.StatusBadRequest, "bad_from", fmt.Sprintf("from phải từ 0 đến %d.", MaxFrom))
 	}
+	if p.Cursor != "" && p.From != 0 {
+		return apiErr(http.StatusBadRequest, "bad_cursor", "Không dùng cursor cùng với from: cursor đã chỉ chỗ bắt đầu của trang.")
+	}
+	if len(p.Cursor) > maxCursor {
+		return apiErr(http.StatusBadRequest, "bad_cursor", "Con trỏ phân trang (cursor) không hợp lệ.")
+	}
 	switch p.Sort {
 	case "", "year", "-year", "trl", "-trl":
 	default:
@@ -65,7 +73,7 @@ func (p *searchParams) Validate() error {
 }
 
 func parseSearchParams(v url.Values) (*searchParams, error) {
-	p := &searchParams{Q: v.Get("q"), Size: DefaultSize, Sort: v.Get("sort")}
+	p := &searchParams{Q: v.Get("q"), Size: DefaultSize, Sort: v.Get("sort"), Cursor: v.Get("cursor")}
 	var err error
 	num := func(name string, dst *int) {
 		s := strings.TrimSpace(v.Get(name))
@@ -131,7 +139,7 @@ func (p *searchParams) request(confidentiality []string) *indexer.SearchRequest 
 		FieldCodes: p.Fields, Sectors: p.Sectors, IPStatus: p.IP, TransferForms: p.Transfer,
 		Organizations: p.Orgs, Localities: p.Locality, Provinces: p.Province,
 		YearMin: p.YearMin, YearMax: p.YearMax, TRLMin: p.TRLMin, TRLMax: p.TRLMax,
-		Sort: p.Sort, From: p.From, Size: p.Size,
+		Sort: p.Sort, From: p.From, Size: p.Size, After: p.Cursor,
 		Facets: allFacets, FacetSize: 12, Highlight: true,
 	}
 }

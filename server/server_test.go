@@ -83,7 +83,8 @@ func get(t *testing.T, u string) (int, []byte, http.Header) {
 }
 
 type apiSearch struct {
-	Total uint64 `json:"total"`
+	Total      uint64 `json:"total"`
+	NextCursor string `json:"next_cursor"`
 	Hits  []struct {
 		ID      string  `json:"id"`
 		Score   float64 `json:"score"`
@@ -130,6 +131,39 @@ func TestSearchAPI(t *testing.T) {
 	}
 }
 
+// TestSearchAPICursor pages through every result of a query by cursor, past the from-window's reach.
+func TestSearchAPICursor(t *testing.T) {
+	ts := newTestServer(t)
+	seen := map[string]bool{}
+	var total uint64
+	cursor, pages := "", 0
+	for {
+		v := url.Values{"q": {"công nghệ"}, "size": {"7"}, "sort": {"-year"}}
+		if cursor != "" {
+			v.Set("cursor", cursor)
+		}
+		code, body, _ := get(t, ts.URL+"/api/v1/search?"+v.Encode())
+		var r apiSearch
+		if code != 200 || json.Unmarshal(body, &r) != nil {
+			t.Fatalf("page %d: %d %s", pages, code, body)
+		}
+		total = r.Total
+		for _, h := range r.Hits {
+			if seen[h.ID] {
+				t.Fatalf("%s seen twice", h.ID)
+			}
+			seen[h.ID] = true
+		}
+		pages++
+		if cursor = r.NextCursor; cursor == "" || pages > 100 {
+			break
+		}
+	}
+	if uint64(len(seen)) != total || pages < 3 {
+		t.Errorf("%d distinct hits over %d pages, total %d", len(seen), pages, total)
+	}
+}
+
 func TestSearchAPIErrorsHaveOneShape(t *testing.T) {
 	ts := newTestServer(t)
 	tests := []struct {
@@ -142,6 +176,8 @@ func TestSearchAPIErrorsHaveOneShape(t *testing.T) {
 		{"/api/v1/search?q=a&size=abc", 400, "bad_size"},
 		{"/api/v1/search?q=" + strings.Repeat("a", 10000), 400, "query_too_long"},
 		{"/api/v1/search?q=a&sort=random", 400, "bad_sort"},
+		{"/api/v1/search?q=a&cursor=xyz", 400, "bad_cursor"},
+		{"/api/v1/search?q=a&cursor=e30&from=10", 400, "bad_cursor"},
 		{"/api/v1/results/khong-co", 404, "not_found"},
 		{"/api/v1/needs/nc-mat", 404, "not_found"}, // broker_only: same answer as a missing need
 		{"/api/v1/nothing", 404, "not_found"},

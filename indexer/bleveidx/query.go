@@ -517,8 +517,10 @@ func buildFilters(req *indexer.SearchRequest) []filterPart {
 // sortOrder maps the request's sort to bleve's, always ending with the document id so that pages are
 // stable.
 func sortOrder(sort string, empty bool) search.SortOrder {
+	// Type auto, not as-number: the order is the same (auto recognises the prefix-coded numeric terms), and
+	// a cursor can hand the encoded term back verbatim, missing values included (see cursor.go).
 	num := func(field string, desc bool) search.SearchSort {
-		return &search.SortField{Field: field, Desc: desc, Type: search.SortFieldAsNumber,
+		return &search.SortField{Field: field, Desc: desc, Type: search.SortFieldAuto,
 			Missing: search.SortFieldMissingLast}
 	}
 	id := &search.SortDocID{}

@@ -71,9 +71,22 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 		own[f.facet] = true
 	}
 
-	br := bleve.NewSearchRequestOptions(p.query(""), size, from, false)
 	unranked := !p.ranked()
-	br.SortByCustom(sortOrder(req.Sort, unranked))
+	order := sortOrder(req.Sort, unranked)
+	var after []string
+	if req.After != "" {
+		if after, err = decodeCursor(req.After, req.Sort, order); err != nil {
+			return nil, err
+		}
+		from = 0 // a cursor pages by key, at any depth
+		size = min(req.Size, maxSize)
+		if size <= 0 {
+			size = defaultSize
+		}
+	}
+	br := bleve.NewSearchRequestOptions(p.query(""), size, from, false)
+	br.SortByCustom(order)
+	br.SearchAfter = after
 	br.Fields = listFields
 	if unranked && req.Sort == "" {
 		br.Score = "none"
@@ -100,6 +113,9 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	out := &indexer.SearchResult{Total: res.Total, Hits: make([]indexer.Hit, 0, len(res.Hits))}
 	for _, h := range res.Hits {
 		out.Hits = append(out.Hits, hitFromMatch(h))
+	}
+	if n := len(res.Hits); n > 0 && n == size {
+		out.Next = encodeCursor(req.Sort, order, res.Hits[n-1])
 	}
 	if len(seenFacet) > 0 {
 		out.Facets = make(map[string][]indexer.FacetCount, len(seenFacet))

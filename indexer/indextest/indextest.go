@@ -5,6 +5,7 @@ package indextest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path/filepath"
@@ -373,6 +374,37 @@ func testPaging(t *testing.T, idx indexer.Index) {
 				}
 				if want := ids(full)[:12]; !slices.Equal(paged, want) {
 					t.Errorf("pages %v, want %v", paged, want)
+				}
+				// Cursor paging walks the whole list, in order, each hit once.
+				var walked []string
+				after := ""
+				for range len(full.Hits) {
+					res := search(t, idx, &indexer.SearchRequest{Query: q(query), Sort: sort, Size: 5, After: after})
+					if res.Total != full.Total {
+						t.Errorf("cursor page: Total %d, want %d", res.Total, full.Total)
+					}
+					walked = append(walked, ids(res)...)
+					if after = res.Next; after == "" {
+						break
+					}
+				}
+				if !slices.Equal(walked, ids(full)) {
+					t.Errorf("cursor pages %v, want %v", walked, ids(full))
+				}
+				other := "year"
+				if sort == "year" {
+					other = "trl"
+				}
+				first := search(t, idx, &indexer.SearchRequest{Query: q(query), Sort: sort, Size: 5})
+				for _, bad := range []string{"!!", "e30", first.Next} {
+					s := sort
+					if bad == first.Next {
+						s = other // a cursor made for another order
+					}
+					_, err := idx.Search(context.Background(), &indexer.SearchRequest{Query: q(query), Sort: s, Size: 5, After: bad})
+					if !errors.Is(err, indexer.ErrBadCursor) {
+						t.Errorf("cursor %q with sort %q: err %v, want ErrBadCursor", bad, s, err)
+					}
 				}
 				checkOrder(t, full.Hits, sort, query == "")
 			})
