@@ -85,7 +85,7 @@ func get(t *testing.T, u string) (int, []byte, http.Header) {
 type apiSearch struct {
 	Total      uint64 `json:"total"`
 	NextCursor string `json:"next_cursor"`
-	Hits  []struct {
+	Hits       []struct {
 		ID      string  `json:"id"`
 		Score   float64 `json:"score"`
 		Title   string  `json:"title"`
