@@ -215,6 +215,24 @@ func (m *Matcher) Reverse(ctx context.Context, r *corpus.Result, size int, opt R
 	return rank(out, size), plan, nil
 }
 
+// Similar ranks other results like r ("more like this"): its rarest words and synonyms, as in Reverse, over
+// results, by text relevance alone (the structured components compare a need's wishes with an offer and
+// mean nothing between two offers).
+func (m *Matcher) Similar(ctx context.Context, r *corpus.Result, size int) ([]indexer.Hit, error) {
+	if r == nil || strings.TrimSpace(r.Title) == "" {
+		return nil, errors.New("kết quả không có tiêu đề")
+	}
+	text := cutRunes(strings.Join([]string{r.Title, strings.Join(r.Keywords, ", "), r.Summary}, "\n"), MaxNeedRunes)
+	q := indexer.Query{Terms: informativeTerms(text), MaxTerms: m.w.QueryTerms, Expansions: m.synonymExpansions(text)}
+	res, err := m.idx.Search(ctx, &indexer.SearchRequest{
+		Query: q, Kinds: []string{indexer.KindResult}, Size: size, Highlight: true, ExcludeIDs: []string{r.ID},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tìm kết quả tương tự: %w", err)
+	}
+	return res.Hits, nil
+}
+
 // result reads a candidate result; nil without error when the id is not a result.
 func (m *Matcher) result(id string) (*corpus.Result, error) {
 	rec, err := m.records.Record(id)

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ketnoi/corpus"
+	"ketnoi/indexer"
 	"ketnoi/matcher"
 )
 
@@ -86,4 +87,24 @@ func sizeParam(c echo.Context) (int, error) {
 		return 0, apiErr(http.StatusBadRequest, "bad_size", "size phải từ 1 đến 100.")
 	}
 	return n, nil
+}
+
+// apiSimilar lists the results like a stored result ("more like this"): GET /api/v1/results/:id/similar.
+// Results only, so nothing confidential can come back.
+func (s *Server) apiSimilar(c echo.Context) error {
+	size, err := sizeParam(c)
+	if err != nil {
+		return err
+	}
+	rec, err := s.lookup(c, corpus.KindResult)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	hits, err := s.matcher.Similar(c.Request().Context(), rec.(*corpus.Result), size)
+	if err != nil {
+		return s.searchErr(err)
+	}
+	res := &indexer.SearchResult{Total: uint64(len(hits)), Hits: hits, Took: time.Since(start)}
+	return c.JSON(http.StatusOK, SearchJSON(res, 0, size))
 }

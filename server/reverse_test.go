@@ -127,3 +127,32 @@ func TestReverseMatchConfidentiality(t *testing.T) {
 		t.Errorf("kq-ts-050 (chượp nước mắm) → needs: want nc-006, got %d: %s", code, raw)
 	}
 }
+
+func TestSimilarResults(t *testing.T) {
+	ts := newTestServer(t)
+	code, body, _ := get(t, ts.URL+"/api/v1/results/kq-ts-052/similar?size=5")
+	var r apiSearch
+	if code != http.StatusOK || json.Unmarshal(body, &r) != nil {
+		t.Fatalf("%d %s", code, body)
+	}
+	var got []string
+	for _, h := range r.Hits {
+		if h.Kind != corpus.KindResult || h.ID == "kq-ts-052" {
+			t.Errorf("similar lists %s (%s)", h.ID, h.Kind)
+		}
+		got = append(got, h.ID)
+	}
+	// The solar and heat-pump anchovy dryer is like the solar fish dryer.
+	if !strings.Contains(strings.Join(got, " "), "kq-cn-047") {
+		t.Errorf("similar to kq-ts-052: %v, want kq-cn-047 among them", got)
+	}
+	code, page, _ := get(t, ts.URL+"/ket-qua/kq-ts-052")
+	if code != http.StatusOK || !strings.Contains(string(page), "Kết quả tương tự") || !strings.Contains(string(page), "/ket-qua/kq-cn-047") {
+		t.Errorf("result page without its similar results: %d", code)
+	}
+	for _, p := range []string{"/api/v1/results/nc-001/similar", "/api/v1/results/khong-co/similar"} {
+		if code, _, _ := get(t, ts.URL+p); code != http.StatusNotFound {
+			t.Errorf("%s: %d", p, code)
+		}
+	}
+}

@@ -16,6 +16,7 @@ func (s *Server) routes() {
 	api.POST("/match", s.apiMatch)
 	api.POST("/match/reverse", s.apiReverse)
 	api.GET("/results/:id/needs", s.apiReverseStored)
+	api.GET("/results/:id/similar", s.apiSimilar)
 	api.GET("/results/:id", s.apiResult)
 	api.GET("/results/:id/file", s.apiOriginal)
 	api.GET("/needs/:id", s.apiNeed)

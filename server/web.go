@@ -163,16 +163,28 @@ func facetLink(p *searchParams, param, value string) (bool, string) {
 }
 
 type recordPage struct {
-	Result *corpus.Result
-	Need   *corpus.Need
+	Result  *corpus.Result
+	Need    *corpus.Need
+	Similar []indexer.Hit
 }
+
+// similarOnPage is how many similar results a result page lists.
+const similarOnPage = 5
 
 func (s *Server) webResult(c echo.Context) error {
 	rec, err := s.lookup(c, corpus.KindResult)
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "record.html", recordPage{Result: rec.(*corpus.Result)})
+	r := rec.(*corpus.Result)
+	page := recordPage{Result: r}
+	if s.matcher != nil {
+		// The page is worth showing without them: a failed "more like this" is logged, not shown.
+		if page.Similar, err = s.matcher.Similar(c.Request().Context(), r, similarOnPage); err != nil {
+			s.log.Warn("similar results", "id", r.ID, "error", err.Error())
+		}
+	}
+	return s.render(c, http.StatusOK, "record.html", page)
 }
 
 func (s *Server) webNeed(c echo.Context) error {
