@@ -19,15 +19,24 @@ import (
 
 // apiReverseStored matches a stored result: GET /api/v1/results/:id/needs.
 func (s *Server) apiReverseStored(c echo.Context) error {
-	size, err := sizeParam(c)
+	r, size, err := s.storedResult(c)
 	if err != nil {
 		return err
+	}
+	return s.reverse(c, r, size)
+}
+
+// storedResult reads the :id result and the size parameter.
+func (s *Server) storedResult(c echo.Context) (*corpus.Result, int, error) {
+	size, err := sizeParam(c)
+	if err != nil {
+		return nil, 0, err
 	}
 	rec, err := s.lookup(c, corpus.KindResult)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
-	return s.reverse(c, rec.(*corpus.Result), size)
+	return rec.(*corpus.Result), size, nil
 }
 
 // apiReverse matches a result sent in the body (one being typed in, not stored): POST /api/v1/match/reverse.
@@ -92,16 +101,12 @@ func sizeParam(c echo.Context) (int, error) {
 // apiSimilar lists the results like a stored result ("more like this"): GET /api/v1/results/:id/similar.
 // Results only, so nothing confidential can come back.
 func (s *Server) apiSimilar(c echo.Context) error {
-	size, err := sizeParam(c)
-	if err != nil {
-		return err
-	}
-	rec, err := s.lookup(c, corpus.KindResult)
+	r, size, err := s.storedResult(c)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	hits, err := s.matcher.Similar(c.Request().Context(), rec.(*corpus.Result), size)
+	hits, err := s.matcher.Similar(c.Request().Context(), r, size)
 	if err != nil {
 		return s.searchErr(err)
 	}
