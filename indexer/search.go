@@ -70,9 +70,18 @@ type SearchResult struct {
 	Total uint64
 	Hits  []Hit
 	// Next is the cursor for the page after this one; empty after the last page.
-	Next   string
-	Facets map[string][]FacetCount
-	Took   time.Duration
+	Next string
+	// Corrections are spelling suggestions for typed words the index does not know, made only when the
+	// corrected query finds something for the same request.
+	Corrections []Correction
+	Facets      map[string][]FacetCount
+	Took        time.Duration
+}
+
+// Correction proposes Suggestion for the typed Word.
+type Correction struct {
+	Word       string
+	Suggestion string
 }
 
 // Hit is one matching document with what is needed to show it in a list.

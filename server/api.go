@@ -50,7 +50,15 @@ func (s *Server) apiSearch(c echo.Context) error {
 	if err != nil {
 		return s.searchErr(err)
 	}
-	return c.JSON(http.StatusOK, SearchJSON(res, p.From, p.Size))
+	out := searchJSON(res, p.From, p.Size)
+	if q, _ := p.corrected(res.Corrections); q != "" {
+		sg := &suggestionJSON{Q: q}
+		for _, c := range res.Corrections {
+			sg.Corrections = append(sg.Corrections, correctionJSON{Word: c.Word, Suggestion: c.Suggestion})
+		}
+		out.Suggestion = sg
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // searchErr turns a backend failure into an APIError: a cancelled or timed-out query is the client's

@@ -19,6 +19,18 @@ type searchResponse struct {
 	Size   int                    `json:"size"`
 	// NextCursor continues after the last hit (GET ...&cursor=NextCursor), at any depth.
 	NextCursor string `json:"next_cursor,omitempty"`
+	// Suggestion is the query with misspelt words corrected, when that finds something.
+	Suggestion *suggestionJSON `json:"suggestion,omitempty"`
+}
+
+type suggestionJSON struct {
+	Q           string           `json:"q"`
+	Corrections []correctionJSON `json:"corrections"`
+}
+
+type correctionJSON struct {
+	Word       string `json:"word"`
+	Suggestion string `json:"suggestion"`
 }
 
 type hitJSON struct {
@@ -90,8 +102,10 @@ type healthResponse struct {
 }
 
 // SearchJSON converts a search result to the API's JSON shape; the CLI prints the same.
-func SearchJSON(res *indexer.SearchResult, from, size int) any {
-	out := searchResponse{Total: res.Total, Hits: []hitJSON{}, Facets: map[string][]facetJSON{},
+func SearchJSON(res *indexer.SearchResult, from, size int) any { return searchJSON(res, from, size) }
+
+func searchJSON(res *indexer.SearchResult, from, size int) *searchResponse {
+	out := &searchResponse{Total: res.Total, Hits: []hitJSON{}, Facets: map[string][]facetJSON{},
 		TookMS: float64(res.Took.Microseconds()) / 1000, From: from, Size: size, NextCursor: res.Next}
 	for _, h := range res.Hits {
 		out.Hits = append(out.Hits, hitJSON{

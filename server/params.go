@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"ketnoi/corpus/vntext"
 	"ketnoi/indexer"
 )
 
@@ -173,4 +174,22 @@ func (p *searchParams) values() url.Values {
 	setN("trl_min", p.TRLMin)
 	setN("trl_max", p.TRLMax)
 	return v
+}
+
+// corrected is the query with its misspelt words replaced by the index's suggestions, and its page link
+// (the same filters, from the first page); "" when there is nothing to suggest.
+func (p *searchParams) corrected(cs []indexer.Correction) (q, link string) {
+	if len(cs) == 0 {
+		return "", ""
+	}
+	q = vntext.Normalize(p.Q)
+	for _, c := range cs {
+		q = strings.Replace(q, c.Word, c.Suggestion, 1)
+	}
+	if q == vntext.Normalize(p.Q) {
+		return "", ""
+	}
+	np := *p
+	np.Q, np.From, np.Cursor = q, 0, ""
+	return q, "/?" + np.values().Encode()
 }

@@ -131,6 +131,36 @@ func TestSearchAPI(t *testing.T) {
 	}
 }
 
+// TestDidYouMean: a misspelt word gets a suggestion in the API and on the page, and a word known only from a
+// broker_only need is never suggested.
+func TestDidYouMean(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tc := range []struct{ q, want string }{
+		{"màng chitossan", "màng chitosan"},
+		{"may say ca comm", ""}, // "comm" is 4 letters: too short for distance 2, and "com" is at distance 1
+		{"sò điệpp", ""},        // only the broker_only need nc-mat says "sò điệp"
+	} {
+		code, body, _ := get(t, ts.URL+"/api/v1/search?"+url.Values{"q": {tc.q}}.Encode())
+		var r struct {
+			Suggestion *struct{ Q string } `json:"suggestion"`
+		}
+		if code != 200 || json.Unmarshal(body, &r) != nil {
+			t.Fatalf("%q: %d %s", tc.q, code, body)
+		}
+		got := ""
+		if r.Suggestion != nil {
+			got = r.Suggestion.Q
+		}
+		if tc.want != "" && got != tc.want || tc.want == "" && strings.Contains(got, "điệp") {
+			t.Errorf("%q: suggestion %q, want %q", tc.q, got, tc.want)
+		}
+	}
+	_, page, _ := get(t, ts.URL+"/?q="+url.QueryEscape("màng chitossan"))
+	if !strings.Contains(string(page), "Có phải bạn muốn tìm") || !strings.Contains(string(page), "chitosan</a>") {
+		t.Errorf("the page does not offer the corrected query")
+	}
+}
+
 // TestSearchAPICursor pages through every result of a query by cursor, past the from-window's reach.
 func TestSearchAPICursor(t *testing.T) {
 	ts := newTestServer(t)

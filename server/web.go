@@ -49,6 +49,9 @@ type facetValueView struct {
 
 type searchPage struct {
 	Q        string
+	// DidYouMean is the query with misspelt words corrected ("Có phải bạn muốn tìm ..."), and its link.
+	DidYouMean    string
+	DidYouMeanURL string
 	Params   *searchParams
 	Result   *indexer.SearchResult
 	Hits     []indexer.Hit
@@ -83,6 +86,7 @@ func (s *Server) webSearch(c echo.Context) error {
 		return s.searchErr(err)
 	}
 	view := searchPage{Q: p.Q, Params: p, Result: res, Hits: res.Hits, Snippets: map[string]string{}}
+	view.DidYouMean, view.DidYouMeanURL = p.corrected(res.Corrections)
 	for _, h := range res.Hits {
 		view.Snippets[h.ID] = snippet(h)
 	}

@@ -44,9 +44,10 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	defer x.mu.RUnlock()
 
 	var p plan
-	if st := newStats(ctx, bi); st != nil {
+	st := newStats(ctx, bi)
+	if st != nil {
+		defer st.close()
 		p = x.translate(req, st)
-		st.close()
 	} else {
 		p = x.translate(req, nil)
 	}
@@ -139,6 +140,9 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 		}
 	}
 
+	if req.From == 0 && req.After == "" && req.Query.MaxTerms == 0 && len(req.Query.Expansions) == 0 {
+		out.Corrections = x.suggest(ctx, bi, st, req)
+	}
 	if !unranked && len(res.Hits) > 0 {
 		if err := x.present(ctx, bi, p, req.Highlight, out.Hits); err != nil {
 			return nil, err

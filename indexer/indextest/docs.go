@@ -175,7 +175,7 @@ var (
 	needBroker = indexer.Doc{
 		ID: "nc-may-say", Kind: indexer.KindNeed, Confidentiality: "broker_only",
 		Title:      "Cần máy sấy nông sản quy mô nhỏ cho hợp tác xã",
-		Body:       "Sấy cá cơm, mực và xoài; công suất 500 kg mỗi mẻ.",
+		Body:       "Sấy cá cơm, mực và xoài trong lò tuynen; công suất 500 kg mỗi mẻ.",
 		FieldCodes: []string{"2", "202"}, Sectors: []string{"A", "01"}, TransferForms: []string{"equipment"},
 		Province: "gia-lai", LegacyProvince: "binh-dinh", Locality: "quy-nhon", TRL: 6,
 	}

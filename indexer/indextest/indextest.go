@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) indexer.Index) {
 		{"EmptyQuery", testEmptyQuery},
 		{"Expansions", testExpansions},
 		{"MaxTerms", testMaxTerms},
+		{"Suggestions", testSuggestions},
 		{"Highlights", testHighlights},
 		{"MatchedTerms", testMatchedTerms},
 	}
@@ -539,5 +540,37 @@ func testMaxTerms(t *testing.T, idx indexer.Index) {
 	qq.MaxTerms = 0
 	if got = ids(search(t, idx, &indexer.SearchRequest{Query: qq, Size: 20})); len(got) < 3 {
 		t.Errorf("MaxTerms 0: got %v, want every document with cá, chitosan or sấy", got)
+	}
+}
+
+// testSuggestions: a misspelt word gets the nearest indexed word, accented or not as typed, and never one
+// that only a document the caller may not see contains.
+func testSuggestions(t *testing.T, idx indexer.Index) {
+	suggest := func(query string, mod func(*indexer.SearchRequest)) []indexer.Correction {
+		req := &indexer.SearchRequest{Query: q(query), Size: 10}
+		if mod != nil {
+			mod(req)
+		}
+		return search(t, idx, req).Corrections
+	}
+	for _, tc := range []struct {
+		query string
+		mod   func(*indexer.SearchRequest)
+		want  []indexer.Correction
+	}{
+		{"màng chitossan", nil, []indexer.Correction{{Word: "chitossan", Suggestion: "chitosan"}}},
+		{"mang chitosam", nil, []indexer.Correction{{Word: "chitosam", Suggestion: "chitosan"}}},
+		{"chitosan", nil, nil},     // spelt right
+		{"xyzzyqwv", nil, nil},     // nothing near
+		{"máy sấy 2025", nil, nil}, // numbers are not corrected
+		{"sấy tuynenn", nil, nil},  // "tuynen" is only in a broker_only need
+		{"sấy tuynenn", func(r *indexer.SearchRequest) { // which a broker searching needs may see
+			r.Kinds = []string{indexer.KindNeed}
+			r.Confidentiality = []string{"public", "anonymised", "broker_only"}
+		}, []indexer.Correction{{Word: "tuynenn", Suggestion: "tuynen"}}},
+	} {
+		if got := suggest(tc.query, tc.mod); !slices.Equal(got, tc.want) {
+			t.Errorf("%q: corrections %v, want %v", tc.query, got, tc.want)
+		}
 	}
 }
