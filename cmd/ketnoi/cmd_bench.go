@@ -29,8 +29,8 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		summary: "đo tốc độ lập chỉ mục từ đầu đến cuối (và so với SQLite FTS5)",
-		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]",
+		summary: "đo tốc độ lập chỉ mục và tìm kiếm từ đầu đến cuối (và so với SQLite FTS5)",
+		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--compare sqlite]",
 		help: `
 bench index sinh N bản ghi kết quả nghiên cứu tiếng Việt khoảng 1 KB mỗi bản ghi (ghép lại câu, từ khoá,
 lĩnh vực, năm... từ bộ dữ liệu mẫu đi kèm, nên văn bản không trùng nhau), ghi ra một tệp JSONL trong thư
@@ -39,19 +39,23 @@ ghi, ghi vào kho, lập chỉ mục với mọi bộ phân tích tiếng Việt
 đỉnh bộ nhớ thường trú (VmHWM) của tiến trình. --from dùng tệp bản ghi có sẵn thay cho dữ liệu sinh ra.
 --cpuprofile ghi hồ sơ CPU của phần lập chỉ mục.
 --compare sqlite đọc cùng tệp và nạp vào SQLite FTS5 (unicode61 remove_diacritics 2, trên đĩa) trong cùng
-lần chạy, rồi in tỉ lệ. Thư mục tạm bị xoá khi xong.`,
+lần chạy, rồi in tỉ lệ. Thư mục tạm bị xoá khi xong.
+`+benchSearchHelp,
 		run: runBench,
 	})
 }
 
 func runBench(e *env, args []string) error {
 	c := find("bench")
+	if len(args) > 0 && args[0] == "search" {
+		return runBenchSearch(e, c, args[1:])
+	}
 	if len(args) == 0 || args[0] != "index" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			commandUsage(e.stdout, c, nil)
 			return nil
 		}
-		return usageError{"cần lệnh con: bench index"}
+		return usageError{"cần lệnh con: bench index hoặc bench search"}
 	}
 	fs := newFlags(e, c)
 	n := fs.Int("records", 20000, "số bản ghi sinh ra")

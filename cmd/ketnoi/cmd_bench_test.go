@@ -31,6 +31,35 @@ func TestBenchIndex(t *testing.T) {
 	}
 }
 
+func TestBenchSearch(t *testing.T) {
+	code, out, errOut := ketnoi(t, "bench", "search", "--records", "300", "--queries", "20", "--duration", "1s",
+		"--concurrency", "2", "--compare", "sqlite")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"Chỉ mục: 300 tài liệu", "20 câu hỏi", "Lần lượt, phía máy chủ: p50", "2 khách đồng thời",
+		"yêu cầu/giây, lỗi 0", "SQLite FTS5", "Tỉ lệ p50 ketnoi/FTS5"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, args := range [][]string{{"bench", "search", "--compare", "x"}, {"bench", "search", "--queries", "0"},
+		{"bench", "search", "--data", t.TempDir(), "--compare", "sqlite"}} {
+		if code, _, _ := ketnoi(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+	qs, err := benchQueries(50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if n := len(strings.Fields(q)); n < 2 || n > 4 {
+			t.Errorf("query %q has %d words", q, n)
+		}
+	}
+}
+
 func TestBenchIndexFrom(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mau.jsonl")
 	if err := writeBenchRecords(path, 40); err != nil {
