@@ -48,21 +48,21 @@ type facetValueView struct {
 }
 
 type searchPage struct {
-	Q        string
+	Q string
 	// DidYouMean is the query with misspelt words corrected ("Có phải bạn muốn tìm ..."), and its link.
 	DidYouMean    string
 	DidYouMeanURL string
-	Params   *searchParams
-	Result   *indexer.SearchResult
-	Hits     []indexer.Hit
-	Facets   []facetView
-	Snippets map[string]string
-	Prev     string
-	Next     string
-	PageNo   int
-	Pages    int
-	Filtered bool
-	Clear    string
+	Params        *searchParams
+	Result        *indexer.SearchResult
+	Hits          []indexer.Hit
+	Facets        []facetView
+	Snippets      map[string]string
+	Prev          string
+	Next          string
+	PageNo        int
+	Pages         int
+	Filtered      bool
+	Clear         string
 }
 
 var facetTitles = []struct{ name, param, title string }{

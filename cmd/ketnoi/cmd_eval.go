@@ -19,14 +19,25 @@ import (
 func init() {
 	register(&command{
 		name:    "eval",
-		summary: "đo chất lượng và tốc độ tìm kiếm trên một bộ câu hỏi có đáp án",
-		usage:   "search --corpus TỆP.jsonl --queries TỆP.jsonl [--compare sqlite] [--limit N] [--data THƯ_MỤC]\n       ketnoi eval extract [--compare pdftotext] [--workers N] [--timeout D] THƯ_MỤC...",
+		summary: "đo chất lượng và tốc độ tìm kiếm, ghép nối và trích văn bản",
+		usage: "search --corpus TỆP.jsonl --queries TỆP.jsonl [--compare sqlite] [--limit N] [--data THƯ_MỤC]\n" +
+			"       ketnoi eval match [--corpus TỆP]... [--data THƯ_MỤC] [--weights TỆP] [--ablation] [--json] NHÃN.jsonl\n" +
+			"       ketnoi eval extract [--compare pdftotext] [--workers N] [--timeout D] THƯ_MỤC...",
 		help: `
 eval search lập chỉ mục bộ tài liệu vào một thư mục tạm (hoặc dùng --data nếu đã có), chạy mọi câu hỏi và
 in P@1, MRR@10, Recall@10, nDCG@10 và độ trễ p50/p95, cho câu hỏi nguyên bản và cho các lát cắt: bỏ dấu,
 NFD, đổi vị trí dấu thanh ("hòa" ↔ "hoà"). --compare sqlite chạy cùng tài liệu và câu hỏi qua SQLite FTS5
 (unicode61 remove_diacritics 2, bm25, mỗi câu là OR các từ) trong cùng lần chạy và in tỉ lệ.
 Tệp câu hỏi: mỗi dòng {"id", "query", "relevant": [mã tài liệu]}.
+
+eval match đo ghép nối nhu cầu → kết quả trên một bộ nhãn: mỗi dòng {"need": "mã nhu cầu" hoặc bản ghi
+nhu cầu, "relevant": {"mã kết quả": mức}, "note": "..."}, mức 3 = trả lời thẳng nhu cầu, 2 = trả lời phần
+lớn hoặc dùng được khi điều chỉnh, 1 = liên quan; kết quả không liệt kê là không phù hợp. Lệnh lập chỉ mục
+bộ mẫu có sẵn (hoặc các tệp --corpus) vào thư mục tạm, hoặc dùng kho có sẵn với --data, ghép từng nhu cầu và
+in nDCG@5 (lợi ích 2^mức − 1), P@5 (chỉ mức ≥ 2 tính là phù hợp), R@20 (mọi mức) từng nhu cầu và trung bình,
+cùng độ trễ p50/p95. --ablation chạy cùng bộ nhãn với nhiều cấu hình (chỉ văn bản; thêm từ đồng nghĩa, phản
+hồi giả PRF, cả hai; thêm tín hiệu cấu trúc; đầy đủ; đầy đủ bỏ từng thành phần) và in một bảng. Bộ nhãn của
+bộ mẫu: matcher/testdata/labelled-needs.jsonl.
 
 eval extract trích mọi PDF (và DOCX, ODT, TXT) trong các thư mục và in, từng tệp và tổng: số trang, thời
 gian, trang/giây, bậc trích đã dùng, lỗi theo lý do. Khi có văn bản chuẩn cùng tên (X.pdf → X.txt, các
@@ -42,13 +53,17 @@ func runEval(e *env, args []string) error {
 	if len(args) > 0 && args[0] == "extract" {
 		return runEvalExtract(e, c, args[1:])
 	}
+	if len(args) > 0 && args[0] == "match" {
+		return runEvalMatch(e, c, args[1:])
+	}
 	if len(args) == 0 || args[0] != "search" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			commandUsage(e.stdout, c, nil)
 			return nil
 		}
-		return usageError{"cần lệnh con: eval search hoặc eval extract"}
+		return usageError{"cần lệnh con: eval search, eval match hoặc eval extract"}
 	}
+	dataBefore := e.data
 	fs := newFlags(e, c)
 	corpusPath := fs.String("corpus", "", "tệp tài liệu JSONL (định dạng bản ghi)")
 	queriesPath := fs.String("queries", "", "tệp câu hỏi JSONL")
@@ -60,8 +75,7 @@ func runEval(e *env, args []string) error {
 		return err
 	}
 	// With --data the index already there is evaluated; without it the corpus is indexed aside.
-	useData := false
-	fs.Visit(func(f *flag.Flag) { useData = useData || f.Name == "data" })
+	useData := dataGiven(fs, dataBefore)
 	if len(pos) > 0 || *queriesPath == "" || (*corpusPath == "" && !useData) {
 		return usageError{"cần --corpus và --queries"}
 	}
@@ -85,29 +99,12 @@ func runEval(e *env, args []string) error {
 		}
 	}
 	ctx := context.Background()
-	dataDir := e.data
-	if !useData {
-		tmp, err := os.MkdirTemp("", "ketnoi-eval-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		dataDir = filepath.Join(tmp, "data")
-	}
 	start := time.Now()
-	d, err := openData(ctx, dataDir, nil)
+	d, closeData, err := openEvalData(ctx, e, useData, recs, *corpusPath)
 	if err != nil {
 		return err
 	}
-	defer d.close()
-	if !useData {
-		if _, err := d.store.Put(recs, *corpusPath); err != nil {
-			return err
-		}
-		if _, err := indexer.Sync(ctx, d.store, d.idx, nil); err != nil {
-			return err
-		}
-	}
+	defer closeData()
 	indexTime := time.Since(start)
 	engines := []searcheval.Engine{searcheval.IndexEngine{Index: d.idx}}
 	var sqlTime time.Duration
@@ -174,6 +171,47 @@ func ratio(a, b float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("×%.3f", a/b)
+}
+
+// dataGiven says whether --data was given, before the subcommand (e.data then differs from the default it
+// started with) or among its flags.
+func dataGiven(fs *flag.FlagSet, before string) bool {
+	given := before != defaultDataDir()
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "data" })
+	return given
+}
+
+// openEvalData opens what an evaluation runs on: with --data, that data directory as it is; otherwise a
+// new one in a temporary directory holding recs, which the returned close removes.
+func openEvalData(ctx context.Context, e *env, useData bool, recs []corpus.Record, source string) (*data, func(), error) {
+	if useData {
+		d, err := openData(ctx, e.data, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, func() { d.close() }, nil
+	}
+	tmp, err := os.MkdirTemp("", "ketnoi-eval-")
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := openData(ctx, filepath.Join(tmp, "data"), nil)
+	if err == nil {
+		if _, err = d.store.Put(recs, source); err == nil {
+			_, err = indexer.Sync(ctx, d.store, d.idx, nil)
+		}
+		if err != nil {
+			d.close()
+		}
+	}
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, nil, err
+	}
+	return d, func() {
+		d.close()
+		os.RemoveAll(tmp)
+	}, nil
 }
 
 // loadRecords reads a record file, reporting rejected records.
