@@ -72,7 +72,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("mở kho dữ liệu %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRecords, bucketSeq, bucketMeta, bucketFiles} {
+		for _, b := range [][]byte{bucketRecords, bucketSeq, bucketMeta, bucketFiles, bucketIntake, bucketFollow} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -264,6 +264,11 @@ func deleteTx(tx *bolt.Tx, id string, now time.Time, seq *uint64) (bool, error) 
 	e.Seq, e.Deleted, e.Modified, e.Record = *seq, true, now, nil
 	if err := putEntry(records, &e); err != nil {
 		return false, err
+	}
+	if e.Kind == KindNeed {
+		if err := closeDeletedNeedTx(tx, id, now); err != nil {
+			return false, err
+		}
 	}
 	return true, seqs.Put(seqKey(*seq), []byte(id))
 }

@@ -86,6 +86,8 @@ type Need struct {
 	Title           string                     `json:"title"`
 	Description     string                     `json:"description,omitempty"`
 	Enterprise      string                     `json:"enterprise,omitempty"`
+	EnterpriseSize  string                     `json:"enterprise_size,omitempty"` // household, cooperative, micro… (enterprise_sizes.tsv)
+	Scale           string                     `json:"scale,omitempty"`           // the scale of production, in the enterprise's words
 	Sectors         []string                   `json:"sectors,omitempty"`
 	FieldCodes      []string                   `json:"field_codes,omitempty"`
 	MinTRL          int                        `json:"min_trl,omitempty"`

@@ -240,12 +240,14 @@ func normalizeNeed(n *Need) Problems {
 	c.prose("title", &n.Title)
 	c.prose("description", &n.Description)
 	c.prose("enterprise", &n.Enterprise)
+	c.prose("scale", &n.Scale)
 	c.text(&n.Contact)
 	c.required(n.ID, n.Title)
 	n.FieldCodes = c.codes("field_codes", Fields, nil, n.FieldCodes)
 	n.Sectors = c.codes("sectors", Sectors, sectorKnown, n.Sectors)
 	n.TransferForms = c.codes("transfer_forms", TransferForms, nil, n.TransferForms)
 	c.code("confidentiality", Confidentialities, &n.Confidentiality)
+	c.code("enterprise_size", EnterpriseSizes, &n.EnterpriseSize)
 	c.trl("min_trl", n.MinTRL)
 	c.money("budget_vnd", n.BudgetVND)
 	c.date("deadline", &n.Deadline)
@@ -268,6 +270,8 @@ func vocabTitle(v *Vocabulary) string {
 		return "địa bàn"
 	case "confidentiality":
 		return "mức công khai"
+	case "enterprise_sizes":
+		return "quy mô doanh nghiệp"
 	case "provinces":
 		return "tỉnh/thành"
 	}

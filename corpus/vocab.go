@@ -40,6 +40,7 @@ var (
 	IPStatuses        = mustLoad("ip_status", 0)
 	TransferForms     = mustLoad("transfer_forms", 0)
 	Confidentialities = mustLoad("confidentiality", 0)
+	EnterpriseSizes   = mustLoad("enterprise_sizes", 0)
 	Fields            = mustLoad("fields", 0)
 	Sectors           = mustLoad("vsic", 0)
 	Provinces         = mustLoad("provinces", 3)

@@ -1,10 +1,8 @@
 package server
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"log/slog"
 	"net"
 	"net/http"
@@ -100,11 +98,7 @@ func newStaffState() *staffState {
 }
 
 // randomToken is 32 random bytes, base64url: a session token or a CSRF token.
-func randomToken() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+func randomToken() string { return corpus.NewToken() }
 
 // create starts a session for key k and returns its cookie value.
 func (st *staffState) create(k corpus.KeyInfo, now time.Time) (string, *session) {

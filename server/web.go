@@ -30,7 +30,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"province":   corpus.Provinces.Label,
 	"conf":       corpus.Confidentialities.Label,
 	"trlLabel":   corpus.TRLLabel,
-	"vnd":        formatVND,
+	"vnd":        corpus.FormatVND,
 	"join":       strings.Join,
 	"add":        func(a, b int) int { return a + b },
 	"pathEscape": pathEscape,
@@ -214,17 +214,4 @@ func (s *Server) renderError(c echo.Context, e *APIError) {
 		return
 	}
 	c.HTML(e.Status, b.String())
-}
-
-// formatVND writes an amount with dot thousands separators, as Vietnamese readers expect.
-func formatVND(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(r)
-	}
-	return b.String() + " ₫"
 }
