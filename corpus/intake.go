@@ -124,8 +124,8 @@ func (s *NeedStatus) Effective(now time.Time) string {
 	return s.State
 }
 
-// vietnam is the province's clock (UTC+7, no daylight saving): a deadline date ends at its midnight.
-var vietnam = time.FixedZone("ICT", 7*3600)
+// Vietnam is the province's clock (UTC+7, no daylight saving): a deadline date ends at its midnight.
+var Vietnam = time.FixedZone("ICT", 7*3600)
 
 // DeadlinePassed reports whether a deadline (YYYY-MM-DD, meant as the end of that day in Việt Nam, or
 // RFC 3339) is before now. A deadline that is not stated or not a date never passes.
@@ -133,10 +133,10 @@ func DeadlinePassed(deadline string, now time.Time) bool {
 	if t, err := time.Parse(time.RFC3339, deadline); err == nil {
 		return now.After(t)
 	}
-	if t, err := time.ParseInLocation("2006-01-02", deadline, vietnam); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02", deadline, Vietnam); err == nil {
 		return !now.Before(t.AddDate(0, 0, 1))
 	}
-	if t, err := time.ParseInLocation("2006-01-02 15:04:05", deadline, vietnam); err == nil {
+	if t, err := time.ParseInLocation("2006-01-02 15:04:05", deadline, Vietnam); err == nil {
 		return now.After(t)
 	}
 	return false
@@ -177,7 +177,7 @@ func FollowTokenHash(token string) string {
 func newNeedID(now time.Time) string {
 	var b [5]byte
 	_, _ = rand.Read(b[:])
-	return "nc-" + now.In(vietnam).Format("060102") + "-" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
+	return "nc-" + now.In(Vietnam).Format("060102") + "-" + strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))
 }
 
 // SubmitNeed stores a need in the review queue under a new id and returns its status and its follow
@@ -434,6 +434,41 @@ func (s *Store) NeedState(id string, now time.Time) (string, error) {
 		return "", err
 	}
 	return st.Effective(now), nil
+}
+
+// NeedStates is the effective state now of every live need record, by id, read in one transaction:
+// what a list of needs (reverse matching, batch matching) filters on, keeping NeedOpen ones by default.
+func (s *Store) NeedStates(now time.Time) (map[string]string, error) {
+	out := map[string]string{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		intake := tx.Bucket(bucketIntake)
+		return tx.Bucket(bucketRecords).ForEach(func(k, v []byte) error {
+			var rec Entry
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("bản ghi %s hỏng trong kho: %w", k, err)
+			}
+			if rec.Deleted || rec.Kind != KindNeed {
+				return nil
+			}
+			e, err := getIntake(intake, rec.ID)
+			if err != nil {
+				return err
+			}
+			if e == nil {
+				e = importedEntry(&rec)
+			}
+			st, err := statusTx(tx, e)
+			if err != nil {
+				return err
+			}
+			out[rec.ID] = st.Effective(now)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("đọc trạng thái các nhu cầu: %w", err)
+	}
+	return out, nil
 }
 
 // updateIntake runs fn on need id's intake entry inside one transaction and stores the entry fn leaves;

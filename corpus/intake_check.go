@@ -145,15 +145,15 @@ func (c *checker) deadline(s string, now time.Time) {
 	if s == "" {
 		return
 	}
-	d, err := time.ParseInLocation("2006-01-02", s, vietnam)
+	d, err := time.ParseInLocation("2006-01-02", s, Vietnam)
 	if err != nil {
-		c.add(Rejected, ProblemBadValue, "deadline", "Ngày %q không đúng dạng năm-tháng-ngày (ví dụ %s).", s, now.In(vietnam).AddDate(0, 3, 0).Format("2006-01-02"))
+		c.add(Rejected, ProblemBadValue, "deadline", "Ngày %q không đúng dạng năm-tháng-ngày (ví dụ %s).", s, now.In(Vietnam).AddDate(0, 3, 0).Format("2006-01-02"))
 		return
 	}
-	today := now.In(vietnam).Format("2006-01-02")
+	today := now.In(Vietnam).Format("2006-01-02")
 	switch {
 	case s < today:
-		c.add(Rejected, ProblemOutOfRange, "deadline", "Thời hạn %s đã qua; hãy chọn một ngày từ hôm nay (%s) trở đi, hoặc để trống.", d.Format("02/01/2006"), now.In(vietnam).Format("02/01/2006"))
+		c.add(Rejected, ProblemOutOfRange, "deadline", "Thời hạn %s đã qua; hãy chọn một ngày từ hôm nay (%s) trở đi, hoặc để trống.", d.Format("02/01/2006"), now.In(Vietnam).Format("02/01/2006"))
 	case d.After(now.AddDate(MaxDeadlineYears, 0, 0)):
 		c.add(Rejected, ProblemOutOfRange, "deadline", "Thời hạn %s quá xa: tối đa %d năm kể từ hôm nay.", d.Format("02/01/2006"), MaxDeadlineYears)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // intakeNow is the clock of the intake tests: 1 October 2025, 10:00 in Việt Nam.
-var intakeNow = time.Date(2025, 10, 1, 10, 0, 0, 0, vietnam)
+var intakeNow = time.Date(2025, 10, 1, 10, 0, 0, 0, Vietnam)
 
 func goodSubmission() *Need {
 	return &Need{
@@ -334,8 +334,8 @@ func TestImportedNeedState(t *testing.T) {
 		now  time.Time
 		want string
 	}{
-		{time.Date(2026, 3, 31, 20, 0, 0, 0, vietnam), NeedPublished},
-		{time.Date(2026, 4, 1, 8, 0, 0, 0, vietnam), NeedExpired},
+		{time.Date(2026, 3, 31, 20, 0, 0, 0, Vietnam), NeedPublished},
+		{time.Date(2026, 4, 1, 8, 0, 0, 0, Vietnam), NeedExpired},
 	} {
 		if got, err := s.NeedState("nc-001", tt.now); err != nil || got != tt.want {
 			t.Errorf("state at %s: %q %v, want %q", tt.now, got, err, tt.want)
@@ -347,6 +347,15 @@ func TestImportedNeedState(t *testing.T) {
 	st, _ := s.NeedStatus("nc-001")
 	if st.Source != "import" || states(st) != "published,matched" || st.History[0].Actor != ActorImport {
 		t.Errorf("status %+v", st)
+	}
+	// The states of all needs at once, as lists of needs filter them.
+	waiting, _ := submit(t, s, goodSubmission(), false)
+	if err := s.SetNeedState("nc-001", NeedClosed, ActorSystem, ""); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.NeedStates(time.Date(2026, 1, 1, 0, 0, 0, 0, Vietnam))
+	if err != nil || len(all) != 1 || all["nc-001"] != NeedClosed || all[waiting.ID] != "" || all["kq-1"] != "" {
+		t.Errorf("NeedStates: %v %v (a waiting need and a result are not need records)", all, err)
 	}
 	for _, id := range []string{"kq-1", "nc-404"} {
 		if err := s.SetNeedState(id, NeedClosed, ActorSystem, ""); !errors.Is(err, ErrNotFound) {

@@ -12,7 +12,8 @@ import (
 )
 
 // The audit log records every write, who made it and when, with the data (DATA/audit.log, JSON lines,
-// appended and synced): uploads, edits, deletes, retries, sign-ins, backups, and refused attempts. It
+// appended and synced): uploads, edits, deletes, retries, sign-ins, backups, needs submitted, published,
+// rejected or closed, and refused attempts. It
 // never holds a key, only the key's id and name.
 
 type auditLog struct {
@@ -30,6 +31,21 @@ type auditEntry struct {
 	Status    int       `json:"status"`
 	IP        string    `json:"ip"`
 	RequestID string    `json:"request_id,omitempty"`
+	// Action, Target and Reason say what a handler did, when the method and path alone do not (see
+	// noteAudit): "need.reject" of need nc-… with the reason given.
+	Action string `json:"action,omitempty"`
+	Target string `json:"target,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// ctxAudit is where a handler leaves what it did for the audit entry.
+const ctxAudit = "ketnoi.audit"
+
+type auditNote struct{ action, target, reason string }
+
+// noteAudit names what the request did, for its audit entry.
+func noteAudit(c echo.Context, action, target, reason string) {
+	c.Set(ctxAudit, auditNote{action, target, reason})
 }
 
 // openAudit opens (creating) the audit log of a data directory.
@@ -84,6 +100,9 @@ func (s *Server) auditWrites(next echo.HandlerFunc) echo.HandlerFunc {
 			IP: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
 		if k, ok := principal(c); ok {
 			entry.KeyID, entry.KeyName, entry.Role = k.ID, k.Name, string(k.Role)
+		}
+		if n, ok := c.Get(ctxAudit).(auditNote); ok {
+			entry.Action, entry.Target, entry.Reason = n.action, n.target, n.reason
 		}
 		if werr := s.audit.write(entry); werr != nil {
 			s.log.Error("audit log", "error", werr.Error())

@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"ketnoi/corpus"
+	"ketnoi/corpus/sample"
 	"ketnoi/indexer"
 	"ketnoi/indexer/bleveidx"
 	"ketnoi/indexer/extract"
 	"ketnoi/internal/pdffixture"
+	"ketnoi/matcher"
 )
 
 type uploadEnv struct {
@@ -42,6 +44,21 @@ func uploadServer(t *testing.T, capacity int, run bool) *uploadEnv {
 // writeServer is uploadServer with the staff key's name and the log sink chosen.
 func writeServer(t *testing.T, capacity int, run bool, staffName string, logs io.Writer) *uploadEnv {
 	t.Helper()
+	return newWriteServer(t, serverOpts{capacity: capacity, run: run, staffName: staffName, logs: logs})
+}
+
+// serverOpts say what a test server has beyond its store, index, keys and upload queue.
+type serverOpts struct {
+	capacity  int
+	run       bool // start the job runner
+	staffName string
+	logs      io.Writer
+	sample    bool          // the sample corpus, indexed, and a matcher over it
+	config    func(*Config) // changes to the default configuration
+}
+
+func newWriteServer(t *testing.T, o serverOpts) *uploadEnv {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := corpus.Open(dir)
 	if err != nil {
@@ -51,8 +68,22 @@ func writeServer(t *testing.T, capacity int, run bool, staffName string, logs io
 	if err != nil {
 		t.Fatal(err)
 	}
+	var m *matcher.Matcher
+	if o.sample {
+		recs, err := sample.Records()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Put(recs, "sample"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := indexer.Sync(context.Background(), st, idx, nil); err != nil {
+			t.Fatal(err)
+		}
+		m = matcher.New(idx, recordsOf{st}, matcher.DefaultWeights(), 2026)
+	}
 	keys := corpus.OpenKeyring(dir)
-	staff, sk, err := keys.Create(staffName, corpus.RoleStaff)
+	staff, sk, err := keys.Create(o.staffName, corpus.RoleStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,21 +93,24 @@ func writeServer(t *testing.T, capacity int, run bool, staffName string, logs io
 	}
 	cfg := DefaultConfig()
 	cfg.Keys = keys
-	var log *slog.Logger
-	if logs != nil {
-		log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if o.config != nil {
+		o.config(&cfg)
 	}
-	s := New(cfg, idx, st, nil, log)
+	var log *slog.Logger
+	if o.logs != nil {
+		log = slog.New(slog.NewTextHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s := New(cfg, idx, st, m, log)
 	x := extract.NewExtractor(extract.Options{NoOCR: true}, 1, nil)
 	p := &indexer.Pipeline{Store: st, Index: idx, Extractor: x, Workers: 1, WriteLock: s.WriteLock(), BatchDocs: 1}
-	jobs, err := indexer.NewJobs(p, filepath.Join(dir, "uploads"), capacity)
+	jobs, err := indexer.NewJobs(p, filepath.Join(dir, "uploads"), o.capacity)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.WithUploads(jobs, 2<<20)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	if run {
+	if o.run {
 		go func() { jobs.Run(ctx); close(done) }()
 	} else {
 		close(done)

@@ -37,9 +37,27 @@ func (s *Server) routes() {
 	api.DELETE("/needs/:id", s.apiDelete(corpus.KindNeed), staff)
 	api.GET("/admin/backup", s.apiBackup, s.requireRole(corpus.RoleAdmin))
 
+	// The needs intake (intake_api.go): brokers and staff enter needs and work the review queue; the
+	// enterprise follows its need by the token of its private link, without a key.
+	reviewer := s.requireRole(corpus.RoleStaff, corpus.RoleBroker)
+	api.POST("/needs", s.apiIntakeSubmit, reviewer)
+	api.GET("/needs/:id/status", s.apiNeedStatus, anyRole)
+	api.POST("/needs/:id/state", s.apiNeedState, staff)
+	api.GET("/intake", s.apiIntakeList, reviewer)
+	api.GET("/intake/:id", s.apiIntakeItem, reviewer)
+	api.PATCH("/intake/:id", s.apiIntakeEdit, reviewer)
+	api.POST("/intake/:id/publish", s.apiIntakePublish, reviewer)
+	api.POST("/intake/:id/reject", s.apiIntakeReject, reviewer)
+	api.GET("/intake/status/:token", s.apiIntakeFollow)
+
 	e.GET("/", s.webSearch)
 	e.GET("/ket-qua/:id", s.webResult)
 	e.GET("/nhu-cau/:id", s.webNeed)
+	// The public need form (intake.go): the one write open to everyone.
+	e.GET(intakePath, s.webIntakeForm)
+	e.POST(intakePath, s.webIntakePost)
+	e.GET(intakeDonePath, s.webIntakeDone)
+	e.GET(followPrefix+":token", s.webFollow)
 	e.StaticFS("/static", staticFS)
 
 	// Staff pages (staff.go): signed in with a key once, then a session cookie and CSRF tokens (session.go).
@@ -54,4 +72,11 @@ func (s *Server) routes() {
 	e.GET("/can-bo/sua/:id", s.webStaffEdit, staffPage)
 	e.POST("/can-bo/sua/:id", s.webStaffEditPost, staffPage)
 	e.GET(brokerPath, s.webBroker, s.rolePage(csrfInForm, corpus.RoleStaff, corpus.RoleBroker))
+	// The review queue (intake_staff.go): staff and brokers; closing and reopening, staff only.
+	reviewPage := s.rolePage(csrfInForm, corpus.RoleStaff, corpus.RoleBroker)
+	e.GET(queuePath, s.webQueue, reviewPage)
+	e.GET(queuePath+"/:id", s.webQueueItem, reviewPage)
+	e.POST(queuePath+"/:id", s.webQueueSave, reviewPage)
+	e.POST(queuePath+"/:id/tu-choi", s.webQueueReject, reviewPage)
+	e.POST(queuePath+"/:id/trang-thai", s.webNeedState, staffPage)
 }

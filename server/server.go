@@ -30,11 +30,15 @@ type Config struct {
 	// ShutdownTimeout is how long in-flight requests may take to finish on shutdown.
 	ShutdownTimeout time.Duration
 	Keys            *corpus.Keyring // API keys for writes (auth.go); nil: every route that needs a key answers 401
+	// IntakeLimit needs may be submitted on the public form per client address per IntakeWindow.
+	IntakeLimit  int
+	IntakeWindow time.Duration
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
-	return Config{RequestTimeout: 10 * time.Second, BodyLimit: "1M", ShutdownTimeout: 15 * time.Second}
+	return Config{RequestTimeout: 10 * time.Second, BodyLimit: "1M", ShutdownTimeout: 15 * time.Second,
+		IntakeLimit: defaultIntakeLimit, IntakeWindow: defaultIntakeWindow}
 }
 
 // Server serves the API and the web UI over one index and its store.
@@ -49,6 +53,8 @@ type Server struct {
 	staff   *staffState // web sign-in sessions (session.go), made by staffRoutes
 	audit   *auditLog   // nil: no audit log (no data directory)
 	writeMu sync.Mutex  // see WriteLock
+	// intakeRate counts the public form's submissions per client (intake.go).
+	intakeRate *rateLimiter
 }
 
 // New builds a server; routes are set up in routes.go.
@@ -56,7 +62,11 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, e: echo.New(), idx: idx, store: store, matcher: m, log: log}
+	if cfg.IntakeLimit <= 0 || cfg.IntakeWindow <= 0 {
+		cfg.IntakeLimit, cfg.IntakeWindow = defaultIntakeLimit, defaultIntakeWindow
+	}
+	s := &Server{cfg: cfg, e: echo.New(), idx: idx, store: store, matcher: m, log: log,
+		intakeRate: newRateLimiter(cfg.IntakeLimit, cfg.IntakeWindow)}
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.errorHandler
@@ -79,7 +89,7 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 	s.e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true, HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			s.log.Info("request", slog.String("method", v.Method), slog.String("path", v.URIPath),
+			s.log.Info("request", slog.String("method", v.Method), slog.String("path", redactPath(v.URIPath)),
 				slog.Int("status", v.Status), slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID))
 			return nil
 		}}))

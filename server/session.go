@@ -90,11 +90,11 @@ type staffState struct {
 	keysErr error
 	keysBy  map[string]corpus.KeyInfo
 
-	limiter *loginLimiter
+	limiter *rateLimiter // failed sign-ins
 }
 
 func newStaffState() *staffState {
-	return &staffState{sessions: map[[sha256.Size]byte]*session{}, limiter: newLoginLimiter(loginFailLimit, loginFailWindow)}
+	return &staffState{sessions: map[[sha256.Size]byte]*session{}, limiter: newRateLimiter(loginFailLimit, loginFailWindow)}
 }
 
 // randomToken is 32 random bytes, base64url: a session token or a CSRF token.
@@ -255,32 +255,48 @@ func sessionCookieFor(c echo.Context, value string, maxAge int) *http.Cookie {
 }
 
 // loginToken returns the sign-in form's CSRF token, setting its cookie when the browser has none yet.
-func loginToken(c echo.Context) string {
-	if ck, err := c.Cookie(loginCookie); err == nil && len(ck.Value) == 43 {
+func loginToken(c echo.Context) string { return formToken(c, loginCookie, loginPath) }
+
+// formToken is the double-submit CSRF token of a form that has no session (the sign-in form, the public
+// need form): the same random value in a cookie, sent to the form's path only, and in a hidden field.
+// A page from another site can make a browser post the form, but cannot read the cookie to fill the field.
+func formToken(c echo.Context, cookie, path string) string {
+	if ck, err := c.Cookie(cookie); err == nil && len(ck.Value) == 43 {
 		return ck.Value
 	}
 	t := randomToken()
-	c.SetCookie(&http.Cookie{Name: loginCookie, Value: t, Path: loginPath, MaxAge: int(sessionTTL.Seconds()),
+	c.SetCookie(&http.Cookie{Name: cookie, Value: t, Path: path, MaxAge: int(sessionTTL.Seconds()),
 		HttpOnly: true, Secure: c.IsTLS(), SameSite: http.SameSiteLaxMode})
 	return t
 }
 
-// loginLimiter counts failed sign-ins per client and refuses a client that failed too often lately.
-type loginLimiter struct {
+// checkFormToken compares a form's double-submit token with its cookie.
+func checkFormToken(c echo.Context, cookie string) bool {
+	ck, err := c.Cookie(cookie)
+	return err == nil && sameToken(ck.Value, c.FormValue(csrfField))
+}
+
+// rateLimiter counts events per client (failed sign-ins, submitted needs) and refuses a client that had
+// limit of them within the last window.
+type rateLimiter struct {
 	mu     sync.Mutex
 	limit  int
 	window time.Duration
-	fails  map[string][]time.Time // the client's recent failures, oldest first
+	events map[string][]time.Time // the client's recent events, oldest first
 }
 
-func newLoginLimiter(limit int, window time.Duration) *loginLimiter {
-	return &loginLimiter{limit: limit, window: window, fails: map[string][]time.Time{}}
+func newRateLimiter(limit int, window time.Duration) *rateLimiter {
+	return &rateLimiter{limit: limit, window: window, events: map[string][]time.Time{}}
 }
 
 // wait is how long client must wait before trying again: 0 when it may try now.
-func (l *loginLimiter) wait(client string, now time.Time) time.Duration {
+func (l *rateLimiter) wait(client string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.waitLocked(client, now)
+}
+
+func (l *rateLimiter) waitLocked(client string, now time.Time) time.Duration {
 	f := l.recentLocked(client, now)
 	if len(f) < l.limit {
 		return 0
@@ -288,56 +304,72 @@ func (l *loginLimiter) wait(client string, now time.Time) time.Duration {
 	return f[len(f)-l.limit].Add(l.window).Sub(now)
 }
 
-// fail counts a failed sign-in of client.
-func (l *loginLimiter) fail(client string, now time.Time) {
+// take counts an event of client if it is within the limit (returning 0), else returns how long to
+// wait: checking and counting at once, so that concurrent requests cannot all pass the check.
+func (l *rateLimiter) take(client string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if w := l.waitLocked(client, now); w > 0 {
+		return w
+	}
+	l.addLocked(client, now)
+	return 0
+}
+
+// add counts an event of client.
+func (l *rateLimiter) add(client string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.addLocked(client, now)
+}
+
+func (l *rateLimiter) addLocked(client string, now time.Time) {
 	f := l.recentLocked(client, now)
-	if f == nil && len(l.fails) >= maxLimitedClients {
+	if f == nil && len(l.events) >= maxLimitedClients {
 		l.evictLocked(now)
 	}
 	f = append(f, now)
 	if len(f) > l.limit {
 		f = f[len(f)-l.limit:]
 	}
-	l.fails[client] = f
+	l.events[client] = f
 }
 
-// recentLocked drops client's failures older than the window and returns the rest.
-func (l *loginLimiter) recentLocked(client string, now time.Time) []time.Time {
-	f := l.fails[client]
+// recentLocked drops client's events older than the window and returns the rest.
+func (l *rateLimiter) recentLocked(client string, now time.Time) []time.Time {
+	f := l.events[client]
 	i := 0
 	for i < len(f) && now.Sub(f[i]) >= l.window {
 		i++
 	}
 	if i == len(f) {
-		delete(l.fails, client)
+		delete(l.events, client)
 		return nil
 	}
 	f = f[i:]
-	l.fails[client] = f
+	l.events[client] = f
 	return f
 }
 
-// evictLocked forgets clients whose failures all expired and, if that is not enough, the one that
-// failed least recently.
-func (l *loginLimiter) evictLocked(now time.Time) {
-	for k, f := range l.fails {
+// evictLocked forgets clients whose events all expired and, if that is not enough, the one whose last
+// event is the oldest.
+func (l *rateLimiter) evictLocked(now time.Time) {
+	for k, f := range l.events {
 		if now.Sub(f[len(f)-1]) >= l.window {
-			delete(l.fails, k)
+			delete(l.events, k)
 		}
 	}
-	if len(l.fails) < maxLimitedClients {
+	if len(l.events) < maxLimitedClients {
 		return
 	}
 	var oldest string
 	var at time.Time
-	for k, f := range l.fails {
+	for k, f := range l.events {
 		if last := f[len(f)-1]; oldest == "" || last.Before(at) {
 			oldest, at = k, last
 		}
 	}
-	delete(l.fails, oldest)
+	delete(l.events, oldest)
 }
 
 // clientKey is what the limiter counts by: the IP address, or for IPv6 its /64, which one subscriber

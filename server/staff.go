@@ -118,6 +118,7 @@ type staffChrome struct {
 	CSRF  string // the session's token: hidden form fields and <meta name="csrf-token">
 	User  string // the signed-in key's name; "" when nobody is signed in
 	Role  string
+	Staff bool // the signed-in key has the staff role (brokers see only the need queue)
 	Flash flash
 }
 
@@ -125,16 +126,20 @@ func (s *Server) chrome(c echo.Context, title string) staffChrome {
 	ch := staffChrome{Title: title}
 	if v := sessionOf(c); v != nil {
 		ch.CSRF, ch.User, ch.Role, ch.Flash = v.csrf, v.key.Name, v.key.Role.Label(), s.staff.takeFlash(v.hash)
+		ch.Staff = v.key.Role.Allows(corpus.RoleStaff)
 	}
 	return ch
 }
 
 // back redirects to the staff page with a message for it.
-func (s *Server) back(c echo.Context, f flash) error {
+func (s *Server) back(c echo.Context, f flash) error { return s.backTo(c, "/can-bo#cong-viec", f) }
+
+// backTo redirects to a staff page with a message for it.
+func (s *Server) backTo(c echo.Context, path string, f flash) error {
 	if v := sessionOf(c); v != nil {
 		s.staff.setFlash(v.hash, f)
 	}
-	return c.Redirect(http.StatusSeeOther, "/can-bo#cong-viec")
+	return c.Redirect(http.StatusSeeOther, path)
 }
 
 type signInView struct {
@@ -149,7 +154,7 @@ func (s *Server) webSignIn(c echo.Context) error {
 	securityHeaders(c)
 	view := signInView{staffChrome: staffChrome{Title: "Đăng nhập cán bộ"}, Token: loginToken(c), Next: safeNext(c.QueryParam("tiep"))}
 	if v := s.currentSession(c); v != nil {
-		view.CSRF, view.User, view.Role = v.csrf, v.key.Name, v.key.Role.Label()
+		view.CSRF, view.User, view.Role, view.Staff = v.csrf, v.key.Name, v.key.Role.Label(), v.key.Role.Allows(corpus.RoleStaff)
 	}
 	switch {
 	case c.QueryParam("thoat") != "":
@@ -160,7 +165,7 @@ func (s *Server) webSignIn(c echo.Context) error {
 	return s.render(c, http.StatusOK, "staff_login.html", view)
 }
 
-// webSignInPost checks a pasted key. Failures count against the client's address (see loginLimiter);
+// webSignInPost checks a pasted key. Failures count against the client's address (see rateLimiter);
 // the key is never logged nor shown back.
 func (s *Server) webSignInPost(c echo.Context) error {
 	securityHeaders(c)
@@ -174,20 +179,19 @@ func (s *Server) webSignInPost(c echo.Context) error {
 		view.Error = fmt.Sprintf("Đăng nhập sai quá nhiều lần từ địa chỉ này; hãy thử lại sau %d phút.", int(math.Ceil(wait.Minutes())))
 		return s.render(c, http.StatusTooManyRequests, "staff_login.html", view)
 	}
-	ck, err := c.Cookie(loginCookie)
-	if err != nil || !sameToken(ck.Value, c.FormValue(csrfField)) {
+	if !checkFormToken(c, loginCookie) {
 		view.Token = loginToken(c)
 		view.Error = "Biểu mẫu đăng nhập đã hết hạn hoặc không hợp lệ; hãy nhập lại khóa."
 		return s.render(c, http.StatusForbidden, "staff_login.html", view)
 	}
-	view.Token = ck.Value
+	view.Token = loginToken(c)
 	var k corpus.KeyInfo
 	ok := false
 	if s.cfg.Keys != nil {
 		k, ok = s.cfg.Keys.Authenticate(strings.TrimSpace(c.FormValue("key")))
 	}
 	if !ok {
-		s.staff.limiter.fail(client, now)
+		s.staff.limiter.add(client, now)
 		s.log.Warn("staff sign-in refused", slog.String("client", client), rid)
 		view.Error = "Khóa API không đúng hoặc đã bị thu hồi."
 		if s.cfg.Keys == nil {

@@ -52,6 +52,7 @@ type fieldView struct {
 
 type optionView struct {
 	Value, Label string
+	Hint         string // a sentence under a radio button's label
 	Selected     bool
 }
 

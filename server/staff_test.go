@@ -291,11 +291,28 @@ func TestStaffSignInRateLimit(t *testing.T) {
 	}
 }
 
-func TestLoginLimiterWindow(t *testing.T) {
-	l := newLoginLimiter(3, time.Minute)
+func TestRateLimiterWindow(t *testing.T) {
+	l := newRateLimiter(3, time.Minute)
 	t0 := time.Now()
 	for i := range 3 {
-		l.fail("a", t0.Add(time.Duration(i)*time.Second))
+		l.add("a", t0.Add(time.Duration(i)*time.Second))
+	}
+	// take counts only what it lets through.
+	if w := l.take("a", t0.Add(3*time.Second)); w != 57*time.Second {
+		t.Errorf("take over the limit: %v", w)
+	}
+	if w := l.take("a", t0.Add(61*time.Second)); w != 0 {
+		t.Errorf("take once the oldest left the window: %v", w)
+	}
+	if w := l.take("a", t0.Add(61*time.Second)); w != 0 {
+		t.Errorf("a second take in the window with two events: %v", w)
+	}
+	if w := l.take("a", t0.Add(61*time.Second)); w != time.Second {
+		t.Errorf("a third take: %v, want the wait until the event at 2 s leaves the window", w)
+	}
+	l = newRateLimiter(3, time.Minute)
+	for i := range 3 {
+		l.add("a", t0.Add(time.Duration(i)*time.Second))
 	}
 	if w := l.wait("a", t0.Add(3*time.Second)); w != 57*time.Second {
 		t.Errorf("wait after 3 failures: %v", w)
@@ -451,10 +468,13 @@ func TestStaffUploadRetryEdit(t *testing.T) {
 		t.Errorf("edit form of a missing result: %d", p.code)
 	}
 
-	// A broker signs in (to the broker page) but may not use the staff pages.
+	// A broker signs in (to the broker page), may work the need queue, but may not use the other staff pages.
 	bb := e.browser(t)
 	if p = bb.signIn(e.brk, ""); p.code != http.StatusSeeOther || p.h.Get("Location") != brokerPath {
 		t.Fatalf("broker sign-in: %d → %q", p.code, p.h.Get("Location"))
+	}
+	if p = bb.get(queuePath); p.code != http.StatusOK || strings.Contains(p.body, `href="/can-bo">`) {
+		t.Errorf("broker on the need queue: %d, or it links to the staff page it may not open", p.code)
 	}
 	brokerCSRF := find(t, metaCSRF, bb.get(loginPath).body)
 	if p = bb.get("/can-bo"); p.code != http.StatusForbidden {

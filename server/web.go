@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,7 +35,19 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"join":       strings.Join,
 	"add":        func(a, b int) int { return a + b },
 	"pathEscape": pathEscape,
+	"when":       func(t time.Time) string { return t.In(corpus.Vietnam).Format("02/01/2006 15:04") },
+	"day":        dayText,
+	"size":       corpus.EnterpriseSizes.Label,
+	"stateLabel": corpus.NeedStateLabel,
 }).ParseFS(webFS, "web/*.html"))
+
+// dayText writes a YYYY-MM-DD date as Vietnamese readers expect it (31/03/2026); other text as it is.
+func dayText(s string) string {
+	if d, err := time.Parse("2006-01-02", s); err == nil {
+		return d.Format("02/01/2006")
+	}
+	return s
+}
 
 type facetView struct {
 	Name, Title string
