@@ -11,7 +11,8 @@ import (
 // TestIntakeFormInBrowser fills the public need form in headless Chromium as an enterprise would: a
 // first post without a phone number comes back with the message next to the contact field and
 // everything typed still there; the corrected post lands on the follow page, which shows the state and
-// the private link, and the link opens the page again later. The form must fit a phone's width.
+// the private link, and the link opens the page again later; once staff publish the need from the queue,
+// the link says so. The form must fit a phone's width.
 func TestIntakeFormInBrowser(t *testing.T) {
 	e := intakeServer(t, 0)
 	ctx := browsertest.Start(t)
@@ -67,6 +68,24 @@ func TestIntakeFormInBrowser(t *testing.T) {
 	}
 	if got := browsertest.Text(t, ctx, ".history tbody"); !strings.Contains(got, "Doanh nghiệp") {
 		t.Errorf("history: %q", got)
+	}
+
+	// A staff member signs in, opens the need from the queue and publishes it; the link then says so.
+	browsertest.Navigate(t, ctx, e.ts.URL+queuePath)
+	browsertest.WaitVisible(t, ctx, "#khoa")
+	browsertest.SendKeys(t, ctx, "#khoa", e.staff)
+	browsertest.ClickAndWait(t, ctx, ".signin button[type=submit]")
+	browsertest.ClickAndWait(t, ctx, "#hang-doi td.name a")
+	if got := browsertest.Eval[string](t, ctx, `document.getElementById("f-title").value`); got != title {
+		t.Fatalf("staff form title %q", got)
+	}
+	browsertest.ClickAndWait(t, ctx, "#dang")
+	if got := browsertest.Text(t, ctx, ".flash"); !strings.Contains(got, "Đã đăng nhu cầu") {
+		t.Errorf("after publishing: %q", got)
+	}
+	browsertest.Navigate(t, ctx, link)
+	if got := browsertest.Text(t, ctx, "#trang-thai"); !strings.Contains(got, "Đã đăng") {
+		t.Errorf("state after publishing: %q", got)
 	}
 
 	browsertest.Viewport(t, ctx, 375, 800)
