@@ -40,7 +40,7 @@ ghi, ghi vào kho, lập chỉ mục với mọi bộ phân tích tiếng Việt
 --cpuprofile ghi hồ sơ CPU của phần lập chỉ mục.
 --compare sqlite đọc cùng tệp và nạp vào SQLite FTS5 (unicode61 remove_diacritics 2, trên đĩa) trong cùng
 lần chạy, rồi in tỉ lệ. Thư mục tạm bị xoá khi xong.
-`+benchSearchHelp,
+` + benchSearchHelp,
 		run: runBench,
 	})
 }
