@@ -28,6 +28,9 @@ type Query struct {
 	// leaving out syllables no document has. A need's or a report's whole text is a query too long to run
 	// fast; its rarest syllables are the ones that say what it is about. Users' queries leave it 0.
 	MaxTerms int
+	// KeepTerms: with MaxTerms, the first KeepTerms words of Terms are always kept (a need's title says
+	// what it is about even in common words, "kho lạnh"), and count toward MaxTerms.
+	KeepTerms int
 	// Expansions are words or phrases the program adds to bridge vocabularies (domain synonyms, feedback
 	// terms from the best first results): they rank like Terms at their own lower weight and may select
 	// documents on their own, but never decide whether the query "has diacritics". Users never type them.

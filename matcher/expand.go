@@ -127,6 +127,14 @@ const (
 	maxSynonyms    = 24
 )
 
+// synonymsOn is the thesaurus when synonyms are on, else nil.
+func (m *Matcher) synonymsOn() *Thesaurus {
+	if !m.w.Synonyms {
+		return nil
+	}
+	return m.thesaurus
+}
+
 // synonymExpansions turns the thesaurus' additions for text into query expansions.
 func (m *Matcher) synonymExpansions(text string) []indexer.Expansion {
 	if !m.w.Synonyms || m.thesaurus == nil {

@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"context"
+	"math"
 	"slices"
 	"testing"
 
@@ -156,5 +157,34 @@ func TestMatchedPhrases(t *testing.T) {
 	r := &corpus.Result{Title: "Nhà sấy", Keywords: []string{"Tiết kiệm năng lượng", "bơm nhiệt"}, Summary: "dùng bơm nhiệt"}
 	if got := bridged(r, []string{"tiết kiệm năng lượng", "lò sấy", "bơm nhiệt"}); !slices.Equal(got, []string{"tiết kiệm năng lượng", "bơm nhiệt"}) {
 		t.Errorf("bridged = %q", got)
+	}
+}
+
+func TestTopicOverlap(t *testing.T) {
+	th, err := ParseThesaurus([]byte("đỡ tốn điện, tiết kiệm năng lượng\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		title string
+		head  []string
+		th    *Thesaurus
+		want  float64
+	}{
+		// Syllables 2/2, pairs 1/1.
+		{"Cần kho lạnh", []string{"Kho lạnh tiết kiệm điện"}, nil, 1},
+		// Both syllables, but not as a pair: "lạnh ... kho".
+		{"kho lạnh", []string{"máy lạnh cho kho"}, nil, 0.5},
+		// Folded, case-insensitive; function words ("cần", "cho") do not count.
+		{"Cần máy sấy cho cá", []string{"MAY SAY CA"}, nil, 1},
+		{"máy sấy cá", []string{"giống lúa"}, nil, 0},
+		// A synonym of a title phrase counts as stated, pairs within it too.
+		{"đỡ tốn điện", []string{"tiết kiệm năng lượng"}, th, 1},
+		{"đỡ tốn điện", []string{"tiết kiệm năng lượng"}, nil, 0},
+		{"", []string{"x"}, nil, 0},
+	} {
+		if got := topicOverlap(tc.title, tc.head, tc.th); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("topicOverlap(%q, %q) = %v, want %v", tc.title, tc.head, got, tc.want)
+		}
 	}
 }

@@ -30,6 +30,7 @@ const (
 	CompLocality     = "locality"
 	CompFreshness    = "freshness"
 	CompCompleteness = "completeness"
+	CompTopic        = "topic"
 )
 
 // Records gives the matcher the full records of candidates.
@@ -110,7 +111,9 @@ func (m *Matcher) MatchPlan(ctx context.Context, need *corpus.Need, size int) ([
 	}
 	text := cutRunes(need.Title+"\n"+need.Description, MaxNeedRunes)
 	plan := Plan{Terms: informativeTerms(text)}
-	q := indexer.Query{Terms: plan.Terms, MaxTerms: m.w.QueryTerms, Expansions: m.synonymExpansions(text)}
+	// informativeTerms keeps first occurrences in order: the title's words come first.
+	keep := min(len(informativeTerms(need.Title)), m.w.TitleTerms)
+	q := indexer.Query{Terms: plan.Terms, MaxTerms: m.w.QueryTerms, KeepTerms: keep, Expansions: m.synonymExpansions(text)}
 	for _, e := range q.Expansions {
 		plan.Synonyms = append(plan.Synonyms, e.Text)
 	}
@@ -280,17 +283,29 @@ func cutRunes(s string, n int) string {
 	return s
 }
 
-// stopSyllables are frequent function syllables that carry no topic; dropping them keeps the candidate query
-// short (long queries are slow) and its ranking on what the need is about.
-var stopSyllables = map[string]bool{}
+// Function syllables carry no topic; dropping them keeps the candidate query short (long queries are slow)
+// and its ranking on what the need is about. They are compared with their diacritics: folded, "trong"
+// (in) would also drop "trồng" (to plant), "do" "đồ" (đồ gỗ), "khi" "khí" (khí sinh học), "tai" "tái"
+// (tái chế), "the" "thẻ" (tôm thẻ). Only a text typed without any diacritic is compared folded.
+var stopExact, stopFolded = map[string]bool{}, map[string]bool{}
 
 func init() {
-	for _, s := range strings.Fields(`va la cua cho cac nhung mot co duoc trong voi de khi thi ma nay do tu tai ve den
-		nhu nen vi neu hay hoac cung da dang se rat qua lam nhieu it khong chua chung toi ta minh ban can muon
-		bi o ra vao len xuong the nao gi sao ai dau bao moi tung con cai chiec nguoi viec thu nhat hon theo
-		tren duoi sau truoc giua ngoai cach phai co_the`) {
-		stopSyllables[s] = true
+	for _, s := range strings.Fields(`và là của cho các những một có được trong với để khi thì mà này đó từ tại về đến
+		như nên vì nếu hay hoặc cũng đã đang sẽ rất quá làm nhiều ít không chưa chúng tôi ta mình bạn cần muốn
+		bị ở ra vào lên xuống thế nào gì sao ai đâu bao mọi từng còn cái chiếc người việc thứ nhất hơn theo
+		trên dưới sau trước giữa ngoài cách phải hộ em anh chị ông bà họ vẫn lại rồi thì nữa đây kia ấy
+		đều mỗi cả chỉ luôn vô tới`) {
+		stopExact[vntext.Key(s)] = true
+		stopFolded[vntext.FoldKey(s)] = true
 	}
+}
+
+// isStop reports whether w is a function syllable: compared with its diacritics when the text has any.
+func isStop(w string, accented bool) bool {
+	if accented {
+		return stopExact[vntext.Key(w)]
+	}
+	return stopFolded[vntext.FoldKey(w)]
 }
 
 // informativeTerms picks the need's words worth searching for: no function syllables, no duplicates, at
@@ -298,11 +313,12 @@ func init() {
 func informativeTerms(text string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, w := range strings.FieldsFunc(vntext.Normalize(text), func(r rune) bool {
+	text = vntext.Normalize(text)
+	accented := vntext.HasDiacritics(text)
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
 		return !(r == '-' || r == '_' || isWordRune(r))
 	}) {
-		k := vntext.FoldKey(w)
-		if utf8.RuneCountInString(k) < 2 || stopSyllables[k] || seen[vntext.Key(w)] {
+		if utf8.RuneCountInString(vntext.FoldKey(w)) < 2 || isStop(w, accented) || seen[vntext.Key(w)] {
 			continue
 		}
 		seen[vntext.Key(w)] = true

@@ -66,15 +66,13 @@ func (m *Matcher) score(need *corpus.Need, r *corpus.Result, h indexer.Hit, maxS
 	v, known = freshness(r.Year, m.Now)
 	set(CompFreshness, v, known)
 	set(CompCompleteness, completeness(r), true)
+	if qt.reverse {
+		set(CompTopic, topicOverlap(r.Title, []string{need.Title, need.Description}, m.synonymsOn()), true)
+	} else {
+		set(CompTopic, topicOverlap(need.Title, append([]string{r.Title, r.Summary}, r.Keywords...), m.synonymsOn()), true)
+	}
 
-	total, sum := 0.0, 0.0
-	for _, c := range m.w.Components() {
-		total += c.Weight * mt.Components[c.Name]
-		sum += c.Weight
-	}
-	if sum > 0 {
-		mt.Score = round3(total / sum)
-	}
+	mt.Score = round3(m.w.combine(mt.Components))
 	mt.Reasons = m.explain(need, r, &mt)
 	return mt
 }
@@ -125,13 +123,12 @@ func indexOf(l []string, s string) int {
 }
 
 // trlFit: a result at or above the need's minimum TRL fits fully; below it, it stays as a co-development
-// candidate with a value falling with the gap.
+// candidate with a value falling with the gap; without a minimum or a level, it is neutral.
 func trlFit(minTRL, trl int) (float64, bool) {
 	if minTRL <= 0 || trl <= 0 {
-		if trl > 0 {
-			// No requirement stated: more mature results are easier to take up.
-			return 0.4 + 0.6*float64(trl)/9, false
-		}
+		// No requirement stated (or no level known): maturity says nothing about fit. Rewarding it put
+		// finished products above the early-stage result that answered the need (measured on the labelled
+		// set: see matcher/testdata).
 		return neutral, false
 	}
 	if trl >= minTRL {
@@ -258,7 +255,7 @@ func (m *Matcher) explain(need *corpus.Need, r *corpus.Result, mt *Match) []stri
 var componentLabel = map[string]string{
 	CompText: "nội dung văn bản", CompField: "lĩnh vực KH&CN", CompSector: "ngành kinh tế", CompTRL: "mức sẵn sàng công nghệ (TRL)",
 	CompTransfer: "hình thức chuyển giao", CompBudget: "ngân sách – giá", CompLocality: "địa bàn",
-	CompFreshness: "năm công bố", CompCompleteness: "độ đầy đủ hồ sơ",
+	CompFreshness: "năm công bố", CompCompleteness: "độ đầy đủ hồ sơ", CompTopic: "đúng chủ đề",
 }
 
 // ComponentLabel is the Vietnamese name of a component.
@@ -321,6 +318,19 @@ func sentence(name string, v float64, need *corpus.Need, r *corpus.Result, mt *M
 			return fmt.Sprintf("Kết quả mới (năm %d).", r.Year)
 		}
 		return fmt.Sprintf("Kết quả đã có từ năm %d.", r.Year)
+	case CompTopic:
+		if mt.Kind == corpus.KindNeed {
+			if v >= 0.5 {
+				return fmt.Sprintf("Đúng chủ đề: nhu cầu nói đến %d%% những gì tiêu đề kết quả nêu.", pct)
+			}
+			return ""
+		}
+		if v >= 0.5 {
+			return fmt.Sprintf("Đúng chủ đề: tiêu đề, tóm tắt hoặc từ khoá của kết quả nêu %d%% những gì tiêu đề nhu cầu nói đến.", pct)
+		}
+		if v == 0 {
+			return "Tiêu đề và tóm tắt của kết quả không nói đến điều tiêu đề nhu cầu nêu; chỉ khớp trong nội dung."
+		}
 	case CompCompleteness:
 		if v < 0.5 {
 			return fmt.Sprintf("Hồ sơ kết quả còn sơ sài (%d%% thông tin cần thiết).", pct)

@@ -43,14 +43,13 @@ func TestTRLFit(t *testing.T) {
 		known    bool
 	}{
 		{6, 7, 1, true}, {6, 6, 1, true}, {6, 5, 0.75, true}, {7, 3, 0, true}, {0, 0, neutral, false},
+		// Without a requirement maturity is neither good nor bad.
+		{0, 9, neutral, false}, {0, 2, neutral, false}, {5, 0, neutral, false},
 	}
 	for _, tt := range tests {
 		if got, known := trlFit(tt.min, tt.trl); got != tt.want || known != tt.known {
 			t.Errorf("trlFit(%d, %d) = %v, %v", tt.min, tt.trl, got, known)
 		}
-	}
-	if a, _ := trlFit(0, 9); a <= 0.5 {
-		t.Errorf("with no requirement a mature result should score above neutral, got %v", a)
 	}
 }
 

@@ -58,7 +58,7 @@ func matchedPhrases(text string, matched []string, limit int) []string {
 		switch {
 		case len(r) > 1:
 			long = append(long, p)
-		case !stopSyllables[k] && len([]rune(k)) > 1:
+		case !isStop(p, vntext.HasDiacritics(text)) && len([]rune(k)) > 1:
 			short = append(short, p)
 		}
 	}
@@ -100,4 +100,85 @@ func bridgedIn(texts, expansions []string) []string {
 		}
 	}
 	return out
+}
+
+// topicOverlap is how much of a title a counterpart's own description (its head: title, keywords,
+// summary) states: the share of the title's informative syllables it has, averaged with the share of the
+// title's adjacent syllable pairs ("kho lạnh", "bờ biển"), which say far more than either syllable alone.
+// A title phrase whose synonym (th, may be nil) the head states counts as stated. The full-text score
+// sums evidence from everywhere, a long body included; this asks whether the counterpart is about what the
+// title names.
+func topicOverlap(title string, head []string, th *Thesaurus) float64 {
+	title = vntext.Normalize(title)
+	accented := vntext.HasDiacritics(title)
+	h := " " + strings.Join(syllables(strings.Join(head, " | ")), " ") + " "
+	has := func(k string) bool { return strings.Contains(h, " "+k+" ") }
+
+	// The title's syllables in order; stop marks function words; brk marks a punctuation break after.
+	type slot struct {
+		key       string
+		stop, brk bool
+		covered   bool
+		span      int // > 0: covered through this synonym span
+	}
+	var seq []slot
+	for _, tok := range strings.Fields(title) {
+		word := strings.TrimFunc(tok, func(r rune) bool { return !isWordRune(r) })
+		for i, k := range syllables(word) {
+			seq = append(seq, slot{key: k, stop: isStop(word, accented)})
+			if i > 0 {
+				seq[len(seq)-1].stop = false // a compound like "sơ-mi" is content
+			}
+		}
+		if len(seq) > 0 && word != tok {
+			seq[len(seq)-1].brk = true
+		}
+	}
+	for i := range seq {
+		seq[i].covered = has(seq[i].key)
+	}
+	spans := 0
+	if th != nil {
+		for i := range seq {
+			for n := 2; n <= th.maxLen && i+n <= len(seq); n++ {
+				keys := make([]string, n)
+				for j := range n {
+					keys[j] = seq[i+j].key
+				}
+				for _, g := range th.index[strings.Join(keys, " ")] {
+					for _, m := range th.groups[g] {
+						if k := th.keys[m]; k != "" && has(k) {
+							spans++
+							for j := range n {
+								seq[i+j].covered, seq[i+j].span = true, spans
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	var nSyl, cSyl, nPair, cPair int
+	for i, x := range seq {
+		if x.stop {
+			continue
+		}
+		nSyl++
+		if x.covered {
+			cSyl++
+		}
+		if i > 0 && !seq[i-1].stop && !seq[i-1].brk {
+			nPair++
+			if has(seq[i-1].key+" "+x.key) || x.span > 0 && seq[i-1].span == x.span {
+				cPair++
+			}
+		}
+	}
+	if nSyl == 0 {
+		return 0
+	}
+	if nPair == 0 {
+		return float64(cSyl) / float64(nSyl)
+	}
+	return (float64(cSyl)/float64(nSyl) + float64(cPair)/float64(nPair)) / 2
 }

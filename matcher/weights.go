@@ -22,11 +22,15 @@ type Weights struct {
 	Locality     float64 `json:"locality"`
 	Freshness    float64 `json:"freshness"`
 	Completeness float64 `json:"completeness"`
+	Topic        float64 `json:"topic"`
 	// Candidates is how many full-text candidates are re-scored.
 	Candidates int `json:"candidates"`
 	// QueryTerms is how many of the need's words rank the candidates: the rarest in the index. Long queries
 	// are slow, and a need's rare words are the ones that say what it is about.
 	QueryTerms int `json:"query_terms"`
+	// TitleTerms is how many of the need title's words are always among them, however common: the title
+	// names what is needed ("kho lạnh", "bờ biển"), the description adds the rare details.
+	TitleTerms int `json:"title_terms"`
 	// Synonyms expands the need's words with the curated domain synonym list (synonyms.txt).
 	Synonyms bool `json:"synonyms"`
 	// PRFDocs and PRFTerms drive pseudo-relevance feedback: the keywords of the PRFDocs best first-pass
@@ -74,8 +78,8 @@ func (w Weights) validate() error {
 	if w.Candidates < 1 || w.Candidates > 1000 {
 		return fmt.Errorf("candidates phải trong khoảng 1–1000")
 	}
-	if w.QueryTerms < 0 || w.PRFDocs < 0 || w.PRFTerms < 0 {
-		return fmt.Errorf("query_terms, prf_docs và prf_terms không được âm")
+	if w.QueryTerms < 0 || w.TitleTerms < 0 || w.PRFDocs < 0 || w.PRFTerms < 0 {
+		return fmt.Errorf("query_terms, title_terms, prf_docs và prf_terms không được âm")
 	}
 	return nil
 }
@@ -91,6 +95,19 @@ func (w Weights) Components() []Component {
 	return []Component{
 		{CompText, w.Text}, {CompField, w.Field}, {CompSector, w.Sector}, {CompTRL, w.TRL},
 		{CompTransfer, w.Transfer}, {CompBudget, w.Budget}, {CompLocality, w.Locality},
-		{CompFreshness, w.Freshness}, {CompCompleteness, w.Completeness},
+		{CompFreshness, w.Freshness}, {CompCompleteness, w.Completeness}, {CompTopic, w.Topic},
 	}
+}
+
+// combine makes the score from the component values: their weighted mean.
+func (w Weights) combine(comp map[string]float64) float64 {
+	total, sum := 0.0, 0.0
+	for _, c := range w.Components() {
+		total += c.Weight * comp[c.Name]
+		sum += c.Weight
+	}
+	if sum == 0 {
+		return 0
+	}
+	return total / sum
 }

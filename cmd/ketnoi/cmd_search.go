@@ -188,11 +188,11 @@ func runMatch(e *env, args []string) error {
 			return err
 		}
 		start := time.Now()
-		ms, err := m.Match(ctx, need, *size)
+		ms, plan, err := m.MatchPlan(ctx, need, *size)
 		if err != nil {
 			return err
 		}
-		body, _ = json.Marshal(server.MatchJSON(ms, float64(time.Since(start).Microseconds())/1000))
+		body, _ = json.Marshal(server.MatchPlanJSON(ms, &plan, float64(time.Since(start).Microseconds())/1000))
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, body)

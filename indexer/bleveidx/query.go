@@ -221,7 +221,7 @@ func (x *Index) textQuery(q indexer.Query, st termStats) query.Query {
 	var must, should, mustNot []query.Query
 	accented := vntext.HasDiacritics(q.Text())
 
-	if terms := rarest(q.Terms, q.MaxTerms, st); analyzes(terms) {
+	if terms := rarest(q.Terms, q.MaxTerms, q.KeepTerms, st); analyzes(terms) {
 		uni := terms
 		if x.bigrams {
 			uni = uncommon(terms, st)
@@ -352,17 +352,24 @@ func (x *Index) expansionQueries(q indexer.Query, st termStats) []query.Query {
 	return out
 }
 
-// rarest joins the words of terms that hold one of the max rarest distinct folded syllables the index
-// knows, in their order (so that adjacent kept words still make their pairs); all of them when max is 0,
-// when there are no statistics, or when the index knows none.
-func rarest(terms []string, max int, st termStats) string {
+// rarest joins the words of terms that hold one of the limit rarest distinct folded syllables the index
+// knows, in their order (so that adjacent kept words still make their pairs), the first keep words always
+// included; all of them when limit is 0, when there are no statistics, or when the index knows none.
+func rarest(terms []string, limit, keep int, st termStats) string {
 	all := strings.Join(terms, " ")
-	if max <= 0 || st == nil {
+	if limit <= 0 || st == nil {
 		return all
 	}
 	type syl struct {
 		term string
 		df   uint64
+	}
+	keep = min(keep, len(terms))
+	kept := map[string]bool{}
+	for _, t := range foldedAnalyzer.Analyze([]byte(strings.Join(terms[:keep], " "))) {
+		if st.df(string(t.Term)) > 0 {
+			kept[string(t.Term)] = true
+		}
 	}
 	var syls []syl
 	seen := map[string]bool{}
@@ -372,22 +379,21 @@ func rarest(terms []string, max int, st termStats) string {
 			continue
 		}
 		seen[term] = true
-		if df := st.df(term); df > 0 {
+		if df := st.df(term); df > 0 && !kept[term] {
 			syls = append(syls, syl{term, df})
 		}
 	}
-	if len(syls) == 0 || len(syls) <= max && len(syls) == len(seen) {
+	if len(syls)+len(kept) == 0 || len(syls)+len(kept) <= limit && len(syls)+len(kept) == len(seen) {
 		return all
 	}
 	sort.SliceStable(syls, func(i, j int) bool { return syls[i].df < syls[j].df })
-	keep := map[string]bool{}
-	for _, s := range syls[:min(max, len(syls))] {
-		keep[s.term] = true
+	for _, s := range syls[:min(max(0, limit-len(kept)), len(syls))] {
+		kept[s.term] = true
 	}
 	var out []string
-	for _, w := range terms {
+	for i, w := range terms {
 		for _, t := range foldedAnalyzer.Analyze([]byte(w)) {
-			if keep[string(t.Term)] {
+			if kept[string(t.Term)] && (i < keep || st.df(string(t.Term)) > 0) {
 				out = append(out, w)
 				break
 			}

@@ -13,7 +13,8 @@ type Config struct {
 	Weights matcher.Weights `json:"weights"`
 }
 
-// structural are the score components other than text relevance, with their weight in a Weights.
+// structural are the score components other than text relevance (the full-text score and the topic
+// overlap, both measures of what the words say), with their weight in a Weights.
 var structural = []struct {
 	name   string
 	weight func(*matcher.Weights) *float64
@@ -66,6 +67,9 @@ func Ablation(base matcher.Weights) []Config {
 	w := base
 	w.Text = 0
 	leave(matcher.CompText, matcher.ComponentLabel(matcher.CompText), w)
+	w = base
+	w.Topic = 0
+	leave(matcher.CompTopic, matcher.ComponentLabel(matcher.CompTopic), w)
 	for _, s := range structural {
 		w := base
 		*s.weight(&w) = 0
