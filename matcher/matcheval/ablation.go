@@ -41,6 +41,9 @@ func noBridging(w matcher.Weights) matcher.Weights {
 	return w
 }
 
+// The pseudo-relevance feedback settings measured when the base configuration has it off.
+const probePRFDocs, probePRFTerms = 5, 8
+
 // Ablation derives, from base (the defaults or a weights file), the configurations that show what each part
 // adds: text relevance alone; text with each vocabulary bridge, then both; text with the structured signals
 // but no bridging; everything; and everything minus one part at a time. Leave-one-out configurations that
@@ -50,7 +53,16 @@ func Ablation(base matcher.Weights) []Config {
 	withSyn, withPRF := text, text
 	withSyn.Synonyms = base.Synonyms
 	withPRF.PRFTerms, withPRF.PRFDocs = base.PRFTerms, base.PRFDocs
+	prfOff := base.PRFTerms == 0
+	if prfOff {
+		// Off by default (it costs a second search for no measured gain on top of the rest): measured
+		// anyway, at the settings it was tried with.
+		withPRF.PRFTerms, withPRF.PRFDocs = probePRFTerms, probePRFDocs
+	}
 	bridged := noStructure(base)
+	if prfOff {
+		bridged.PRFTerms, bridged.PRFDocs = probePRFTerms, probePRFDocs
+	}
 	out := []Config{
 		{"text", "chỉ văn bản", text},
 		{"text+synonyms", "văn bản + từ đồng nghĩa", withSyn},
@@ -81,5 +93,10 @@ func Ablation(base matcher.Weights) []Config {
 	w = base
 	w.PRFTerms = 0
 	leave("prf", "phản hồi giả (PRF)", w)
+	if prfOff {
+		w = base
+		w.PRFTerms, w.PRFDocs = probePRFTerms, probePRFDocs
+		out = append(out, Config{"full+prf", "đầy đủ + phản hồi giả (PRF)", w})
+	}
 	return out
 }

@@ -98,8 +98,12 @@ func TestAblationConfigs(t *testing.T) {
 	if w := byID["text+synonyms"]; !w.Synonyms || w.PRFTerms != 0 || w.Field != 0 {
 		t.Errorf("text+synonyms: %+v", w)
 	}
-	if w := byID["text+prf"]; w.Synonyms || w.PRFTerms != base.PRFTerms || w.PRFDocs != base.PRFDocs || w.Sector != 0 {
+	// PRF is off by default: it is measured at the probe settings, and added to the full configuration.
+	if w := byID["text+prf"]; w.Synonyms || w.PRFTerms != probePRFTerms || w.PRFDocs != probePRFDocs || w.Sector != 0 {
 		t.Errorf("text+prf: %+v", w)
+	}
+	if w := byID["full+prf"]; w.PRFTerms != probePRFTerms || !w.Synonyms || w.TRL != base.TRL {
+		t.Errorf("full plus PRF: %+v", w)
 	}
 	if w := byID["text+structure"]; w.Synonyms || w.PRFTerms != 0 || w.TRL != base.TRL || w.Field != base.Field {
 		t.Errorf("text+structure: %+v", w)
@@ -110,8 +114,15 @@ func TestAblationConfigs(t *testing.T) {
 	if w := byID["full-"+matcher.CompTRL]; w.TRL != 0 || w.Field != base.Field || !w.Synonyms {
 		t.Errorf("full minus TRL: %+v", w)
 	}
-	if w := byID["full-prf"]; w.PRFTerms != 0 || !w.Synonyms || w.TRL != base.TRL {
-		t.Errorf("full minus PRF: %+v", w)
+	if _, ok := byID["full-prf"]; ok {
+		t.Errorf("full minus PRF listed though PRF is off")
+	}
+	on := base
+	on.PRFTerms, on.PRFDocs = 6, 4
+	for _, c := range Ablation(on) {
+		if c.ID == "text+prf" && (c.Weights.PRFTerms != 6 || c.Weights.PRFDocs != 4) || c.ID == "full+prf" {
+			t.Errorf("with PRF on in the base: %s %+v", c.ID, c.Weights)
+		}
 	}
 	// A part already off in the base has no leave-one-out row.
 	base.Budget = 0
