@@ -146,7 +146,7 @@ func TestEvalMatchAblationJSON(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"text", "text+synonyms", "text+prf", "text+bridging", "text+structure", "full",
-		"full-text", "full-trl", "full-synonyms", "full-prf"} {
+		"full-text", "full-topic", "full-trl", "full-synonyms", "full+prf"} {
 		if !ids[want] {
 			t.Errorf("ablation lacks configuration %s (has %v)", want, ids)
 		}
