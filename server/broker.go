@@ -94,7 +94,7 @@ func (s *Server) webBroker(c echo.Context) error {
 		}
 		v.Result = r.(*corpus.Result)
 		ms, v.Plan, err = s.matcher.Reverse(ctx, v.Result, 20, matcher.ReverseOptions{
-			Confidentiality: []string{corpus.ConfPublic, corpus.ConfAnonymised, corpus.ConfBrokerOnly}})
+			Confidentiality: []string{corpus.ConfPublic, corpus.ConfAnonymised, corpus.ConfBrokerOnly}, Exclude: s.closedNeed})
 		if err != nil {
 			return s.searchErr(err)
 		}

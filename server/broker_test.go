@@ -105,7 +105,7 @@ func TestBrokerPageInBrowser(t *testing.T) {
 	browsertest.SendKeys(t, ctx, "#khoa", keys[corpus.RoleBroker])
 	browsertest.ClickAndWait(t, ctx, ".signin button[type=submit]")
 	browsertest.WaitVisible(t, ctx, "#nhu-cau")
-	browsertest.SetValue(t, ctx, "#nhu-cau", "nc-001")
+	browsertest.SetValue(t, ctx, "#nhu-cau", "nc-012")
 	browsertest.ClickAndWait(t, ctx, `form[aria-label="Chọn nhu cầu"] button[type=submit]`)
 	browsertest.WaitVisible(t, ctx, ".matches .match")
 	n := browsertest.Eval[int](t, ctx, `document.querySelectorAll(".matches .match").length`)
@@ -127,7 +127,7 @@ func TestBrokerPageInBrowser(t *testing.T) {
 	if got := browsertest.Text(t, ctx, ".subject .kind"); !strings.Contains(strings.ToLower(got), "các nhu cầu") {
 		t.Errorf("after following the result: %q", got)
 	}
-	if !browsertest.Eval[bool](t, ctx, `[...document.querySelectorAll(".matches .match")].some(li => li.dataset.id === "nc-001")`) {
-		t.Error("the dryer result does not lead back to the dryer need nc-001")
+	if !browsertest.Eval[bool](t, ctx, `[...document.querySelectorAll(".matches .match")].some(li => li.dataset.id === "nc-012")`) {
+		t.Error("the dryer result does not lead back to the squid-drying need nc-012")
 	}
 }

@@ -62,7 +62,7 @@ func (s *Server) reverse(c echo.Context, r *corpus.Result, size int) error {
 		return err
 	}
 	start := time.Now()
-	ms, plan, err := s.matcher.Reverse(c.Request().Context(), r, size, matcher.ReverseOptions{Confidentiality: conf})
+	ms, plan, err := s.matcher.Reverse(c.Request().Context(), r, size, matcher.ReverseOptions{Confidentiality: conf, Exclude: s.closedNeed})
 	if err != nil {
 		return s.searchErr(err)
 	}
@@ -112,4 +112,11 @@ func (s *Server) apiSimilar(c echo.Context) error {
 	}
 	res := &indexer.SearchResult{Total: uint64(len(hits)), Hits: hits, Took: time.Since(start)}
 	return c.JSON(http.StatusOK, SearchJSON(res, 0, size))
+}
+
+// closedNeed reports whether a need is no longer open (closed, expired, or not published): matching lists
+// leave it out. A need whose state cannot be read is kept: it was found in the index, so it is live.
+func (s *Server) closedNeed(n *corpus.Need) bool {
+	st, err := s.store.NeedState(n.ID, time.Now())
+	return err == nil && !corpus.NeedOpen(st)
 }

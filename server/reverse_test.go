@@ -16,6 +16,10 @@ func TestReverseMatchConfidentiality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	staffKey, _, err := keys.Create("Cán bộ", corpus.RoleStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := DefaultConfig()
 	cfg.Keys = keys
 	ts := sampleServer(t, cfg)
@@ -47,7 +51,7 @@ func TestReverseMatchConfidentiality(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.StatusCode == http.StatusOK {
+		if resp.StatusCode == http.StatusOK && !strings.HasSuffix(path, "/state") {
 			if err := json.Unmarshal(raw, &out); err != nil {
 				t.Fatal(err)
 			}
@@ -92,6 +96,20 @@ func TestReverseMatchConfidentiality(t *testing.T) {
 	code, ms, raw = call(t, http.MethodPost, "/api/v1/match/reverse", brokerKey, shell)
 	if m := find(ms, "nc-mat"); code != http.StatusOK || m == nil || m.Organization != "Công ty Bí Mật" {
 		t.Errorf("broker key: want broker_only need nc-mat with its enterprise, got %d %s", code, raw)
+	}
+
+	// Needs past their deadline (nc-001: 2026-03-31) and closed needs are no longer offered.
+	dryer := `{"title": "Máy sấy cá cơm, mực bằng bơm nhiệt", "keywords": ["cá cơm", "mực khô", "sấy"]}`
+	_, ms, _ = call(t, http.MethodPost, "/api/v1/match/reverse", "", dryer)
+	if len(ms) == 0 || find(ms, "nc-001") != nil {
+		t.Fatalf("dryer → needs: want matches without the expired nc-001: %+v", ms)
+	}
+	open := ms[0].ID
+	if code, _, raw := call(t, http.MethodPost, "/api/v1/needs/"+open+"/state", staffKey, `{"state": "closed", "reason": "Đã có đơn vị cung cấp"}`); code != http.StatusOK {
+		t.Fatalf("closing %s: %d %s", open, code, raw)
+	}
+	if _, ms, _ = call(t, http.MethodPost, "/api/v1/match/reverse", "", dryer); find(ms, open) != nil {
+		t.Errorf("closed need %s still proposed", open)
 	}
 
 	for _, tc := range []struct {
