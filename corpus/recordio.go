@@ -373,6 +373,8 @@ func typeName(t reflect.Type) string {
 		return "danh sách [...]"
 	case reflect.Struct:
 		return "đối tượng {\"min\", \"max\"}"
+	case reflect.Bool:
+		return "true/false"
 	}
 	return t.String()
 }
@@ -466,7 +468,7 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 // csvTypes says how to read each typed CSV column; every other column is a string.
 var csvTypes = map[string]string{
 	"keywords": "list", "field_codes": "list", "sectors": "list", "transfer_forms": "list", "authors": "list",
-	"trl": "int", "min_trl": "int", "year": "int",
+	"trl": "int", "min_trl": "int", "year": "int", "standing": "bool",
 	"price_vnd.min": "range", "price_vnd.max": "range", "budget_vnd.min": "range", "budget_vnd.max": "range",
 }
 
@@ -502,6 +504,13 @@ func csvRowToJSON(header, row []string) (map[string]any, Problems) {
 				continue
 			}
 			obj[h] = n
+		case "bool":
+			b, ok := csvBool(v)
+			if !ok {
+				probs = append(probs, Problem{ID: id, Field: h, Severity: Rejected, Code: ProblemWrongType, Message: fmt.Sprintf("cần có/không (true/false), gặp %q", v)})
+				continue
+			}
+			obj[h] = b
 		case "range":
 			name, bound, _ := strings.Cut(col, ".")
 			n, err := strconv.ParseInt(strings.NewReplacer(".", "", ",", "", " ", "").Replace(v), 10, 64)
@@ -520,4 +529,15 @@ func csvRowToJSON(header, row []string) (map[string]any, Problems) {
 		}
 	}
 	return obj, probs
+}
+
+// csvBool reads a yes/no cell as people type it in a spreadsheet.
+func csvBool(v string) (bool, bool) {
+	switch vntext.FoldKey(v) {
+	case "true", "1", "x", "yes", "co", "c":
+		return true, true
+	case "false", "0", "no", "khong", "k":
+		return false, true
+	}
+	return false, false
 }

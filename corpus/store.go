@@ -72,7 +72,7 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("mở kho dữ liệu %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRecords, bucketSeq, bucketMeta, bucketFiles, bucketIntake, bucketFollow} {
+		for _, b := range append([][]byte{bucketRecords, bucketSeq, bucketMeta, bucketFiles, bucketIntake, bucketFollow}, alertBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -276,13 +276,9 @@ func deleteTx(tx *bolt.Tx, id string, now time.Time, seq *uint64) (bool, error) 
 // Get returns the live record with the id, or ErrNotFound.
 func (s *Store) Get(id string) (*Entry, error) {
 	var e *Entry
-	err := s.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketRecords).Get([]byte(id))
-		if raw == nil {
-			return nil
-		}
-		e = &Entry{}
-		return json.Unmarshal(raw, e)
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		e, err = getEntry(tx, id)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("đọc bản ghi %s: %w", id, err)
@@ -291,6 +287,16 @@ func (s *Store) Get(id string) (*Entry, error) {
 		return nil, ErrNotFound
 	}
 	return e, nil
+}
+
+// Record returns the live record with the id, decoded, or ErrNotFound. (The store is the matcher's
+// source of records.)
+func (s *Store) Record(id string) (Record, error) {
+	e, err := s.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	return e.Decode()
 }
 
 // Seq is the sequence number of the latest change.
@@ -386,12 +392,7 @@ func putEntry(b *bolt.Bucket, e *Entry) error {
 	return b.Put([]byte(e.ID), raw)
 }
 
-func getSeq(meta *bolt.Bucket) uint64 {
-	if v := meta.Get(keySeq); len(v) == 8 {
-		return binary.BigEndian.Uint64(v)
-	}
-	return 0
-}
+func getSeq(meta *bolt.Bucket) uint64 { return getUint(meta, keySeq) }
 
 func seqKey(n uint64) []byte {
 	var k [8]byte

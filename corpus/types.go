@@ -101,6 +101,13 @@ type Need struct {
 	Deadline        string                     `json:"deadline,omitempty"`
 	UpdatedAt       string                     `json:"updated_at,omitempty"`
 	Extra           map[string]json.RawMessage `json:"-"`
+
+	// Standing needs are matched again whenever results are added or changed; new good matches become
+	// alerts (package alerts).
+	Standing bool `json:"standing,omitempty"`
+	// Broker is who follows the need for the enterprise: the name of a broker's API key. The alerts of a
+	// broker's needs make up that broker's feed.
+	Broker string `json:"broker,omitempty"`
 }
 
 // Record is either a *Result or a *Need.
@@ -130,9 +137,10 @@ func (n *Need) EffectiveConfidentiality() string {
 }
 
 // Anonymised returns the need as the public may see it: the enterprise and its contact hidden when the need
-// is anonymised.
+// is anonymised, and the broker who follows it (internal work) always.
 func (n *Need) Anonymised() *Need {
 	c := *n
+	c.Broker = ""
 	if n.EffectiveConfidentiality() != ConfPublic {
 		c.Enterprise = ""
 		c.Contact = ""

@@ -253,7 +253,32 @@ func normalizeNeed(n *Need) Problems {
 	c.date("deadline", &n.Deadline)
 	c.date("updated_at", &n.UpdatedAt)
 	c.place(&n.Province, &n.LegacyProvince, &n.Locality)
+	c.brokerName(&n.Broker)
 	return c.probs
+}
+
+// MaxBrokerRunes bounds a broker's name, as long as an API key's name may be.
+const MaxBrokerRunes = maxKeyName
+
+// brokerName checks the name a broker's feed is known by.
+func (c *checker) brokerName(s *string) {
+	var problem string
+	if *s, problem = BrokerName(*s); problem != "" {
+		c.add(Rejected, ProblemBadValue, "broker", "%s", problem)
+	}
+}
+
+// BrokerName normalises a broker's name and says what is wrong with it ("" when nothing): one line, not
+// too long. An empty name is no broker.
+func BrokerName(s string) (string, string) {
+	s = vntext.Normalize(s)
+	switch {
+	case utf8.RuneCountInString(s) > MaxBrokerRunes:
+		return s, fmt.Sprintf("tên nhà môi giới dài quá %d ký tự", MaxBrokerRunes)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return s, "tên nhà môi giới không được chứa ký tự điều khiển hay xuống dòng"
+	}
+	return s, ""
 }
 
 func vocabTitle(v *Vocabulary) string {

@@ -33,6 +33,9 @@ type SearchRequest struct {
 	TRLMax        int
 	// ExcludeIDs drops these documents (the need itself in matching, the result in "more like this").
 	ExcludeIDs []string
+	// IDs, when not empty, keeps only these documents, scored as the whole query scores them (to rounding):
+	// re-matching reads only the results that changed.
+	IDs []string
 
 	// Sort is "" (relevance), "year", "-year", "trl", "-trl".
 	Sort string
@@ -49,6 +52,9 @@ type SearchRequest struct {
 	FacetSize int
 	// Highlight asks for highlighted fragments.
 	Highlight bool
+	// ScoresOnly asks for the hits' ids and scores only (no title or other shown fields, no matched terms,
+	// no fragments): ranking a candidate pool of which only a few will be shown.
+	ScoresOnly bool
 }
 
 // Facet names.

@@ -200,8 +200,7 @@ func (s *Server) lookup(c echo.Context, kind string) (corpus.Record, error) {
 	}
 	if n, ok := rec.(*corpus.Need); ok {
 		switch n.EffectiveConfidentiality() {
-		case corpus.ConfPublic:
-		case corpus.ConfAnonymised:
+		case corpus.ConfPublic, corpus.ConfAnonymised:
 			rec = n.Anonymised()
 		default:
 			return nil, notFound

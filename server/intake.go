@@ -172,9 +172,10 @@ func (s *Server) statusByToken(token string) (*corpus.NeedStatus, error) {
 // baseURL is the site's address as the client reached it, for the links the intake gives out.
 func baseURL(c echo.Context) string { return c.Scheme() + "://" + c.Request().Host }
 
-// redactPath hides follow tokens from request logs: they open the follow page, and the store itself
-// keeps only their hash.
+// redactPath hides follow tokens and feed tokens from request logs: they open the follow page or a
+// feed, and the store itself keeps only their hash.
 func redactPath(p string) string {
+	p = redactFeedToken(p)
 	for _, prefix := range []string{followPrefix, followAPI} {
 		if strings.HasPrefix(p, prefix) && len(p) > len(prefix) {
 			return prefix + "…"

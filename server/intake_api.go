@@ -60,6 +60,10 @@ func (s *Server) apiIntakeSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if need.Broker == "" && k.Role == corpus.RoleBroker {
+		// A broker entering a need for a client follows it: its alerts go to the broker's feed.
+		need.Broker, _ = corpus.BrokerName(k.Name)
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	st, token, err := s.store.SubmitNeed(need, "api", corpus.KeyActor(k), publish)

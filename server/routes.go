@@ -50,6 +50,14 @@ func (s *Server) routes() {
 	api.POST("/intake/:id/reject", s.apiIntakeReject, reviewer)
 	api.GET("/intake/status/:token", s.apiIntakeFollow)
 
+	// Alerts of standing needs (alerts.go): JSON for keys, feeds by their token.
+	api.GET("/alerts", s.apiAlerts, anyRole)
+	api.GET("/needs/:id/alerts", s.apiNeedAlerts, anyRole)
+	api.POST("/needs/:id/feed-token", s.apiFeedToken(corpus.FeedNeed), staff)
+	api.POST("/brokers/:name/feed-token", s.apiFeedToken(corpus.FeedBroker), staff)
+	e.GET(feedsPrefix+"needs/:file", s.feed(corpus.FeedNeed))
+	e.GET(feedsPrefix+"brokers/:file", s.feed(corpus.FeedBroker))
+
 	e.GET("/", s.webSearch)
 	e.GET("/ket-qua/:id", s.webResult)
 	e.GET("/nhu-cau/:id", s.webNeed)

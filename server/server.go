@@ -33,12 +33,17 @@ type Config struct {
 	// IntakeLimit needs may be submitted on the public form per client address per IntakeWindow.
 	IntakeLimit  int
 	IntakeWindow time.Duration
+	// PublicURL is the site's address as its users reach it ("https://ketnoi.example/", ending in "/"), for
+	// the links in feeds and API answers; empty: the address each request came to.
+	PublicURL string
+	// FeedEntries is how many of the newest alerts a feed shows.
+	FeedEntries int
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{RequestTimeout: 10 * time.Second, BodyLimit: "1M", ShutdownTimeout: 15 * time.Second,
-		IntakeLimit: defaultIntakeLimit, IntakeWindow: defaultIntakeWindow}
+		IntakeLimit: defaultIntakeLimit, IntakeWindow: defaultIntakeWindow, FeedEntries: 50}
 }
 
 // Server serves the API and the web UI over one index and its store.

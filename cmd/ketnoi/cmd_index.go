@@ -34,6 +34,8 @@ bản cũ; cùng một báo cáo dưới hai tên là một tài liệu với ha
 đúng lệnh đó: tệp đã xong không làm lại. --prune xoá tài liệu mà tệp đã biến mất khỏi các thư mục đã cho.
 Trang không có lớp chữ mà máy không có tesseract: tệp vẫn vào chỉ mục, báo "cần OCR", lần chạy sau có
 tesseract sẽ đọc lại. --report ghi kết quả từng tệp ra CSV hoặc JSON.
+Cuối lần chạy, các nhu cầu thường trực ("standing": true) được ghép lại với kết quả vừa thêm hay sửa; kết
+quả mới đủ điểm thành cảnh báo (ketnoi alerts).
 Mã thoát: 0 khi mọi tệp vào được (cảnh báo không tính); 1 khi có tệp lỗi hoặc bản ghi bị loại.`,
 		run: runIndex,
 	})
@@ -53,6 +55,7 @@ func runIndex(e *env, args []string) error {
 	prune := fs.Bool("prune", false, "xoá tài liệu mà tệp đã biến mất")
 	report := fs.String("report", "", "ghi kết quả từng tệp ra TỆP (.csv hoặc .json)")
 	retry := fs.Bool("retry-failed", false, "đọc lại cả tệp lỗi lần trước dù không đổi")
+	weights := fs.String("weights", "", "tệp trọng số ghép nối (JSON) cho việc ghép lại nhu cầu thường trực; dùng cùng tệp với serve")
 	serverURL := fs.String("server", "", "gửi tệp tới máy chủ ketnoi đang chạy (URL) thay vì mở thư mục dữ liệu")
 	key := fs.String("key", os.Getenv("KETNOI_KEY"), "khoá API cán bộ cho --server (hoặc biến môi trường KETNOI_KEY)")
 	xf := addExtractFlags(fs)
@@ -138,6 +141,12 @@ func runIndex(e *env, args []string) error {
 	if _, err := indexer.Sync(ctx, d.store, d.idx, nil); err != nil {
 		return err
 	}
+	alertsFailed := false
+	if err := rematchStanding(ctx, e, d, *weights); err != nil {
+		// The import itself is done; the next run (or the server) does the re-matching again.
+		fmt.Fprintf(e.stderr, "LỖI ghép lại nhu cầu thường trực (lần chạy sau hoặc máy chủ sẽ làm lại): %v\n", err)
+		alertsFailed = true
+	}
 	if err := rep.close(); err != nil {
 		return err
 	}
@@ -149,7 +158,7 @@ func runIndex(e *env, args []string) error {
 		printSummary(e, sum)
 	}
 	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(start).Round(time.Millisecond))
-	if st.rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 {
+	if st.rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 || alertsFailed {
 		return exitError{1}
 	}
 	return nil

@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"ketnoi/alerts"
 	"ketnoi/corpus"
 	"ketnoi/indexer"
 	"ketnoi/server"
@@ -19,10 +24,13 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "chạy trang web và API tìm kiếm, ghép nối",
-		usage:   "[--addr 127.0.0.1:8080] [--weights TỆP]",
+		usage:   "[--addr 127.0.0.1:8080] [--weights TỆP] [--public-url URL] [--webhook URL]",
 		help: `
 Mở thư mục dữ liệu, xây chỉ mục nếu cần, rồi phục vụ trang web và API JSON.
 Thư mục dữ liệu trống được nạp sẵn bộ dữ liệu mẫu (kết quả nghiên cứu và nhu cầu công nghệ của tỉnh).
+Mỗi khi kết quả được thêm, sửa hay xoá, các nhu cầu thường trực được ghép lại ở nền; kết quả mới phù hợp
+thành cảnh báo (nguồn tin Atom, và webhook nếu có --webhook; khoá ký HMAC lấy từ biến môi trường
+KETNOI_WEBHOOK_SECRET hoặc tệp --webhook-secret-file). Cài đặt cảnh báo: tệp alerts.json trong thư mục dữ liệu.
 Dừng bằng Ctrl+C hoặc SIGTERM: máy chủ trả lời hết các yêu cầu đang chạy rồi mới đóng chỉ mục.`,
 		run: runServe,
 	})
@@ -37,6 +45,9 @@ func runServe(e *env, args []string) error {
 	timeout := fs.Duration("timeout", 10*time.Second, "thời gian tối đa cho một yêu cầu")
 	uploadMB := fs.Int64("upload-mb", 512, "cỡ tối đa của một tệp tải lên (MB)")
 	queue := fs.Int("queue", 64, "số tệp tải lên tối đa chờ xử lý (đầy thì trả lời 503, thử lại sau)")
+	publicURL := fs.String("public-url", "", "địa chỉ công khai của trang (cho liên kết trong nguồn tin và webhook), ví dụ https://ketnoi.example/")
+	webhook := fs.String("webhook", "", "gửi cảnh báo mới tới địa chỉ này (POST JSON)")
+	secretFile := fs.String("webhook-secret-file", "", "tệp chứa khoá ký HMAC-SHA256 của webhook (mặc định: biến môi trường KETNOI_WEBHOOK_SECRET)")
 	xf := addExtractFlags(fs)
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
@@ -44,6 +55,14 @@ func runServe(e *env, args []string) error {
 	}
 	if len(pos) > 0 {
 		return usageError{"serve không nhận đối số: " + pos[0]}
+	}
+	base, err := siteURL(*publicURL)
+	if err != nil {
+		return err
+	}
+	secret, err := webhookSecret(*secretFile)
+	if err != nil {
+		return err
 	}
 	var h slog.Handler = slog.NewTextHandler(e.stderr, nil)
 	if *logJSON {
@@ -71,14 +90,34 @@ func runServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	acfg, err := alerts.LoadConfig(e.data)
+	if err != nil {
+		return err
+	}
+	var hook *alerts.Webhook
+	if *webhook != "" {
+		if hook, err = alerts.NewWebhook(*webhook, secret, d.store, acfg, base, log); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	// Standing needs are matched again after every change the index applies, in the background; new alerts
+	// wake the webhook.
+	runner := alerts.NewRunner(&alerts.Engine{Store: d.store, Index: d.idx, Matcher: m, Config: acfg}, log,
+		func([]corpus.Alert) {
+			if hook != nil {
+				hook.Kick()
+			}
+		})
+	watched := indexer.Notify(d.idx, func(*indexer.Batch) { runner.Kick() })
 	cfg := server.DefaultConfig()
 	cfg.RequestTimeout = *timeout
 	cfg.Keys = corpus.OpenKeyring(e.data)
-	srv := server.New(cfg, d.idx, d.store, m, log)
+	cfg.PublicURL, cfg.FeedEntries = base, acfg.FeedEntries
+	srv := server.New(cfg, watched, d.store, m, log)
 	// Uploads go through the same pipeline as `ketnoi index`, in worker processes.
 	x := xf.extractor()
 	defer x.Close()
-	p := &indexer.Pipeline{Store: d.store, Index: d.idx, Extractor: x, Workers: *xf.workers,
+	p := &indexer.Pipeline{Store: d.store, Index: watched, Extractor: x, Workers: *xf.workers,
 		OCRAvailable: x.OCRStatus() == nil, WriteLock: srv.WriteLock(), BatchDocs: 1}
 	jobs, err := indexer.NewJobs(p, filepath.Join(e.data, "uploads"), *queue)
 	if err != nil {
@@ -90,11 +129,64 @@ func runServe(e *env, args []string) error {
 	go func() { jobs.Run(jobCtx); close(jobsDone) }()
 	// Stop the job runner before the data directory closes (deferred calls run last-in first-out).
 	defer func() { stopJobs(); <-jobsDone }()
+	bg := &background{}
+	defer bg.stop()
+	bg.start(runner.Run)
+	runner.Kick() // what changed while no server ran (ketnoi delete, a killed pass)
 	urlFile := filepath.Join(e.data, serverURLFile)
 	defer os.Remove(urlFile)
 	return srv.Run(ctx, *addr, func(url string) {
 		_ = corpus.WriteFileAtomic(urlFile, []byte(url+"\n"))
 		docs, _ := d.idx.Count()
 		fmt.Fprintf(e.stdout, "ketnoi đang chạy tại %s (%d tài liệu). Dừng: Ctrl+C\n", url, docs)
+		if hook != nil {
+			if base == "" {
+				hook.SetBase(url)
+			}
+			bg.start(hook.Run)
+		}
 	})
+}
+
+// background runs goroutines until stop, which cancels them and waits for them to return.
+type background struct {
+	cancels []context.CancelFunc
+	done    sync.WaitGroup
+}
+
+func (b *background) start(run func(context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancels = append(b.cancels, cancel)
+	b.done.Go(func() { run(ctx) })
+}
+
+func (b *background) stop() {
+	for _, c := range b.cancels {
+		c()
+	}
+	b.done.Wait()
+}
+
+// siteURL checks --public-url: empty, or an absolute http(s) URL, returned ending in "/".
+func siteURL(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", usageError{fmt.Sprintf("--public-url %q không hợp lệ: cần dạng https://máy/ hoặc https://máy/đường-dẫn/", s)}
+	}
+	return strings.TrimSuffix(u.String(), "/") + "/", nil
+}
+
+// webhookSecret reads the webhook's signing secret: from the file named, or the environment.
+func webhookSecret(file string) ([]byte, error) {
+	if file == "" {
+		return []byte(os.Getenv("KETNOI_WEBHOOK_SECRET")), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("đọc tệp khoá webhook: %w", err)
+	}
+	return bytes.TrimSpace(b), nil
 }

@@ -148,7 +148,14 @@ func buildBinary(t *testing.T) string {
 // startServe starts `ketnoi serve` on a free port and returns the process and its URL.
 func startServe(t *testing.T, bin, data string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	return startServeWith(t, bin, data, nil)
+}
+
+// startServeWith is startServe with more environment variables and flags.
+func startServeWith(t *testing.T, bin, data string, env []string, flags ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, flags...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, _ := cmd.StdoutPipe()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -46,7 +46,9 @@ type plan struct {
 	// highlighted and reported as matched even though they did not rank.
 	shown   query.Query
 	filters []filterPart
-	terms   []string // query terms and phrases as typed, for MatchedTerms
+	// only, when set, restricts the query to some documents (SearchRequest.IDs).
+	only  query.Query
+	terms []string // query terms and phrases as typed, for MatchedTerms
 }
 
 // filterPart is one conjunctive filter; facet names the facet it restricts ("" for the fixed ones).
@@ -57,6 +59,13 @@ type filterPart struct {
 
 func (x *Index) translate(req *indexer.SearchRequest, st termStats) plan {
 	p := plan{text: x.textQuery(req.Query, st), filters: buildFilters(req)}
+	if len(req.IDs) > 0 {
+		// A conjunction, not a filter, for the reason given in present; boost 0 leaves every score as the
+		// unrestricted query gives it.
+		ids := query.NewDocIDQuery(req.IDs)
+		ids.SetBoost(0)
+		p.only = ids
+	}
 	p.shown = p.text
 	if p.text != nil && st != nil && x.bigrams {
 		p.shown = x.textQuery(req.Query, keepCommon{st})
@@ -94,6 +103,9 @@ func (p plan) query(skipFacet string) query.Query {
 	}
 	if len(fs) > 0 {
 		bq.AddFilter(query.NewConjunctionQuery(fs))
+	}
+	if p.only != nil {
+		return query.NewConjunctionQuery([]query.Query{p.only, bq})
 	}
 	return bq
 }

@@ -88,7 +88,9 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	br := bleve.NewSearchRequestOptions(p.query(""), size, from, false)
 	br.SortByCustom(order)
 	br.SearchAfter = after
-	br.Fields = listFields
+	if !req.ScoresOnly {
+		br.Fields = listFields
+	}
 	if unranked && req.Sort == "" {
 		br.Score = "none"
 	}
@@ -140,10 +142,10 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 		}
 	}
 
-	if req.From == 0 && req.After == "" && req.Query.MaxTerms == 0 && len(req.Query.Expansions) == 0 {
+	if req.From == 0 && req.After == "" && req.Query.MaxTerms == 0 && len(req.Query.Expansions) == 0 && !req.ScoresOnly && len(req.IDs) == 0 {
 		out.Corrections = x.suggest(ctx, bi, st, req)
 	}
-	if !unranked && len(res.Hits) > 0 {
+	if !unranked && len(res.Hits) > 0 && !req.ScoresOnly {
 		if err := x.present(ctx, bi, p, req.Highlight, out.Hits); err != nil {
 			return nil, err
 		}

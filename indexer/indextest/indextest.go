@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T, dir string) indexer.Index) {
 		{"Suggestions", testSuggestions},
 		{"Highlights", testHighlights},
 		{"MatchedTerms", testMatchedTerms},
+		{"ScoresOnly", testScoresOnly},
+		{"OnlyIDs", testOnlyIDs},
 	}
 	for _, s := range shared {
 		t.Run(s.name, func(t *testing.T) { s.fn(t, idx) })
@@ -272,6 +274,8 @@ func testFilters(t *testing.T, idx indexer.Index) {
 		{"trl min", indexer.SearchRequest{TRLMin: 7}},
 		{"trl range", indexer.SearchRequest{TRLMin: 5, TRLMax: 6}},
 		{"exclude ids", indexer.SearchRequest{ExcludeIDs: []string{docSayCom.ID, docPin.ID}}},
+		{"only ids", indexer.SearchRequest{IDs: []string{docSayCom.ID, docPin.ID, "no-such-id"}}},
+		{"only ids and exclude", indexer.SearchRequest{IDs: []string{docSayCom.ID, docPin.ID}, ExcludeIDs: []string{docPin.ID}}},
 		{"kinds", indexer.SearchRequest{Kinds: []string{indexer.KindNeed}}},
 		{"kinds both", indexer.SearchRequest{Kinds: []string{indexer.KindResult, indexer.KindNeed}, Sectors: []string{"C"}}},
 		{"combined", indexer.SearchRequest{Sectors: []string{"C"}, TRLMin: 5, Provinces: []string{"binh-dinh"},

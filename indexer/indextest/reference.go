@@ -32,7 +32,7 @@ func passes(d *indexer.Doc, req *indexer.SearchRequest, skip string) bool {
 			return false
 		}
 	}
-	if slices.Contains(req.ExcludeIDs, d.ID) {
+	if slices.Contains(req.ExcludeIDs, d.ID) || (len(req.IDs) > 0 && !slices.Contains(req.IDs, d.ID)) {
 		return false
 	}
 	anyOf := func(facet string, want, have []string) bool {

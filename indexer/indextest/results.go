@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"html"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -121,6 +122,47 @@ func testMatchedTerms(t *testing.T, idx indexer.Index) {
 	got := sorted(res.Hits[0].MatchedTerms)
 	if want := sorted([]string{"may", "Sấy", "cá cơm"}); !slices.Equal(got, want) {
 		t.Errorf("MatchedTerms %q, want %q", got, want)
+	}
+}
+
+// testScoresOnly: a ranking without what a list shows has the same hits in the same order with the same
+// scores, and nothing else.
+func testScoresOnly(t *testing.T, idx indexer.Index) {
+	for _, text := range []string{"máy sấy cá cơm", "xử lý nước thải", `"cá cơm" -mực`} {
+		full := search(t, idx, &indexer.SearchRequest{Query: q(text), Size: 20})
+		bare := search(t, idx, &indexer.SearchRequest{Query: q(text), Size: 20, ScoresOnly: true})
+		if len(full.Hits) == 0 || len(bare.Hits) != len(full.Hits) || bare.Total != full.Total {
+			t.Fatalf("%q: %d hits (total %d), ranked alone %d (total %d)", text, len(full.Hits), full.Total, len(bare.Hits), bare.Total)
+		}
+		for i, h := range bare.Hits {
+			if h.ID != full.Hits[i].ID || h.Score != full.Hits[i].Score {
+				t.Errorf("%q #%d: %s %g, want %s %g", text, i, h.ID, h.Score, full.Hits[i].ID, full.Hits[i].Score)
+			}
+			if h.Title != "" || len(h.MatchedTerms) > 0 || len(h.Fragments) > 0 {
+				t.Errorf("%q #%d: shown fields in a scores-only hit: %+v", text, i, h)
+			}
+		}
+	}
+}
+
+// testOnlyIDs: restricting a search to some documents keeps their scores (to rounding) and order.
+func testOnlyIDs(t *testing.T, idx indexer.Index) {
+	for _, text := range []string{"máy sấy cá cơm", "công nghệ xử lý"} {
+		full := search(t, idx, &indexer.SearchRequest{Query: q(text), Size: 20})
+		if len(full.Hits) < 3 {
+			t.Fatalf("%q: %d hits", text, len(full.Hits))
+		}
+		some := []string{full.Hits[2].ID, full.Hits[0].ID, "no-such-id"}
+		only := search(t, idx, &indexer.SearchRequest{Query: q(text), Size: 20, IDs: some, Highlight: true})
+		if len(only.Hits) != 2 || only.Total != 2 {
+			t.Fatalf("%q restricted to %v: %v (total %d)", text, some, ids(only), only.Total)
+		}
+		for i, want := range []indexer.Hit{full.Hits[0], full.Hits[2]} {
+			// The same score, but for the order of a floating-point sum.
+			if got := only.Hits[i]; got.ID != want.ID || math.Abs(got.Score-want.Score) > 1e-9*want.Score || got.Title != want.Title || len(got.MatchedTerms) == 0 {
+				t.Errorf("%q #%d: %s %g %v, want %s %g", text, i, got.ID, got.Score, got.MatchedTerms, want.ID, want.Score)
+			}
+		}
 	}
 }
 
