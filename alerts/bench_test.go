@@ -28,7 +28,8 @@ func BenchmarkPass(b *testing.B) {
 					results = append(results, r)
 				case *corpus.Need:
 					if standing < 50 {
-						r.Standing = true
+						r.Standing, r.Deadline = true, "" // open, whatever the clock says
+
 						w.put(b, r)
 						standing++
 					}
@@ -72,7 +73,7 @@ func BenchmarkJoin(b *testing.B) {
 		for _, r := range recs {
 			if n, ok := r.(*corpus.Need); ok && len(needs) < 50 {
 				c := *n
-				c.Standing = true
+				c.Standing, c.Deadline = true, ""
 				c.Broker = fmt.Sprintf("B%d", i) // a change each round
 				needs = append(needs, &c)
 			}
