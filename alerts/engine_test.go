@@ -96,6 +96,18 @@ func (w *world) need(t testing.TB, id string) *corpus.Need {
 	return n
 }
 
+// standing makes nc-001 standing, followed by broker, and runs the pass that takes it in.
+func (w *world) standing(t testing.TB, broker string) *corpus.Need {
+	t.Helper()
+	n := w.need(t, "nc-001")
+	n.Standing, n.Broker = true, broker
+	w.put(t, n)
+	if _, raised := w.pass(t); len(raised) != 0 {
+		t.Fatalf("a need becoming standing raised %d alerts", len(raised))
+	}
+	return n
+}
+
 // dryer is a result written to answer need nc-001 (anchovy dryer, Hoài Nhơn) closely.
 func dryer(id, title string) *corpus.Result {
 	return &corpus.Result{ID: id, Kind: corpus.KindResult, Title: title,
@@ -234,10 +246,7 @@ func TestPassSameBatch(t *testing.T) {
 // TestPassBrokerChange: alerts follow the need to its new broker.
 func TestPassBrokerChange(t *testing.T) {
 	w := newWorld(t)
-	n := w.need(t, "nc-001")
-	n.Standing, n.Broker = true, "A"
-	w.put(t, n)
-	w.pass(t)
+	n := w.standing(t, "A")
 	w.put(t, dryer("kq-x", "Máy sấy cá cơm bơm nhiệt tiết kiệm điện"))
 	if _, raised := w.pass(t); len(raised) != 1 {
 		t.Fatalf("raised %d", len(raised))
@@ -255,10 +264,7 @@ func TestPassBrokerChange(t *testing.T) {
 // TestPassWaitsForIndex: changes the index has not applied yet are left for a later pass.
 func TestPassWaitsForIndex(t *testing.T) {
 	w := newWorld(t)
-	n := w.need(t, "nc-001")
-	n.Standing = true
-	w.put(t, n)
-	w.pass(t)
+	w.standing(t, "")
 	if _, err := w.store.Put([]corpus.Record{dryer("kq-late", "Máy sấy cá cơm bơm nhiệt tiết kiệm điện")}, "test"); err != nil {
 		t.Fatal(err)
 	}

@@ -81,10 +81,7 @@ func (rc *receiver) delivered() []Payload {
 // raiseOne makes nc-001 standing and adds a result that answers it: one alert in the outbox.
 func raiseOne(t *testing.T, w *world) corpus.Alert {
 	t.Helper()
-	n := w.need(t, "nc-001")
-	n.Standing = true
-	w.put(t, n)
-	w.pass(t)
+	w.standing(t, "")
 	w.put(t, dryer("kq-hook", "Máy sấy cá cơm bơm nhiệt tiết kiệm điện"))
 	_, raised := w.pass(t)
 	if len(raised) != 1 {

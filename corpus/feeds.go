@@ -1,10 +1,6 @@
 package corpus
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +11,8 @@ import (
 )
 
 // Feed tokens: feed readers cannot send headers, so a need's or a broker's alert feed is reached by an
-// unguessable token in its URL. Only the token's SHA-256 is kept (like API keys, a token is 32 random bytes:
-// a fast hash is enough); issuing a new token for a feed replaces the old one, which stops working at once.
+// unguessable token in its URL. Only the token's SHA-256 is kept, as for follow tokens (a token is 32
+// random bytes: a fast hash is enough); issuing a new token for a feed replaces the old one, which stops working at once.
 //
 //	feed_tokens    SHA-256 (hex) of a token → kind, 0, subject
 //	feed_subjects  kind, 0, subject → FeedInfo
@@ -53,10 +49,8 @@ func (s *Store) IssueFeedToken(kind, subject string) (string, *FeedInfo, error) 
 	if subject == "" || strings.ContainsRune(subject, 0) {
 		return "", nil, errors.New("nguồn tin cần mã nhu cầu hoặc tên nhà môi giới")
 	}
-	var raw [32]byte
-	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails
-	token := FeedTokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
-	info := &FeedInfo{Kind: kind, Subject: subject, SHA256: tokenHash(token), Issued: time.Now().UTC()}
+	token := FeedTokenPrefix + NewToken()
+	info := &FeedInfo{Kind: kind, Subject: subject, SHA256: FollowTokenHash(token), Issued: time.Now().UTC()}
 	key := append([]byte(kind+"\x00"), subject...)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if kind == FeedNeed {
@@ -98,7 +92,7 @@ func (s *Store) FeedByToken(token string) (*FeedInfo, error) {
 	}
 	var info *FeedInfo
 	err := s.db.View(func(tx *bolt.Tx) error {
-		key := tx.Bucket(bucketFeedTokens).Get([]byte(tokenHash(token)))
+		key := tx.Bucket(bucketFeedTokens).Get([]byte(FollowTokenHash(token)))
 		if key == nil {
 			return nil
 		}
@@ -113,11 +107,6 @@ func (s *Store) FeedByToken(token string) (*FeedInfo, error) {
 		return nil, fmt.Errorf("đọc mã nguồn tin: %w", err)
 	}
 	return info, nil
-}
-
-func tokenHash(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
 }
 
 // getEntry reads an entry (live or tombstone) inside tx; nil when the id was never stored.
