@@ -1,6 +1,6 @@
 // Package archtest checks the import rules of the design: corpus/vntext imports nothing of ours; corpus
-// never imports indexer, matcher or server; matcher and server see the indexer.Index interface, never a
-// backend; only server imports Echo.
+// never imports indexer, matcher or server; matcher, alerts and server see the indexer.Index interface,
+// never a backend; only server imports Echo.
 package archtest
 
 import (
@@ -28,6 +28,7 @@ func TestImportRules(t *testing.T) {
 		{"ketnoi/indexer", []string{"ketnoi/indexer/bleveidx", "ketnoi/matcher", "ketnoi/server", "github.com/blevesearch", "github.com/labstack/echo"}},
 		{"ketnoi/matcher", []string{"ketnoi/indexer/bleveidx", "ketnoi/server", "github.com/blevesearch", "github.com/labstack/echo"}},
 		{"ketnoi/server", []string{"ketnoi/indexer/bleveidx", "github.com/blevesearch"}},
+		{"ketnoi/alerts", []string{"ketnoi/indexer/bleveidx", "ketnoi/server", "github.com/blevesearch", "github.com/labstack/echo"}},
 		{"ketnoi/indexer/bleveidx", []string{"ketnoi/matcher", "ketnoi/server", "github.com/labstack/echo"}},
 	}
 	for _, r := range rules {
