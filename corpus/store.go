@@ -293,6 +293,16 @@ func (s *Store) Get(id string) (*Entry, error) {
 	return e, nil
 }
 
+// Record returns the live record with the id, decoded (ErrNotFound when there is none): the store is what
+// the matcher reads candidates from.
+func (s *Store) Record(id string) (Record, error) {
+	e, err := s.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	return e.Decode()
+}
+
 // Seq is the sequence number of the latest change.
 func (s *Store) Seq() (uint64, error) {
 	var seq uint64

@@ -29,8 +29,8 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		summary: "đo tốc độ lập chỉ mục và tìm kiếm từ đầu đến cuối (và so với SQLite FTS5)",
-		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--compare sqlite]",
+		summary: "đo tốc độ lập chỉ mục, tìm kiếm (so với SQLite FTS5) và ghép nối hàng loạt",
+		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--compare sqlite]\n       ketnoi bench match [--needs N] [--results N] [--dir THƯ_MỤC] [--cpuprofile TỆP]",
 		help: `
 bench index sinh N bản ghi kết quả nghiên cứu tiếng Việt khoảng 1 KB mỗi bản ghi (ghép lại câu, từ khoá,
 lĩnh vực, năm... từ bộ dữ liệu mẫu đi kèm, nên văn bản không trùng nhau), ghi ra một tệp JSONL trong thư
@@ -40,7 +40,12 @@ ghi, ghi vào kho, lập chỉ mục với mọi bộ phân tích tiếng Việt
 --cpuprofile ghi hồ sơ CPU của phần lập chỉ mục.
 --compare sqlite đọc cùng tệp và nạp vào SQLite FTS5 (unicode61 remove_diacritics 2, trên đĩa) trong cùng
 lần chạy, rồi in tỉ lệ. Thư mục tạm bị xoá khi xong.
-` + benchSearchHelp,
+` + benchSearchHelp + `
+
+bench match sinh N nhu cầu (60–100 âm tiết, lời doanh nghiệp, ghép từ các nhu cầu mẫu) và N kết quả như
+bench index, lập chỉ mục vào --dir (giữ lại: lần sau cùng cỡ thì dùng lại, khỏi lập chỉ mục), rồi đo đúng
+việc "ketnoi match --all --csv --html" làm: thời gian, nhu cầu/giây, p50/p95 thời gian mỗi nhu cầu, đỉnh
+bộ nhớ thường trú trong lúc ghép.`,
 		run: runBench,
 	})
 }
@@ -50,12 +55,15 @@ func runBench(e *env, args []string) error {
 	if len(args) > 0 && args[0] == "search" {
 		return runBenchSearch(e, c, args[1:])
 	}
+	if len(args) > 0 && args[0] == "match" {
+		return runBenchMatch(e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "index" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			commandUsage(e.stdout, c, nil)
 			return nil
 		}
-		return usageError{"cần lệnh con: bench index hoặc bench search"}
+		return usageError{"cần lệnh con: bench index, bench search hoặc bench match"}
 	}
 	fs := newFlags(e, c)
 	n := fs.Int("records", 20000, "số bản ghi sinh ra")
@@ -346,14 +354,19 @@ func writeBenchRecords(path string, n int) error {
 	if err != nil {
 		return err
 	}
+	rng := rand.New(rand.NewPCG(2025, uint64(n)))
+	return writeJSONLines(path, n, func(i int) any { return benchRecord(rng, pools[rng.IntN(len(pools))], i) })
+}
+
+// writeJSONLines writes n records made by rec(i) to path, one JSON object a line.
+func writeJSONLines(path string, n int, rec func(i int) any) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	rng := rand.New(rand.NewPCG(2025, uint64(n)))
 	for i := 0; i < n; i++ {
-		b, err := json.Marshal(benchRecord(rng, pools[rng.IntN(len(pools))], i))
+		b, err := json.Marshal(rec(i))
 		if err != nil {
 			f.Close()
 			return err
