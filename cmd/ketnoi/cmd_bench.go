@@ -116,15 +116,9 @@ func runBench(e *env, args []string) error {
 	// The generated file is garbage now; the heap it may have left must not count as indexing memory.
 	runtime.GC()
 
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
 	// Exactly what "ketnoi index FILE" runs, on a fresh data directory; its own summary is kept aside.
 	dataDir := filepath.Join(tmp, "data")
@@ -133,9 +127,7 @@ func runBench(e *env, args []string) error {
 	start := time.Now()
 	err = runIndex(ie, []string{"--quiet", path})
 	elapsed := time.Since(start)
-	if *cpuprofile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	// Its problems are shown; rejected records (exit code 1) still leave the rest measured.
 	io.Copy(e.stderr, &errOut)
 	var ee exitError
@@ -182,6 +174,22 @@ func runBench(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Tỉ lệ tốc độ ketnoi/FTS5: ×%.2f\n", (float64(recs)/secs)/(float64(loaded)/s))
 	}
 	return nil
+}
+
+// startCPUProfile writes a CPU profile to path (nothing when path is empty) until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // indexedCount reads how many records "ketnoi index" read from its summary line; when the line cannot be
@@ -280,31 +288,22 @@ var (
 )
 
 func benchPools() ([]*benchPool, error) {
-	recs, err := sample.Records()
+	groups, err := sampleByField(func(r *corpus.Result) []string { return r.FieldCodes })
 	if err != nil {
 		return nil, err
 	}
-	byField := map[string]*benchPool{}
 	var pools []*benchPool
-	for _, rec := range recs {
-		r, ok := rec.(*corpus.Result)
-		if !ok || len(r.FieldCodes) == 0 {
-			continue
+	for _, g := range groups {
+		p := &benchPool{bases: g}
+		for _, r := range g {
+			p.titles = append(p.titles, r.Title)
+			p.summary = append(p.summary, sentences(r.Summary)...)
+			p.body = append(p.body, sentences(r.Body)...)
+			p.keywords = append(p.keywords, r.Keywords...)
+			p.applications = append(p.applications, sentences(r.Applications)...)
+			p.advantages = append(p.advantages, sentences(r.Advantages)...)
 		}
-		key := r.FieldCodes[0][:1]
-		p := byField[key]
-		if p == nil {
-			p = &benchPool{}
-			byField[key] = p
-			pools = append(pools, p)
-		}
-		p.bases = append(p.bases, r)
-		p.titles = append(p.titles, r.Title)
-		p.summary = append(p.summary, sentences(r.Summary)...)
-		p.body = append(p.body, sentences(r.Body)...)
-		p.keywords = append(p.keywords, r.Keywords...)
-		p.applications = append(p.applications, sentences(r.Applications)...)
-		p.advantages = append(p.advantages, sentences(r.Advantages)...)
+		pools = append(pools, p)
 	}
 	for _, p := range pools {
 		if len(p.summary) == 0 || len(p.body) == 0 || len(p.keywords) == 0 {
@@ -315,6 +314,32 @@ func benchPools() ([]*benchPool, error) {
 		return nil, fmt.Errorf("bộ mẫu không có kết quả nghiên cứu")
 	}
 	return pools, nil
+}
+
+// sampleByField groups the sample records of one kind by research field (the first digit of the first
+// field code), in order of first appearance, so that recombined text and codes belong together.
+func sampleByField[T corpus.Record](codes func(T) []string) ([][]T, error) {
+	recs, err := sample.Records()
+	if err != nil {
+		return nil, err
+	}
+	index := map[string]int{}
+	var groups [][]T
+	for _, rec := range recs {
+		r, ok := rec.(T)
+		if !ok || len(codes(r)) == 0 {
+			continue
+		}
+		key := codes(r)[0][:1]
+		i, seen := index[key]
+		if !seen {
+			i = len(groups)
+			index[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], r)
+	}
+	return groups, nil
 }
 
 // sentences splits prose after ". ", "! ", "? " and at line breaks; a number "1.500" stays whole.

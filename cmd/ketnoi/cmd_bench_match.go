@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"ketnoi/corpus"
-	"ketnoi/corpus/sample"
 	"ketnoi/server"
 )
 
@@ -63,15 +61,9 @@ func runBenchMatch(e *env, args []string) error {
 	// Exactly what "ketnoi match --all --csv F --html F" does, files included; its own output is kept aside.
 	debug.FreeOSMemory() // what generating and indexing left on the heap must not count
 	resetPeakRSS()
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
 	// The progress bar shows on stderr; the command's summary is replaced by the figures below.
 	me := &env{stdout: io.Discard, stderr: e.stderr, data: data}
@@ -82,9 +74,7 @@ func runBenchMatch(e *env, args []string) error {
 		err = writeMatchAll(me, o, r)
 	}
 	wall := time.Since(start)
-	if *cpuprofile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	if err != nil {
 		return fmt.Errorf("ketnoi match --all thất bại: %w", err)
 	}
@@ -159,26 +149,17 @@ type benchNeedPool struct {
 // enterprise's words, recombined from the sample needs of one field with one sample need's metadata. The
 // generator is seeded: the same n gives the same file.
 func writeBenchNeeds(path string, n int) error {
-	recs, err := sample.Records()
+	groups, err := sampleByField(func(n *corpus.Need) []string { return n.FieldCodes })
 	if err != nil {
 		return err
 	}
-	byField := map[string]*benchNeedPool{}
 	var pools []*benchNeedPool
-	for _, rec := range recs {
-		nd, ok := rec.(*corpus.Need)
-		if !ok || len(nd.FieldCodes) == 0 {
-			continue
+	for _, g := range groups {
+		p := &benchNeedPool{bases: g}
+		for _, nd := range g {
+			p.sentences = append(p.sentences, sentences(nd.Description)...)
 		}
-		key := nd.FieldCodes[0][:1]
-		p := byField[key]
-		if p == nil {
-			p = &benchNeedPool{}
-			byField[key] = p
-			pools = append(pools, p)
-		}
-		p.bases = append(p.bases, nd)
-		p.sentences = append(p.sentences, sentences(nd.Description)...)
+		pools = append(pools, p)
 	}
 	if len(pools) == 0 {
 		return errors.New("bộ mẫu không có nhu cầu để sinh dữ liệu đo")
