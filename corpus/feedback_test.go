@@ -1,7 +1,10 @@
 package corpus
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +225,38 @@ func TestFeedbackSetsNeedState(t *testing.T) {
 	}
 	if got := state("nc-2"); got != NeedClosed {
 		t.Errorf("closed need became %s", got)
+	}
+}
+
+// TestFeedbackSurvivesBackup: decisions are part of the store, so a backup carries them and a restore
+// gives them back with their history.
+func TestFeedbackSurvivesBackup(t *testing.T) {
+	s, _ := feedbackStore(t)
+	for _, d := range []string{DecisionReject, DecisionAccept} {
+		reason := "price"
+		if d == DecisionAccept {
+			reason = "good_fit"
+		}
+		if _, _, err := s.AddFeedback(Feedback{NeedID: "nc-1", ResultID: "kq-1", Decision: d, Reason: reason}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arch, _ := backupBytes(t, s)
+	dir := filepath.Join(t.TempDir(), "khoi-phuc")
+	if _, err := Restore(bytes.NewReader(arch), dir); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got []string
+	r.EachFeedback("", func(f Feedback) error {
+		got = append(got, fmt.Sprintf("%s %s %v", f.Decision, f.Reason, f.Superseded))
+		return nil
+	})
+	if strings.Join(got, "; ") != "reject price true; accept good_fit false" {
+		t.Errorf("restored decisions: %v", got)
 	}
 }
