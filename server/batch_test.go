@@ -50,6 +50,11 @@ func TestBatchJSON(t *testing.T) {
 		`{"need_id": "nc-mo", "result_id": "`+ms[0].ID+`", "decision": "reject", "reason": "already_known"}`); code != http.StatusCreated {
 		t.Fatalf("feedback: %d %s", code, b)
 	}
+	// An accepted match makes the need matched: still sought, so still in the batch, marked.
+	if code, b, _ := e.do(t, "POST", "/api/v1/match/feedback", e.broker,
+		`{"need_id": "nc-mo", "result_id": "`+ms[1].ID+`", "decision": "accept", "reason": "partial_fit"}`); code != http.StatusCreated {
+		t.Fatalf("feedback: %d %s", code, b)
+	}
 	for _, tc := range []struct {
 		query    string
 		key      string
@@ -96,6 +101,9 @@ func TestBatchJSON(t *testing.T) {
 			t.Errorf("%s: broker-only need present %v, want %v", tc.query, ok, tc.withMat)
 		}
 		mo := ids["nc-mo"]
+		if mo.State != corpus.NeedMatched {
+			t.Errorf("%s: nc-mo state %q, want matched", tc.query, mo.State)
+		}
 		if tc.minScore == 0 && (len(mo.Matches) == 0 || mo.Matches[0].Feedback == nil || mo.Matches[0].Feedback.Reason != "already_known") {
 			t.Errorf("%s: the decision on nc-mo's top match is not shown: %+v", tc.query, mo.Matches)
 		}

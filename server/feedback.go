@@ -62,6 +62,8 @@ type feedbackRequest struct {
 type feedbackResponse struct {
 	Feedback   *FeedbackJSON `json:"feedback"`
 	Supersedes *FeedbackJSON `json:"supersedes,omitempty"`
+	// NeedState is the need's state after the decision: an accepted match makes a published need matched.
+	NeedState string `json:"need_state"`
 }
 
 // apiFeedbackPost records a broker's decision on a need–result pair, with the match's score and
@@ -108,6 +110,9 @@ func (s *Server) apiFeedbackPost(c echo.Context) error {
 	}
 	noteAudit(c, "match."+saved.Decision, fmt.Sprintf("%s → %s #%d", saved.NeedID, saved.ResultID, saved.Seq), strings.TrimPrefix(reason, "; "))
 	out := feedbackResponse{Feedback: feedbackJSON(saved)}
+	if out.NeedState, err = s.store.NeedState(saved.NeedID, time.Now()); err != nil {
+		return err
+	}
 	out.Feedback.NeedTitle, out.Feedback.ResultTitle = need.Title, res.Title
 	if prev != nil {
 		out.Supersedes = feedbackJSON(*prev)

@@ -146,12 +146,12 @@ func TestFeedbackValidation(t *testing.T) {
 // output shows the current decision to callers with a key, and the audit log names each decision.
 func TestFeedbackSupersedeExportAudit(t *testing.T) {
 	e := newBrokerEnv(t)
-	ms := e.topMatches(t, "nc-001", "")
+	ms := e.topMatches(t, "nc-mo", "")
 	top, second := ms[0], ms[1]
 	note := "=Giá cao hơn ngân sách – cần đàm phán lại với Viện"
 	post := func(key, result, decision, reason, note string) feedbackResponse {
 		t.Helper()
-		body, _ := json.Marshal(map[string]string{"need_id": "nc-001", "result_id": result, "decision": decision, "reason": reason, "note": note})
+		body, _ := json.Marshal(map[string]string{"need_id": "nc-mo", "result_id": result, "decision": decision, "reason": reason, "note": note})
 		code, b, _ := e.do(t, "POST", "/api/v1/match/feedback", key, string(body))
 		var out feedbackResponse
 		if code != http.StatusCreated || json.Unmarshal(b, &out) != nil || out.Feedback == nil {
@@ -168,22 +168,27 @@ func TestFeedbackSupersedeExportAudit(t *testing.T) {
 	if f.Rank != 1 || f.Score != top.Score || f.Components["text"] != top.Components["text"] {
 		t.Errorf("decision recorded score %v rank %d components %v; the match had %v %v", f.Score, f.Rank, f.Components, top.Score, top.Components)
 	}
-	post(e.broker, second.ID, "accept", "", "")
+	if first.NeedState != corpus.NeedPublished {
+		t.Errorf("need state after a rejection: %q", first.NeedState)
+	}
+	if acc := post(e.broker, second.ID, "accept", "", ""); acc.NeedState != corpus.NeedMatched {
+		t.Errorf("need state after an acceptance: %q", acc.NeedState)
+	}
 	latest := post(e.staff, top.ID, "accept", "co_development", "")
 	if latest.Supersedes == nil || latest.Supersedes.Seq != f.Seq || latest.Feedback.Actor.Name != "Cán bộ Lan" {
 		t.Errorf("second decision on the pair: %+v", latest)
 	}
-	if ok, err := e.st.HasAcceptedMatch("nc-001"); !ok || err != nil {
+	if ok, err := e.st.HasAcceptedMatch("nc-mo"); !ok || err != nil {
 		t.Errorf("HasAcceptedMatch: %v %v", ok, err)
 	}
 
 	// The match output: decisions for a caller with a key, none for the public.
-	for _, m := range e.topMatches(t, "nc-001", e.broker)[:2] {
+	for _, m := range e.topMatches(t, "nc-mo", e.broker)[:2] {
 		if m.Feedback == nil || m.Feedback.Decision != "accept" {
 			t.Errorf("match %s with a broker key: feedback %+v", m.ID, m.Feedback)
 		}
 	}
-	for _, m := range e.topMatches(t, "nc-001", "") {
+	for _, m := range e.topMatches(t, "nc-mo", "") {
 		if m.Feedback != nil {
 			t.Errorf("match %s shows a decision to the public: %+v", m.ID, m.Feedback)
 		}
@@ -194,7 +199,7 @@ func TestFeedbackSupersedeExportAudit(t *testing.T) {
 		Count    int
 		Feedback []FeedbackJSON
 	}
-	code, b, _ := e.do(t, "GET", "/api/v1/match/feedback?need_id=nc-001", e.broker, "")
+	code, b, _ := e.do(t, "GET", "/api/v1/match/feedback?need_id=nc-mo", e.broker, "")
 	if code != http.StatusOK || json.Unmarshal(b, &all) != nil || all.Count != 3 {
 		t.Fatalf("export: %d %s", code, b)
 	}
@@ -259,7 +264,7 @@ func TestFeedbackSupersedeExportAudit(t *testing.T) {
 		}
 	}
 	if len(decisions) != 3 || decisions[0].KeyName != "Môi giới Bình" || decisions[0].Action != "match.reject" ||
-		!strings.HasPrefix(decisions[0].Target, "nc-001 → "+top.ID+" #") || decisions[0].Reason != "price" ||
+		!strings.HasPrefix(decisions[0].Target, "nc-mo → "+top.ID+" #") || decisions[0].Reason != "price" ||
 		decisions[2].Action != "match.accept" || !strings.Contains(decisions[2].Reason, "thay quyết định #") || decisions[2].Status != http.StatusCreated {
 		t.Errorf("audit entries: %+v", decisions)
 	}
