@@ -315,35 +315,39 @@ func (s *Store) SetNeedState(id, state string, by Actor, reason string) error {
 	default:
 		return fmt.Errorf("trạng thái %q không đặt được cho một nhu cầu đã đăng (chỉ published, matched, closed)", state)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		rec, err := liveNeedTx(tx, id)
-		if err != nil {
-			return err
-		}
-		intake := tx.Bucket(bucketIntake)
-		e, err := getIntake(intake, id)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			e = importedEntry(rec)
-		}
-		switch e.State {
-		case NeedPublished, NeedMatched, NeedClosed:
-		default:
-			return &NeedStateError{ID: id, State: e.State, Action: "đổi trạng thái"}
-		}
-		if e.State == state {
-			return nil
-		}
-		e.State = state
-		e.History = append(e.History, NeedEvent{State: state, At: time.Now().UTC(), Actor: by, Reason: strings.TrimSpace(reason)})
-		return putIntake(intake, e)
-	})
+	err := s.db.Update(func(tx *bolt.Tx) error { return setNeedStateTx(tx, id, state, by, reason) })
 	if err != nil {
 		return fmt.Errorf("đổi trạng thái nhu cầu %s: %w", id, err)
 	}
 	return nil
+}
+
+// setNeedStateTx is SetNeedState inside a transaction (broker feedback changes the state in the one that
+// records the decision).
+func setNeedStateTx(tx *bolt.Tx, id, state string, by Actor, reason string) error {
+	rec, err := liveNeedTx(tx, id)
+	if err != nil {
+		return err
+	}
+	intake := tx.Bucket(bucketIntake)
+	e, err := getIntake(intake, id)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		e = importedEntry(rec)
+	}
+	switch e.State {
+	case NeedPublished, NeedMatched, NeedClosed:
+	default:
+		return &NeedStateError{ID: id, State: e.State, Action: "đổi trạng thái"}
+	}
+	if e.State == state {
+		return nil
+	}
+	e.State = state
+	e.History = append(e.History, NeedEvent{State: state, At: time.Now().UTC(), Actor: by, Reason: strings.TrimSpace(reason)})
+	return putIntake(intake, e)
 }
 
 // NeedStatus returns the status of need id: one that came through the intake, or any need record

@@ -21,6 +21,8 @@ type Term struct {
 	// Parent is the code one level up in a hierarchy (a field of science's top level, a VSIC division's
 	// section, a legacy province's current province, a locality's legacy province).
 	Parent string `json:"parent,omitempty"`
+	// Extra holds the columns after the third, which some vocabularies have (see their file headers).
+	Extra []string `json:"-"`
 }
 
 // Vocabulary is an immutable controlled vocabulary: codes with Vietnamese (and English) labels.
@@ -45,6 +47,7 @@ var (
 	Sectors           = mustLoad("vsic", 0)
 	Provinces         = mustLoad("provinces", 3)
 	Localities        = mustLoad("localities", 3)
+	FeedbackReasons   = mustLoad("feedback_reasons", 0)
 )
 
 func mustLoad(name string, parentCol int) *Vocabulary {
@@ -82,6 +85,9 @@ func loadVocabulary(name string, parentCol int) (*Vocabulary, error) {
 			}
 		} else if len(cols) > 2 {
 			t.LabelEN = cols[2]
+		}
+		if len(cols) > 3 {
+			t.Extra = cols[3:]
 		}
 		if _, dup := v.index[t.Code]; dup {
 			return nil, fmt.Errorf("vocabulary %s line %d: duplicate code %q", name, line, t.Code)

@@ -94,12 +94,24 @@ func (s *Server) apiMatch(c echo.Context) error {
 	if perr != nil {
 		return perr
 	}
+	// Brokers' decisions are internal: only a caller with a key sees them.
+	_, withKey, err := s.optionalPrincipal(c)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	ms, plan, err := s.matcher.MatchPlan(c.Request().Context(), need, size)
 	if err != nil {
 		return s.searchErr(err)
 	}
-	return c.JSON(http.StatusOK, MatchPlanJSON(ms, &plan, float64(time.Since(start).Microseconds())/1000))
+	took := float64(time.Since(start).Microseconds()) / 1000
+	var latest map[string]corpus.Feedback
+	if withKey && s.store != nil {
+		if latest, err = s.store.LatestFeedback(need.ID); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, MatchFeedbackJSON(ms, &plan, took, latest))
 }
 
 // DecodeNeed reads a need record sent for matching: kind may be left out, and so may id (a need being

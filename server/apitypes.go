@@ -89,6 +89,8 @@ type matchJSON struct {
 	// Confidentiality of a need (reverse matching); URL is the record's page.
 	Confidentiality string `json:"confidentiality,omitempty"`
 	URL             string `json:"url"`
+	// Feedback is a broker's current decision on this need–result pair, shown to callers with a key.
+	Feedback *FeedbackJSON `json:"feedback,omitempty"`
 }
 
 type codeJSON struct {
@@ -128,17 +130,32 @@ func MatchJSON(ms []matcher.Match, took float64) any { return MatchPlanJSON(ms, 
 
 // MatchPlanJSON is MatchJSON with the query the matcher ran.
 func MatchPlanJSON(ms []matcher.Match, plan *matcher.Plan, took float64) any {
-	out := matchResponse{Matches: []matchJSON{}, TookMS: took}
+	return MatchFeedbackJSON(ms, plan, took, nil)
+}
+
+// MatchFeedbackJSON is MatchPlanJSON with the current decision on each pair (latest: by result id, from
+// corpus.Store.LatestFeedback).
+func MatchFeedbackJSON(ms []matcher.Match, plan *matcher.Plan, took float64, latest map[string]corpus.Feedback) any {
+	out := matchResponse{Matches: matchesJSON(ms, latest), TookMS: took}
 	if plan != nil {
 		out.Query = &matchQueryJSON{Terms: plan.Terms, Synonyms: plan.Synonyms, Feedback: plan.Feedback}
 	}
+	return out
+}
+
+func matchesJSON(ms []matcher.Match, latest map[string]corpus.Feedback) []matchJSON {
+	out := []matchJSON{}
 	for _, m := range ms {
-		out.Matches = append(out.Matches, matchJSON{
+		mj := matchJSON{
 			ID: m.ID, Kind: m.Kind, Confidentiality: m.Confidentiality, URL: recordURL(m.Kind, m.ID), Score: m.Score, Components: m.Components, Reasons: m.Reasons, Title: m.Title,
 			Organization: m.Organization, Year: m.Year, TRL: m.TRL, TRLGap: m.TRLGap, CoDevelopment: m.CoDevelopment,
 			Missing: m.Missing, MatchedTerms: m.MatchedTerms, BridgedTerms: m.Bridged, MatchedFields: codes(m.MatchedFields, corpus.Fields.Label),
 			MatchedSectors: codes(m.MatchedSectors, corpus.SectorLabel), Highlights: m.Fragments, Page: m.Page,
-		})
+		}
+		if f, ok := latest[m.ID]; ok {
+			mj.Feedback = feedbackJSON(f)
+		}
+		out = append(out, mj)
 	}
 	return out
 }
@@ -151,10 +168,13 @@ func codes(l []string, label func(string) string) []codeJSON {
 	return out
 }
 
-// snippet is the best highlighted fragment of a hit: body or summary first, then the others.
-func snippet(h indexer.Hit) string {
+// snippet is the best highlighted fragment of a hit.
+func snippet(h indexer.Hit) string { return bestFragment(h.Fragments) }
+
+// bestFragment picks from highlighted fragments by field: body or summary first, then the others.
+func bestFragment(fragments map[string][]string) string {
 	for _, f := range []string{"summary", "body", "applications", "advantages", "keywords", "title"} {
-		if fr := h.Fragments[f]; len(fr) > 0 {
+		if fr := fragments[f]; len(fr) > 0 {
 			return fr[0]
 		}
 	}

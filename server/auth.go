@@ -63,6 +63,21 @@ func (s *Server) requireRole(roles ...corpus.Role) echo.MiddlewareFunc {
 	}
 }
 
+// optionalPrincipal authenticates a request on a public route that shows more to a caller with a key (a
+// broker sees the decisions on matches): no key and no session is anonymous, a key that is wrong is 401 as
+// on any other route.
+func (s *Server) optionalPrincipal(c echo.Context) (corpus.KeyInfo, bool, error) {
+	if _, present := requestKey(c.Request()); !present && s.currentSession(c) == nil {
+		return corpus.KeyInfo{}, false, nil
+	}
+	k, err := s.authenticate(c)
+	if err != nil {
+		return corpus.KeyInfo{}, false, err
+	}
+	c.Set(ctxPrincipal, k)
+	return k, true, nil
+}
+
 // authenticate finds the request's key. Neither the key nor any part of it goes into logs or errors.
 func (s *Server) authenticate(c echo.Context) (corpus.KeyInfo, error) {
 	keys := s.cfg.Keys

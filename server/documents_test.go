@@ -80,7 +80,7 @@ func newWriteServer(t *testing.T, o serverOpts) *uploadEnv {
 		if _, err := indexer.Sync(context.Background(), st, idx, nil); err != nil {
 			t.Fatal(err)
 		}
-		m = matcher.New(idx, recordsOf{st}, matcher.DefaultWeights(), 2026)
+		m = matcher.New(idx, st, matcher.DefaultWeights(), 2026)
 	}
 	keys := corpus.OpenKeyring(dir)
 	staff, sk, err := keys.Create(o.staffName, corpus.RoleStaff)
@@ -129,7 +129,13 @@ func newWriteServer(t *testing.T, o serverOpts) *uploadEnv {
 
 func (u *uploadEnv) do(t *testing.T, method, path, key, ctype string, body io.Reader) (int, []byte, http.Header) {
 	t.Helper()
-	req, _ := http.NewRequest(method, u.ts.URL+path, body)
+	return call(t, method, u.ts.URL+path, key, ctype, body)
+}
+
+// call makes one request, with an API key when key is not empty, and returns the whole answer.
+func call(t *testing.T, method, url, key, ctype string, body io.Reader) (int, []byte, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, body)
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}

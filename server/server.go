@@ -54,10 +54,11 @@ type Server struct {
 	store   *corpus.Store
 	matcher *matcher.Matcher
 	log     *slog.Logger
-	up      *uploads    // nil: no upload queue (see WithUploads)
-	staff   *staffState // web sign-in sessions (session.go), made by staffRoutes
-	audit   *auditLog   // nil: no audit log (no data directory)
-	writeMu sync.Mutex  // see WriteLock
+	up      *uploads      // nil: no upload queue (see WithUploads)
+	staff   *staffState   // web sign-in sessions (session.go), made by staffRoutes
+	audit   *auditLog     // nil: no audit log (no data directory)
+	batch   chan struct{} // one batch matching at a time (batch.go)
+	writeMu sync.Mutex    // see WriteLock
 	// intakeRate counts the public form's submissions per client (intake.go).
 	intakeRate *rateLimiter
 }
@@ -71,7 +72,7 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 		cfg.IntakeLimit, cfg.IntakeWindow = defaultIntakeLimit, defaultIntakeWindow
 	}
 	s := &Server{cfg: cfg, e: echo.New(), idx: idx, store: store, matcher: m, log: log,
-		intakeRate: newRateLimiter(cfg.IntakeLimit, cfg.IntakeWindow)}
+		intakeRate: newRateLimiter(cfg.IntakeLimit, cfg.IntakeWindow), batch: make(chan struct{}, 1)}
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.errorHandler
@@ -103,7 +104,9 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 	s.e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
 		return c.Path() == "/api/v1/admin/backup"
 	}}))
-	s.e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout}))
+	// Batch matching runs for minutes on a large corpus: it has its own, longer, deadline (batch.go).
+	s.e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout,
+		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1"+batchRoute }}))
 	s.routes()
 	return s
 }

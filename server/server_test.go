@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"ketnoi/corpus"
-	"ketnoi/corpus/sample"
 	"ketnoi/indexer"
 	"ketnoi/indexer/bleveidx"
+	"ketnoi/internal/corpustest"
 	"ketnoi/matcher"
 )
 
@@ -28,47 +28,23 @@ func newTestServer(t *testing.T) *httptest.Server {
 // anonymised need, a result with HTML in its title), with the given configuration.
 func sampleServer(t *testing.T, cfg Config) *httptest.Server {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := corpus.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	recs, err := sample.Records()
-	if err != nil {
-		t.Fatal(err)
-	}
 	extra := []corpus.Record{
 		&corpus.Need{ID: "nc-mat", Kind: corpus.KindNeed, Title: "Cần công nghệ bí mật xử lý vỏ sò điệp", Enterprise: "Công ty Bí Mật", Confidentiality: corpus.ConfBrokerOnly},
 		&corpus.Need{ID: "nc-an", Kind: corpus.KindNeed, Title: "Cần máy ép dầu dừa", Enterprise: "Công ty Ẩn Danh", Contact: "0909", Confidentiality: corpus.ConfAnonymised},
 		&corpus.Result{ID: "kq-xss", Kind: corpus.KindResult, Title: `Máy <script>alert(1)</script> sấy "an toàn"`, Summary: "Thử <b>thoát</b> HTML & ký tự"},
 	}
-	if _, err := st.Put(append(recs, extra...), "test"); err != nil {
-		t.Fatal(err)
-	}
-	idx, err := indexer.OpenCurrent(dir, func(d string) (indexer.Index, error) { return bleveidx.Open(d) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
-	if _, err := indexer.Sync(context.Background(), st, idx, nil); err != nil {
-		t.Fatal(err)
-	}
-	m := matcher.New(idx, recordsOf{st}, matcher.DefaultWeights(), 2026)
-	srv := New(cfg, idx, st, m, nil)
+	srv, _ := storeServer(t, cfg, extra)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts
 }
 
-type recordsOf struct{ st *corpus.Store }
-
-func (r recordsOf) Record(id string) (corpus.Record, error) {
-	e, err := r.st.Get(id)
-	if err != nil {
-		return nil, err
-	}
-	return e.Decode()
+// storeServer is a server over the bundled sample corpus and extra records, in a real store and a real
+// bleve index in a temporary data directory, with the default matcher.
+func storeServer(t *testing.T, cfg Config, extra []corpus.Record) (*Server, *corpus.Store) {
+	t.Helper()
+	_, st, idx := corpustest.Sample(t, extra...)
+	return New(cfg, idx, st, matcher.New(idx, st, matcher.DefaultWeights(), 2026), nil), st
 }
 
 func get(t *testing.T, u string) (int, []byte, http.Header) {
@@ -372,7 +348,7 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	}
 	defer idx.Close()
 	slow := &slowIndex{Index: idx, delay: 300 * time.Millisecond}
-	srv := New(DefaultConfig(), slow, st, matcher.New(slow, recordsOf{st}, matcher.DefaultWeights(), 2026), nil)
+	srv := New(DefaultConfig(), slow, st, matcher.New(slow, st, matcher.DefaultWeights(), 2026), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	urls := make(chan string, 1)
 	done := make(chan error, 1)

@@ -115,17 +115,6 @@ func (d *data) seed(ctx context.Context) (int, error) {
 	return len(recs), nil
 }
 
-// record implements matcher.Records over the store.
-type storeRecords struct{ st *corpus.Store }
-
-func (s storeRecords) Record(id string) (corpus.Record, error) {
-	e, err := s.st.Get(id)
-	if err != nil {
-		return nil, err
-	}
-	return e.Decode()
-}
-
 func (d *data) matcher(weightsPath string) (*matcher.Matcher, error) {
 	w := matcher.DefaultWeights()
 	if weightsPath != "" {
@@ -134,7 +123,7 @@ func (d *data) matcher(weightsPath string) (*matcher.Matcher, error) {
 			return nil, err
 		}
 	}
-	return matcher.New(d.idx, storeRecords{d.store}, w, time.Now().Year()), nil
+	return matcher.New(d.idx, d.store, w, time.Now().Year()), nil
 }
 
 func runningServerURL(dir string) string {

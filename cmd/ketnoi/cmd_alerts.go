@@ -78,7 +78,7 @@ func runAlerts(e *env, args []string) error {
 		if *broker != "" {
 			q.Set("broker", *broker)
 		}
-		if body, err = apiCall(http.MethodGet, held.url+"api/v1/alerts?"+q.Encode(), *key); err != nil {
+		if body, err = keyedCall(http.MethodGet, held.url+"api/v1/alerts?"+q.Encode(), *key); err != nil {
 			return err
 		}
 	case err != nil:
@@ -164,7 +164,7 @@ func runFeeds(e *env, args []string) error {
 		if kind == corpus.FeedBroker {
 			path = "api/v1/brokers/" + url.PathEscape(subject) + "/feed-token"
 		}
-		body, err := apiCall(http.MethodPost, held.url+path, *key)
+		body, err := keyedCall(http.MethodPost, held.url+path, *key)
 		if err != nil {
 			return err
 		}
@@ -235,21 +235,12 @@ func rematchStanding(ctx context.Context, e *env, d *data, weights string) error
 	return nil
 }
 
-// apiCall calls a running server's API with a key.
-func apiCall(method, u, key string) ([]byte, error) {
+// keyedCall calls a running server's API with a key, which these commands require.
+func keyedCall(method, u, key string) ([]byte, error) {
 	if key == "" {
 		return nil, usageError{"máy chủ đang chạy: cần khoá API (--key KHOÁ hoặc biến môi trường KETNOI_KEY)"}
 	}
-	req, err := http.NewRequestWithContext(context.Background(), method, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("gọi máy chủ: %w", err)
-	}
-	return readAPI(resp)
+	return apiCall(context.Background(), method, u, key, nil, httpClient.Timeout)
 }
 
 func normalBroker(s string) string {

@@ -29,8 +29,8 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		summary: "đo tốc độ lập chỉ mục và tìm kiếm từ đầu đến cuối (và so với SQLite FTS5)",
-		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--compare sqlite]",
+		summary: "đo tốc độ lập chỉ mục, tìm kiếm (so với SQLite FTS5) và ghép nối hàng loạt",
+		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--compare sqlite]\n       ketnoi bench match [--needs N] [--results N] [--dir THƯ_MỤC] [--cpuprofile TỆP]",
 		help: `
 bench index sinh N bản ghi kết quả nghiên cứu tiếng Việt khoảng 1 KB mỗi bản ghi (ghép lại câu, từ khoá,
 lĩnh vực, năm... từ bộ dữ liệu mẫu đi kèm, nên văn bản không trùng nhau), ghi ra một tệp JSONL trong thư
@@ -40,7 +40,12 @@ ghi, ghi vào kho, lập chỉ mục với mọi bộ phân tích tiếng Việt
 --cpuprofile ghi hồ sơ CPU của phần lập chỉ mục.
 --compare sqlite đọc cùng tệp và nạp vào SQLite FTS5 (unicode61 remove_diacritics 2, trên đĩa) trong cùng
 lần chạy, rồi in tỉ lệ. Thư mục tạm bị xoá khi xong.
-` + benchSearchHelp,
+` + benchSearchHelp + `
+
+bench match sinh N nhu cầu (60–100 âm tiết, lời doanh nghiệp, ghép từ các nhu cầu mẫu) và N kết quả như
+bench index, lập chỉ mục vào --dir (giữ lại: lần sau cùng cỡ thì dùng lại, khỏi lập chỉ mục), rồi đo đúng
+việc "ketnoi match --all --csv --html" làm: thời gian, nhu cầu/giây, p50/p95 thời gian mỗi nhu cầu, đỉnh
+bộ nhớ thường trú trong lúc ghép.`,
 		run: runBench,
 	})
 }
@@ -50,12 +55,15 @@ func runBench(e *env, args []string) error {
 	if len(args) > 0 && args[0] == "search" {
 		return runBenchSearch(e, c, args[1:])
 	}
+	if len(args) > 0 && args[0] == "match" {
+		return runBenchMatch(e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "index" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			commandUsage(e.stdout, c, nil)
 			return nil
 		}
-		return usageError{"cần lệnh con: bench index hoặc bench search"}
+		return usageError{"cần lệnh con: bench index, bench search hoặc bench match"}
 	}
 	fs := newFlags(e, c)
 	n := fs.Int("records", 20000, "số bản ghi sinh ra")
@@ -108,15 +116,9 @@ func runBench(e *env, args []string) error {
 	// The generated file is garbage now; the heap it may have left must not count as indexing memory.
 	runtime.GC()
 
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
 	// Exactly what "ketnoi index FILE" runs, on a fresh data directory; its own summary is kept aside.
 	dataDir := filepath.Join(tmp, "data")
@@ -125,9 +127,7 @@ func runBench(e *env, args []string) error {
 	start := time.Now()
 	err = runIndex(ie, []string{"--quiet", path})
 	elapsed := time.Since(start)
-	if *cpuprofile != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	// Its problems are shown; rejected records (exit code 1) still leave the rest measured.
 	io.Copy(e.stderr, &errOut)
 	var ee exitError
@@ -174,6 +174,22 @@ func runBench(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Tỉ lệ tốc độ ketnoi/FTS5: ×%.2f\n", (float64(recs)/secs)/(float64(loaded)/s))
 	}
 	return nil
+}
+
+// startCPUProfile writes a CPU profile to path (nothing when path is empty) until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // indexedCount reads how many records "ketnoi index" read from its summary line; when the line cannot be
@@ -272,31 +288,22 @@ var (
 )
 
 func benchPools() ([]*benchPool, error) {
-	recs, err := sample.Records()
+	groups, err := sampleByField(func(r *corpus.Result) []string { return r.FieldCodes })
 	if err != nil {
 		return nil, err
 	}
-	byField := map[string]*benchPool{}
 	var pools []*benchPool
-	for _, rec := range recs {
-		r, ok := rec.(*corpus.Result)
-		if !ok || len(r.FieldCodes) == 0 {
-			continue
+	for _, g := range groups {
+		p := &benchPool{bases: g}
+		for _, r := range g {
+			p.titles = append(p.titles, r.Title)
+			p.summary = append(p.summary, sentences(r.Summary)...)
+			p.body = append(p.body, sentences(r.Body)...)
+			p.keywords = append(p.keywords, r.Keywords...)
+			p.applications = append(p.applications, sentences(r.Applications)...)
+			p.advantages = append(p.advantages, sentences(r.Advantages)...)
 		}
-		key := r.FieldCodes[0][:1]
-		p := byField[key]
-		if p == nil {
-			p = &benchPool{}
-			byField[key] = p
-			pools = append(pools, p)
-		}
-		p.bases = append(p.bases, r)
-		p.titles = append(p.titles, r.Title)
-		p.summary = append(p.summary, sentences(r.Summary)...)
-		p.body = append(p.body, sentences(r.Body)...)
-		p.keywords = append(p.keywords, r.Keywords...)
-		p.applications = append(p.applications, sentences(r.Applications)...)
-		p.advantages = append(p.advantages, sentences(r.Advantages)...)
+		pools = append(pools, p)
 	}
 	for _, p := range pools {
 		if len(p.summary) == 0 || len(p.body) == 0 || len(p.keywords) == 0 {
@@ -307,6 +314,32 @@ func benchPools() ([]*benchPool, error) {
 		return nil, fmt.Errorf("bộ mẫu không có kết quả nghiên cứu")
 	}
 	return pools, nil
+}
+
+// sampleByField groups the sample records of one kind by research field (the first digit of the first
+// field code), in order of first appearance, so that recombined text and codes belong together.
+func sampleByField[T corpus.Record](codes func(T) []string) ([][]T, error) {
+	recs, err := sample.Records()
+	if err != nil {
+		return nil, err
+	}
+	index := map[string]int{}
+	var groups [][]T
+	for _, rec := range recs {
+		r, ok := rec.(T)
+		if !ok || len(codes(r)) == 0 {
+			continue
+		}
+		key := codes(r)[0][:1]
+		i, seen := index[key]
+		if !seen {
+			i = len(groups)
+			index[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], r)
+	}
+	return groups, nil
 }
 
 // sentences splits prose after ". ", "! ", "? " and at line breaks; a number "1.500" stays whole.
@@ -346,14 +379,19 @@ func writeBenchRecords(path string, n int) error {
 	if err != nil {
 		return err
 	}
+	rng := rand.New(rand.NewPCG(2025, uint64(n)))
+	return writeJSONLines(path, n, func(i int) any { return benchRecord(rng, pools[rng.IntN(len(pools))], i) })
+}
+
+// writeJSONLines writes n records made by rec(i) to path, one JSON object a line.
+func writeJSONLines(path string, n int, rec func(i int) any) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	rng := rand.New(rand.NewPCG(2025, uint64(n)))
 	for i := 0; i < n; i++ {
-		b, err := json.Marshal(benchRecord(rng, pools[rng.IntN(len(pools))], i))
+		b, err := json.Marshal(rec(i))
 		if err != nil {
 			f.Close()
 			return err

@@ -100,7 +100,7 @@ func runEvalMatch(e *env, c *command, args []string) error {
 	}
 	defer closeData()
 	indexTime := time.Since(start)
-	store := storeRecords{d.store}
+	store := d.store
 	needs, err := matcheval.Needs(cases, store)
 	if err != nil {
 		return err

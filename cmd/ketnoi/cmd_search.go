@@ -34,10 +34,18 @@ Khi máy chủ đang giữ thư mục dữ liệu, lệnh hỏi qua API của m�
 	register(&command{
 		name:    "match",
 		summary: "ghép một nhu cầu công nghệ với các kết quả nghiên cứu",
-		usage:   "[--size N] [--json] [--weights TỆP] NHU_CẦU.json",
+		usage:   "[--size N] [--json] [--weights TỆP] NHU_CẦU.json | --all [--size N] [--csv TỆP] [--html TỆP] [--min-score X] [--confidential]",
 		help: `
 Đọc một bản ghi nhu cầu (JSON, xem docs/records.md; "-" là đầu vào chuẩn) và in các kết quả nghiên cứu
-phù hợp nhất, mỗi kết quả kèm điểm, các thành phần điểm và lời giải thích.`,
+phù hợp nhất, mỗi kết quả kèm điểm, các thành phần điểm, lời giải thích và quyết định gần nhất của nhà
+môi giới về cặp đó (khi nhu cầu có mã trong kho).
+
+--all ghép mọi nhu cầu đang mở trong kho (bỏ qua nhu cầu đã đóng hoặc đã quá hạn), song song trên mọi
+lõi, rồi ghi --csv (UTF-8 có BOM, mở thẳng bằng Excel: mỗi dòng một cặp nhu cầu × kết quả) và --html
+(báo cáo in được cho hội chợ kết nối cung – cầu, mỗi nhu cầu một trang). Nhu cầu ẩn danh không hiện tên
+doanh nghiệp; nhu cầu chỉ dành cho môi giới chỉ được đưa vào với --confidential.
+Khi máy chủ đang giữ thư mục dữ liệu, lệnh hỏi qua API và cần khoá môi giới hoặc cán bộ (--key hoặc
+KETNOI_KEY).`,
 		run: runMatch,
 	})
 }
@@ -60,14 +68,15 @@ type searchOut struct {
 
 type matchOut struct {
 	Matches []struct {
-		ID           string             `json:"id"`
-		Score        float64            `json:"score"`
-		Title        string             `json:"title"`
-		Organization string             `json:"organization"`
-		Year         int                `json:"year"`
-		TRL          int                `json:"trl"`
-		Components   map[string]float64 `json:"components"`
-		Reasons      []string           `json:"reasons"`
+		ID           string               `json:"id"`
+		Score        float64              `json:"score"`
+		Title        string               `json:"title"`
+		Organization string               `json:"organization"`
+		Year         int                  `json:"year"`
+		TRL          int                  `json:"trl"`
+		Components   map[string]float64   `json:"components"`
+		Reasons      []string             `json:"reasons"`
+		Feedback     *server.FeedbackJSON `json:"feedback"`
 	} `json:"matches"`
 }
 
@@ -142,9 +151,25 @@ func runMatch(e *env, args []string) error {
 	c := find("match")
 	fs, size, asJSON := sizeFlag(e, c)
 	weights := fs.String("weights", "", "tệp trọng số ghép nối (JSON)")
+	all := fs.Bool("all", false, "ghép mọi nhu cầu đang mở trong kho")
+	csvPath := fs.String("csv", "", "với --all: ghi bảng CSV ra TỆP")
+	htmlPath := fs.String("html", "", "với --all: ghi báo cáo HTML in được ra TỆP")
+	minScore := fs.Float64("min-score", 0, "với --all: bỏ các đề xuất có điểm thấp hơn X (0–1)")
+	confidential := fs.Bool("confidential", false, "với --all: đưa cả nhu cầu chỉ dành cho môi giới")
+	key := fs.String("key", os.Getenv("KETNOI_KEY"), "khoá API môi giới hoặc cán bộ khi đi qua máy chủ (hoặc biến môi trường KETNOI_KEY)")
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
 		return err
+	}
+	if *all {
+		if len(pos) > 0 {
+			return usageError{"--all không nhận tệp nhu cầu: nó ghép mọi nhu cầu đang mở trong kho"}
+		}
+		return runMatchAll(e, matchAllOptions{size: *size, minScore: *minScore, confidential: *confidential,
+			csv: *csvPath, html: *htmlPath, json: *asJSON, weights: *weights, key: *key})
+	}
+	if *csvPath != "" || *htmlPath != "" || *minScore != 0 || *confidential {
+		return usageError{"--csv, --html, --min-score và --confidential chỉ dùng với --all"}
 	}
 	if len(pos) != 1 {
 		return usageError{"cần đúng một tệp nhu cầu (JSON), hoặc - để đọc từ đầu vào chuẩn"}
@@ -175,7 +200,8 @@ func runMatch(e *env, args []string) error {
 	var held *errHeld
 	switch {
 	case errors.As(err, &held) && held.url != "":
-		body, err = httpPost(held.url+"api/v1/match?size="+strconv.Itoa(*size), raw)
+		// With a key the server adds the brokers' decisions on each pair.
+		body, err = apiCall(ctx, http.MethodPost, held.url+"api/v1/match?size="+strconv.Itoa(*size), *key, raw, httpClient.Timeout)
 		if err != nil {
 			return err
 		}
@@ -192,7 +218,11 @@ func runMatch(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		body, _ = json.Marshal(server.MatchPlanJSON(ms, &plan, float64(time.Since(start).Microseconds())/1000))
+		latest, err := d.store.LatestFeedback(need.ID)
+		if err != nil {
+			return err
+		}
+		body, _ = json.Marshal(server.MatchFeedbackJSON(ms, &plan, float64(time.Since(start).Microseconds())/1000, latest))
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, body)
@@ -213,6 +243,9 @@ func runMatch(e *env, args []string) error {
 		for _, r := range m.Reasons {
 			fmt.Fprintf(e.stdout, "    – %s\n", r)
 		}
+		if m.Feedback != nil {
+			fmt.Fprintf(e.stdout, "    ⇒ %s\n", server.FeedbackText(m.Feedback))
+		}
 	}
 	return nil
 }
@@ -231,14 +264,6 @@ var httpClient = &http.Client{Timeout: 30 * time.Second}
 
 func httpGet(u string) ([]byte, error) {
 	resp, err := httpClient.Get(u)
-	if err != nil {
-		return nil, fmt.Errorf("gọi máy chủ: %w", err)
-	}
-	return readAPI(resp)
-}
-
-func httpPost(u string, body []byte) ([]byte, error) {
-	resp, err := httpClient.Post(u, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("gọi máy chủ: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"ketnoi/corpus"
 	"ketnoi/indexer"
 	"ketnoi/indexer/extract"
+	"ketnoi/server"
 )
 
 // indexDocuments runs the pipeline over document files with a progress display and per-file lines.
@@ -145,7 +146,6 @@ func (b *progressBar) update(p indexer.Progress) {
 	if time.Since(b.last) < b.interval {
 		return
 	}
-	b.last = time.Now()
 	el := time.Since(p.Started)
 	rate := float64(p.Pages) / el.Seconds()
 	eta := "?"
@@ -156,8 +156,29 @@ func (b *progressBar) update(p indexer.Progress) {
 	if p.Total > 0 {
 		pct = 100 * float64(p.Bytes) / float64(p.Total)
 	}
-	line := fmt.Sprintf("%d/%d tệp, %d trang, %.1f/%.1f MB (%.0f%%), %.1f trang/giây, còn %s, lỗi %d — %s",
-		p.Done, p.Files, p.Pages, float64(p.Bytes)/(1<<20), float64(p.Total)/(1<<20), pct, rate, eta, p.Failed, filepath.Base(p.Current))
+	b.draw(pct, fmt.Sprintf("%d/%d tệp, %d trang, %.1f/%.1f MB (%.0f%%), %.1f trang/giây, còn %s, lỗi %d — %s",
+		p.Done, p.Files, p.Pages, float64(p.Bytes)/(1<<20), float64(p.Total)/(1<<20), pct, rate, eta, p.Failed, filepath.Base(p.Current)))
+}
+
+// count shows the progress of done out of total items of one kind (unit: "nhu cầu").
+func (b *progressBar) count(done, total int, unit string, started time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if time.Since(b.last) < b.interval && done < total {
+		return
+	}
+	el := time.Since(started)
+	eta := "?"
+	if done > 0 {
+		eta = (time.Duration(float64(el) * float64(total-done) / float64(done))).Round(time.Second).String()
+	}
+	b.draw(100*float64(done)/float64(max(total, 1)), fmt.Sprintf("%d/%d %s, %.1f %s/giây, còn %s",
+		done, total, unit, float64(done)/el.Seconds(), unit, eta))
+}
+
+// draw shows a line with a bar filled to pct; b.mu is held.
+func (b *progressBar) draw(pct float64, line string) {
+	b.last = time.Now()
 	if b.tty {
 		width := 40
 		fill := int(pct / 100 * float64(width))
@@ -241,9 +262,4 @@ func (r *reportWriter) close() error {
 }
 
 // csvSafe neutralises a cell a spreadsheet would run as a formula (CSV injection).
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+func csvSafe(s string) string { return server.CSVSafe(s) }

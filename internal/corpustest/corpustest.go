@@ -1,0 +1,40 @@
+// Package corpustest gives tests a real data directory: a store holding the bundled sample corpus (and any
+// records a test adds) and a bleve index in step with it, closed when the test ends.
+package corpustest
+
+import (
+	"context"
+	"testing"
+
+	"ketnoi/corpus"
+	"ketnoi/corpus/sample"
+	"ketnoi/indexer"
+	"ketnoi/indexer/bleveidx"
+)
+
+// Sample opens a store in a temporary directory with the sample corpus and extra, and its index synced.
+func Sample(t testing.TB, extra ...corpus.Record) (string, *corpus.Store, indexer.Index) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := corpus.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	recs, err := sample.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(append(recs, extra...), sample.Source); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := indexer.OpenCurrent(dir, func(d string) (indexer.Index, error) { return bleveidx.Open(d) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	if _, err := indexer.Sync(context.Background(), st, idx, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir, st, idx
+}

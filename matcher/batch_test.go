@@ -1,0 +1,155 @@
+package matcher_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sort"
+	"sync/atomic"
+	"testing"
+
+	"ketnoi/corpus"
+	"ketnoi/internal/corpustest"
+	"ketnoi/matcher"
+)
+
+// sampleMatcher is a matcher over the sample corpus in a real store and bleve index, with its needs.
+func sampleMatcher(t *testing.T) (*matcher.Matcher, []*corpus.Need, *corpus.Store) {
+	t.Helper()
+	_, st, idx := corpustest.Sample(t)
+	var needs []*corpus.Need
+	err := st.Each(func(e *corpus.Entry) error {
+		if e.Kind == corpus.KindNeed {
+			rec, err := e.Decode()
+			needs = append(needs, rec.(*corpus.Need))
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return matcher.New(idx, st, matcher.DefaultWeights(), 2026), needs, st
+}
+
+func ids(ms []matcher.Match) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.ID)
+	}
+	return out
+}
+
+// TestBatchIsMatchInParallel: a batch gives every need, in order, what Match gives it alone, whatever the
+// number of workers; the minimum score filters; progress counts every need once.
+func TestBatchIsMatchInParallel(t *testing.T) {
+	m, needs, _ := sampleMatcher(t)
+	needs = needs[:20]
+	ctx := context.Background()
+	want := make([][]matcher.Match, len(needs))
+	for i, n := range needs {
+		ms, err := m.Match(ctx, n, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = ms
+	}
+	for _, tc := range []struct {
+		workers  int
+		minScore float64
+	}{{1, 0}, {3, 0}, {0, 0}, {2, 0.6}} {
+		var calls atomic.Int64
+		var seen []int
+		items, err := m.Batch(ctx, needs, 5, tc.minScore, tc.workers, func(done, total int) {
+			calls.Add(1)
+			seen = append(seen, done) // progress calls never overlap
+			if total != len(needs) {
+				t.Errorf("progress total %d", total)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sort.Ints(seen)
+		if int(calls.Load()) != len(needs) || seen[len(seen)-1] != len(needs) {
+			t.Errorf("workers %d: %d progress calls, last %v", tc.workers, calls.Load(), seen)
+		}
+		for i, it := range items {
+			var kept []matcher.Match
+			for _, mt := range want[i] {
+				if mt.Score >= tc.minScore {
+					kept = append(kept, mt)
+				}
+			}
+			if it.Need != needs[i] || it.Err != nil || it.Took <= 0 || !reflect.DeepEqual(ids(it.Matches), ids(kept)) {
+				t.Errorf("workers %d min %v, need %s: %v (err %v), want %v", tc.workers, tc.minScore, needs[i].ID, ids(it.Matches), it.Err, ids(kept))
+			}
+			for j := range it.Matches {
+				if it.Matches[j].Score != kept[j].Score {
+					t.Errorf("need %s match %d: score %v alone, %v in a batch", needs[i].ID, j, kept[j].Score, it.Matches[j].Score)
+				}
+			}
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := m.Batch(cctx, needs, 5, 0, 2, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled batch: %v", err)
+	}
+}
+
+// TestPair: a candidate is scored as Match ranks it; a result the search did not find for the need is
+// scored with no text relevance and rank 0.
+func TestPair(t *testing.T) {
+	m, needs, st := sampleMatcher(t)
+	ctx := context.Background()
+	need := needs[0]
+	all, err := m.Match(ctx, need, 0)
+	if err != nil || len(all) < 3 {
+		t.Fatalf("match: %d, %v", len(all), err)
+	}
+	for _, rank := range []int{1, 3} {
+		want := all[rank-1]
+		res := mustResult(t, st, want.ID)
+		got, r, err := m.Pair(ctx, need, res)
+		if err != nil || r != rank || got.Score != want.Score || !reflect.DeepEqual(got.Components, want.Components) {
+			t.Errorf("pair with rank %d: got rank %d score %v, want %v (%v)", rank, r, got.Score, want.Score, err)
+		}
+	}
+	candidates := map[string]bool{}
+	for _, mt := range all {
+		candidates[mt.ID] = true
+	}
+	var outsider *corpus.Result
+	st.Each(func(e *corpus.Entry) error {
+		if e.Kind == corpus.KindResult && !candidates[e.ID] && outsider == nil {
+			outsider = mustResult(t, st, e.ID)
+		}
+		return nil
+	})
+	if outsider == nil {
+		t.Fatal("every result is a candidate")
+	}
+	got, r, err := m.Pair(ctx, need, outsider)
+	if err != nil || r != 0 || got.Components[matcher.CompText] != 0 || got.Score <= 0 || len(got.Reasons) == 0 {
+		t.Errorf("outsider %s: rank %d, %+v, %v", outsider.ID, r, got, err)
+	}
+	names := matcher.Components()
+	if len(names) != len(got.Components) {
+		t.Errorf("Components() %v, a match has %v", names, got.Components)
+	}
+	for _, n := range names {
+		if _, ok := got.Components[n]; !ok || matcher.ComponentLabel(n) == "" {
+			t.Errorf("component %s missing from a match or without a label", n)
+		}
+	}
+}
+
+func mustResult(t *testing.T, st *corpus.Store, id string) *corpus.Result {
+	t.Helper()
+	rec, err := st.Record(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec.(*corpus.Result)
+}
