@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -42,6 +43,13 @@ type brokerView struct {
 	TookMS   float64
 	Error    string
 	Searched bool
+	// Decide: the matches are pairs of stored records, so a decision can be recorded on each.
+	Decide  bool
+	Reasons []brokerReason
+}
+
+type brokerReason struct {
+	Value, Label string // Value is "decision:reason"
 }
 
 type brokerNeed struct {
@@ -57,6 +65,9 @@ type brokerMatch struct {
 	Bars    []brokerBar
 	Fields  []string // labels of the codes in common
 	Sectors []string
+	// NeedID, ResultID: the pair a decision on this match is about; Decision: the latest one, if any.
+	NeedID, ResultID string
+	Decision         *FeedbackJSON
 }
 
 type brokerBar struct {
@@ -126,8 +137,27 @@ func (s *Server) webBroker(c echo.Context) error {
 	}
 	v.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	weights := s.matcher.Weights()
+	v.Decide = s.store != nil && (v.Result != nil || v.Need != nil && v.NeedID != "")
 	for i, m := range ms {
-		v.Matches = append(v.Matches, brokerMatchOf(i+1, m, weights))
+		bm := brokerMatchOf(i+1, m, weights)
+		if v.Decide {
+			bm.NeedID, bm.ResultID = v.NeedID, m.ID
+			if v.Reverse {
+				bm.NeedID, bm.ResultID = m.ID, v.Result.ID
+			}
+			if bm.Decision, err = s.latestDecision(bm.NeedID, bm.ResultID); err != nil {
+				return err
+			}
+		}
+		v.Matches = append(v.Matches, bm)
+	}
+	if v.Decide {
+		for _, d := range []string{corpus.DecisionAccept, corpus.DecisionReject} {
+			for _, code := range corpus.ReasonsFor(d) {
+				v.Reasons = append(v.Reasons, brokerReason{Value: d + ":" + code,
+					Label: decisionTitle[d] + " — " + corpus.FeedbackReasons.Label(code)})
+			}
+		}
 	}
 	securityHeaders(c)
 	return s.render(c, http.StatusOK, "broker.html", v)
@@ -205,4 +235,51 @@ func brokerMatchOf(rank int, m matcher.Match, w matcher.Weights) brokerMatch {
 		bm.Sectors = append(bm.Sectors, corpus.SectorLabel(f))
 	}
 	return bm
+}
+
+// decisionTitle starts an option of the decision list.
+var decisionTitle = map[string]string{corpus.DecisionAccept: "Chấp nhận", corpus.DecisionReject: "Từ chối"}
+
+// latestDecision is the current broker decision on a pair, nil when none.
+func (s *Server) latestDecision(needID, resultID string) (*FeedbackJSON, error) {
+	latest, err := s.store.LatestFeedback(needID)
+	if err != nil {
+		return nil, err
+	}
+	if f, ok := latest[resultID]; ok {
+		return feedbackJSON(f), nil
+	}
+	return nil, nil
+}
+
+// webBrokerDecide records a decision from the broker page's form and goes back to the match.
+func (s *Server) webBrokerDecide(c echo.Context) error {
+	k, _ := principal(c)
+	decision, reason, _ := strings.Cut(c.FormValue("quyet-dinh"), ":")
+	req := feedbackRequest{NeedID: c.FormValue("need_id"), ResultID: c.FormValue("result_id"), Decision: decision,
+		Reason: reason, Note: c.FormValue("ghi-chu")}
+	// Back to the same page, at the match decided on.
+	back, anchor := url.Values{"nhu-cau": {req.NeedID}}, req.ResultID
+	if c.FormValue("chieu") == "nguoc" {
+		back, anchor = url.Values{"ket-qua": {req.ResultID}}, req.NeedID
+	}
+	target := brokerPath + "?" + back.Encode() + "#m-" + url.PathEscape(anchor)
+	out, err := s.recordFeedback(c, k, req)
+	msg := flash{}
+	var ae *APIError
+	switch {
+	case errors.As(err, &ae):
+		msg = flash{Text: "Chưa lưu quyết định: " + ae.Message, Error: true}
+	case err != nil:
+		return err
+	default:
+		msg.Text = fmt.Sprintf("Đã lưu quyết định %s cho %s → %s (%s).", out.Feedback.DecisionLabel, req.NeedID, req.ResultID, out.Feedback.ReasonLabel)
+		if out.NeedState == corpus.NeedMatched {
+			msg.Text += " Nhu cầu chuyển sang trạng thái đã ghép nối."
+		}
+	}
+	if v := sessionOf(c); v != nil {
+		s.staff.setFlash(v.hash, msg)
+	}
+	return c.Redirect(http.StatusSeeOther, target)
 }

@@ -85,6 +85,33 @@ func TestBrokerPage(t *testing.T) {
 		})
 	}
 
+	// A decision from the page: stored, shown on the match, and the need becomes matched.
+	p := b.get(brokerPath + "?nhu-cau=nc-012")
+	csrf := find(t, fieldCSRF, p.body)
+	first := matchIDs.FindStringSubmatch(p.body)[1]
+	decide := func(choice, note string) page {
+		return b.post(brokerPath+"/quyet-dinh", url.Values{"csrf": {csrf}, "need_id": {"nc-012"}, "result_id": {first},
+			"quyet-dinh": {choice}, "ghi-chu": {note}})
+	}
+	if p = decide("accept:price", ""); p.code != http.StatusSeeOther {
+		t.Fatalf("decision: %d", p.code)
+	}
+	if p = b.get(p.h.Get("Location")); !strings.Contains(p.body, "Chưa lưu quyết định") {
+		t.Errorf("a reason that does not fit the decision was not refused on the page")
+	}
+	if p = decide("accept:good_fit", "Hẹn gặp <b>viện</b> tuần sau"); p.code != http.StatusSeeOther || !strings.Contains(p.h.Get("Location"), "#m-"+first) {
+		t.Fatalf("decision: %d %s", p.code, p.h.Get("Location"))
+	}
+	p = b.get(brokerPath + "?nhu-cau=nc-012")
+	for _, want := range []string{"Đã lưu quyết định chấp nhận", "Quyết định gần nhất: <strong>chấp nhận</strong>", "Hẹn gặp &lt;b&gt;viện&lt;/b&gt;", "đã ghép nối"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("after the decision the page lacks %q", want)
+		}
+	}
+	if p = b.post(brokerPath+"/quyet-dinh", url.Values{"need_id": {"nc-012"}, "result_id": {first}, "quyet-dinh": {"reject:price"}}); p.code != http.StatusForbidden {
+		t.Errorf("decision without CSRF token: %d", p.code)
+	}
+
 	// Staff and admin may use the page too.
 	for _, r := range []corpus.Role{corpus.RoleStaff, corpus.RoleAdmin} {
 		b := newBrowser(t, base)
@@ -121,6 +148,17 @@ func TestBrokerPageInBrowser(t *testing.T) {
 	first := browsertest.Text(t, ctx, ".matches .match:first-child h3 a")
 	if !strings.Contains(strings.ToLower(first), "sấy") {
 		t.Errorf("first match %q is not a dryer", first)
+	}
+	// Reject the second match with a reason; the page comes back at it with the decision shown.
+	browsertest.Eval[bool](t, ctx, `(() => { const f = document.querySelector(".matches .match:nth-child(2) form.decide");
+		f.querySelector("select").value = "reject:not_relevant"; f.querySelector("input[name=ghi-chu]").value = "Không đúng loại máy"; f.id = "qd2"; return true; })()`)
+	browsertest.ClickAndWait(t, ctx, "#qd2 button[type=submit]")
+	browsertest.WaitVisible(t, ctx, ".matches .match:nth-child(2) .decision")
+	if got := browsertest.Text(t, ctx, ".matches .match:nth-child(2) .decision"); !strings.Contains(got, "từ chối") || !strings.Contains(got, "Không đúng loại máy") {
+		t.Errorf("decision shown as %q", got)
+	}
+	if got := browsertest.Text(t, ctx, ".flash"); !strings.Contains(got, "Đã lưu quyết định từ chối") {
+		t.Errorf("flash %q", got)
 	}
 	browsertest.ClickAndWait(t, ctx, ".matches .match:first-child .actions a")
 	browsertest.WaitVisible(t, ctx, ".subject")

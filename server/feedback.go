@@ -84,11 +84,21 @@ func (s *Server) apiFeedbackPost(c echo.Context) error {
 	if err := decodeStrict(body, &req, "need_id, result_id, decision, reason, note"); err != nil {
 		return err
 	}
+	out, err := s.recordFeedback(c, k, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+// recordFeedback checks and stores a decision (the API and the broker page share it), with the pair's
+// score and components as the matcher computes them now, and notes it for the audit log.
+func (s *Server) recordFeedback(c echo.Context, k corpus.KeyInfo, req feedbackRequest) (*feedbackResponse, error) {
 	f := corpus.Feedback{NeedID: req.NeedID, ResultID: req.ResultID, Decision: req.Decision, Reason: req.Reason,
 		Note: req.Note, Actor: corpus.FeedbackActor{ID: k.ID, Name: k.Name, Role: string(k.Role)}}
 	need, res, err := s.store.CheckFeedback(&f)
 	if err != nil {
-		return feedbackErr(err)
+		return nil, feedbackErr(err)
 	}
 	if s.matcher != nil {
 		// The decision is what matters: a pair that cannot be scored now is stored without its score.
@@ -101,7 +111,7 @@ func (s *Server) apiFeedbackPost(c echo.Context) error {
 	}
 	saved, prev, err := s.store.AddFeedback(f)
 	if err != nil {
-		return feedbackErr(err)
+		return nil, feedbackErr(err)
 	}
 	// "match.reject" of "nc-001 → kq-ts-010", reason "price; thay #3": who decided what, the note aside.
 	reason := saved.Reason
@@ -109,15 +119,15 @@ func (s *Server) apiFeedbackPost(c echo.Context) error {
 		reason += fmt.Sprintf("; thay quyết định #%d", prev.Seq)
 	}
 	noteAudit(c, "match."+saved.Decision, fmt.Sprintf("%s → %s #%d", saved.NeedID, saved.ResultID, saved.Seq), strings.TrimPrefix(reason, "; "))
-	out := feedbackResponse{Feedback: feedbackJSON(saved)}
+	out := &feedbackResponse{Feedback: feedbackJSON(saved)}
 	if out.NeedState, err = s.store.NeedState(saved.NeedID, time.Now()); err != nil {
-		return err
+		return nil, err
 	}
 	out.Feedback.NeedTitle, out.Feedback.ResultTitle = need.Title, res.Title
 	if prev != nil {
 		out.Supersedes = feedbackJSON(*prev)
 	}
-	return c.JSON(http.StatusCreated, out)
+	return out, nil
 }
 
 func feedbackErr(err error) error {

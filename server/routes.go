@@ -82,7 +82,9 @@ func (s *Server) routes() {
 	e.POST("/can-bo/thu-lai/:id", s.webStaffRetry, staffPage)
 	e.GET("/can-bo/sua/:id", s.webStaffEdit, staffPage)
 	e.POST("/can-bo/sua/:id", s.webStaffEditPost, staffPage)
-	e.GET(brokerPath, s.webBroker, s.rolePage(csrfInForm, corpus.RoleStaff, corpus.RoleBroker))
+	brokerPage := s.rolePage(csrfInForm, corpus.RoleStaff, corpus.RoleBroker)
+	e.GET(brokerPath, s.webBroker, brokerPage)
+	e.POST(brokerPath+"/quyet-dinh", s.webBrokerDecide, brokerPage)
 	// The review queue (intake_staff.go): staff and brokers; closing and reopening, staff only.
 	reviewPage := s.rolePage(csrfInForm, corpus.RoleStaff, corpus.RoleBroker)
 	e.GET(queuePath, s.webQueue, reviewPage)
