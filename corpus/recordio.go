@@ -467,7 +467,7 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 
 // csvTypes says how to read each typed CSV column; every other column is a string.
 var csvTypes = map[string]string{
-	"keywords": "list", "field_codes": "list", "sectors": "list", "transfer_forms": "list", "authors": "list",
+	"keywords": "list", "field_codes": "list", "sectors": "list", "transfer_forms": "list", "authors": "list", "links": "list",
 	"trl": "int", "min_trl": "int", "year": "int", "standing": "bool",
 	"price_vnd.min": "range", "price_vnd.max": "range", "budget_vnd.min": "range", "budget_vnd.max": "range",
 }

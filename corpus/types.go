@@ -56,6 +56,11 @@ type Result struct {
 	Locality       string `json:"locality,omitempty"`
 	Language       string `json:"language,omitempty"`
 	UpdatedAt      string `json:"updated_at,omitempty"`
+	// Source is the OAI-PMH repository a harvested result came from (its base URL) and SourceID the result's
+	// identifier there; Links are web addresses of the result (its page elsewhere, related documents).
+	Source   string   `json:"source,omitempty"`
+	SourceID string   `json:"source_id,omitempty"`
+	Links    []string `json:"links,omitempty"`
 	// Pages is the body page by page when it was extracted from a paged document.
 	Pages []string `json:"pages,omitempty"`
 	// Extraction says how the text of a result made from a file (PDF, DOCX...) was obtained.

@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -79,6 +80,25 @@ func (c *checker) list(field string, l []string) []string {
 		if s = vntext.Normalize(s); s != "" {
 			out = append(out, s)
 		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// links keeps the web addresses (http, https) of a list; anything else (javascript:, a file path) is dropped
+// with a warning, as it could never be a link to follow.
+func (c *checker) links(field string, l []string) []string {
+	l = c.list(field, l)
+	out := l[:0]
+	for _, s := range l {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			c.add(Warning, ProblemBadValue, field, "%q không phải địa chỉ web http(s); bị bỏ", clip(s, 80))
+			continue
+		}
+		out = append(out, s)
 	}
 	if len(out) == 0 {
 		return nil
@@ -212,7 +232,7 @@ func normalizeResult(r *Result) Problems {
 	c.prose("applications", &r.Applications)
 	c.prose("advantages", &r.Advantages)
 	c.prose("organization", &r.Organization)
-	for _, s := range []*string{&r.SummaryEN, &r.Language} {
+	for _, s := range []*string{&r.SummaryEN, &r.Language, &r.Source, &r.SourceID} {
 		c.text(s)
 	}
 	for i := range r.Pages {
@@ -221,6 +241,7 @@ func normalizeResult(r *Result) Problems {
 	c.required(r.ID, r.Title)
 	r.Keywords = c.list("keywords", r.Keywords)
 	r.Authors = c.list("authors", r.Authors)
+	r.Links = c.links("links", r.Links)
 	r.FieldCodes = c.codes("field_codes", Fields, nil, r.FieldCodes)
 	r.Sectors = c.codes("sectors", Sectors, sectorKnown, r.Sectors)
 	r.TransferForms = c.codes("transfer_forms", TransferForms, nil, r.TransferForms)

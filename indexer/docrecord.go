@@ -105,13 +105,14 @@ func docRecord(doc *extract.Document, name string, side map[string]json.RawMessa
 		probs = append(probs, corpus.Normalize(r)...)
 	}
 	if existing != nil && len(existing.Edited) > 0 {
-		keepEdited(r, existing)
+		KeepEdited(r, existing)
 	}
 	return r, probs
 }
 
-// keepEdited copies the fields staff corrected on existing into r.
-func keepEdited(r, existing *corpus.Result) {
+// KeepEdited copies the fields staff corrected on existing into r (a re-extraction or a re-harvest
+// of the record keeps them).
+func KeepEdited(r, existing *corpus.Result) {
 	var cur, old map[string]json.RawMessage
 	b, _ := json.Marshal(r)
 	_ = json.Unmarshal(b, &cur)

@@ -82,7 +82,8 @@ func (s *Server) auditWrites(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
 		m := c.Request().Method
-		if s.audit == nil || m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions {
+		// An OAI-PMH POST is a read sent as a form (oai.go).
+		if s.audit == nil || m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || c.Path() == oaiPath {
 			return err
 		}
 		status := c.Response().Status

@@ -70,6 +70,9 @@ func (s *Server) routes() {
 	e.GET(intakeDonePath, s.webIntakeDone)
 	e.GET(followPrefix+":token", s.webFollow)
 	e.StaticFS("/static", staticFS)
+	// OAI-PMH 2.0 (oai.go): results for other repositories and exchanges to harvest; GET or POST form.
+	e.GET(oaiPath, s.oaiRespond)
+	e.POST(oaiPath, s.oaiRespond)
 
 	// Staff pages (staff.go): signed in with a key once, then a session cookie and CSRF tokens (session.go).
 	s.staff = newStaffState()

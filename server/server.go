@@ -19,6 +19,7 @@ import (
 	"ketnoi/corpus"
 	"ketnoi/indexer"
 	"ketnoi/matcher"
+	"ketnoi/oai"
 )
 
 // Config configures a Server.
@@ -34,10 +35,13 @@ type Config struct {
 	IntakeLimit  int
 	IntakeWindow time.Duration
 	// PublicURL is the site's address as its users reach it ("https://ketnoi.example/", ending in "/"), for
-	// the links in feeds and API answers; empty: the address each request came to.
+	// the links in feeds and API answers and the OAI-PMH base URL and records; empty: the address each
+	// request came to.
 	PublicURL string
 	// FeedEntries is how many of the newest alerts a feed shows.
 	FeedEntries int
+	// OAI configures the OAI-PMH data provider (oai.go).
+	OAI oai.Config
 }
 
 // DefaultConfig returns the defaults.
@@ -61,6 +65,7 @@ type Server struct {
 	writeMu sync.Mutex    // see WriteLock
 	// intakeRate counts the public form's submissions per client (intake.go).
 	intakeRate *rateLimiter
+	oai        *oai.Provider // nil without a store
 }
 
 // New builds a server; routes are set up in routes.go.
@@ -73,6 +78,9 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 	}
 	s := &Server{cfg: cfg, e: echo.New(), idx: idx, store: store, matcher: m, log: log,
 		intakeRate: newRateLimiter(cfg.IntakeLimit, cfg.IntakeWindow), batch: make(chan struct{}, 1)}
+	if store != nil {
+		s.oai = oai.NewProvider(store, cfg.OAI)
+	}
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.errorHandler

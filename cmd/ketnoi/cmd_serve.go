@@ -24,13 +24,15 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "chạy trang web và API tìm kiếm, ghép nối",
-		usage:   "[--addr 127.0.0.1:8080] [--weights TỆP] [--public-url URL] [--webhook URL]",
+		usage:   "[--addr 127.0.0.1:8080] [--weights TỆP] [--public-url URL] [--webhook URL] [--oai-email THƯ]",
 		help: `
 Mở thư mục dữ liệu, xây chỉ mục nếu cần, rồi phục vụ trang web và API JSON.
 Thư mục dữ liệu trống được nạp sẵn bộ dữ liệu mẫu (kết quả nghiên cứu và nhu cầu công nghệ của tỉnh).
 Mỗi khi kết quả được thêm, sửa hay xoá, các nhu cầu thường trực được ghép lại ở nền; kết quả mới phù hợp
 thành cảnh báo (nguồn tin Atom, và webhook nếu có --webhook; khoá ký HMAC lấy từ biến môi trường
 KETNOI_WEBHOOK_SECRET hoặc tệp --webhook-secret-file). Cài đặt cảnh báo: tệp alerts.json trong thư mục dữ liệu.
+Kết quả nghiên cứu được công bố cho các kho, sàn khác thu thập qua OAI-PMH 2.0 tại /oai; tên miền của
+--public-url làm định danh kho (oai:TÊN_MIỀN:MÃ).
 Dừng bằng Ctrl+C hoặc SIGTERM: máy chủ trả lời hết các yêu cầu đang chạy rồi mới đóng chỉ mục.`,
 		run: runServe,
 	})
@@ -45,9 +47,10 @@ func runServe(e *env, args []string) error {
 	timeout := fs.Duration("timeout", 10*time.Second, "thời gian tối đa cho một yêu cầu")
 	uploadMB := fs.Int64("upload-mb", 512, "cỡ tối đa của một tệp tải lên (MB)")
 	queue := fs.Int("queue", 64, "số tệp tải lên tối đa chờ xử lý (đầy thì trả lời 503, thử lại sau)")
-	publicURL := fs.String("public-url", "", "địa chỉ công khai của trang (cho liên kết trong nguồn tin và webhook), ví dụ https://ketnoi.example/")
+	publicURL := fs.String("public-url", "", "địa chỉ công khai của trang (cho liên kết trong nguồn tin, webhook, OAI-PMH), ví dụ https://ketnoi.example/")
 	webhook := fs.String("webhook", "", "gửi cảnh báo mới tới địa chỉ này (POST JSON)")
 	secretFile := fs.String("webhook-secret-file", "", "tệp chứa khoá ký HMAC-SHA256 của webhook (mặc định: biến môi trường KETNOI_WEBHOOK_SECRET)")
+	oaiEmail := fs.String("oai-email", "", "thư điện tử người quản trị kho, công bố trong OAI-PMH Identify")
 	xf := addExtractFlags(fs)
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
@@ -113,6 +116,9 @@ func runServe(e *env, args []string) error {
 	cfg.RequestTimeout = *timeout
 	cfg.Keys = corpus.OpenKeyring(e.data)
 	cfg.PublicURL, cfg.FeedEntries = base, acfg.FeedEntries
+	if *oaiEmail != "" {
+		cfg.OAI.AdminEmails = []string{*oaiEmail}
+	}
 	srv := server.New(cfg, watched, d.store, m, log)
 	// Uploads go through the same pipeline as `ketnoi index`, in worker processes.
 	x := xf.extractor()

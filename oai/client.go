@@ -1,0 +1,318 @@
+package oai
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client sends OAI-PMH requests to one repository, politely: one request at a time, each bounded in time
+// and size, and a busy repository (503 with Retry-After, 429, other 5xx, a broken connection) is asked
+// again after the time it names or a growing pause, a bounded number of times.
+type Client struct {
+	BaseURL string
+	HTTP    *http.Client // nil: a client with Timeout
+	// Timeout bounds one request (default 2 minutes); MaxBytes one response (default 64 MB).
+	Timeout  time.Duration
+	MaxBytes int64
+	// MaxRetries is how many times a failed request is sent again (default 5); MaxWait caps the pause a
+	// repository may ask for with Retry-After (default 10 minutes).
+	MaxRetries int
+	MaxWait    time.Duration
+	// Sleep pauses (tests shorten it); Log reports retries.
+	Sleep func(ctx context.Context, d time.Duration) error
+	Log   func(msg string)
+}
+
+const userAgent = "ketnoi-harvester/1.0 (OAI-PMH 2.0)"
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	t := c.Timeout
+	if t <= 0 {
+		t = 2 * time.Minute
+	}
+	return &http.Client{Timeout: t}
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		return c.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// get sends a GET and returns a 200 response, retrying what is worth retrying. The caller closes the body.
+func (c *Client) get(ctx context.Context, hc *http.Client, u string) (*http.Response, error) {
+	retries := c.MaxRetries
+	if retries <= 0 {
+		retries = 5
+	}
+	maxWait := c.MaxWait
+	if maxWait <= 0 {
+		maxWait = 10 * time.Minute
+	}
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return nil, fmt.Errorf("địa chỉ %s không hợp lệ: %w", u, err)
+		}
+		req.Header.Set("User-Agent", userAgent)
+		resp, err := hc.Do(req)
+		var wait time.Duration
+		var why string
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			why = err.Error()
+		case resp.StatusCode == http.StatusOK:
+			return resp, nil
+		case resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			wait = retryAfter(resp.Header.Get("Retry-After"), time.Now())
+			why = resp.Status
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		default:
+			resp.Body.Close()
+			return nil, fmt.Errorf("%s trả lời %s", redactURL(u), resp.Status)
+		}
+		if attempt >= retries {
+			return nil, fmt.Errorf("%s: vẫn lỗi sau %d lần thử (%s)", redactURL(u), attempt+1, why)
+		}
+		if wait <= 0 {
+			wait = time.Duration(1<<attempt) * time.Second // 1, 2, 4, 8… seconds
+		}
+		wait = min(wait, maxWait)
+		if c.Log != nil {
+			c.Log(fmt.Sprintf("%s: %s; thử lại sau %s", redactURL(u), why, wait))
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// retryAfter reads a Retry-After header: seconds, or an HTTP date; 0 when absent or unreadable.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// redactURL shortens a URL for messages: a resumption token says nothing to people.
+func redactURL(u string) string {
+	if len(u) > 160 {
+		return u[:160] + "…"
+	}
+	return u
+}
+
+// Response is a parsed OAI-PMH response.
+type Response struct {
+	ResponseDate string // as sent
+	Errors       []ProtocolError
+	Identify     *IdentifyInfo
+	Records      []Record // ListRecords, GetRecord; ListIdentifiers: headers only
+	Sets         []string // ListSets: setSpecs
+	Formats      []string // ListMetadataFormats: prefixes
+	// The list's resumption token: Token is empty on the last page.
+	Token            string
+	TokenExpires     time.Time
+	Cursor           int
+	CompleteListSize int
+	HasToken         bool
+}
+
+// Err is the response's first protocol error, or nil.
+func (r *Response) Err() *ProtocolError {
+	if len(r.Errors) == 0 {
+		return nil
+	}
+	return &r.Errors[0]
+}
+
+// IdentifyInfo is what a harvester needs of Identify.
+type IdentifyInfo struct {
+	RepositoryName, BaseURL, EarliestDatestamp, DeletedRecord, Granularity string
+	RepositoryID                                                           string // from the oai-identifier description, when there is one
+}
+
+// Record is a harvested record: its header and, unless deleted, its Dublin Core.
+type Record struct {
+	Identifier string
+	Datestamp  string
+	SetSpecs   []string
+	Deleted    bool
+	DC         *harvestedDC
+}
+
+type inEnvelope struct {
+	XMLName      xml.Name `xml:"http://www.openarchives.org/OAI/2.0/ OAI-PMH"`
+	ResponseDate string   `xml:"http://www.openarchives.org/OAI/2.0/ responseDate"`
+	Errors       []struct {
+		Code    string `xml:"code,attr"`
+		Message string `xml:",chardata"`
+	} `xml:"http://www.openarchives.org/OAI/2.0/ error"`
+	Identify *struct {
+		RepositoryName    string `xml:"http://www.openarchives.org/OAI/2.0/ repositoryName"`
+		BaseURL           string `xml:"http://www.openarchives.org/OAI/2.0/ baseURL"`
+		EarliestDatestamp string `xml:"http://www.openarchives.org/OAI/2.0/ earliestDatestamp"`
+		DeletedRecord     string `xml:"http://www.openarchives.org/OAI/2.0/ deletedRecord"`
+		Granularity       string `xml:"http://www.openarchives.org/OAI/2.0/ granularity"`
+		Description       []struct {
+			RepositoryIdentifier string `xml:"http://www.openarchives.org/OAI/2.0/oai-identifier oai-identifier>repositoryIdentifier"`
+		} `xml:"http://www.openarchives.org/OAI/2.0/ description"`
+	} `xml:"http://www.openarchives.org/OAI/2.0/ Identify"`
+	Lists []inList `xml:",any"`
+}
+
+// inList is any of the verbs' payloads: only the parts that verb has are filled.
+type inList struct {
+	XMLName xml.Name
+	Records []inRecord `xml:"http://www.openarchives.org/OAI/2.0/ record"`
+	Headers []inHeader `xml:"http://www.openarchives.org/OAI/2.0/ header"`
+	Sets    []string   `xml:"http://www.openarchives.org/OAI/2.0/ set>setSpec"`
+	Formats []string   `xml:"http://www.openarchives.org/OAI/2.0/ metadataFormat>metadataPrefix"`
+	Token   *struct {
+		Value            string `xml:",chardata"`
+		ExpirationDate   string `xml:"expirationDate,attr"`
+		Cursor           string `xml:"cursor,attr"`
+		CompleteListSize string `xml:"completeListSize,attr"`
+	} `xml:"http://www.openarchives.org/OAI/2.0/ resumptionToken"`
+}
+
+type inRecord struct {
+	Header   inHeader `xml:"http://www.openarchives.org/OAI/2.0/ header"`
+	Metadata *struct {
+		DC *harvestedDC `xml:"http://www.openarchives.org/OAI/2.0/oai_dc/ dc"`
+	} `xml:"http://www.openarchives.org/OAI/2.0/ metadata"`
+}
+
+type inHeader struct {
+	Status     string   `xml:"status,attr"`
+	Identifier string   `xml:"http://www.openarchives.org/OAI/2.0/ identifier"`
+	Datestamp  string   `xml:"http://www.openarchives.org/OAI/2.0/ datestamp"`
+	SetSpecs   []string `xml:"http://www.openarchives.org/OAI/2.0/ setSpec"`
+}
+
+func (h inHeader) record() Record {
+	return Record{Identifier: strings.TrimSpace(h.Identifier), Datestamp: strings.TrimSpace(h.Datestamp),
+		SetSpecs: h.SetSpecs, Deleted: h.Status == "deleted"}
+}
+
+// Do sends one request (its arguments, verb included) and parses the response. Protocol errors are in the
+// Response; the error is for transport failures and responses that are not OAI-PMH.
+func (c *Client) Do(ctx context.Context, args url.Values) (*Response, error) {
+	u := strings.TrimRight(c.BaseURL, "?") + "?" + args.Encode()
+	resp, err := c.get(ctx, c.httpClient(), u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	limit := c.MaxBytes
+	if limit <= 0 {
+		limit = 64 << 20
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("đọc phản hồi của %s: %w", c.BaseURL, err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("phản hồi của %s lớn hơn %d MB; bỏ", c.BaseURL, limit>>20)
+	}
+	return parseResponse(body)
+}
+
+func parseResponse(body []byte) (*Response, error) {
+	var env inEnvelope
+	if err := xml.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("phản hồi không phải XML OAI-PMH hợp lệ: %w", err)
+	}
+	out := &Response{ResponseDate: strings.TrimSpace(env.ResponseDate)}
+	if _, _, err := ParseDatestamp(out.ResponseDate); err != nil {
+		return nil, fmt.Errorf("phản hồi OAI-PMH có responseDate sai: %w", err)
+	}
+	for _, e := range env.Errors {
+		out.Errors = append(out.Errors, ProtocolError{Code: e.Code, Message: strings.TrimSpace(e.Message)})
+	}
+	if id := env.Identify; id != nil {
+		out.Identify = &IdentifyInfo{RepositoryName: id.RepositoryName, BaseURL: strings.TrimSpace(id.BaseURL),
+			EarliestDatestamp: id.EarliestDatestamp, DeletedRecord: id.DeletedRecord, Granularity: strings.TrimSpace(id.Granularity)}
+		for _, d := range id.Description {
+			if r := strings.TrimSpace(d.RepositoryIdentifier); r != "" {
+				out.Identify.RepositoryID = r
+			}
+		}
+	}
+	for _, l := range env.Lists {
+		if l.XMLName.Space != NamespaceOAI {
+			continue
+		}
+		for _, r := range l.Records {
+			rec := r.Header.record()
+			if r.Metadata != nil {
+				rec.DC = r.Metadata.DC
+			}
+			out.Records = append(out.Records, rec)
+		}
+		for _, h := range l.Headers {
+			out.Records = append(out.Records, h.record())
+		}
+		out.Sets = append(out.Sets, l.Sets...)
+		out.Formats = append(out.Formats, l.Formats...)
+		if t := l.Token; t != nil {
+			out.HasToken = true
+			out.Token = strings.TrimSpace(t.Value)
+			out.Cursor, _ = strconv.Atoi(t.Cursor)
+			out.CompleteListSize, _ = strconv.Atoi(t.CompleteListSize)
+			if exp, _, err := ParseDatestamp(strings.TrimSpace(t.ExpirationDate)); err == nil {
+				out.TokenExpires = exp
+			}
+		}
+	}
+	return out, nil
+}
+
+// ErrProtocol wraps a protocol error the harvester cannot go on after.
+var ErrProtocol = errors.New("lỗi giao thức OAI-PMH")
+
+// Identify asks the repository who it is.
+func (c *Client) Identify(ctx context.Context) (*IdentifyInfo, *Response, error) {
+	r, err := c.Do(ctx, url.Values{"verb": {"Identify"}})
+	if err != nil {
+		return nil, nil, err
+	}
+	if e := r.Err(); e != nil {
+		return nil, r, fmt.Errorf("%w: Identify: %s (%s)", ErrProtocol, e.Message, e.Code)
+	}
+	if r.Identify == nil {
+		return nil, r, fmt.Errorf("%w: phản hồi Identify thiếu phần <Identify>", ErrProtocol)
+	}
+	return r.Identify, r, nil
+}
