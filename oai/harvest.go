@@ -90,6 +90,11 @@ func (h *Harvester) Run(ctx context.Context) (Stats, error) {
 	if h.Restart {
 		state = corpus.HarvestState{BaseURL: src.base, Set: h.Set, Prefix: h.Prefix}
 	}
+	if h.Files != nil {
+		if err := h.cleanFiles(); err != nil {
+			return st, err
+		}
+	}
 	if len(state.Pending) > 0 {
 		h.log("Tải nốt %d tệp toàn văn của lần thu thập bị ngắt", len(state.Pending))
 		if err := h.finishFiles(ctx, key, &state, &st); err != nil {
@@ -100,7 +105,7 @@ func (h *Harvester) Run(ctx context.Context) (Stats, error) {
 	if state.Token != "" && !h.Restart && h.From == "" {
 		st.Resumed = true
 		args = url.Values{"verb": {"ListRecords"}, "resumptionToken": {state.Token}}
-		h.log("Tiếp tục lần thu thập bị ngắt (bắt đầu từ %s)", orAll(state.RunFrom))
+		h.log("Tiếp tục lần thu thập bị ngắt (%s)", scope(state.RunFrom))
 	} else {
 		state.RunFrom, state.RunStarted = h.startDate(state, id.Granularity), ""
 		args = h.listArgs(state.RunFrom)
@@ -118,11 +123,13 @@ func (h *Harvester) Run(ctx context.Context) (Stats, error) {
 		if e := resp.Err(); e != nil {
 			switch {
 			case e.Code == ErrNoRecordsMatch:
-				h.log("Không có bản ghi mới hay thay đổi từ %s", orAll(state.RunFrom))
+				h.log("Kho không có bản ghi nào (%s)", scope(state.RunFrom))
+			case e.Code == ErrBadResumptionToken && args.Has("resumptionToken") && st.Restarted:
+				return st, fmt.Errorf("%w: kho từ chối cả resumptionToken vừa cấp trong lần thu thập lại (%s); chạy lại sau", ErrProtocol, e.Message)
 			case e.Code == ErrBadResumptionToken && args.Has("resumptionToken"):
 				// The repository no longer knows the token (it expired, or the repository restarted):
 				// the list is asked again from the run's own date; what was stored comes back unchanged.
-				h.log("Kho không nhận lại resumptionToken đã lưu (%s); thu thập lại từ %s", e.Message, orAll(state.RunFrom))
+				h.log("Kho không nhận lại resumptionToken đã lưu (%s); thu thập lại đợt này từ đầu (%s)", e.Message, scope(state.RunFrom))
 				st.Restarted = true
 				state.Token, state.RunStarted, args, prev = "", "", h.listArgs(state.RunFrom), ""
 				continue
@@ -157,11 +164,12 @@ func (h *Harvester) Run(ctx context.Context) (Stats, error) {
 	return st, nil
 }
 
-func orAll(from string) string {
+// scope says what a run asks for.
+func scope(from string) string {
 	if from == "" {
-		return "đầu (toàn bộ kho)"
+		return "toàn bộ kho"
 	}
-	return from
+	return "những gì thay đổi từ " + from
 }
 
 func (h *Harvester) listArgs(from string) url.Values {
@@ -345,8 +353,8 @@ func sanitizeID(orig string) string {
 // candidates are the two ids a harvested record may have here: its own id, and the same prefixed with
 // the repository's name for when its own id is taken by another record.
 func candidates(src *source, identifier string) (plain, prefixed string) {
-	local := localPart(src, identifier)
-	return sanitizeID(local), sanitizeID(src.repoID + "-" + local)
+	plain = sanitizeID(localPart(src, identifier))
+	return plain, sanitizeID(src.repoID + "-" + plain)
 }
 
 // ours reports whether id holds the record harvested from this source under identifier.

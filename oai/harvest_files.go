@@ -101,6 +101,33 @@ func (h *Harvester) indexFiles(ctx context.Context, pending []corpus.HarvestFile
 	return err
 }
 
+// cleanFiles removes what a killed run may have left in FileDir (downloads, temporary files, sidecars) and
+// what the store remembers of them; a run holds the data directory, so none is in use.
+func (h *Harvester) cleanFiles() error {
+	entries, err := os.ReadDir(h.FileDir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("đọc thư mục tải tệp %s: %w", h.FileDir, err)
+	}
+	for _, e := range entries {
+		os.Remove(filepath.Join(h.FileDir, e.Name()))
+	}
+	var stale []string
+	prefix := filepath.Clean(h.FileDir) + string(filepath.Separator)
+	err = h.Store.FileStates(func(st corpus.FileState) error {
+		if strings.HasPrefix(st.Path, prefix) {
+			stale = append(stale, st.Path)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return h.Store.ForgetFiles(stale)
+}
+
 // sidecar is the stored record as a sidecar for its file: every field but the text, which comes from the
 // file, and the list of hand-corrected fields, which the pipeline keeps from the stored record itself.
 func (h *Harvester) sidecar(id string) ([]byte, error) {

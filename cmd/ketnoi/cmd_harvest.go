@@ -103,7 +103,9 @@ func runHarvest(e *env, args []string) error {
 		h.Files = &oai.Fetcher{Client: client, Hosts: hosts, MaxBytes: *maxMB << 20, Timeout: *fileTimeout}
 		h.Pipeline = &indexer.Pipeline{Store: d.store, Index: d.idx, Extractor: x, Workers: *xf.workers,
 			OCRAvailable: x.OCRStatus() == nil}
-		h.FileDir = filepath.Join(e.data, "harvest")
+		if h.FileDir, err = filepath.Abs(filepath.Join(e.data, "harvest")); err != nil {
+			return err
+		}
 	}
 	st, err := h.Run(ctx)
 	fmt.Fprintf(e.stdout, "Thu thập %s%s: %d bản ghi trong %d trang; %d mới, %d cập nhật, %d không đổi, %d xoá; %d bị loại; %d tệp toàn văn, %d tệp lỗi.\n",
