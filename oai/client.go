@@ -127,8 +127,14 @@ func retryAfter(v string, now time.Time) time.Duration {
 
 // redactURL shortens a URL for messages: a resumption token says nothing to people.
 func redactURL(u string) string {
-	if len(u) > 160 {
-		return u[:160] + "…"
+	if p, err := url.Parse(u); err == nil && p.Query().Has("resumptionToken") {
+		q := p.Query()
+		q.Set("resumptionToken", "…")
+		p.RawQuery = q.Encode()
+		u = p.String()
+	}
+	if r := []rune(u); len(r) > 160 {
+		return string(r[:160]) + "…"
 	}
 	return u
 }

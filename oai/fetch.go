@@ -119,7 +119,11 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, dir, stem string) (string, 
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return "", "", err
 	}
-	return dst, displayName(u.Path, stem+ext, ext), nil
+	name := u.Path
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
+		name = params["filename"] // the server's own name for the file (our /api/v1/results/ID/file gives one)
+	}
+	return dst, displayName(name, stem+ext, ext), nil
 }
 
 func (f *Fetcher) timeout() time.Duration {
@@ -147,10 +151,10 @@ func documentExt(head []byte, ctype, urlPath string) string {
 	return ""
 }
 
-// displayName is the file's name for people: the last segment of the URL's path, without anything that
-// could act as a path or a control, kept short; fallback when nothing is left.
+// displayName is the file's name for people: the last segment of a URL's path or of the name a server
+// gave, without anything that could act as a path or a control, kept short; fallback when nothing is left.
 func displayName(urlPath, fallback, ext string) string {
-	name := path.Base(urlPath)
+	name := path.Base(strings.ReplaceAll(urlPath, "\\", "/"))
 	if u, err := url.PathUnescape(name); err == nil {
 		name = u
 	}

@@ -69,6 +69,9 @@ func runHarvest(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *prefix != oai.PrefixDC {
+		return usageError{fmt.Sprintf("--prefix %q: chỉ thu thập được oai_dc (Dublin Core)", *prefix)}
+	}
 	if *from != "" {
 		if _, _, err := oai.ParseDatestamp(*from); err != nil {
 			return usageError{"--from: " + err.Error()}

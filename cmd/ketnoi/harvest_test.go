@@ -2,21 +2,26 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"ketnoi/corpus"
 	"ketnoi/indexer"
+	"ketnoi/indexer/extract"
 	"ketnoi/internal/pdffixture"
 	"ketnoi/server"
 )
@@ -191,6 +196,17 @@ func TestHarvestAnotherInstance(t *testing.T) {
 			Links: []string{files.URL + "/tep/gia-mao.pdf"}},
 		&corpus.Result{ID: "kq-ngoai", Kind: corpus.KindResult, Title: "Kết quả có tệp ở máy chủ khác",
 			Links: []string{otherHost + "/tep/ngoai.pdf"}})
+	// And a report indexed on the first instance from its PDF: published with its file's address and type.
+	report := filepath.Join(t.TempDir(), "bao-cao-hai-cot.pdf")
+	if err := os.WriteFile(report, fx[1].PDF, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x := extract.NewExtractor(extract.Options{NoOCR: true}, 0, nil)
+	defer x.Close()
+	p := &indexer.Pipeline{Store: a.d.store, Index: a.d.idx, Extractor: x, Workers: 1}
+	if sum, err := p.Run(context.Background(), []string{report}); err != nil || sum.Added != 1 {
+		t.Fatalf("indexing the report on the first instance: %+v %v", sum, err)
+	}
 	counts, err := a.d.store.Counts()
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +245,8 @@ func TestHarvestAnotherInstance(t *testing.T) {
 	failMu.Unlock()
 	code, out, errOut = harvest()
 	if code != 1 || !strings.Contains(errOut, "CHỜ") || !strings.Contains(errOut, "kq-gia-mao") ||
-		!strings.Contains(errOut, "--file-host") || !strings.Contains(out, "Tệp toàn văn bao-cao-tong-ket.pdf") {
+		!strings.Contains(errOut, "--file-host") || !strings.Contains(out, "Tệp toàn văn bao-cao-tong-ket.pdf") ||
+		!strings.Contains(out, "Tệp toàn văn bao-cao-hai-cot.pdf") {
 		t.Fatalf("harvest: exit %d (want 1: one file refused)\n%s\n%s", code, out, errOut)
 	}
 	if fileHits["/tep/ngoai.pdf"] != 0 || fileHits["/tep/bao-cao-tong-ket.pdf"] != 1 {
@@ -276,6 +293,12 @@ func TestHarvestAnotherInstance(t *testing.T) {
 	if hits := b.search(t, "chuyển giao hợp tác xã thủy sản Nhơn Lý"); !contains(hits, "kq-toan-van") {
 		t.Errorf("the PDF's text does not find its record: %v", hits)
 	}
+	// The report indexed on the first instance came with its file, through the first instance's file API.
+	reportID := indexer.DocID(fmt.Sprintf("%x", sha256.Sum256(fx[1].PDF)))
+	if doc, _ := b.result(t, reportID); doc.Extraction == nil || doc.Extraction.File != "bao-cao-hai-cot.pdf" ||
+		!strings.Contains(strings.Join(doc.Pages, " "), "thu mua tại cảng") {
+		t.Errorf("report harvested with its file: %+v", doc)
+	}
 	b.close()
 
 	// A change and a delete on the first instance; the next harvest gets exactly those.
@@ -305,5 +328,68 @@ func TestHarvestAnotherInstance(t *testing.T) {
 	_, list, _ := ketnoi(t, "harvest", "--data", dirB+"-khong-co", "--list")
 	if !strings.Contains(list, "Chưa thu thập") {
 		t.Errorf("--list on an empty data directory: %s", list)
+	}
+}
+
+// TestHarvestKilledResumes: `ketnoi harvest` killed with SIGKILL while it waits for a page resumes, on the
+// next run, from the page after the last one it stored — nothing asked twice, nothing lost — and the data
+// directory is consistent (store and index agree).
+func TestHarvestKilledResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	var mu sync.Mutex
+	tokens := 0
+	reached, release := make(chan struct{}, 1), make(chan struct{})
+	a := startInstance(t, t.TempDir(), true, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Has("resumptionToken") {
+				mu.Lock()
+				tokens++
+				n := tokens
+				mu.Unlock()
+				if n == 3 { // the fourth page: the harvester is killed while it waits
+					reached <- struct{}{}
+					select {
+					case <-release:
+					case <-time.After(time.Minute):
+					}
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	counts, err := a.d.store.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, dirB := a.ts.URL+"/oai", filepath.Join(t.TempDir(), "data")
+	cmd := exec.Command(bin, "harvest", "--data", dirB, "--no-files", base)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reached:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("the harvest never asked for its fourth page")
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	close(release)
+
+	code, out, errOut := ketnoi(t, "harvest", "--data", dirB, "--no-files", base)
+	left := counts[corpus.KindResult] - 3*50
+	want := fmt.Sprintf("%d bản ghi trong %d trang; %d mới, 0 cập nhật, 0 không đổi", left, (left+49)/50, left)
+	if code != 0 || !strings.Contains(out, "Tiếp tục") || !strings.Contains(out, want) {
+		t.Fatalf("harvest after the kill: exit %d, want %q\n%s\n%s", code, want, out, errOut)
+	}
+	if res, code := runCheckJSON(t, bin, dirB); code != 0 || !res.Consistent {
+		t.Errorf("check after the kill: exit %d %+v", code, res)
+	}
+	records, docs := statsOf(t, dirB)
+	if records[corpus.KindResult] != counts[corpus.KindResult] || docs != counts[corpus.KindResult] {
+		t.Errorf("after the kill and the resumed harvest: %v records, %d indexed, want %d", records, docs, counts[corpus.KindResult])
 	}
 }
