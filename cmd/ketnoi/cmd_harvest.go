@@ -32,8 +32,9 @@ ketnoi index, để tìm được cả trong văn bản; chỉ tải từ máy c
 Tăng dần: lần sau chỉ hỏi những gì thay đổi từ lần thu thập trước (nhớ theo từng kho và tập). Bị ngắt
 (kể cả kill -9) thì chạy lại đúng lệnh: tiếp tục từ trang đã lưu, hoặc hỏi lại từ đầu đợt nếu kho không
 nhận resumptionToken cũ nữa. Kho bận (503 + Retry-After) được hỏi lại sau thời gian nó yêu cầu.
+Cuối lần chạy, các nhu cầu thường trực được ghép lại với kết quả vừa thu thập (như sau ketnoi index).
 --list in các kho đã thu thập và mốc lần sau.
-Mã thoát: 0 khi mọi bản ghi vào được; 1 khi có bản ghi bị loại hoặc tệp toàn văn lỗi.`,
+Mã thoát: 0 khi mọi bản ghi vào được; 1 khi có bản ghi bị loại, tệp toàn văn lỗi, hoặc lỗi khi ghép lại.`,
 		run: runHarvest,
 	})
 }
@@ -55,6 +56,7 @@ func runHarvest(e *env, args []string) error {
 	retries := fs.Int("retries", 5, "số lần hỏi lại khi kho bận hoặc lỗi mạng")
 	quiet := fs.Bool("quiet", false, "chỉ in tóm tắt, cảnh báo và lỗi")
 	list := fs.Bool("list", false, "in các kho đã thu thập")
+	weights := fs.String("weights", "", "tệp trọng số ghép nối cho nhu cầu thường trực (như serve)")
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
 		return err
@@ -111,6 +113,14 @@ func runHarvest(e *env, args []string) error {
 		}
 	}
 	st, err := h.Run(ctx)
+	alertsFailed := false
+	if ctx.Err() == nil && st.Added+st.Updated+st.Deleted > 0 {
+		// Harvested results are new results: standing needs are matched against them, as after index.
+		if rerr := rematchStanding(ctx, e, d, *weights); rerr != nil {
+			fmt.Fprintf(e.stderr, "LỖI ghép lại nhu cầu thường trực (lần chạy sau hoặc máy chủ sẽ làm lại): %v\n", rerr)
+			alertsFailed = true
+		}
+	}
 	fmt.Fprintf(e.stdout, "Thu thập %s%s: %d bản ghi trong %d trang; %d mới, %d cập nhật, %d không đổi, %d xoá; %d bị loại; %d tệp toàn văn, %d tệp lỗi.\n",
 		base, setText(*set), st.Records, st.Pages, st.Added, st.Updated, st.Unchanged, st.Deleted, st.Rejected, st.Files, st.FilesFailed)
 	if err != nil {
@@ -119,7 +129,7 @@ func runHarvest(e *env, args []string) error {
 	if st.Next != "" {
 		fmt.Fprintf(e.stdout, "Lần sau thu thập những gì thay đổi từ %s. Xong trong %s.\n", st.Next, time.Since(start).Round(time.Millisecond))
 	}
-	if st.Rejected > 0 || st.FilesFailed > 0 {
+	if st.Rejected > 0 || st.FilesFailed > 0 || alertsFailed {
 		return exitError{1}
 	}
 	return nil
