@@ -13,7 +13,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"ketnoi/corpus"
-	"ketnoi/corpus/sample"
+	"ketnoi/internal/corpustest"
 	"ketnoi/internal/tooltest"
 )
 
@@ -36,18 +36,7 @@ func edgeResult() *corpus.Result {
 // sample result (kq-ts-002).
 func testStore(t *testing.T) *corpus.Store {
 	t.Helper()
-	st, err := corpus.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	recs, err := sample.Records()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Put(recs, sample.Source); err != nil {
-		t.Fatal(err)
-	}
+	_, st := corpustest.SampleStore(t)
 	if _, err := st.PutFrom([]corpus.Record{edgeResult()}, "test", strings.Repeat("ab", 32)); err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"ketnoi/corpus"
-	"ketnoi/corpus/sample"
+	"ketnoi/internal/corpustest"
 )
 
 // TestOAIRoute: /oai answers the same by GET and by POST form, as XML, with the base URL of the request
@@ -64,19 +63,7 @@ func TestOAIRoute(t *testing.T) {
 // oaiServer is a server over a store with the sample corpus: the OAI-PMH route needs no index.
 func oaiServer(t *testing.T, cfg Config) (*httptest.Server, string) {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := corpus.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	recs, err := sample.Records()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Put(recs, sample.Source); err != nil {
-		t.Fatal(err)
-	}
+	dir, st := corpustest.SampleStore(t)
 	ts := httptest.NewServer(New(cfg, nil, st, nil, nil).Handler())
 	t.Cleanup(ts.Close)
 	return ts, dir

@@ -15,6 +15,21 @@ import (
 // Sample opens a store in a temporary directory with the sample corpus and extra, and its index synced.
 func Sample(t testing.TB, extra ...corpus.Record) (string, *corpus.Store, indexer.Index) {
 	t.Helper()
+	dir, st := SampleStore(t, extra...)
+	idx, err := indexer.OpenCurrent(dir, func(d string) (indexer.Index, error) { return bleveidx.Open(d) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	if _, err := indexer.Sync(context.Background(), st, idx, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir, st, idx
+}
+
+// SampleStore is Sample without the index, for tests that only read the store.
+func SampleStore(t testing.TB, extra ...corpus.Record) (string, *corpus.Store) {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := corpus.Open(dir)
 	if err != nil {
@@ -28,13 +43,5 @@ func Sample(t testing.TB, extra ...corpus.Record) (string, *corpus.Store, indexe
 	if _, err := st.Put(append(recs, extra...), sample.Source); err != nil {
 		t.Fatal(err)
 	}
-	idx, err := indexer.OpenCurrent(dir, func(d string) (indexer.Index, error) { return bleveidx.Open(d) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
-	if _, err := indexer.Sync(context.Background(), st, idx, nil); err != nil {
-		t.Fatal(err)
-	}
-	return dir, st, idx
+	return dir, st
 }
