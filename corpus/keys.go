@@ -6,10 +6,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -74,6 +72,9 @@ type KeyInfo struct {
 	Created time.Time
 	Revoked time.Time // zero while the key is active
 	Hint    string    // the key's last 4 characters, to tell keys apart in lists
+	// User is set when the caller is not a key but a user signed in with a password (UserInfo.Principal):
+	// ID and Name are then the user's.
+	User bool
 }
 
 // Active says whether the key has not been revoked.
@@ -126,7 +127,6 @@ func (r keyRecord) info() KeyInfo {
 
 // keySnapshot is keys.json as last loaded, for Authenticate.
 type keySnapshot struct {
-	fi     os.FileInfo // nil when the file did not exist
 	keys   []keyEntry
 	active int
 	err    error // why the file could not be loaded; then keys is empty (fail closed)
@@ -144,15 +144,16 @@ type Keyring struct {
 	dir   string
 	every time.Duration // how often Authenticate looks at the file; tests shorten it
 
-	wmu sync.Mutex // serialises this process's writers before they take the file lock
-
-	mu      sync.Mutex // guards snap and checked
-	snap    *keySnapshot
-	checked time.Time
+	wmu  sync.Mutex // serialises this process's writers before they take the file lock
+	snap watched[*keySnapshot]
 }
 
 // OpenKeyring returns the keyring of data directory dir; nothing is read or created until it is used.
-func OpenKeyring(dir string) *Keyring { return &Keyring{dir: dir, every: time.Second} }
+func OpenKeyring(dir string) *Keyring {
+	k := &Keyring{dir: dir, every: time.Second}
+	k.snap = watched[*keySnapshot]{path: k.Path(), load: loadSnapshot}
+	return k
+}
 
 // Path is the keys file.
 func (k *Keyring) Path() string { return filepath.Join(k.dir, keysFile) }
@@ -290,44 +291,23 @@ func (k *Keyring) Check() (active int, err error) {
 
 // current returns the snapshot, reloading it if the reload interval has passed and keys.json was replaced.
 func (k *Keyring) current() *keySnapshot {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	now := time.Now()
-	if k.snap != nil && now.Sub(k.checked) < k.every {
-		return k.snap
+	snap, err := k.snap.get(k.every)
+	if err != nil {
+		return &keySnapshot{err: err}
 	}
-	k.checked = now
-	fi, err := os.Stat(k.Path())
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		k.snap = &keySnapshot{err: fmt.Errorf("đọc tệp khóa API: %w", err)}
-		return k.snap
-	}
-	if k.snap != nil && k.snap.err == nil && sameFile(k.snap.fi, fi) {
-		return k.snap
-	}
-	k.snap = loadSnapshot(k.Path())
-	return k.snap
+	return snap
 }
 
-// sameFile says whether two stats are of the same, unchanged file. Writers replace keys.json by rename,
-// so the inode changes with every write even when size and time do not.
-func sameFile(a, b os.FileInfo) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
-}
-
-func loadSnapshot(path string) *keySnapshot {
+func loadSnapshot(path string) (*keySnapshot, os.FileInfo, error) {
 	f, fi, err := readKeyFile(path)
 	if err != nil {
-		return &keySnapshot{fi: fi, err: err}
+		return nil, fi, err
 	}
-	s := &keySnapshot{fi: fi, keys: make([]keyEntry, 0, len(f.Keys))}
+	s := &keySnapshot{keys: make([]keyEntry, 0, len(f.Keys))}
 	for _, r := range f.Keys {
 		b, err := hex.DecodeString(r.SHA256)
 		if err != nil || len(b) != sha256.Size {
-			return &keySnapshot{fi: fi, err: fmt.Errorf("tệp khóa API %s hỏng: khóa %s có mã băm sai", path, r.ID)}
+			return nil, fi, fmt.Errorf("tệp khóa API %s hỏng: khóa %s có mã băm sai", path, r.ID)
 		}
 		e := keyEntry{info: r.info()}
 		copy(e.hash[:], b)
@@ -336,71 +316,15 @@ func loadSnapshot(path string) *keySnapshot {
 		}
 		s.keys = append(s.keys, e)
 	}
-	return s
+	return s, fi, nil
 }
 
 // readKeyFile reads keys.json; a missing file is an empty keyring. The stat is of the file actually read.
-func readKeyFile(path string) (keyFileData, os.FileInfo, error) {
-	var f keyFileData
-	fh, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return keyFileData{Version: 1}, nil, nil
-	}
-	if err != nil {
-		return f, nil, fmt.Errorf("đọc tệp khóa API: %w", err)
-	}
-	defer fh.Close()
-	fi, err := fh.Stat()
-	if err != nil {
-		return f, nil, fmt.Errorf("đọc tệp khóa API: %w", err)
-	}
-	b, err := io.ReadAll(fh)
-	if err != nil {
-		return f, fi, fmt.Errorf("đọc tệp khóa API: %w", err)
-	}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return f, fi, fmt.Errorf("tệp khóa API %s hỏng: %w", path, err)
-	}
-	if f.Version != 1 {
-		return f, fi, fmt.Errorf("tệp khóa API %s có phiên bản %d, bản ketnoi này chỉ đọc được phiên bản 1", path, f.Version)
-	}
-	return f, fi, nil
-}
+var readKeyFile = readJSONFile("tệp khóa API", func(f *keyFileData) *int { return &f.Version })
 
 // update is a read-modify-write of keys.json under the lock file; fn's error aborts without writing.
 func (k *Keyring) update(fn func(*keyFileData) error) error {
-	k.wmu.Lock()
-	defer k.wmu.Unlock()
-	if err := os.MkdirAll(k.dir, 0o755); err != nil {
-		return fmt.Errorf("tạo thư mục dữ liệu %s: %w", k.dir, err)
-	}
-	unlock, err := lockKeys(filepath.Join(k.dir, keysLockFile))
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	// A damaged file is an error, not an empty keyring: rewriting it would silently drop every key.
-	f, _, err := readKeyFile(k.Path())
-	if err != nil {
-		return err
-	}
-	if err := fn(&f); err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return fmt.Errorf("ghi tệp khóa API: %w", err)
-	}
-	// WriteFileAtomic writes through os.CreateTemp, so the file is created 0600: only hashes are in it, but
-	// names and roles are nobody else's business either.
-	if err := WriteFileAtomic(k.Path(), append(b, '\n')); err != nil {
-		return fmt.Errorf("ghi tệp khóa API: %w", err)
-	}
-	// This process sees its own change at once, whatever the reload interval.
-	k.mu.Lock()
-	k.snap = nil
-	k.mu.Unlock()
-	return nil
+	return updateJSON(k.dir, &k.wmu, k.Path(), "tệp khóa API", readKeyFile, fn, k.snap.forget)
 }
 
 // lockKeys takes the writers' lock. flock is released by the kernel when a process dies, so a killed

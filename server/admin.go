@@ -34,10 +34,9 @@ func (s *Server) apiBackup(c echo.Context) error {
 	w := &slidingWriter{w: c.Response(), rc: http.NewResponseController(c.Response())}
 	start := time.Now()
 	m, err := s.store.Backup(w)
-	rid := c.Response().Header().Get(echo.HeaderXRequestID)
 	if err != nil {
 		// The client sees a truncated archive; the operator sees why.
-		s.log.Error("backup failed", slog.String("request_id", rid), slog.String("error", err.Error()),
+		s.reqLog(c).Error("backup failed", slog.String("error", err.Error()),
 			slog.Int64("bytes", w.n))
 		return nil
 	}
@@ -45,7 +44,7 @@ func (s *Server) apiBackup(c echo.Context) error {
 	if k, ok := principal(c); ok {
 		by = k.ID
 	}
-	s.log.Info("backup", slog.String("request_id", rid), slog.String("key", by), slog.Uint64("seq", m.Seq),
+	s.reqLog(c).Info("backup", slog.String("key", by), slog.Uint64("seq", m.Seq),
 		slog.Int("records", m.Total()), slog.Int("originals", m.Originals), slog.Int64("bytes", w.n),
 		slog.Duration("took", time.Since(start)))
 	return nil

@@ -13,8 +13,8 @@ import (
 
 // The audit log records every write, who made it and when, with the data (DATA/audit.log, JSON lines,
 // appended and synced): uploads, edits, deletes, retries, sign-ins, backups, needs submitted, published,
-// rejected or closed, and refused attempts. It
-// never holds a key, only the key's id and name.
+// rejected or closed, and refused attempts. It never holds a key or a password, only the id and name of
+// the key or user.
 
 type auditLog struct {
 	mu sync.Mutex
@@ -25,6 +25,7 @@ type auditEntry struct {
 	Time      time.Time `json:"time"`
 	KeyID     string    `json:"key_id,omitempty"`
 	KeyName   string    `json:"key_name,omitempty"`
+	User      bool      `json:"user,omitempty"` // key_id and key_name are a user's (ketnoi users), not a key's
 	Role      string    `json:"role,omitempty"`
 	Method    string    `json:"method"`
 	Path      string    `json:"path"`
@@ -100,13 +101,13 @@ func (s *Server) auditWrites(next echo.HandlerFunc) echo.HandlerFunc {
 		entry := auditEntry{Time: time.Now().UTC(), Method: m, Path: c.Request().URL.Path, Status: status,
 			IP: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
 		if k, ok := principal(c); ok {
-			entry.KeyID, entry.KeyName, entry.Role = k.ID, k.Name, string(k.Role)
+			entry.KeyID, entry.KeyName, entry.Role, entry.User = k.ID, k.Name, string(k.Role), k.User
 		}
 		if n, ok := c.Get(ctxAudit).(auditNote); ok {
 			entry.Action, entry.Target, entry.Reason = n.action, n.target, n.reason
 		}
 		if werr := s.audit.write(entry); werr != nil {
-			s.log.Error("audit log", "error", werr.Error())
+			s.reqLog(c).Error("audit log", "error", werr.Error())
 		}
 		return err
 	}

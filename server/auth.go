@@ -54,7 +54,11 @@ func (s *Server) requireRole(roles ...corpus.Role) echo.MiddlewareFunc {
 					"Khóa API có vai trò "+k.Role.Label()+" ("+string(k.Role)+"), không đủ quyền cho thao tác này; cần vai trò "+roleList(roles)+".")
 			}
 			c.Set(ctxPrincipal, k)
-			// Only now may a body be refused for its size: the caller is known to be allowed.
+			// Only now is the client's write budget spent, and a body refused for its size: the caller is
+			// known to be allowed.
+			if err := s.limitWrite(c); err != nil {
+				return err
+			}
 			if tooLarge, _ := c.Get(ctxBodyTooLarge).(bool); tooLarge {
 				return echo.ErrStatusRequestEntityTooLarge
 			}
@@ -101,8 +105,7 @@ func (s *Server) authenticate(c echo.Context) (corpus.KeyInfo, error) {
 	switch {
 	case lerr != nil:
 		// The operator must learn that keys.json is unreadable; the caller only that the key was refused.
-		s.log.Error("API keys unavailable", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-			slog.String("error", lerr.Error()))
+		s.reqLog(c).Error("API keys unavailable", slog.String("error", lerr.Error()))
 	case active == 0:
 		return corpus.KeyInfo{}, unauthorized(c, `error="invalid_token"`, "Máy chủ chưa có khóa API nào đang hiệu lực; quản trị viên tạo khóa bằng lệnh: ketnoi keys create --name TÊN --role staff")
 	}

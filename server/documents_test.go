@@ -28,9 +28,11 @@ import (
 type uploadEnv struct {
 	dir        string
 	ts         *httptest.Server
+	handler    http.Handler // the server's, to serve it again (over TLS)
 	staff, brk string
 	jobs       *indexer.Jobs
 	keys       *corpus.Keyring
+	users      *corpus.Users // the server's own, so that users added in a test are seen at once
 	store      *corpus.Store
 	staffK     corpus.KeyInfo
 }
@@ -93,6 +95,7 @@ func newWriteServer(t *testing.T, o serverOpts) *uploadEnv {
 	}
 	cfg := DefaultConfig()
 	cfg.Keys = keys
+	cfg.Users = corpus.OpenUsers(dir)
 	if o.config != nil {
 		o.config(&cfg)
 	}
@@ -124,7 +127,7 @@ func newWriteServer(t *testing.T, o serverOpts) *uploadEnv {
 		idx.Close()
 		st.Close()
 	})
-	return &uploadEnv{dir: dir, ts: ts, staff: staff, brk: brk, jobs: jobs, keys: keys, store: st, staffK: sk}
+	return &uploadEnv{dir: dir, ts: ts, handler: s.Handler(), staff: staff, brk: brk, jobs: jobs, keys: keys, users: cfg.Users, store: st, staffK: sk}
 }
 
 func (u *uploadEnv) do(t *testing.T, method, path, key, ctype string, body io.Reader) (int, []byte, http.Header) {

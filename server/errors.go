@@ -43,7 +43,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	out := *ae
 	out.RequestID = rid
 	if out.Status >= 500 {
-		s.log.Error("request failed", slog.String("request_id", rid), slog.String("path", c.Path()), slog.String("error", err.Error()))
+		s.reqLog(c).Error("request failed", slog.String("route", c.Path()), slog.String("error", err.Error()))
 	}
 	if isAPI(c) {
 		if c.Request().Method == http.MethodHead {

@@ -10,6 +10,9 @@ func (s *Server) routes() {
 	e := s.e
 	e.GET("/healthz", s.health)
 	e.GET("/readyz", s.ready)
+	if !s.cfg.Metrics.Disabled {
+		e.GET("/metrics", s.metricsHandler(), s.metricsGate()...)
+	}
 
 	api := e.Group("/api/v1")
 	api.GET("/search", s.apiSearch)

@@ -4,11 +4,13 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -41,13 +43,20 @@ type Config struct {
 	// FeedEntries is how many of the newest alerts a feed shows.
 	FeedEntries int
 	// OAI configures the OAI-PMH data provider (oai.go).
-	OAI oai.Config
+	OAI   oai.Config
+	Users *corpus.Users // names and passwords for the sign-in page (session.go); nil: keys only
+	// TrustedProxies are the proxies whose forwarding headers are believed (see limits.go); empty: none.
+	TrustedProxies []netip.Prefix
+	Rates          RateLimits
+	Metrics        MetricsAccess
+	// TLSCertFile and TLSKeyFile, both set, make Run serve HTTPS itself.
+	TLSCertFile, TLSKeyFile string
 }
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{RequestTimeout: 10 * time.Second, BodyLimit: "1M", ShutdownTimeout: 15 * time.Second,
-		IntakeLimit: defaultIntakeLimit, IntakeWindow: defaultIntakeWindow, FeedEntries: 50}
+		IntakeLimit: defaultIntakeLimit, IntakeWindow: defaultIntakeWindow, FeedEntries: 50, Rates: DefaultRateLimits()}
 }
 
 // Server serves the API and the web UI over one index and its store.
@@ -66,6 +75,8 @@ type Server struct {
 	// intakeRate counts the public form's submissions per client (intake.go).
 	intakeRate *rateLimiter
 	oai        *oai.Provider // nil without a store
+	lim        *limits       // client-IP rule and rate limits (limits.go)
+	metrics    *serverMetrics
 }
 
 // New builds a server; routes are set up in routes.go.
@@ -77,14 +88,24 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 		cfg.IntakeLimit, cfg.IntakeWindow = defaultIntakeLimit, defaultIntakeWindow
 	}
 	s := &Server{cfg: cfg, e: echo.New(), idx: idx, store: store, matcher: m, log: log,
-		intakeRate: newRateLimiter(cfg.IntakeLimit, cfg.IntakeWindow), batch: make(chan struct{}, 1)}
+		intakeRate: newRateLimiter(cfg.IntakeLimit, cfg.IntakeWindow), batch: make(chan struct{}, 1), lim: newLimits(cfg)}
 	if store != nil {
 		s.oai = oai.NewProvider(store, cfg.OAI)
 	}
+	s.metrics = newServerMetrics(s)
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.errorHandler
-	s.e.IPExtractor = echo.ExtractIPDirect() // no proxy is trusted unless configured
+	// One client-IP rule for everything that asks (rate limits, sign-in limiter, audit log, logs), and
+	// forwarded TLS believed only from trusted proxies (Secure cookies).
+	s.e.IPExtractor = func(r *http.Request) string { return s.lim.ips.Client(r).String() }
+	s.e.SchemeExtractor = func(r *http.Request) string {
+		if s.lim.ips.TLS(r) {
+			return "https"
+		}
+		return "http"
+	}
+	s.e.Pre(dropForeignRequestID)
 	s.e.Use(middleware.RequestID())
 	if store != nil {
 		if a, err := openAudit(store.Dir()); err == nil {
@@ -93,30 +114,61 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 			log.Error("audit log", "error", err.Error())
 		}
 	}
+	s.e.Use(s.metrics.observe(s.routeSet()))
+	s.e.Use(s.requestLogger())
 	s.e.Use(s.auditWrites)
 	s.e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			s.log.Error("panic", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-				slog.String("error", err.Error()), slog.String("stack", string(stack)))
+			s.reqLog(c).Error("panic", slog.String("error", err.Error()), slog.String("stack", string(stack)))
 			return err
 		}}))
-	s.e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true, HandleError: true,
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			s.log.Info("request", slog.String("method", v.Method), slog.String("path", redactPath(v.URIPath)),
-				slog.Int("status", v.Status), slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID))
-			return nil
-		}}))
+	s.e.Use(s.limitReads)
 	s.e.Use(s.bodyLimit(cfg.BodyLimit)) // defers a too-long Content-Length until after requireRole (auth.go)
 	// The backup is a tar.gz already, and large: not compressed a second time.
 	s.e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
 		return c.Path() == "/api/v1/admin/backup"
 	}}))
 	// Batch matching runs for minutes on a large corpus: it has its own, longer, deadline (batch.go).
-	s.e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout,
-		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1"+batchRoute }}))
+	if cfg.RequestTimeout > 0 {
+		s.e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout,
+			Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1"+batchRoute }}))
+	}
 	s.routes()
 	return s
+}
+
+// routeSet is filled with "METHOD /pattern" once the routes exist; the metrics read it to tell a route
+// from a path that matched none.
+func (s *Server) routeSet() map[string]bool {
+	set := map[string]bool{}
+	s.e.OnAddRouteHandler = func(_ string, r echo.Route, _ echo.HandlerFunc, _ []echo.MiddlewareFunc) {
+		set[r.Method+" "+r.Path] = true
+	}
+	return set
+}
+
+// dropForeignRequestID keeps a client's X-Request-Id only when it looks like an id (it is echoed into
+// logs and answers); anything else is replaced by one of ours.
+func dropForeignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); id != "" && !validRequestID(id) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Handler is the server's http.Handler (for tests with httptest).
@@ -131,11 +183,24 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 		return fmt.Errorf("không mở được cổng %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	scheme := "http"
+	serve := func() error { return srv.Serve(ln) }
+	if s.cfg.TLSCertFile != "" || s.cfg.TLSKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("đọc chứng chỉ TLS (--tls-cert, --tls-key): %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+		serve = func() error { return srv.ServeTLS(ln, "", "") }
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- serve() }()
 	if ready != nil {
-		ready("http://" + ln.Addr().String() + "/")
+		ready(scheme + "://" + ln.Addr().String() + "/")
 	}
 	select {
 	case err := <-errc:
@@ -155,7 +220,7 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return len(p) >= 5 && p[:5] == "/api/" || p == "/healthz"
+	return len(p) >= 5 && p[:5] == "/api/" || p == "/healthz" || p == "/readyz" || p == "/metrics"
 }
 
 func pathEscape(s string) string { return url.PathEscape(s) }

@@ -14,15 +14,20 @@ import (
 	"ketnoi/corpus"
 )
 
-// Staff and brokers sign in on the web page by pasting their API key once; the server then keeps a
-// session in memory and gives the browser only a random token in a cookie.
+// Staff and brokers sign in on the web page by pasting their API key once, or with a name and password
+// set by `ketnoi users`; the server then keeps a session in memory and gives the browser only a random
+// token in a cookie. A session carries a principal exactly like a key's (corpus.KeyInfo, User set for a
+// user), so every check after sign-in is the same for both.
 //
 //   - The key itself is not kept: a session remembers the key's id, and every request re-checks that the
 //     id is still an active key in keys.json (through a cache at most keyRecheck old, the same interval at
 //     which Keyring.Authenticate notices a changed file), so `ketnoi keys revoke` ends the key's sessions
 //     at their next request. Keeping the plaintext to call Authenticate again would put every signed-in
 //     key in the process's memory for 12 hours; the id is not a secret.
-//   - The cookie is HttpOnly (scripts never see it), Secure when the request came over TLS, and
+//   - A user's session remembers the user's id and password stamp: `ketnoi users remove` and
+//     `ketnoi users passwd` end it at its next request, and a changed role applies at once.
+//   - The cookie is HttpOnly (scripts never see it), Secure when the request came over TLS (directly, or
+//     through a trusted proxy that says so in X-Forwarded-Proto: see limits.go), and
 //     SameSite=Lax: the browser does not send it on cross-site POSTs, fetches or frames, and does send it
 //     when a person follows a link to /can-bo from a mail or a chat. Strict would break exactly those
 //     links (they would land on the sign-in form although the session is alive) and protect nothing more,
@@ -60,7 +65,8 @@ const ctxSession = "ketnoi.session"
 
 // session is one signed-in browser.
 type session struct {
-	keyID   string
+	who     corpus.KeyInfo // the key or user signed in, as it was then (ID and User are what count)
+	stamp   string         // a user's password stamp at sign-in
 	csrf    string
 	created time.Time
 	expires time.Time
@@ -100,10 +106,10 @@ func newStaffState() *staffState {
 // randomToken is 32 random bytes, base64url: a session token or a CSRF token.
 func randomToken() string { return corpus.NewToken() }
 
-// create starts a session for key k and returns its cookie value.
-func (st *staffState) create(k corpus.KeyInfo, now time.Time) (string, *session) {
+// create starts a session for principal k (with a user's password stamp) and returns its cookie value.
+func (st *staffState) create(k corpus.KeyInfo, stamp string, now time.Time) (string, *session) {
 	token := randomToken()
-	sess := &session{keyID: k.ID, csrf: randomToken(), created: now, expires: now.Add(sessionTTL)}
+	sess := &session{who: k, stamp: stamp, csrf: randomToken(), created: now, expires: now.Add(sessionTTL)}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if len(st.sessions) >= maxSessions {
@@ -183,7 +189,7 @@ func (st *staffState) activeKey(keys *corpus.Keyring, id string, now time.Time) 
 // currentSession returns the request's session, or nil when it has none, it expired, or its key is no
 // longer active (then the session is ended). It reads only the cookie: never the body.
 func (s *Server) currentSession(c echo.Context) *sessionView {
-	if s.staff == nil || s.cfg.Keys == nil {
+	if s.staff == nil || s.cfg.Keys == nil && s.cfg.Users == nil {
 		return nil
 	}
 	ck, err := c.Cookie(sessionCookie)
@@ -195,23 +201,23 @@ func (s *Server) currentSession(c echo.Context) *sessionView {
 	st := s.staff
 	st.mu.Lock()
 	sess := st.sessions[hash]
-	var keyID, csrf string
+	var who corpus.KeyInfo
+	var stamp, csrf string
 	if sess != nil {
 		if !now.Before(sess.expires) {
 			delete(st.sessions, hash)
 			sess = nil
 		} else {
-			keyID, csrf = sess.keyID, sess.csrf
+			who, stamp, csrf = sess.who, sess.stamp, sess.csrf
 		}
 	}
 	st.mu.Unlock()
 	if sess == nil {
 		return nil
 	}
-	k, ok, err := st.activeKey(s.cfg.Keys, keyID, now)
+	k, ok, err := s.stillValid(who, stamp, now)
 	if err != nil {
-		s.log.Error("API keys unavailable", slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID)),
-			slog.String("error", err.Error()))
+		s.reqLog(c).Error("keys or users unavailable", slog.String("error", err.Error()))
 		return nil
 	}
 	if !ok {
@@ -219,6 +225,25 @@ func (s *Server) currentSession(c echo.Context) *sessionView {
 		return nil
 	}
 	return &sessionView{hash: hash, key: k, csrf: csrf}
+}
+
+// stillValid re-checks a session's principal: a key still active, or a user still there with the same
+// password, and returns its current description (a changed role or name applies at once).
+func (s *Server) stillValid(who corpus.KeyInfo, stamp string, now time.Time) (corpus.KeyInfo, bool, error) {
+	if !who.User {
+		if s.cfg.Keys == nil {
+			return corpus.KeyInfo{}, false, nil
+		}
+		return s.staff.activeKey(s.cfg.Keys, who.ID, now)
+	}
+	if s.cfg.Users == nil {
+		return corpus.KeyInfo{}, false, nil
+	}
+	u, ok, err := s.cfg.Users.Lookup(who.ID)
+	if err != nil || !ok {
+		return corpus.KeyInfo{}, false, err
+	}
+	return u.Principal(), u.Stamp == stamp && u.Role.Valid(), nil
 }
 
 // checkCSRF compares a submitted token with the session's.
@@ -251,7 +276,7 @@ func safeMethod(m string) bool {
 // sessionCookieFor is the session cookie, or with maxAge < 0 its deletion.
 func sessionCookieFor(c echo.Context, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: sessionCookie, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
-		Secure: c.IsTLS(), SameSite: http.SameSiteLaxMode}
+		Secure: c.Scheme() == "https", SameSite: http.SameSiteLaxMode}
 }
 
 // loginToken returns the sign-in form's CSRF token, setting its cookie when the browser has none yet.
@@ -266,7 +291,7 @@ func formToken(c echo.Context, cookie, path string) string {
 	}
 	t := randomToken()
 	c.SetCookie(&http.Cookie{Name: cookie, Value: t, Path: path, MaxAge: int(sessionTTL.Seconds()),
-		HttpOnly: true, Secure: c.IsTLS(), SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: c.Scheme() == "https", SameSite: http.SameSiteLaxMode})
 	return t
 }
 

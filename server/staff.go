@@ -65,6 +65,9 @@ func (s *Server) rolePage(mode csrfMode, roles ...corpus.Role) echo.MiddlewareFu
 				return apiErr(http.StatusForbidden, "forbidden",
 					"Trang này dành cho "+roleLabels(roles)+"; khóa đang đăng nhập có vai trò "+v.key.Role.Label()+".")
 			}
+			if err := s.limitWrite(c); err != nil {
+				return err
+			}
 			if tooLarge, _ := c.Get(ctxBodyTooLarge).(bool); tooLarge {
 				return echo.ErrStatusRequestEntityTooLarge
 			}
@@ -144,6 +147,7 @@ func (s *Server) backTo(c echo.Context, path string, f flash) error {
 
 type signInView struct {
 	staffChrome
+	Name   string // the user name typed, shown again after a failure (never the password or the key)
 	Token  string // the sign-in form's own CSRF token (double-submit cookie)
 	Next   string
 	Error  string
@@ -165,13 +169,12 @@ func (s *Server) webSignIn(c echo.Context) error {
 	return s.render(c, http.StatusOK, "staff_login.html", view)
 }
 
-// webSignInPost checks a pasted key. Failures count against the client's address (see rateLimiter);
-// the key is never logged nor shown back.
+// webSignInPost checks a pasted key, or a user name and password. Failures of either kind count against
+// the client's address (see rateLimiter); neither the key nor the password is ever logged nor shown back.
 func (s *Server) webSignInPost(c echo.Context) error {
 	securityHeaders(c)
 	now := time.Now()
 	client := clientKey(c.RealIP())
-	rid := slog.String("request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 	view := signInView{staffChrome: staffChrome{Title: "Đăng nhập cán bộ"}, Next: safeNext(c.FormValue("tiep"))}
 	if wait := s.staff.limiter.wait(client, now); wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
@@ -181,21 +184,21 @@ func (s *Server) webSignInPost(c echo.Context) error {
 	}
 	if !checkFormToken(c, loginCookie) {
 		view.Token = loginToken(c)
-		view.Error = "Biểu mẫu đăng nhập đã hết hạn hoặc không hợp lệ; hãy nhập lại khóa."
+		view.Error = "Biểu mẫu đăng nhập đã hết hạn hoặc không hợp lệ; hãy đăng nhập lại."
 		return s.render(c, http.StatusForbidden, "staff_login.html", view)
 	}
 	view.Token = loginToken(c)
-	var k corpus.KeyInfo
-	ok := false
-	if s.cfg.Keys != nil {
-		k, ok = s.cfg.Keys.Authenticate(strings.TrimSpace(c.FormValue("key")))
-	}
+	view.Name = strings.TrimSpace(c.FormValue("name"))
+	k, stamp, ok := s.checkSignIn(strings.TrimSpace(c.FormValue("key")), view.Name, c.FormValue("password"))
 	if !ok {
 		s.staff.limiter.add(client, now)
-		s.log.Warn("staff sign-in refused", slog.String("client", client), rid)
-		view.Error = "Khóa API không đúng hoặc đã bị thu hồi."
-		if s.cfg.Keys == nil {
-			view.Error = "Máy chủ chưa cấu hình khóa API; quản trị viên tạo khóa bằng lệnh: ketnoi keys create --name TÊN --role staff"
+		s.reqLog(c).Warn("staff sign-in refused", slog.String("client", client))
+		view.Error = "Tên đăng nhập hoặc mật khẩu không đúng."
+		if strings.TrimSpace(c.FormValue("key")) != "" {
+			view.Error = "Khóa API không đúng hoặc đã bị thu hồi."
+		}
+		if s.cfg.Keys == nil && s.cfg.Users == nil {
+			view.Error = "Máy chủ chưa cấu hình khóa API hay người dùng; quản trị viên tạo bằng lệnh: ketnoi users add --name TÊN --role staff"
 		}
 		return s.render(c, http.StatusUnauthorized, "staff_login.html", view)
 	}
@@ -203,9 +206,10 @@ func (s *Server) webSignInPost(c echo.Context) error {
 	if old := s.currentSession(c); old != nil {
 		s.staff.end(old.hash)
 	}
-	token, _ := s.staff.create(k, now)
+	token, _ := s.staff.create(k, stamp, now)
 	c.SetCookie(sessionCookieFor(c, token, int(sessionTTL.Seconds())))
-	s.log.Info("staff signed in", slog.String("key_id", k.ID), rid)
+	c.Set(ctxPrincipal, k) // for the audit log
+	s.reqLog(c).Info("staff signed in", slog.String("id", k.ID), slog.Bool("user", k.User))
 	next := view.Next
 	if next == "" {
 		next = "/"
@@ -217,6 +221,23 @@ func (s *Server) webSignInPost(c echo.Context) error {
 		}
 	}
 	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// checkSignIn checks a key when one was pasted, otherwise a user name and password; it returns the
+// principal and, for a user, the password stamp the session remembers.
+func (s *Server) checkSignIn(key, name, password string) (corpus.KeyInfo, string, bool) {
+	if key != "" {
+		if s.cfg.Keys == nil {
+			return corpus.KeyInfo{}, "", false
+		}
+		k, ok := s.cfg.Keys.Authenticate(key)
+		return k, "", ok
+	}
+	if s.cfg.Users == nil || name == "" || password == "" {
+		return corpus.KeyInfo{}, "", false
+	}
+	u, ok := s.cfg.Users.Verify(name, password)
+	return u.Principal(), u.Stamp, ok
 }
 
 func (s *Server) webSignOut(c echo.Context) error {
