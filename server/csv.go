@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,35 +10,26 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ketnoi/corpus"
+	"ketnoi/internal/csvsafe"
 )
 
 // csvOut writes CSV for spreadsheets: a UTF-8 byte order mark first (without it Excel reads UTF-8 as the
-// local code page and Vietnamese comes out garbled), and every cell made safe from formula injection.
-type csvOut struct{ w *csv.Writer }
+// local code page and Vietnamese comes out garbled), and every cell made safe from formula injection
+// (internal/csvsafe, the one CSV writer of the project).
+type csvOut struct{ w *csvsafe.Writer }
 
 func newCSV(w io.Writer) *csvOut {
 	io.WriteString(w, "\ufeff") // a failed write shows again in the writer's error
-	return &csvOut{w: csv.NewWriter(w)}
+	return &csvOut{w: csvsafe.NewWriter(w)}
 }
 
 func (c *csvOut) Write(rec []string) {
-	for i := range rec {
-		rec[i] = CSVSafe(rec[i])
-	}
 	_ = c.w.Write(rec) // errors stay in the writer, returned by Flush
 }
 
 func (c *csvOut) Flush() error {
 	c.w.Flush()
 	return c.w.Error()
-}
-
-// CSVSafe neutralises a cell that a spreadsheet would run as a formula (CSV injection).
-func CSVSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // sendCSV answers a CSV download named NAME-YYYYMMDD.csv (the province's date).

@@ -37,8 +37,8 @@ func send(t *testing.T, method, u, client, key, body string) (*http.Response, []
 	return resp, b
 }
 
-// call is send for the status, the decoded error when there is one, and the headers.
-func call(t *testing.T, method, u, client, key, body string) (int, APIError, http.Header) {
+// callFrom is send for the status, the decoded error when there is one, and the headers.
+func callFrom(t *testing.T, method, u, client, key, body string) (int, APIError, http.Header) {
 	t.Helper()
 	resp, b := send(t, method, u, client, key, body)
 	var e APIError
@@ -69,12 +69,12 @@ func TestReadRateLimitPerClient(t *testing.T) {
 		{"POST", ts.URL + "/api/v1/match", need},
 	}
 	for _, s := range steps {
-		if code, e, _ := call(t, s.method, s.url, "198.51.100.1", "", s.body); code != http.StatusOK {
+		if code, e, _ := callFrom(t, s.method, s.url, "198.51.100.1", "", s.body); code != http.StatusOK {
 			t.Fatalf("%s %s within the burst: %d %+v", s.method, s.url, code, e)
 		}
 	}
 	for _, s := range steps {
-		code, e, h := call(t, s.method, s.url, "198.51.100.1", "", s.body)
+		code, e, h := callFrom(t, s.method, s.url, "198.51.100.1", "", s.body)
 		retry, err := strconv.Atoi(h.Get("Retry-After"))
 		if code != http.StatusTooManyRequests || e.Code != "rate_limited" || e.RequestID == "" || !strings.Contains(e.Message, "thử lại sau") ||
 			err != nil || retry < 1 || retry > 100 {
@@ -108,13 +108,13 @@ func TestReadRateLimitPerClient(t *testing.T) {
 		{"the client's own budget is still spent", "198.51.100.1", "/api/v1/stats", 429},
 	}
 	for _, tt := range tests {
-		if code, e, _ := call(t, "GET", ts.URL+tt.path, tt.client, "", ""); code != tt.want {
+		if code, e, _ := callFrom(t, "GET", ts.URL+tt.path, tt.client, "", ""); code != tt.want {
 			t.Errorf("%s: %d %+v, want %d", tt.name, code, e, tt.want)
 		}
 	}
 	// Two more addresses of the same /64 share its budget: 3 requests in all, then 429.
 	for i, want := range []int{200, 200, 429} {
-		if code, _, _ := call(t, "GET", search, "2001:db8:1:2::"+strconv.Itoa(i+2), "", ""); code != want {
+		if code, _, _ := callFrom(t, "GET", search, "2001:db8:1:2::"+strconv.Itoa(i+2), "", ""); code != want {
 			t.Errorf("IPv6 /64 request %d: %d, want %d", i+2, code, want)
 		}
 	}
@@ -147,7 +147,7 @@ func TestLoopbackAndForgedHeaders(t *testing.T) {
 			cfg.Rates.Read = Rate{PerSecond: 0.01, Burst: 2}
 			ts := sampleServer(t, cfg)
 			for i, f := range tt.forwarded {
-				if code, _, _ := call(t, "GET", ts.URL+"/api/v1/search?q=a", f, "", ""); code != tt.want[i] {
+				if code, _, _ := callFrom(t, "GET", ts.URL+"/api/v1/search?q=a", f, "", ""); code != tt.want[i] {
 					t.Errorf("request %d (X-Forwarded-For %q): %d, want %d", i+1, f, code, tt.want[i])
 				}
 			}
@@ -166,13 +166,13 @@ func TestWriteRateLimitAfterTheKey(t *testing.T) {
 	const client = "198.51.100.7"
 	// The budget is spent only by allowed callers: requests without a key are 401, first and always.
 	for range 4 {
-		if code, e, _ := call(t, "PATCH", patch, client, "", body); code != http.StatusUnauthorized {
+		if code, e, _ := callFrom(t, "PATCH", patch, client, "", body); code != http.StatusUnauthorized {
 			t.Fatalf("PATCH without a key: %d %+v, want 401", code, e)
 		}
 	}
 	// The staff key's two writes go through (to a 404: the record does not exist), the third is refused.
 	for i, want := range []int{404, 404, 429} {
-		code, apiE, h := call(t, "PATCH", patch, client, e.staff, body)
+		code, apiE, h := callFrom(t, "PATCH", patch, client, e.staff, body)
 		if code != want {
 			t.Errorf("staff write %d: %d %+v, want %d", i+1, code, apiE, want)
 		}
@@ -181,15 +181,15 @@ func TestWriteRateLimitAfterTheKey(t *testing.T) {
 		}
 	}
 	// Still 401 without a key, never 429.
-	if code, _, _ := call(t, "DELETE", patch, client, "", ""); code != http.StatusUnauthorized {
+	if code, _, _ := callFrom(t, "DELETE", patch, client, "", ""); code != http.StatusUnauthorized {
 		t.Errorf("DELETE without a key after the budget is spent: %d, want 401", code)
 	}
 	// Reads have their own budget: the same client still reads.
-	if code, _, _ := call(t, "GET", e.ts.URL+"/api/v1/jobs", client, e.staff, ""); code != http.StatusOK {
+	if code, _, _ := callFrom(t, "GET", e.ts.URL+"/api/v1/jobs", client, e.staff, ""); code != http.StatusOK {
 		t.Errorf("read after the write budget is spent: %d", code)
 	}
 	// Another client writes.
-	if code, _, _ := call(t, "PATCH", patch, "198.51.100.8", e.staff, body); code != http.StatusNotFound {
+	if code, _, _ := callFrom(t, "PATCH", patch, "198.51.100.8", e.staff, body); code != http.StatusNotFound {
 		t.Errorf("another client's write: %d", code)
 	}
 }

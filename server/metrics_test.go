@@ -187,7 +187,7 @@ func TestMetricsAccess(t *testing.T) {
 			if tt.key == "admin" {
 				key = admin(e)
 			}
-			code, _, _ := call(t, "GET", e.ts.URL+"/metrics", tt.client, key, "")
+			code, _, _ := callFrom(t, "GET", e.ts.URL+"/metrics", tt.client, key, "")
 			if code != tt.want {
 				t.Errorf("status %d, want %d", code, tt.want)
 			}

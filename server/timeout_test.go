@@ -50,7 +50,7 @@ func TestSlowRequestsAreCancelled(t *testing.T) {
 	stuck := &stuckIndex{Index: idx}
 	cfg := DefaultConfig()
 	cfg.RequestTimeout = 300 * time.Millisecond
-	srv := New(cfg, stuck, st, matcher.New(stuck, recordsOf{st}, matcher.DefaultWeights(), 2026), nil)
+	srv := New(cfg, stuck, st, matcher.New(stuck, st, matcher.DefaultWeights(), 2026), nil)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
 
@@ -65,7 +65,7 @@ func TestSlowRequestsAreCancelled(t *testing.T) {
 	}
 	for i, tt := range tests {
 		start := time.Now()
-		code, e, h := call(t, tt.method, ts.URL+tt.path, "", "", tt.body)
+		code, e, h := callFrom(t, tt.method, ts.URL+tt.path, "", "", tt.body)
 		took := time.Since(start)
 		if code != http.StatusServiceUnavailable {
 			t.Errorf("%s: status %d, want 503", tt.name, code)

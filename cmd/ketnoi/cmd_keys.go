@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
-	"flag"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"ketnoi/corpus"
@@ -34,52 +31,20 @@ chủ đang chạy; máy chủ nhận thay đổi trong vòng một giây.`,
 }
 
 func runKeys(e *env, args []string) error {
-	c := find("keys")
-	fs := newFlags(e, c)
-	name := fs.String("name", "", "tên khóa: người hoặc việc dùng khóa (cho create)")
-	role := fs.String("role", "", "vai trò: staff, broker hoặc admin (cho create)")
-	asJSON := fs.Bool("json", false, "in danh sách dạng JSON (cho list)")
-	pos, err := parse(e, c, fs, args)
+	r, err := parseRoleCommand(e, "keys", "tên khóa: người hoặc việc dùng khóa (cho create)", "create, list hoặc revoke", args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return usageError{"keys cần lệnh con: create, list hoặc revoke; xem ketnoi keys --help"}
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	only := func(sub string, allowed ...string) error {
-		ok := map[string]bool{"data": true}
-		for _, a := range allowed {
-			ok[a] = true
-		}
-		for f := range set {
-			if !ok[f] {
-				return usageError{fmt.Sprintf("keys %s không nhận cờ --%s", sub, f)}
-			}
-		}
-		return nil
-	}
 	k := corpus.OpenKeyring(e.data)
-	switch sub, rest := pos[0], pos[1:]; sub {
-	case "create":
-		if err := only(sub, "name", "role"); err != nil {
-			return err
-		}
-		if len(rest) > 0 {
-			return usageError{"keys create không nhận đối số: " + rest[0] + " (tên khóa đặt bằng --name)"}
-		}
-		return keysCreate(e, k, *name, *role)
-	case "list":
-		if err := only(sub, "json"); err != nil {
-			return err
-		}
-		if len(rest) > 0 {
-			return usageError{"keys list không nhận đối số: " + rest[0]}
-		}
-		return keysList(e, k, *asJSON)
+	ok, err := r.createOrList("create", "tên khóa đặt bằng --name",
+		func(name, role string) error { return keysCreate(e, k, name, role) },
+		func(asJSON bool) error { return keysList(e, k, asJSON) })
+	if ok {
+		return err
+	}
+	switch sub, rest := r.sub, r.rest; sub {
 	case "revoke":
-		if err := only(sub); err != nil {
+		if err := r.only(); err != nil {
 			return err
 		}
 		if len(rest) != 1 {
@@ -92,15 +57,9 @@ func runKeys(e *env, args []string) error {
 }
 
 func keysCreate(e *env, k *corpus.Keyring, name, roleName string) error {
-	if name == "" {
-		return usageError{"keys create cần --name TÊN (người hoặc việc dùng khóa)"}
-	}
-	if roleName == "" {
-		return usageError{"keys create cần --role staff, broker hoặc admin"}
-	}
-	role, err := corpus.ParseRole(roleName)
+	role, err := nameAndRole("keys create", name, roleName, "người hoặc việc dùng khóa")
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
 	key, info, err := k.Create(name, role)
 	if err != nil {
@@ -132,42 +91,24 @@ func keysList(e *env, k *corpus.Keyring, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
-		out := make([]keyJSON, 0, len(keys))
-		for _, ki := range keys {
-			j := keyJSON{ID: ki.ID, Name: ki.Name, Role: ki.Role, Hint: ki.Hint, Created: ki.Created}
-			if !ki.Active() {
-				r := ki.Revoked
-				j.Revoked = &r
-			}
-			out = append(out, j)
-		}
-		b, _ := json.MarshalIndent(out, "", "  ")
-		fmt.Fprintln(e.stdout, string(b))
-		return nil
-	}
-	if len(keys) == 0 {
-		fmt.Fprintln(e.stdout, "Chưa có khóa API nào. Tạo khóa: ketnoi keys create --name TÊN --role staff")
-		return nil
-	}
-	const layout = "2006-01-02 15:04"
-	w := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "MÃ\tTÊN\tVAI TRÒ\tĐUÔI\tTẠO LÚC\tTHU HỒI")
+	items := make([]keyJSON, 0, len(keys))
+	var rows []string
 	active := 0
 	for _, ki := range keys {
+		j := keyJSON{ID: ki.ID, Name: ki.Name, Role: ki.Role, Hint: ki.Hint, Created: ki.Created}
 		revoked := "—"
 		if !ki.Active() {
-			revoked = ki.Revoked.Local().Format(layout)
+			r := ki.Revoked
+			j.Revoked = &r
+			revoked = ki.Revoked.Local().Format(listLayout)
 		} else {
 			active++
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t…%s\t%s\t%s\n", ki.ID, ki.Name, ki.Role, ki.Hint, ki.Created.Local().Format(layout), revoked)
+		items = append(items, j)
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t…%s\t%s\t%s", ki.ID, ki.Name, ki.Role, ki.Hint, ki.Created.Local().Format(listLayout), revoked))
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "\n%d khóa, %d đang hiệu lực.\n", len(keys), active)
-	return nil
+	return printList(e, asJSON, items, "Chưa có khóa API nào. Tạo khóa: ketnoi keys create --name TÊN --role staff",
+		"MÃ\tTÊN\tVAI TRÒ\tĐUÔI\tTẠO LÚC\tTHU HỒI", rows, fmt.Sprintf("%d khóa, %d đang hiệu lực.", len(keys), active))
 }
 
 func keysRevoke(e *env, k *corpus.Keyring, id string) error {

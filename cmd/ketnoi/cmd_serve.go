@@ -24,7 +24,7 @@ func init() {
 	register(&command{
 		name:    "serve",
 		summary: "chạy trang web và API tìm kiếm, ghép nối",
-		usage:   "[--addr 127.0.0.1:8080] [--weights TỆP] [--public-url URL] [--webhook URL] [--oai-email THƯ]",
+		usage:   "[--addr 127.0.0.1:8080] [--weights TỆP] [--public-url URL] [--webhook URL] [--oai-email THƯ] [--trusted-proxies MẠNG,...] [--rate-read N] [--log-format json] ...",
 		help: `
 Mở thư mục dữ liệu, xây chỉ mục nếu cần, rồi phục vụ trang web và API JSON.
 Thư mục dữ liệu trống được nạp sẵn bộ dữ liệu mẫu (kết quả nghiên cứu và nhu cầu công nghệ của tỉnh).
@@ -33,7 +33,13 @@ thành cảnh báo (nguồn tin Atom, và webhook nếu có --webhook; khoá ký
 KETNOI_WEBHOOK_SECRET hoặc tệp --webhook-secret-file). Cài đặt cảnh báo: tệp alerts.json trong thư mục dữ liệu.
 Kết quả nghiên cứu được công bố cho các kho, sàn khác thu thập qua OAI-PMH 2.0 tại /oai; tên miền của
 --public-url làm định danh kho (oai:TÊN_MIỀN:MÃ).
-Dừng bằng Ctrl+C hoặc SIGTERM: máy chủ trả lời hết các yêu cầu đang chạy rồi mới đóng chỉ mục.`,
+Dừng bằng Ctrl+C hoặc SIGTERM: máy chủ trả lời hết các yêu cầu đang chạy rồi mới đóng chỉ mục.
+
+Địa chỉ của máy khách (cho giới hạn tần suất, nhật ký, chống dò đăng nhập) là địa chỉ kết nối trực tiếp;
+chỉ khi kết nối đến từ một proxy tin cậy (--trusted-proxies) thì mới đọc X-Forwarded-For (lấy địa chỉ
+không tin cậy ngoài cùng bên phải), X-Real-IP và X-Forwarded-Proto. Máy khách cục bộ (127.0.0.1, ::1) không
+bị giới hạn tần suất, trừ khi đặt --rate-limit-loopback; nếu đặt proxy ngược trên chính máy này, hãy khai
+nó trong --trusted-proxies, nếu không mọi máy khách đều trông như 127.0.0.1.`,
 		run: runServe,
 	})
 }
@@ -43,8 +49,21 @@ func runServe(e *env, args []string) error {
 	fs := newFlags(e, c)
 	addr := fs.String("addr", "127.0.0.1:8080", "địa chỉ lắng nghe")
 	weights := fs.String("weights", "", "tệp trọng số ghép nối (JSON); mặc định: trọng số có sẵn")
-	logJSON := fs.Bool("log-json", false, "ghi nhật ký dạng JSON")
-	timeout := fs.Duration("timeout", 10*time.Second, "thời gian tối đa cho một yêu cầu")
+	logFormat := fs.String("log-format", "text", "dạng nhật ký: text hoặc json")
+	logJSON := fs.Bool("log-json", false, "như --log-format json (giữ cho tương thích)")
+	timeout := fs.Duration("timeout", 10*time.Second, "thời gian tối đa cho một yêu cầu (quá thì hủy truy vấn, trả lời 503)")
+	def := server.DefaultConfig()
+	proxies := fs.String("trusted-proxies", "", "các proxy tin cậy, địa chỉ hoặc mạng CIDR cách nhau bằng dấu phẩy (ví dụ 127.0.0.1,10.0.0.0/8)")
+	readRate := fs.Float64("rate-read", def.Rates.Read.PerSecond, "số yêu cầu đọc (tìm kiếm, ghép nối, trang) mỗi giây cho một máy khách; 0: không giới hạn")
+	readBurst := fs.Int("rate-read-burst", def.Rates.Read.Burst, "số yêu cầu đọc dồn tối đa của một máy khách")
+	writeRate := fs.Float64("rate-write", def.Rates.Write.PerSecond, "số thao tác ghi mỗi giây cho một máy khách; 0: không giới hạn")
+	writeBurst := fs.Int("rate-write-burst", def.Rates.Write.Burst, "số thao tác ghi dồn tối đa của một máy khách")
+	limitLoopback := fs.Bool("rate-limit-loopback", false, "giới hạn cả máy khách cục bộ (mặc định được miễn)")
+	metricsRole := fs.String("metrics-key-role", "", "chỉ cho đọc /metrics với khóa API có vai trò này (ví dụ admin); mặc định: công khai")
+	metricsLocal := fs.Bool("metrics-loopback-only", false, "chỉ cho máy cục bộ đọc /metrics")
+	metricsOff := fs.Bool("no-metrics", false, "tắt /metrics")
+	tlsCert := fs.String("tls-cert", "", "tệp chứng chỉ TLS (PEM): máy chủ tự phục vụ HTTPS")
+	tlsKey := fs.String("tls-key", "", "tệp khóa riêng TLS (PEM), đi cùng --tls-cert")
 	uploadMB := fs.Int64("upload-mb", 512, "cỡ tối đa của một tệp tải lên (MB)")
 	queue := fs.Int("queue", 64, "số tệp tải lên tối đa chờ xử lý (đầy thì trả lời 503, thử lại sau)")
 	publicURL := fs.String("public-url", "", "địa chỉ công khai của trang (cho liên kết trong nguồn tin, webhook, OAI-PMH), ví dụ https://ketnoi.example/")
@@ -67,9 +86,23 @@ func runServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var h slog.Handler = slog.NewTextHandler(e.stderr, nil)
+	cfg, err := serveConfig(def, serveOptions{timeout: *timeout, proxies: *proxies, readRate: *readRate, readBurst: *readBurst,
+		writeRate: *writeRate, writeBurst: *writeBurst, limitLoopback: *limitLoopback, metricsRole: *metricsRole,
+		metricsLocal: *metricsLocal, metricsOff: *metricsOff, tlsCert: *tlsCert, tlsKey: *tlsKey})
+	if err != nil {
+		return err
+	}
 	if *logJSON {
+		*logFormat = "json"
+	}
+	var h slog.Handler
+	switch *logFormat {
+	case "text":
+		h = slog.NewTextHandler(e.stderr, nil)
+	case "json":
 		h = slog.NewJSONHandler(e.stderr, nil)
+	default:
+		return usageError{"--log-format chỉ nhận text hoặc json"}
 	}
 	log := slog.New(h)
 
@@ -112,9 +145,8 @@ func runServe(e *env, args []string) error {
 			}
 		})
 	watched := indexer.Notify(d.idx, func(*indexer.Batch) { runner.Kick() })
-	cfg := server.DefaultConfig()
-	cfg.RequestTimeout = *timeout
 	cfg.Keys = corpus.OpenKeyring(e.data)
+	cfg.Users = corpus.OpenUsers(e.data)
 	cfg.PublicURL, cfg.FeedEntries = base, acfg.FeedEntries
 	if *oaiEmail != "" {
 		cfg.OAI.AdminEmails = []string{*oaiEmail}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,7 +18,7 @@ import (
 	"ketnoi/corpus"
 	"ketnoi/indexer"
 	"ketnoi/indexer/extract"
-	"ketnoi/server"
+	"ketnoi/internal/csvsafe"
 )
 
 // indexDocuments runs the pipeline over document files with a progress display and per-file lines.
@@ -247,11 +246,11 @@ func (r *reportWriter) close() error {
 			return err
 		}
 	} else {
-		w := csv.NewWriter(&buf)
+		w := csvsafe.NewWriter(&buf) // file names and messages come from outside: no formulas
 		_ = w.Write([]string{"path", "outcome", "doc_id", "reason", "message", "pages", "rungs", "needs_ocr", "bytes", "seconds", "warnings"})
 		for _, o := range r.rows {
-			_ = w.Write([]string{csvSafe(o.Path), o.Outcome, o.DocID, string(o.Reason), csvSafe(o.Message), fmt.Sprint(o.Pages),
-				rungsText(o.Rungs), fmt.Sprint(o.NeedsOCR), fmt.Sprint(o.Bytes), fmt.Sprintf("%.3f", o.Seconds), csvSafe(strings.Join(o.Warnings, " | "))})
+			_ = w.Write([]string{o.Path, o.Outcome, o.DocID, string(o.Reason), o.Message, fmt.Sprint(o.Pages),
+				rungsText(o.Rungs), fmt.Sprint(o.NeedsOCR), fmt.Sprint(o.Bytes), fmt.Sprintf("%.3f", o.Seconds), strings.Join(o.Warnings, " | ")})
 		}
 		w.Flush()
 	}
@@ -260,6 +259,3 @@ func (r *reportWriter) close() error {
 	}
 	return nil
 }
-
-// csvSafe neutralises a cell a spreadsheet would run as a formula (CSV injection).
-func csvSafe(s string) string { return server.CSVSafe(s) }

@@ -30,6 +30,7 @@ func register(c *command) { commands = append(commands, c) }
 
 // env is what every command gets: where to write, and the global options.
 type env struct {
+	stdin          io.Reader // nil: nothing to read (commands that read it say so)
 	stdout, stderr io.Writer
 	data           string
 }
@@ -56,7 +57,12 @@ func serveWorker() int {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, data: defaultDataDir()}
+	return runWith(os.Stdin, args, stdout, stderr)
+}
+
+// runWith is run with standard input given (a terminal, a pipe, or a test's reader).
+func runWith(stdin io.Reader, args []string, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, data: defaultDataDir()}
 	// Global flags may come before the subcommand: ketnoi --data D index FILE.
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		a := args[0]

@@ -1,10 +1,14 @@
 // Package archtest checks the import rules of the design: corpus/vntext imports nothing of ours; corpus
 // never imports indexer, matcher or server; matcher, alerts and server see the indexer.Index interface,
-// never a backend; only server imports Echo.
+// never a backend; only server imports Echo (and the Prometheus client); CSV is written only through
+// internal/csvsafe.
 package archtest
 
 import (
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -30,6 +34,9 @@ func TestImportRules(t *testing.T) {
 		{"ketnoi/server", []string{"ketnoi/indexer/bleveidx", "github.com/blevesearch"}},
 		{"ketnoi/alerts", []string{"ketnoi/indexer/bleveidx", "ketnoi/server", "github.com/blevesearch", "github.com/labstack/echo"}},
 		{"ketnoi/indexer/bleveidx", []string{"ketnoi/matcher", "ketnoi/server", "github.com/labstack/echo"}},
+		{"ketnoi/indexer", []string{"github.com/prometheus"}},
+		{"ketnoi/matcher", []string{"github.com/prometheus"}},
+		{"ketnoi/alerts", []string{"github.com/prometheus"}},
 	}
 	for _, r := range rules {
 		for _, d := range deps(t, r.pkg) {
@@ -42,5 +49,45 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestCSVIsWrittenSafely: every CSV export goes through internal/csvsafe, which neutralises cells that a
+// spreadsheet would run as formulas; encoding/csv's writer is used nowhere else.
+func TestCSVIsWrittenSafely(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		found++
+		rel, _ := filepath.Rel(root, path)
+		if filepath.Dir(rel) == filepath.Join("internal", "csvsafe") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), "csv.NewWriter(") {
+			t.Errorf("%s writes CSV with encoding/csv directly; use ketnoi/internal/csvsafe.NewWriter (formula injection)", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 50 {
+		t.Fatalf("only %d Go files found under %s: the walk is looking in the wrong place", found, root)
 	}
 }
