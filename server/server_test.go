@@ -28,12 +28,18 @@ func newTestServer(t *testing.T) *httptest.Server {
 // anonymised need, a result with HTML in its title), with the given configuration.
 func sampleServer(t *testing.T, cfg Config) *httptest.Server {
 	t.Helper()
+	return sampleServerWith(t, cfg)
+}
+
+// sampleServerWith is sampleServer with more records.
+func sampleServerWith(t *testing.T, cfg Config, more ...corpus.Record) *httptest.Server {
+	t.Helper()
 	extra := []corpus.Record{
 		&corpus.Need{ID: "nc-mat", Kind: corpus.KindNeed, Title: "Cần công nghệ bí mật xử lý vỏ sò điệp", Enterprise: "Công ty Bí Mật", Confidentiality: corpus.ConfBrokerOnly},
 		&corpus.Need{ID: "nc-an", Kind: corpus.KindNeed, Title: "Cần máy ép dầu dừa", Enterprise: "Công ty Ẩn Danh", Contact: "0909", Confidentiality: corpus.ConfAnonymised},
 		&corpus.Result{ID: "kq-xss", Kind: corpus.KindResult, Title: `Máy <script>alert(1)</script> sấy "an toàn"`, Summary: "Thử <b>thoát</b> HTML & ký tự"},
 	}
-	srv, _ := storeServer(t, cfg, extra)
+	srv, _ := storeServer(t, cfg, append(extra, more...))
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts
