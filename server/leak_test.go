@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -45,14 +46,7 @@ func leaks(body string, named bool) []string {
 // stored one), errors of writes, stats and metrics — shows nothing of a broker_only need to the public;
 // the two matching paths show it to a broker key, as they must.
 func TestBrokerOnlyNeverLeaks(t *testing.T) {
-	keys := corpus.OpenKeyring(t.TempDir())
-	brokerKey, _, err := keys.Create("Môi giới", corpus.RoleBroker)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.Keys = keys
-	ts := sampleServerWith(t, cfg, secretNeed, cinnamonResult)
+	ts, brokerKey := brokerSampleServer(t, secretNeed, cinnamonResult)
 
 	q := func(v url.Values) string { return v.Encode() }
 	public := []struct {
@@ -128,6 +122,19 @@ func TestBrokerOnlyNeverLeaks(t *testing.T) {
 			t.Errorf("%s %s with a broker key does not find the broker_only need: %s", p.method, p.path, b)
 		}
 	}
+}
+
+// brokerSampleServer is sampleServerWith with a broker key.
+func brokerSampleServer(t *testing.T, more ...corpus.Record) (*httptest.Server, string) {
+	t.Helper()
+	keys := corpus.OpenKeyring(t.TempDir())
+	brokerKey, _, err := keys.Create("Môi giới", corpus.RoleBroker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Keys = keys
+	return sampleServerWith(t, cfg, more...), brokerKey
 }
 
 // visibleNeeds counts the needs the public may see in sampleServerWith's corpus, and by sector.
