@@ -29,8 +29,8 @@ import (
 func init() {
 	register(&command{
 		name:    "bench",
-		summary: "đo tốc độ lập chỉ mục, tìm kiếm (so với SQLite FTS5) và ghép nối hàng loạt",
-		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--compare sqlite]\n       ketnoi bench match [--needs N] [--results N] [--dir THƯ_MỤC] [--cpuprofile TỆP]",
+		summary: "đo tốc độ lập chỉ mục, tìm kiếm (so với SQLite FTS5), ghép nối hàng loạt và chịu tải của máy chủ",
+		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--compare sqlite]\n       ketnoi bench match [--needs N] [--results N] [--dir THƯ_MỤC] [--cpuprofile TỆP]\n       ketnoi bench load [--results N] [--duration 10m] [--concurrency N] [--requests N] [--corpus THƯ_MỤC]",
 		help: `
 bench index sinh N bản ghi kết quả nghiên cứu tiếng Việt khoảng 1 KB mỗi bản ghi (ghép lại câu, từ khoá,
 lĩnh vực, năm... từ bộ dữ liệu mẫu đi kèm, nên văn bản không trùng nhau), ghi ra một tệp JSONL trong thư
@@ -45,7 +45,14 @@ lần chạy, rồi in tỉ lệ. Thư mục tạm bị xoá khi xong.
 bench match sinh N nhu cầu (60–100 âm tiết, lời doanh nghiệp, ghép từ các nhu cầu mẫu) và N kết quả như
 bench index, lập chỉ mục vào --dir (giữ lại: lần sau cùng cỡ thì dùng lại, khỏi lập chỉ mục), rồi đo đúng
 việc "ketnoi match --all --csv --html" làm: thời gian, nhu cầu/giây, p50/p95 thời gian mỗi nhu cầu, đỉnh
-bộ nhớ thường trú trong lúc ghép.`,
+bộ nhớ thường trú trong lúc ghép.
+
+bench load xây (hoặc dùng lại, với --corpus THƯ_MỤC) một kho N kết quả sinh như trên, chạy "ketnoi serve"
+thật trên 127.0.0.1 rồi gửi tải trộn: tìm kiếm 80 %, ghép nối 15 %, tải tệp lên 5 %, từ --concurrency máy
+khách, trong --duration hoặc đến khi đủ --requests yêu cầu. In số yêu cầu/giây, p50 và p99 từng loại, lỗi,
+số tệp tải lên đã xử lý, và bộ nhớ thường trú (RSS) của máy chủ theo thời gian (đầu, mỗi 1/10 thời gian,
+cuối): bộ nhớ phải phẳng trong lần chạy dài. Có lỗi thì mã thoát 1. Máy khách cục bộ không bị giới hạn tần
+suất nên giới hạn của máy chủ không ảnh hưởng số đo.`,
 		run: runBench,
 	})
 }
@@ -58,12 +65,15 @@ func runBench(e *env, args []string) error {
 	if len(args) > 0 && args[0] == "match" {
 		return runBenchMatch(e, args[1:])
 	}
+	if len(args) > 0 && args[0] == "load" {
+		return runBenchLoad(e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "index" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			commandUsage(e.stdout, c, nil)
 			return nil
 		}
-		return usageError{"cần lệnh con: bench index, bench search hoặc bench match"}
+		return usageError{"cần lệnh con: bench index, bench search, bench match hoặc bench load"}
 	}
 	fs := newFlags(e, c)
 	n := fs.Int("records", 20000, "số bản ghi sinh ra")
@@ -208,22 +218,7 @@ func indexedCount(summary string, lines int) int {
 }
 
 // peakRSS returns the process's peak resident set (VmHWM) in bytes, 0 when unknown (not Linux).
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				kb, _ := strconv.ParseInt(f[0], 10, 64)
-				return kb << 10
-			}
-		}
-	}
-	return 0
-}
+func peakRSS() int64 { return procStatus(os.Getpid(), "VmHWM") }
 
 // dirSize sums the regular files under path (or path itself when it is a file).
 func dirSize(path string) int64 {
