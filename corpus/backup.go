@@ -24,7 +24,7 @@ import (
 
 // A backup is a gzip-compressed tar archive of what cannot be rebuilt: the store (store.db, copied inside
 // one read transaction, so it is a consistent snapshot even while a server writes), the kept originals the
-// snapshot names, keys.json, and last a MANIFEST.json with the SHA-256 of every other member. The search
+// snapshot names, keys.json and users.json, and last a MANIFEST.json with the SHA-256 of every other member. The search
 // index is not in it: it is derived from the store, and a restore rebuilds it.
 //
 // The manifest comes last because the members are hashed while they are streamed; a reader therefore
@@ -37,9 +37,13 @@ const BackupFormat = 1
 const (
 	backupStore    = "store.db"
 	backupKeys     = keysFile
+	backupUsers    = usersFile
 	backupManifest = "MANIFEST.json"
 	originalsDir   = "originals"
 )
+
+// accessFiles are the members that say who may do what: keys and users (hashes only, but private).
+var accessFiles = []string{backupKeys, backupUsers}
 
 // Bounds on the members that are read into memory while restoring.
 const (
@@ -117,9 +121,11 @@ func (s *Store) Backup(w io.Writer) (*Manifest, error) {
 	if _, err := put(backupStore, snap.dbSize, 0o644, snap.db); err != nil {
 		return nil, fmt.Errorf("sao lưu kho: %w", err)
 	}
-	if snap.keys != nil {
-		if _, err := put(backupKeys, int64(len(snap.keys)), 0o600, bytes.NewReader(snap.keys)); err != nil {
-			return nil, fmt.Errorf("sao lưu khóa API: %w", err)
+	for _, name := range accessFiles {
+		if b, ok := snap.access[name]; ok {
+			if _, err := put(name, int64(len(b)), 0o600, bytes.NewReader(b)); err != nil {
+				return nil, fmt.Errorf("sao lưu %s: %w", name, err)
+			}
 		}
 	}
 	for _, sha := range snap.originals {
@@ -176,7 +182,7 @@ func (s *Store) backupOriginal(sha string, put func(string, int64, int64, io.Rea
 type snapshot struct {
 	db        *os.File // the store copy, already unlinked
 	dbSize    int64
-	keys      []byte   // nil when there is no keys.json
+	access    map[string][]byte // keys.json and users.json, those that exist
 	originals []string // every original the snapshot names and that existed then, sorted
 	live      map[string]bool
 	manifest  *Manifest
@@ -250,14 +256,17 @@ func (s *Store) snapshot() (*snapshot, error) {
 	}
 	sort.Strings(snap.originals)
 	sort.Strings(m.MissingOriginals)
-	// keys.json is replaced atomically by its writers, so one read sees one whole version.
-	keys, err := os.ReadFile(filepath.Join(s.dir, keysFile))
-	switch {
-	case err == nil:
-		snap.keys = keys
-	case !errors.Is(err, fs.ErrNotExist):
-		tmp.Close()
-		return nil, fmt.Errorf("đọc tệp khóa API: %w", err)
+	// keys.json and users.json are replaced atomically by their writers, so one read sees one whole version.
+	snap.access = map[string][]byte{}
+	for _, name := range accessFiles {
+		b, err := os.ReadFile(filepath.Join(s.dir, name))
+		switch {
+		case err == nil:
+			snap.access[name] = b
+		case !errors.Is(err, fs.ErrNotExist):
+			tmp.Close()
+			return nil, fmt.Errorf("đọc %s: %w", name, err)
+		}
 	}
 	return snap, nil
 }
@@ -320,7 +329,7 @@ func Restore(r io.Reader, dir string) (*Manifest, error) {
 			return
 		}
 		// dir was empty: everything in it now is ours to take back.
-		for _, n := range []string{filepath.Base(stage), originalsDir, backupKeys, backupStore} {
+		for _, n := range []string{filepath.Base(stage), originalsDir, backupKeys, backupUsers, backupStore} {
 			os.RemoveAll(filepath.Join(dir, n))
 		}
 		if created {
@@ -334,7 +343,7 @@ func Restore(r io.Reader, dir string) (*Manifest, error) {
 	if err := checkSnapshot(filepath.Join(stage, backupStore), m, got); err != nil {
 		return nil, err
 	}
-	moves := []string{originalsDir, backupKeys, backupStore} // store.db last: its presence means complete
+	moves := []string{originalsDir, backupKeys, backupUsers, backupStore} // store.db last: its presence means complete
 	for _, n := range moves {
 		if _, err := os.Stat(filepath.Join(stage, n)); errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -388,7 +397,7 @@ func memberKind(name string) int {
 	switch name {
 	case backupStore:
 		return memberStore
-	case backupKeys:
+	case backupKeys, backupUsers:
 		return memberKeys
 	case backupManifest:
 		return memberManifest
@@ -503,7 +512,7 @@ func copyMember(r io.Reader, stage, name string) (string, int64, error) {
 		return "", 0, fmt.Errorf("khôi phục: %w", err)
 	}
 	mode := os.FileMode(0o644)
-	if name == backupKeys {
+	if memberKind(name) == memberKeys {
 		mode = 0o600
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)

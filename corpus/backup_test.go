@@ -63,6 +63,9 @@ func newBackupFixture(t *testing.T) *backupFixture {
 	if f.key, _, err = OpenKeyring(dir).Create("Quản trị", RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := OpenUsers(dir).Add("lan", RoleStaff, "mật khẩu sao lưu"); err != nil {
+		t.Fatal(err)
+	}
 	return f
 }
 
@@ -98,8 +101,14 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	for _, e := range ents {
 		names = append(names, e.Name())
 	}
-	if strings.Join(names, " ") != "keys.json originals store.db" {
+	if strings.Join(names, " ") != "keys.json originals store.db users.json" {
 		t.Errorf("restored directory holds %v", names)
+	}
+	if _, ok := OpenUsers(dir).Verify("lan", "mật khẩu sao lưu"); !ok {
+		t.Error("restored users.json does not sign the user in")
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "users.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("restored users.json: %v", err)
 	}
 	r, err := Open(dir)
 	if err != nil {
