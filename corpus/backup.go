@@ -183,7 +183,7 @@ type snapshot struct {
 	db        *os.File // the store copy, already unlinked
 	dbSize    int64
 	access    map[string][]byte // keys.json and users.json, those that exist
-	originals []string // every original the snapshot names and that existed then, sorted
+	originals []string          // every original the snapshot names and that existed then, sorted
 	live      map[string]bool
 	manifest  *Manifest
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ketnoi/corpus"
+	"ketnoi/server"
 )
 
 // ketnoiIn runs the command in-process with stdin.
@@ -171,5 +173,45 @@ func TestUsersAddOnATerminal(t *testing.T) {
 	}
 	if _, ok := corpus.OpenUsers(data).Verify("terminal", pw); !ok {
 		t.Error("password typed on the terminal not stored")
+	}
+}
+
+func TestServeFlags(t *testing.T) {
+	ok := serveOptions{timeout: 10 * time.Second, readRate: 10, readBurst: 60, writeRate: 2, writeBurst: 30}
+	tests := []struct {
+		name string
+		edit func(*serveOptions)
+		want string // part of the error; "" for none
+	}{
+		{name: "defaults", edit: func(*serveOptions) {}},
+		{name: "trusted proxies", edit: func(o *serveOptions) { o.proxies = "127.0.0.1, 10.0.0.0/8" }},
+		{name: "bad proxy", edit: func(o *serveOptions) { o.proxies = "proxy.local" }, want: "--trusted-proxies"},
+		{name: "negative rate", edit: func(o *serveOptions) { o.readRate = -1 }, want: "--rate-read"},
+		{name: "zero burst", edit: func(o *serveOptions) { o.writeBurst = 0 }, want: "burst"},
+		{name: "zero timeout", edit: func(o *serveOptions) { o.timeout = 0 }, want: "--timeout"},
+		{name: "metrics role", edit: func(o *serveOptions) { o.metricsRole = "admin" }},
+		{name: "bad metrics role", edit: func(o *serveOptions) { o.metricsRole = "root" }, want: "--metrics-key-role"},
+		{name: "TLS key without certificate", edit: func(o *serveOptions) { o.tlsKey = "k.pem" }, want: "--tls-cert"},
+	}
+	for _, tt := range tests {
+		o := ok
+		tt.edit(&o)
+		_, err := serveConfig(server.DefaultConfig(), o)
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+			continue
+		}
+		var ue usageError
+		if err == nil || !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want a usage error about %s", tt.name, err, tt.want)
+		}
+	}
+	cfg, _ := serveConfig(server.DefaultConfig(), serveOptions{timeout: time.Second, proxies: "10.0.0.0/8", readRate: 0, readBurst: 1,
+		writeRate: 1, writeBurst: 5, limitLoopback: true, metricsRole: "admin", metricsLocal: true})
+	if len(cfg.TrustedProxies) != 1 || cfg.Rates.Read.PerSecond != 0 || cfg.Rates.Write.Burst != 5 || !cfg.Rates.LimitLoopback ||
+		cfg.Metrics.KeyRole != corpus.RoleAdmin || !cfg.Metrics.LoopbackOnly || cfg.RequestTimeout != time.Second {
+		t.Errorf("configuration from flags: %+v", cfg)
 	}
 }
