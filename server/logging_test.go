@@ -7,12 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"ketnoi/corpus"
-	"ketnoi/indexer/bleveidx"
 )
 
 // TestEveryRequestLogLineHasItsRequestID: a JSON log, as `serve --log-format json` writes it; every line
@@ -20,17 +18,7 @@ import (
 // request id that is not an id is not echoed.
 func TestEveryRequestLogLineHasItsRequestID(t *testing.T) {
 	var logs syncBuffer
-	dir := t.TempDir()
-	st, err := corpus.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	idx, err := bleveidx.Open(filepath.Join(dir, "idx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
+	dir, st, idx := emptyCorpus(t)
 	cfg := DefaultConfig()
 	cfg.Keys, cfg.Users = corpus.OpenKeyring(dir), corpus.OpenUsers(dir)
 	srv := New(cfg, idx, st, nil, slog.New(slog.NewJSONHandler(&logs, nil)))

@@ -54,17 +54,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 
 // TestRunServesTLS: with a certificate the server serves HTTPS itself, and its cookies are Secure.
 func TestRunServesTLS(t *testing.T) {
-	dir := t.TempDir()
-	st, err := corpus.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	idx, err := bleveidx.Open(filepath.Join(dir, "idx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
+	dir, st, idx := emptyCorpus(t)
 	cfg := DefaultConfig()
 	cfg.Keys = corpus.OpenKeyring(dir)
 	cfg.TLSCertFile, cfg.TLSKeyFile, _ = selfSigned(t)
