@@ -18,19 +18,19 @@ import (
 var (
 	secretNeed = &corpus.Need{ID: "nc-kin", Kind: corpus.KindNeed,
 		Title:       "Cần dây chuyền chưng cất tinh dầu quế xuất khẩu",
-		Description: "Chưng cất tinh dầu quế từ vỏ và lá quế, đạt chuẩn xuất khẩu, tiết kiệm củi.",
+		Description: "Chưng cất tinh dầu quế từ vỏ và lá quế, đạt chuẩn xuất khẩu, giữ hàm lượng cinnamaldehyd, tiết kiệm củi.",
 		Enterprise:  "Công ty Quế Kín Tiếng", Contact: "0912 000 111",
 		Sectors: []string{"0210"}, Confidentiality: corpus.ConfBrokerOnly}
 	cinnamonResult = &corpus.Result{ID: "kq-que", Kind: corpus.KindResult,
 		Title:   "Quy trình chưng cất tinh dầu quế bằng hơi nước quy mô nông hộ",
-		Summary: "Thiết bị chưng cất tinh dầu quế từ vỏ, lá quế; hiệu suất thu hồi tinh dầu cao, tiết kiệm củi.",
+		Summary: "Thiết bị chưng cất tinh dầu quế từ vỏ, lá quế; hiệu suất thu hồi tinh dầu và eugenol cao, tiết kiệm củi.",
 		TRL:     6}
 )
 
 // leaks reports what of the secret need a response shows; its id counts unless the request named it.
 func leaks(body string, named bool) []string {
 	var found []string
-	for _, s := range []string{secretNeed.ID, "Kín Tiếng", "0912 000 111", "dây chuyền chưng cất"} {
+	for _, s := range []string{secretNeed.ID, "Kín Tiếng", "0912 000 111", "dây chuyền chưng cất", "cinnamaldehyd"} {
 		if named && s == secretNeed.ID {
 			continue
 		}
@@ -58,6 +58,10 @@ func TestBrokerOnlyNeverLeaks(t *testing.T) {
 		{"search API with a broker key", "GET", "/api/v1/search?" + q(url.Values{"q": {"tinh dầu quế"}, "kind": {"need"}}), "", brokerKey},
 		{"search API, sector filter", "GET", "/api/v1/search?" + q(url.Values{"kind": {"need"}, "sector": {"0210"}}), "", ""},
 		{"search API, unsupported query syntax", "GET", "/api/v1/search?" + q(url.Values{"q": {`id:nc-kin "Kín Tiếng"`}, "kind": {"need"}}), "", ""},
+		{"suggestion for a word only the hidden need has", "GET", "/api/v1/search?" + q(url.Values{"q": {"cinnamaldehyt"}, "kind": {"need", "result"}}), "", ""},
+		{"suggestion on the page", "GET", "/?" + q(url.Values{"q": {"cinnamaldehyt"}, "kind": {"need"}}), "", ""},
+		{"more like this", "GET", "/api/v1/results/kq-que/similar?size=50", "", ""},
+		{"result page (similar results)", "GET", "/ket-qua/kq-que", "", ""},
 		{"web search page", "GET", "/?" + q(url.Values{"q": {"tinh dầu quế"}, "kind": {"need"}}), "", ""},
 		{"web search page with a broker key", "GET", "/?" + q(url.Values{"q": {"Quế Kín"}, "kind": {"need"}}), "", brokerKey},
 		{"need record", "GET", "/api/v1/needs/nc-kin", "", ""},
@@ -84,6 +88,11 @@ func TestBrokerOnlyNeverLeaks(t *testing.T) {
 		{"need page", "GET", "/nhu-cau/nc-kin", "/nhu-cau/nc-khong", ""},
 		{"edit without a key", "PATCH", "/api/v1/needs/nc-kin", "/api/v1/needs/nc-khong", ""},
 		{"delete with a broker key", "DELETE", "/api/v1/needs/nc-kin", "/api/v1/needs/nc-khong", brokerKey},
+		{"need status without a key", "GET", "/api/v1/needs/nc-kin/status", "/api/v1/needs/nc-khong/status", ""},
+		{"need alerts without a key", "GET", "/api/v1/needs/nc-kin/alerts", "/api/v1/needs/nc-khong/alerts", ""},
+		{"need feed by its id", "GET", "/feeds/needs/nc-kin.atom", "/feeds/needs/nc-khong.atom", ""},
+		{"follow link by its id", "GET", "/api/v1/intake/status/nc-kin", "/api/v1/intake/status/nc-khong", ""},
+		{"follow page by its id", "GET", "/nhu-cau/theo-doi/nc-kin", "/nhu-cau/theo-doi/nc-khong", ""},
 	}
 	norm := func(r *http.Response, b []byte, id string) string {
 		return strings.NewReplacer(id, "ID", r.Header.Get("X-Request-Id"), "RID").Replace(string(b))
@@ -111,6 +120,12 @@ func TestBrokerOnlyNeverLeaks(t *testing.T) {
 		if f.Count != bySector[f.Value] {
 			t.Errorf("sector facet %s counts %d needs, %d are visible", f.Value, f.Count, bySector[f.Value])
 		}
+	}
+
+	// Suggestions work for a public word, so the hidden need's word had one to withhold.
+	_, b = send(t, "GET", ts.URL+"/api/v1/search?"+q(url.Values{"q": {"eugenoll"}}), "", "", "")
+	if !strings.Contains(string(b), `"suggestion":"eugenol"`) {
+		t.Errorf("no suggestion for a misspelt public word: %s", b)
 	}
 
 	// The matching paths do show it to a broker, so the paths above had it to hide.
