@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"ketnoi/corpus"
+	"ketnoi/internal/corpustest"
 )
 
 // TestEveryRequestLogLineHasItsRequestID: a JSON log, as `serve --log-format json` writes it; every line
@@ -18,7 +19,7 @@ import (
 // request id that is not an id is not echoed.
 func TestEveryRequestLogLineHasItsRequestID(t *testing.T) {
 	var logs syncBuffer
-	dir, st, idx := emptyCorpus(t)
+	dir, st, idx := corpustest.Empty(t)
 	cfg := DefaultConfig()
 	cfg.Keys, cfg.Users = corpus.OpenKeyring(dir), corpus.OpenUsers(dir)
 	srv := New(cfg, idx, st, nil, slog.New(slog.NewJSONHandler(&logs, nil)))

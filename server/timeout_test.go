@@ -5,15 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"ketnoi/corpus"
 	"ketnoi/indexer"
-	"ketnoi/indexer/bleveidx"
+	"ketnoi/internal/corpustest"
 	"ketnoi/matcher"
 )
 
@@ -36,25 +34,8 @@ func (s *stuckIndex) Search(ctx context.Context, r *indexer.SearchRequest) (*ind
 	}
 }
 
-// emptyCorpus is an empty store and bleve index in a new data directory, closed when the test ends.
-func emptyCorpus(t *testing.T) (string, *corpus.Store, *bleveidx.Index) {
-	t.Helper()
-	dir := t.TempDir()
-	st, err := corpus.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	idx, err := bleveidx.Open(filepath.Join(dir, "idx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
-	return dir, st, idx
-}
-
 func TestSlowRequestsAreCancelled(t *testing.T) {
-	_, st, idx := emptyCorpus(t)
+	_, st, idx := corpustest.Empty(t)
 	stuck := &stuckIndex{Index: idx}
 	cfg := DefaultConfig()
 	cfg.RequestTimeout = 300 * time.Millisecond

@@ -20,6 +20,7 @@ import (
 
 	"ketnoi/corpus"
 	"ketnoi/indexer/bleveidx"
+	"ketnoi/internal/corpustest"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key as PEM files, and returns them with a pool
@@ -54,7 +55,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 
 // TestRunServesTLS: with a certificate the server serves HTTPS itself, and its cookies are Secure.
 func TestRunServesTLS(t *testing.T) {
-	dir, st, idx := emptyCorpus(t)
+	dir, st, idx := corpustest.Empty(t)
 	cfg := DefaultConfig()
 	cfg.Keys = corpus.OpenKeyring(dir)
 	cfg.TLSCertFile, cfg.TLSKeyFile, _ = selfSigned(t)

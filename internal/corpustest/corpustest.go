@@ -16,11 +16,7 @@ import (
 func Sample(t testing.TB, extra ...corpus.Record) (string, *corpus.Store, indexer.Index) {
 	t.Helper()
 	dir, st := SampleStore(t, extra...)
-	idx, err := indexer.OpenCurrent(dir, func(d string) (indexer.Index, error) { return bleveidx.Open(d) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { idx.Close() })
+	idx := openIndex(t, dir)
 	if _, err := indexer.Sync(context.Background(), st, idx, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -30,12 +26,7 @@ func Sample(t testing.TB, extra ...corpus.Record) (string, *corpus.Store, indexe
 // SampleStore is Sample without the index, for tests that only read the store.
 func SampleStore(t testing.TB, extra ...corpus.Record) (string, *corpus.Store) {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := corpus.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	dir, st := emptyStore(t)
 	recs, err := sample.Records()
 	if err != nil {
 		t.Fatal(err)
@@ -44,4 +35,32 @@ func SampleStore(t testing.TB, extra ...corpus.Record) (string, *corpus.Store) {
 		t.Fatal(err)
 	}
 	return dir, st
+}
+
+// Empty opens an empty store and its index in a temporary directory.
+func Empty(t testing.TB) (string, *corpus.Store, indexer.Index) {
+	t.Helper()
+	dir, st := emptyStore(t)
+	return dir, st, openIndex(t, dir)
+}
+
+func emptyStore(t testing.TB) (string, *corpus.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := corpus.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return dir, st
+}
+
+func openIndex(t testing.TB, dir string) indexer.Index {
+	t.Helper()
+	idx, err := indexer.OpenCurrent(dir, func(d string) (indexer.Index, error) { return bleveidx.Open(d) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { idx.Close() })
+	return idx
 }
