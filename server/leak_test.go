@@ -73,6 +73,7 @@ func TestBrokerOnlyNeverLeaks(t *testing.T) {
 		{"edit without a key", "PATCH", "/api/v1/needs/nc-kin", `{"title": "x"}`, ""},
 		{"delete with a broker key", "DELETE", "/api/v1/needs/nc-kin", "", brokerKey},
 		{"stats", "GET", "/api/v1/stats", "", ""},
+		{"OAI-PMH records", "GET", "/oai?verb=ListIdentifiers&metadataPrefix=oai_dc", "", ""},
 		{"metrics", "GET", "/metrics", "", ""},
 	}
 	for _, tt := range public {

@@ -20,7 +20,7 @@ import (
 // Per-client rate limits. Who the client is follows one explicit rule (internal/clientip): the direct peer,
 // unless it is a configured trusted proxy, and only then the forwarding headers. Two budgets per client:
 //
-//   - reads: every GET/HEAD of the API and the web pages, and the two matching POSTs (they only read),
+//   - reads: every GET/HEAD of the API and the web pages, and the POSTs that only read (matching, OAI-PMH),
 //     checked before the handler runs; /healthz, /readyz, /metrics and /static are not counted;
 //   - writes: every other POST, PATCH or DELETE, checked right after the key (or session) was accepted,
 //     so that a write without a valid key is still answered 401 before anything else. Public writes (the
@@ -71,8 +71,8 @@ func (s *Server) clientAddr(c echo.Context) netip.Addr {
 	return s.lim.ips.Client(c.Request())
 }
 
-// matchRoutes are the POSTs that only read.
-var matchRoutes = map[string]bool{"/api/v1/match": true, "/api/v1/match/reverse": true}
+// readPosts are the POSTs that only read.
+var readPosts = map[string]bool{"/api/v1/match": true, "/api/v1/match/reverse": true, oaiPath: true}
 
 // unlimitedPrefixes are never counted: probes, metrics and static files.
 var unlimitedPrefixes = []string{"/healthz", "/readyz", "/metrics", "/static/"}
@@ -81,7 +81,7 @@ var unlimitedPrefixes = []string{"/healthz", "/readyz", "/metrics", "/static/"}
 func (s *Server) limitReads(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		m := c.Request().Method
-		if safeMethod(m) || m == http.MethodPost && matchRoutes[c.Path()] {
+		if safeMethod(m) || m == http.MethodPost && readPosts[c.Path()] {
 			p := c.Request().URL.Path
 			for _, u := range unlimitedPrefixes {
 				if strings.HasPrefix(p, u) {

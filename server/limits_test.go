@@ -106,11 +106,16 @@ func TestReadRateLimitPerClient(t *testing.T) {
 		{"metrics are never limited", "198.51.100.1", "/metrics", 200},
 		{"static files are never limited", "198.51.100.1", "/static/style.css", 200},
 		{"the client's own budget is still spent", "198.51.100.1", "/api/v1/stats", 429},
+		{"OAI-PMH is a read", "198.51.100.1", "/oai?verb=Identify", 429},
 	}
 	for _, tt := range tests {
 		if code, e, _ := callFrom(t, "GET", ts.URL+tt.path, tt.client, "", ""); code != tt.want {
 			t.Errorf("%s: %d %+v, want %d", tt.name, code, e, tt.want)
 		}
+	}
+	// A POST that only reads (OAI-PMH's form) spends the read budget too.
+	if code, _, _ := callFrom(t, "POST", ts.URL+"/oai", "198.51.100.1", "", "verb=Identify"); code != http.StatusTooManyRequests {
+		t.Errorf("POST /oai over the read budget: %d, want 429", code)
 	}
 	// Two more addresses of the same /64 share its budget: 3 requests in all, then 429.
 	for i, want := range []int{200, 200, 429} {
