@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"ketnoi/corpus"
+	"ketnoi/market"
 )
 
 // Stats describes a data directory: what the store holds and how far the index has caught up.
@@ -29,6 +31,8 @@ type Stats struct {
 	FailedByCause map[string]int `json:"failed_files_by_reason"`
 	// Failed lists the failed files (at most 100) with their reasons.
 	Failed []corpus.FileState `json:"failed_files,omitempty"`
+	// Market is the statistics page's figures (package market).
+	Market *market.Report `json:"market"`
 }
 
 // CollectStats reads the store and the index.
@@ -102,6 +106,9 @@ func CollectStats(st *corpus.Store, idx Index) (*Stats, error) {
 		return nil, err
 	}
 	if s.IndexBytes, err = idx.DiskSize(); err != nil {
+		return nil, err
+	}
+	if s.Market, err = market.Collect(st, time.Now()); err != nil {
 		return nil, err
 	}
 	if fi, err := os.Stat(filepath.Join(st.Dir(), "store.db")); err == nil {

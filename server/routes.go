@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	api.GET("/results/:id/file", s.apiOriginal)
 	api.GET("/needs/:id", s.apiNeed)
 	api.GET("/stats", s.apiStats)
+	api.GET("/stats/market", s.apiStatsMarket)
 	api.GET("/openapi.json", s.apiOpenAPI)
 
 	// Writes: a key with the right role first, before anything of the request is read.
@@ -67,6 +68,7 @@ func (s *Server) routes() {
 	e.GET("/", s.webSearch)
 	e.GET("/ket-qua/:id", s.webResult)
 	e.GET("/nhu-cau/:id", s.webNeed)
+	e.GET(statsPath, s.webStats)
 	// The public need form (intake.go): the one write open to everyone.
 	e.GET(intakePath, s.webIntakeForm)
 	e.POST(intakePath, s.webIntakePost)
