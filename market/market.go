@@ -247,7 +247,11 @@ func sectors(needs, results tally, openNeeds, allResults int) []Sector {
 	}
 	var out []Sector
 	for k := range keys {
-		s := Sector{Key: k, Label: corpus.SectorLabel(k), Needs: needs[k], Results: results[k],
+		l := NotStated
+		if k != "" {
+			l = corpus.SectorLabel(k)
+		}
+		s := Sector{Key: k, Label: l, Needs: needs[k], Results: results[k],
 			NeedShare: share(needs[k], openNeeds), ResultShare: share(results[k], allResults), Balance: Even}
 		switch {
 		case s.NeedShare > 0 && s.NeedShare >= imbalance*s.ResultShare:

@@ -55,7 +55,7 @@ type chart struct {
 
 const (
 	chartWidth = 720
-	labelWidth = 260 // room for category labels of horizontal charts
+	labelWidth = 290 // room for category labels of horizontal charts
 	barHeight  = 16
 	barGap     = 3
 	rowGap     = 10
@@ -64,8 +64,8 @@ const (
 // maxLabel keeps a label readable in the chart; the table beside it has the whole label.
 func maxLabel(s string) string {
 	r := []rune(s)
-	if len(r) > 40 {
-		return string(r[:39]) + "…"
+	if len(r) > 38 {
+		return string(r[:37]) + "…"
 	}
 	return s
 }
@@ -82,7 +82,7 @@ func hbars(id, title, desc string, series []chartSeries, labels []string, values
 		top = 30 // the legend
 	}
 	max := maxOf(values)
-	plot := chartWidth - labelWidth - 50
+	plot := chartWidth - labelWidth - 56
 	rowH := len(series)*(barHeight+barGap) - barGap + rowGap
 	for i, l := range labels {
 		y := top + i*rowH

@@ -97,6 +97,9 @@ var (
 		{Name: "Ghép nối đề xuất", Class: "s2"}, {Name: "Ghép nối được chấp nhận", Class: "s3"}}
 )
 
+// sectorBars bounds the supply–demand chart; its table lists every sector.
+const sectorBars = 25
+
 // countBlock is a one-series horizontal chart and its table.
 func countBlock(stat, title, desc, what string, counts []market.Count) statBlock {
 	t := statTable{Stat: stat, Caption: title, Head: []string{what, "Số lượng"}}
@@ -141,11 +144,14 @@ func statBlocks(r *market.Report) []statBlock {
 		sectors.Rows = append(sectors.Rows, statRow{Key: x.Key, Label: x.Label, Nums: []int{x.Needs, x.Results},
 			Values: []string{strconv.Itoa(x.Needs), strconv.Itoa(x.Results), percent(x.NeedShare), percent(x.ResultShare)},
 			Note:   market.BalanceLabel(x.Balance)})
+		if len(sl) == sectorBars {
+			continue
+		}
 		sl = append(sl, x.Label)
 		sv = append(sv, []int{int(x.NeedShare*10 + 0.5), int(x.ResultShare*10 + 0.5)}) // tenths of a percent
 	}
 	sc := hbars("bd-sectors", sectors.Caption,
-		"Mỗi ngành hai thanh: phần trăm nhu cầu đang mở và phần trăm kết quả nghiên cứu thuộc ngành đó. Ngành có thanh nhu cầu dài hơn hẳn là nơi cầu nhiều mà cung ít.",
+		"Mỗi ngành hai thanh: phần trăm nhu cầu đang mở và phần trăm kết quả nghiên cứu thuộc ngành đó; "+strconv.Itoa(sectorBars)+" ngành có nhiều nhu cầu nhất, bảng dưới có đủ các ngành. Ngành có thanh nhu cầu dài hơn hẳn là nơi cầu nhiều mà cung ít.",
 		supplyDemand, sl, sv, func(tenths int) string { return percent(float64(tenths) / 10) })
 	blocks = append(blocks, statBlock{Chart: sc, Table: sectors})
 
