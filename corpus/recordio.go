@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"ketnoi/corpus/vntext"
+	"ketnoi/internal/csvsafe"
 )
 
 // Format of a record file.
@@ -25,6 +26,7 @@ const (
 	FormatJSON  Format = "json"  // one object, or an array of objects
 	FormatJSONL Format = "jsonl" // one object per line
 	FormatCSV   Format = "csv"   // a header row of field names, then one record per row
+	FormatXLSX  Format = "xlsx"  // an Excel workbook: its first sheet laid out as the CSV format
 )
 
 // FormatOf returns the record format of a file name by its extension, or "".
@@ -36,6 +38,8 @@ func FormatOf(name string) Format {
 		return FormatJSONL
 	case ".csv":
 		return FormatCSV
+	case ".xlsx":
+		return FormatXLSX
 	}
 	return ""
 }
@@ -54,6 +58,10 @@ const MaxRecordBytes = 16 << 20
 // ReadRecords reads every record of r, calling fn for each, good or bad, in order. A bad record never stops
 // the file; only an error returned by fn or a failure of r itself does. name is used in problems.
 func ReadRecords(name string, r io.Reader, format Format, fn func(Parsed) error) error {
+	// A workbook is a zip of UTF-8 XML: no legacy encoding to guess.
+	if format == FormatXLSX {
+		return readXLSX(r, func(p Parsed) error { return fn(inFile(name, p)) })
+	}
 	// A file saved in a legacy 8-bit encoding (TCVN3, VNI, VISCII, Windows-1258) is converted first; the
 	// first record carries the warning that says so.
 	r, note, err := legacyToUTF8(r)
@@ -65,13 +73,7 @@ func ReadRecords(name string, r io.Reader, format Format, fn func(Parsed) error)
 			p.Problems = append(Problems{*note}, p.Problems...)
 			note = nil
 		}
-		for i := range p.Problems {
-			p.Problems[i].File = name
-			if p.Problems[i].Line == 0 {
-				p.Problems[i].Line = p.Line
-			}
-		}
-		return fn(p)
+		return fn(inFile(name, p))
 	}
 	switch format {
 	case FormatJSONL:
@@ -82,6 +84,17 @@ func ReadRecords(name string, r io.Reader, format Format, fn func(Parsed) error)
 		return readCSV(r, emit)
 	}
 	return fmt.Errorf("%s: định dạng bản ghi không hỗ trợ %q", name, format)
+}
+
+// inFile places a record's problems in the file.
+func inFile(name string, p Parsed) Parsed {
+	for i := range p.Problems {
+		p.Problems[i].File = name
+		if p.Problems[i].Line == 0 {
+			p.Problems[i].Line = p.Line
+		}
+	}
+	return p
 }
 
 // legacyToUTF8 looks at the start of r: valid UTF-8 passes through untouched (streamed); otherwise the
@@ -425,9 +438,7 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 	if err != nil {
 		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV, Message: "không đọc được dòng tiêu đề CSV: " + err.Error()}}})
 	}
-	for i := range header {
-		header[i] = strings.ToLower(strings.TrimSpace(header[i]))
-	}
+	header = normaliseHeader(header)
 	for {
 		row, err := cr.Read()
 		if err == io.EOF {
@@ -452,17 +463,30 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 			}
 			continue
 		}
-		obj, probs := csvRowToJSON(header, row)
-		p := Parsed{Line: line, Problems: probs}
-		if !probs.Rejected() {
-			b, _ := json.Marshal(obj)
-			d := DecodeRecord(b)
-			p.Record, p.Problems = d.Record, append(p.Problems, d.Problems...)
-		}
-		if e := emit(p); e != nil {
+		if e := emit(tableRow(header, row, line)); e != nil {
 			return e
 		}
 	}
+}
+
+// normaliseHeader makes column names as the record format spells them.
+func normaliseHeader(header []string) []string {
+	for i := range header {
+		header[i] = strings.ToLower(strings.TrimSpace(header[i]))
+	}
+	return header
+}
+
+// tableRow reads one row of a CSV file or a sheet with as many cells as the header.
+func tableRow(header, row []string, line int) Parsed {
+	obj, probs := csvRowToJSON(header, row)
+	p := Parsed{Line: line, Problems: probs}
+	if !probs.Rejected() {
+		b, _ := json.Marshal(obj)
+		d := DecodeRecord(b)
+		p.Record, p.Problems = d.Record, append(p.Problems, d.Problems...)
+	}
+	return p
 }
 
 // csvTypes says how to read each typed CSV column; every other column is a string.
@@ -482,7 +506,8 @@ func csvRowToJSON(header, row []string) (map[string]any, Problems) {
 		}
 	}
 	for i, h := range header {
-		v := strings.TrimSpace(row[i])
+		// A cell our exports quoted against formula injection comes back as it was.
+		v := csvsafe.Plain(strings.TrimSpace(row[i]))
 		if h == "" || v == "" {
 			continue
 		}

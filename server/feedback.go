@@ -209,14 +209,19 @@ func FeedbackRows(st *corpus.Store, needID string, current bool) ([]FeedbackJSON
 // WriteFeedbackCSV writes decisions as CSV for evaluation: UTF-8 with a byte order mark (so that Excel reads
 // Vietnamese right), one row a decision, the JSON field names as headers, one column per score component.
 func WriteFeedbackCSV(w io.Writer, rows []FeedbackJSON) error {
+	return FeedbackTable(rows).WriteCSV(w)
+}
+
+// FeedbackTable lays decisions out as the CSV and XLSX exports show them: one row a decision, the score's
+// components in columns of their own.
+func FeedbackTable(rows []FeedbackJSON) *corpus.Table {
 	comps := matcher.Components()
 	head := []string{"seq", "time", "need_id", "need_title", "result_id", "result_title", "decision", "decision_label",
 		"reason", "reason_label", "note", "actor_id", "actor_name", "actor_role", "score", "rank", "superseded"}
 	for _, c := range comps {
 		head = append(head, "component_"+c)
 	}
-	cw := newCSV(w)
-	cw.Write(head)
+	t := &corpus.Table{Header: head}
 	for _, r := range rows {
 		rec := []string{fmt.Sprint(r.Seq), r.Time.UTC().Format(time.RFC3339), r.NeedID, r.NeedTitle, r.ResultID, r.ResultTitle,
 			r.Decision, r.DecisionLabel, r.Reason, r.ReasonLabel, r.Note, r.Actor.ID, r.Actor.Name, r.Actor.Role, "", "",
@@ -235,9 +240,9 @@ func WriteFeedbackCSV(w io.Writer, rows []FeedbackJSON) error {
 			}
 			rec = append(rec, fmt.Sprintf("%.3f", v))
 		}
-		cw.Write(rec)
+		t.Rows = append(t.Rows, rec)
 	}
-	return cw.Flush()
+	return t
 }
 
 // apiFeedbackList exports decisions: ?format=json|csv, need_id= for one need, current=1 for the current

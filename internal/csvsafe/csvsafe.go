@@ -24,6 +24,15 @@ func Cell(s string) string {
 	return "'" + s
 }
 
+// Plain undoes Cell: a cell read back from one of our exports (or typed with the same quote in a
+// spreadsheet) loses the quote that kept it from running.
+func Plain(s string) string {
+	if len(s) > 1 && s[0] == '\'' && Cell(s[1:]) == s {
+		return s[1:]
+	}
+	return s
+}
+
 // isNumber says whether s is a plain decimal number with an optional sign: digits with at most one
 // decimal point or comma, nothing else.
 func isNumber(s string) bool {

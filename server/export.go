@@ -1,0 +1,131 @@
+package server
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"ketnoi/corpus"
+)
+
+// Exports of results, needs and brokers' decisions (staff only: needs include those only brokers may
+// see, decisions the brokers' notes) as CSV and XLSX for spreadsheets, which `ketnoi index` imports
+// again, and as JSONL — the record format, full text included — for another exchange to import.
+
+// KindFeedback exports brokers' decisions.
+const KindFeedback = "feedback"
+
+var (
+	exportKinds   = []string{corpus.KindResult, corpus.KindNeed, KindFeedback}
+	exportFormats = []string{"csv", "xlsx", "jsonl"}
+	exportTypes   = map[string]string{
+		"csv":   "text/csv; charset=utf-8",
+		"xlsx":  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		"jsonl": "application/x-ndjson; charset=utf-8",
+	}
+)
+
+// ExportError is a kind or format not offered, in Vietnamese.
+func ExportError(kind, format string) error {
+	if !contains(exportKinds, kind) {
+		return fmt.Errorf("loại %q không xuất được: chọn %s", kind, strings.Join(exportKinds, ", "))
+	}
+	if !contains(exportFormats, format) {
+		return fmt.Errorf("định dạng %q không xuất được: chọn %s", format, strings.Join(exportFormats, ", "))
+	}
+	return nil
+}
+
+// WriteExport writes every live record of kind (result, need) or every broker decision (feedback, with
+// its history) in format, and says how many it wrote.
+func WriteExport(w io.Writer, st *corpus.Store, kind, format string) (int, error) {
+	if err := ExportError(kind, format); err != nil {
+		return 0, err
+	}
+	var table *corpus.Table
+	var items []any
+	if kind == KindFeedback {
+		rows, err := FeedbackRows(st, "", false)
+		if err != nil {
+			return 0, err
+		}
+		table = FeedbackTable(rows)
+		for i := range rows {
+			items = append(items, &rows[i])
+		}
+	} else {
+		var recs []corpus.Record
+		err := st.Each(func(e *corpus.Entry) error {
+			if e.Kind != kind {
+				return nil
+			}
+			rec, err := e.Decode()
+			if err == nil {
+				recs = append(recs, rec)
+				items = append(items, rec)
+			}
+			return err
+		})
+		if err != nil {
+			return 0, fmt.Errorf("đọc kho để xuất: %w", err)
+		}
+		if format != "jsonl" {
+			if table, err = corpus.RecordTable(kind, recs); err != nil {
+				return 0, err
+			}
+		}
+	}
+	var err error
+	switch format {
+	case "csv":
+		err = table.WriteCSV(w)
+	case "xlsx":
+		err = table.WriteXLSX(w)
+	case "jsonl":
+		bw := bufio.NewWriter(w)
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
+		for _, it := range items {
+			if err = enc.Encode(it); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = bw.Flush()
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("xuất %s dạng %s: %w", kind, format, err)
+	}
+	return len(items), nil
+}
+
+// apiExport answers GET /api/v1/export?kind=result|need|feedback&format=csv|xlsx|jsonl as a download.
+func (s *Server) apiExport(c echo.Context) error {
+	if s.store == nil {
+		return apiErr(http.StatusServiceUnavailable, "no_store", "Máy chủ này không có kho dữ liệu.")
+	}
+	kind := strings.ToLower(strings.TrimSpace(c.QueryParam("kind")))
+	if !contains(exportKinds, kind) {
+		return apiErr(http.StatusBadRequest, "bad_kind", "kind chỉ nhận "+strings.Join(exportKinds, ", ")+".")
+	}
+	format, err := formatParam(c, exportFormats...)
+	if err != nil {
+		return err
+	}
+	// Written to memory first: an error half way must be an error response, not a truncated file.
+	var b strings.Builder
+	if _, err := WriteExport(&b, s.store, kind, format); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="ketnoi-%s-%s.%s"`, kind,
+		time.Now().In(corpus.Vietnam).Format("20060102"), format))
+	return c.Blob(http.StatusOK, exportTypes[format], []byte(b.String()))
+}

@@ -1,0 +1,55 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+
+	"ketnoi/corpus"
+)
+
+// TestExportAPI: staff only; each kind and format downloads with its type and a file name, the JSONL has
+// one line per record; a kind not offered is bad_kind in the one error shape.
+func TestExportAPI(t *testing.T) {
+	e := newBrokerEnv(t)
+	counts, err := e.st.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, path, key string
+		status          int
+		contentType     string
+	}{
+		{"no key", "/api/v1/export?kind=result", "", http.StatusUnauthorized, ""},
+		{"broker key", "/api/v1/export?kind=need", e.broker, http.StatusForbidden, ""},
+		{"csv", "/api/v1/export?kind=result", e.staff, http.StatusOK, "text/csv"},
+		{"xlsx", "/api/v1/export?kind=need&format=xlsx", e.staff, http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+		{"jsonl", "/api/v1/export?kind=need&format=jsonl", e.staff, http.StatusOK, "application/x-ndjson"},
+		{"feedback", "/api/v1/export?kind=feedback&format=csv", e.staff, http.StatusOK, "text/csv"},
+		{"bad kind", "/api/v1/export?kind=keys", e.staff, http.StatusBadRequest, ""},
+		{"bad format", "/api/v1/export?kind=result&format=pdf", e.staff, http.StatusBadRequest, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, body, h := e.do(t, "GET", c.path, c.key, "")
+			if code != c.status {
+				t.Fatalf("%d, want %d: %.200s", code, c.status, body)
+			}
+			if code != http.StatusOK {
+				if !bytes.Contains(body, []byte(`"code"`)) || !bytes.Contains(body, []byte(`"message"`)) {
+					t.Errorf("error not in the one shape: %s", body)
+				}
+				return
+			}
+			if !strings.HasPrefix(h.Get("Content-Type"), c.contentType) || !strings.Contains(h.Get("Content-Disposition"), "attachment; filename=\"ketnoi-") {
+				t.Errorf("headers %v", h)
+			}
+			if strings.Contains(c.path, "jsonl") {
+				if n := bytes.Count(body, []byte("\n")); n != counts[corpus.KindNeed] {
+					t.Errorf("%d lines, %d needs", n, counts[corpus.KindNeed])
+				}
+			}
+		})
+	}
+}
