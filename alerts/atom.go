@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Feed is an Atom feed (RFC 4287) of alerts: one need's, or every need's of a broker.
+// Feed is an Atom feed (RFC 4287): of alerts (one need's, or every need's of a broker), or of other
+// items (Items: the feeds of new results), with the one writer below.
 type Feed struct {
 	// ID is the feed's permanent id (corpus.FeedInfo.ID), kept when its token changes.
 	ID       string
@@ -22,7 +23,20 @@ type Feed struct {
 	// Entries are the alerts, newest first; NameNeed puts each one's need in its title (broker feeds).
 	Entries  []View
 	NameNeed bool
+	// Items are entries that are not alerts, newest first (a feed has Entries or Items).
+	Items []Entry
 }
+
+// Entry is a feed entry that is not an alert: its text (Summary plain, HTML as markup the caller built
+// from escaped values), its page, its categories.
+type Entry struct {
+	ID, Title, Summary, HTML, Link string
+	Updated, Published             time.Time
+	Categories                     []Category
+}
+
+// Category is an entry's category: a code and its label.
+type Category struct{ Term, Label string }
 
 type atomFeed struct {
 	XMLName   xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
@@ -75,6 +89,9 @@ func (f *Feed) Render() ([]byte, error) {
 	if len(f.Entries) > 0 {
 		updated = f.Entries[0].Created
 	}
+	if len(f.Items) > 0 {
+		updated = f.Items[0].Updated
+	}
 	out := atomFeed{Lang: "vi", ID: f.ID, Title: atomText{Type: "text", Body: f.Title}, Updated: atomTime(updated),
 		Links:     []atomLink{{Rel: "self", Type: "application/atom+xml", Href: f.Self}},
 		Author:    atomPerson{Name: "ketnoi – kết nối cung cầu công nghệ"},
@@ -88,6 +105,16 @@ func (f *Feed) Render() ([]byte, error) {
 	}
 	for _, v := range f.Entries {
 		out.Entries = append(out.Entries, f.entry(v))
+	}
+	for _, it := range f.Items {
+		e := atomEntry{ID: it.ID, Title: atomText{Type: "text", Body: it.Title},
+			Updated: atomTime(it.Updated), Published: atomTime(it.Published),
+			Links:   []atomLink{{Rel: "alternate", Type: "text/html", Href: it.Link}},
+			Summary: atomText{Type: "text", Body: it.Summary}, Content: atomText{Type: "html", Body: it.HTML}}
+		for _, c := range it.Categories {
+			e.Category = append(e.Category, atomCategory{Term: c.Term, Label: c.Label})
+		}
+		out.Entries = append(out.Entries, e)
 	}
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)

@@ -217,18 +217,25 @@ func (s *Server) feed(kind string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
-		etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+		// A feed opened by its secret token: kept out of shared caches, search engines and referrers.
 		h := c.Response().Header()
-		h.Set("ETag", etag)
-		h.Set("Cache-Control", "private, no-cache")
 		h.Set("X-Robots-Tag", "noindex")
 		h.Set("Referrer-Policy", "no-referrer")
-		if c.Request().Header.Get("If-None-Match") == etag {
-			return c.NoContent(http.StatusNotModified)
-		}
-		return c.Blob(http.StatusOK, "application/atom+xml; charset=utf-8", body)
+		return sendAtom(c, body, "private, no-cache")
 	}
+}
+
+// sendAtom answers with a feed and its ETag, or 304 when the reader already has this version.
+func sendAtom(c echo.Context, body []byte, cacheControl string) error {
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+	h := c.Response().Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", cacheControl)
+	if c.Request().Header.Get("If-None-Match") == etag {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, "application/atom+xml; charset=utf-8", body)
 }
 
 // siteBase is the site's root URL, ending in "/": the configured public address, or the one the request

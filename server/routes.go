@@ -63,6 +63,7 @@ func (s *Server) routes() {
 	api.GET("/needs/:id/alerts", s.apiNeedAlerts, anyRole)
 	api.POST("/needs/:id/feed-token", s.apiFeedToken(corpus.FeedNeed), staff)
 	api.POST("/brokers/:name/feed-token", s.apiFeedToken(corpus.FeedBroker), staff)
+	e.GET(resultsFeedPath, s.resultsFeed)
 	e.GET(feedsPrefix+"needs/:file", s.feed(corpus.FeedNeed))
 	e.GET(feedsPrefix+"brokers/:file", s.feed(corpus.FeedBroker))
 

@@ -76,6 +76,8 @@ type searchPage struct {
 	Pages         int
 	Filtered      bool
 	Clear         string
+	// FeedURL is the Atom feed of new results for this search (a saved search a reader follows).
+	FeedURL string
 }
 
 var facetTitles = []struct{ name, param, title string }{
@@ -128,6 +130,7 @@ func (s *Server) webSearch(c echo.Context) error {
 	clear := &searchParams{Q: p.Q, Size: p.Size}
 	view.Clear = "/?" + clear.values().Encode()
 	view.Filtered = view.Clear != "/?"+p.values().Encode()
+	view.FeedURL = resultsFeedURL(p)
 	return s.render(c, http.StatusOK, "search.html", view)
 }
 
