@@ -213,42 +213,9 @@ func (s *Store) AddFeedback(f Feedback) (Feedback, *Feedback, error) {
 	}
 	f.Time, f.Superseded = time.Now().UTC(), false
 	var prev *Feedback
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		_, res, err := checkPair(tx, &f)
-		if err != nil {
-			return err
-		}
-		b, err := tx.CreateBucketIfNotExists(bucketFeedback)
-		if err != nil {
-			return err
-		}
-		pair := feedbackPrefix(f.NeedID, f.ResultID)
-		c := b.Cursor()
-		// The pair's latest decision is the last key with its prefix: seek past the prefix, step back.
-		k, v := c.Seek(append(bytes.Clone(pair), 0xff))
-		if k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
-		if k != nil && bytes.HasPrefix(k, pair) {
-			prev = &Feedback{}
-			if err := json.Unmarshal(v, prev); err != nil {
-				return fmt.Errorf("quyết định %q hỏng trong kho: %w", k, err)
-			}
-			prev.Superseded = true
-		}
-		if f.Seq, err = b.NextSequence(); err != nil {
-			return err
-		}
-		raw, err := json.Marshal(&f)
-		if err != nil {
-			return err
-		}
-		if err := b.Put(binary.BigEndian.AppendUint64(pair, f.Seq), raw); err != nil {
-			return err
-		}
-		return followDecisionsTx(tx, b, &f, res.Title)
+	err := s.db.Update(func(tx *bolt.Tx) (err error) {
+		prev, err = putFeedbackTx(tx, &f)
+		return err
 	})
 	if err != nil {
 		if _, ok := err.(*FeedbackError); ok {
@@ -257,6 +224,47 @@ func (s *Store) AddFeedback(f Feedback) (Feedback, *Feedback, error) {
 		return Feedback{}, nil, fmt.Errorf("ghi quyết định ghép nối: %w", err)
 	}
 	return f, prev, nil
+}
+
+// putFeedbackTx stores decision f (its Seq set here) after the pair's earlier ones and brings the need's
+// state in line; it returns the decision f supersedes, if any.
+func putFeedbackTx(tx *bolt.Tx, f *Feedback) (*Feedback, error) {
+	_, res, err := checkPair(tx, f)
+	if err != nil {
+		return nil, err
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketFeedback)
+	if err != nil {
+		return nil, err
+	}
+	pair := feedbackPrefix(f.NeedID, f.ResultID)
+	c := b.Cursor()
+	// The pair's latest decision is the last key with its prefix: seek past the prefix, step back.
+	k, v := c.Seek(append(bytes.Clone(pair), 0xff))
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	var prev *Feedback
+	if k != nil && bytes.HasPrefix(k, pair) {
+		prev = &Feedback{}
+		if err := json.Unmarshal(v, prev); err != nil {
+			return nil, fmt.Errorf("quyết định %q hỏng trong kho: %w", k, err)
+		}
+		prev.Superseded = true
+	}
+	if f.Seq, err = b.NextSequence(); err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Put(binary.BigEndian.AppendUint64(pair, f.Seq), raw); err != nil {
+		return nil, err
+	}
+	return prev, followDecisionsTx(tx, b, f, res.Title)
 }
 
 func feedbackPrefix(needID, resultID string) []byte {

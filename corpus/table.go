@@ -1,6 +1,9 @@
 package corpus
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +24,8 @@ import (
 type Table struct {
 	Header []string
 	Rows   [][]string
+	// Lines are the rows' places in the file read (ReadTable): record numbers, the header being 1.
+	Lines []int
 }
 
 // Columns of the spreadsheet exports, in the record format's field names; ranges take two columns.
@@ -208,4 +213,49 @@ func blank(row []string) bool {
 		}
 	}
 	return true
+}
+
+// ReadTable reads a CSV file or the first sheet of a workbook whole, as our exports write them: the
+// header row, then the rows, each padded to the header's width, with csvsafe's quotes taken off.
+func ReadTable(r io.Reader, format Format) (*Table, error) {
+	var rows [][]string
+	switch format {
+	case FormatCSV:
+		br := bufio.NewReader(r)
+		if b, err := br.Peek(3); err == nil && bytes.Equal(b, utf8BOM) {
+			br.Discard(3)
+		}
+		cr := csv.NewReader(br)
+		cr.FieldsPerRecord = -1
+		var err error
+		if rows, err = cr.ReadAll(); err != nil {
+			return nil, fmt.Errorf("đọc CSV: %w", err)
+		}
+	case FormatXLSX:
+		f, err := excelize.OpenReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("mở bảng tính XLSX: %w", err)
+		}
+		defer f.Close()
+		if rows, err = f.GetRows(f.GetSheetList()[0], excelize.Options{RawCellValue: true}); err != nil {
+			return nil, fmt.Errorf("đọc bảng tính XLSX: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("định dạng bảng %q không hỗ trợ: chỉ CSV hoặc XLSX", format)
+	}
+	if len(rows) == 0 {
+		return &Table{}, nil
+	}
+	t := &Table{Header: normaliseHeader(rows[0])}
+	for n, row := range rows[1:] {
+		if blank(row) {
+			continue
+		}
+		for i := range row {
+			row[i] = csvsafe.Plain(row[i])
+		}
+		t.Rows = append(t.Rows, append(row, make([]string, max(len(t.Header)-len(row), 0))...))
+		t.Lines = append(t.Lines, n+2)
+	}
+	return t, nil
 }

@@ -223,7 +223,7 @@ func FeedbackTable(rows []FeedbackJSON) *corpus.Table {
 	}
 	t := &corpus.Table{Header: head}
 	for _, r := range rows {
-		rec := []string{fmt.Sprint(r.Seq), r.Time.UTC().Format(time.RFC3339), r.NeedID, r.NeedTitle, r.ResultID, r.ResultTitle,
+		rec := []string{fmt.Sprint(r.Seq), r.Time.UTC().Format(time.RFC3339Nano), r.NeedID, r.NeedTitle, r.ResultID, r.ResultTitle,
 			r.Decision, r.DecisionLabel, r.Reason, r.ReasonLabel, r.Note, r.Actor.ID, r.Actor.Name, r.Actor.Role, "", "",
 			fmt.Sprint(r.Superseded)}
 		if r.Components != nil {

@@ -19,7 +19,7 @@ func init() {
 	register(&command{
 		name:    "feedback",
 		summary: "xuất quyết định chấp nhận / từ chối đề xuất ghép nối của nhà môi giới",
-		usage:   "export [--csv TỆP] [--json] [--need MÃ] [--current] | reasons",
+		usage:   "export [--csv TỆP] [--json] [--need MÃ] [--current] | import TỆP | reasons",
 		help: `
 feedback export in mọi quyết định của nhà môi giới về các cặp nhu cầu – kết quả (gửi qua
 POST /api/v1/match/feedback), kể cả quyết định đã bị quyết định sau thay thế (cột superseded), kèm điểm
@@ -27,6 +27,11 @@ và các thành phần điểm lúc quyết định, để đánh giá bộ ghé
 --json in JSON như API, --need chỉ lấy một nhu cầu, --current chỉ lấy quyết định hiện hành của mỗi cặp.
 Khi máy chủ đang giữ thư mục dữ liệu, lệnh hỏi qua API và cần khoá môi giới hoặc cán bộ (--key hoặc
 KETNOI_KEY).
+feedback import TỆP nhập các quyết định từ tệp của ketnoi export --kind feedback (CSV, XLSX hoặc JSONL, ví
+dụ từ thư mục dữ liệu khác) đúng như lúc chúng được đưa ra: thời điểm, người quyết định, điểm; quyết định
+đã có (cùng cặp, cùng thời điểm, cùng quyết định) được bỏ qua nên chạy lại được; dòng lỗi được báo và bỏ
+qua. Cần dừng máy chủ trước.
+
 feedback reasons in danh mục lý do (mã, nhãn tiếng Việt, dùng khi chấp nhận hay từ chối).`,
 		run: runFeedback,
 	})
@@ -38,8 +43,19 @@ func runFeedback(e *env, args []string) error {
 		commandUsage(e.stdout, c, nil)
 		return nil
 	}
-	if len(args) == 0 || (args[0] != "export" && args[0] != "reasons") {
-		return usageError{"cần lệnh con: feedback export hoặc feedback reasons"}
+	if len(args) == 0 || (args[0] != "export" && args[0] != "import" && args[0] != "reasons") {
+		return usageError{"cần lệnh con: feedback export, feedback import hoặc feedback reasons"}
+	}
+	if args[0] == "import" {
+		fs := newFlags(e, c)
+		pos, err := parse(e, c, fs, args[1:])
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usageError{"feedback import cần đúng một TỆP"}
+		}
+		return runFeedbackImport(e, pos[0])
 	}
 	if args[0] == "reasons" {
 		for _, t := range corpus.FeedbackReasons.Terms() {

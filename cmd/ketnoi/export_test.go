@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -117,54 +118,109 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 }
 
-// TestExportFeedbackAndErrors: decisions export in the three formats with the same rows as the feedback
-// export; a kind or format not offered is a usage error in Vietnamese that writes nothing.
-func TestExportFeedbackAndErrors(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
-	files, _ := filepath.Glob(filepath.Join("..", "..", "corpus", "sample", "data", "*.jsonl"))
-	if code, _, errOut := ketnoi(t, append([]string{"index", "--data", data}, files...)...); code != 0 {
-		t.Fatalf("index: %d %s", code, errOut)
+// feedbackKey is what a decision must keep through export and import: everything, with the score and its
+// components as the spreadsheet exports round them.
+func feedbackKey(f server.FeedbackJSON) string {
+	comps := map[string]string{}
+	for k, v := range f.Components {
+		comps[k] = fmt.Sprintf("%.3f", v)
 	}
+	b, _ := json.Marshal([]any{f.NeedID, f.ResultID, f.Decision, f.Reason, f.Note, f.Time.UTC(), f.Actor, fmt.Sprintf("%.3f", f.Score), comps, f.Rank, f.Superseded})
+	return string(b)
+}
+
+func feedbackOf(t *testing.T, data string) ([]string, string) {
+	t.Helper()
 	st, err := corpus.Open(data)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer st.Close()
+	rows, err := server.FeedbackRows(st, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, feedbackKey(r))
+	}
+	// The stored states (the sample's deadlines may have passed, which only the effective state shows).
+	var states []string
+	for _, id := range []string{"nc-001", "nc-002"} {
+		ns, err := st.NeedStatus(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		states = append(states, ns.State)
+	}
+	return out, strings.Join(states, ",")
+}
+
+// TestExportFeedbackRoundTrip: broker decisions (a pair accepted then rejected, another accepted, with a
+// note a spreadsheet would run) exported as CSV, XLSX and JSONL import into a fresh data directory as the
+// same decisions — time, who, score, history — and the need's state follows them as it did; importing
+// again adds nothing. A kind or format not offered is a usage error in Vietnamese that writes nothing.
+func TestExportFeedbackRoundTrip(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "corpus", "sample", "data", "*.jsonl"))
+	sampleDir := func() string {
+		data := filepath.Join(t.TempDir(), "data")
+		if code, _, errOut := ketnoi(t, append([]string{"index", "--data", data}, files...)...); code != 0 {
+			t.Fatalf("index: %d %s", code, errOut)
+		}
+		return data
+	}
+	data := sampleDir()
+	st, err := corpus.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := corpus.FeedbackActor{ID: "k1", Name: "Môi giới Bình", Role: "broker"}
 	for _, f := range []corpus.Feedback{
-		{NeedID: "nc-001", ResultID: "kq-ts-001", Decision: corpus.DecisionAccept, Note: "=1+1 ghi chú"},
-		{NeedID: "nc-001", ResultID: "kq-ts-001", Decision: corpus.DecisionReject, Reason: "price"},
+		{NeedID: "nc-001", ResultID: "kq-ts-001", Decision: corpus.DecisionAccept, Note: "=1+1 ghi chú", Score: 0.71234, Components: map[string]float64{"text": 0.5}, Rank: 2, Actor: actor},
+		{NeedID: "nc-001", ResultID: "kq-ts-001", Decision: corpus.DecisionReject, Reason: "price", Actor: actor},
+		{NeedID: "nc-002", ResultID: "kq-ts-003", Decision: corpus.DecisionAccept, Reason: "good_fit", Actor: actor},
 	} {
 		if _, _, err := st.AddFeedback(f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	rows, err := server.FeedbackRows(st, "", false)
 	st.Close()
-	if err != nil || len(rows) != 2 {
-		t.Fatalf("feedback rows: %v %d", err, len(rows))
+	want, wantState := feedbackOf(t, data)
+	if len(want) != 3 || wantState != corpus.NeedPublished+","+corpus.NeedMatched {
+		t.Fatalf("%d decisions stored, states %s", len(want), wantState)
 	}
 	for _, format := range []string{"csv", "xlsx", "jsonl"} {
-		file := filepath.Join(t.TempDir(), "qd."+format)
-		if code, _, errOut := ketnoi(t, "export", "--data", data, "--kind", "feedback", file); code != 0 {
-			t.Fatalf("%s: %d %s", format, code, errOut)
-		}
-		b, _ := os.ReadFile(file)
-		switch format {
-		case "jsonl":
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-			var first server.FeedbackJSON
-			if len(lines) != len(rows) || json.Unmarshal([]byte(lines[0]), &first) != nil || first.Seq != rows[0].Seq || first.Note != rows[0].Note {
-				t.Errorf("jsonl: %d lines for %d decisions: %.200s", len(lines), len(rows), b)
+		t.Run(format, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "qd."+format)
+			if code, _, errOut := ketnoi(t, "export", "--data", data, "--kind", "feedback", file); code != 0 {
+				t.Fatalf("export: %d %s", code, errOut)
 			}
-		case "csv":
-			if !bytes.Contains(b, []byte("'=1+1 ghi chú")) {
-				t.Errorf("csv: the note's formula is not neutralised: %s", b)
+			if b, _ := os.ReadFile(file); format == "csv" && !bytes.Contains(b, []byte("'=1+1 ghi chú")) {
+				t.Errorf("csv: the note's formula is not neutralised")
 			}
-		case "xlsx":
-			if !bytes.HasPrefix(b, []byte("PK")) {
-				t.Errorf("xlsx is not a zip")
+			fresh := sampleDir()
+			if code, out, errOut := ketnoi(t, "feedback", "import", "--data", fresh, file); code != 0 || !strings.Contains(out, "Đã nhập 3 ") {
+				t.Fatalf("import: %d %s %s", code, out, errOut)
 			}
-		}
+			got, gotState := feedbackOf(t, fresh)
+			if strings.Join(got, "\n") != strings.Join(want, "\n") || gotState != wantState {
+				t.Errorf("after the round trip (state %s, want %s):\n%s\nwant\n%s", gotState, wantState, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if code, out, _ := ketnoi(t, "feedback", "import", "--data", fresh, file); code != 0 || !strings.Contains(out, "Đã nhập 0 quyết định (3 đã có sẵn") {
+				t.Errorf("second import: %d %s", code, out)
+			}
+		})
 	}
+	// A decision about a need the data directory does not have is reported by its row; the others go in.
+	bad := filepath.Join(t.TempDir(), "qd.jsonl")
+	writeFile(t, bad, `{"need_id":"nc-khong-co","result_id":"kq-ts-001","decision":"accept","time":"2026-01-02T03:04:05Z"}
+{"need_id":"nc-003","result_id":"kq-ts-001","decision":"accept","time":"2026-01-02T03:04:05Z"}
+`)
+	code, out, errOut := ketnoi(t, "feedback", "import", "--data", sampleDir(), bad)
+	if code != 1 || !strings.Contains(errOut, "dòng 1") || !strings.Contains(out, "Đã nhập 1 ") {
+		t.Errorf("import with a bad row: %d %q %q", code, out, errOut)
+	}
+
 	for _, args := range [][]string{
 		{"--kind", "users", "x.csv"},
 		{"--kind", "result", "x.pdf"},
