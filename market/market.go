@@ -78,11 +78,20 @@ type Report struct {
 	// NeedsByField and NeedsByLocality are the open needs' fields and localities.
 	NeedsByField    []Count `json:"needs_by_field"`
 	NeedsByLocality []Count `json:"needs_by_locality"`
+	// FieldTrends are the results of each top-level field by the result's year: the trend of the supply.
+	FieldTrends []Trend `json:"results_by_field_and_year"`
 	// Sectors is the supply–demand picture, most demanded first.
 	Sectors []Sector `json:"sectors"`
 	// Years are the programme's indicators, oldest first; Total sums them (Year 0).
 	Years []Year `json:"years"`
 	Total Year   `json:"total"`
+}
+
+// Trend is one field's results year by year (oldest first; years without results left out).
+type Trend struct {
+	Key    string  `json:"key"`
+	Label  string  `json:"label"`
+	ByYear []Count `json:"by_year"`
 }
 
 // TopOrganizations bounds the organisation list.
@@ -106,6 +115,7 @@ func Collect(st *corpus.Store, now time.Time) (*Report, error) {
 	byField, byYear, byOrg, byLoc, byTRL, byIP := tally{}, tally{}, tally{}, tally{}, tally{}, tally{}
 	needField, needLoc, sectorNeeds, sectorResults := tally{}, tally{}, tally{}, tally{}
 	needCreated := map[string]time.Time{}
+	fieldYear := map[string]tally{}
 	err = st.Each(func(e *corpus.Entry) error {
 		rec, err := e.Decode()
 		if err != nil {
@@ -121,6 +131,18 @@ func Collect(st *corpus.Store, now time.Time) (*Report, error) {
 				y.Pages += x.Extraction.Pages
 			}
 			byField.addAll(topFields(x.FieldCodes))
+			if x.Year > 0 {
+				fs := topFields(x.FieldCodes)
+				if len(fs) == 0 {
+					fs = []string{""}
+				}
+				for _, f := range fs {
+					if fieldYear[f] == nil {
+						fieldYear[f] = tally{}
+					}
+					fieldYear[f].add(strconv.Itoa(x.Year))
+				}
+			}
 			sectorResults.addAll(divisions(x.Sectors))
 			if x.Year > 0 {
 				byYear.add(strconv.Itoa(x.Year))
@@ -167,6 +189,13 @@ func Collect(st *corpus.Store, now time.Time) (*Report, error) {
 	}
 
 	r.ByField = byField.counts(corpus.Fields.Label, 0)
+	for _, f := range r.ByField { // the fields in the order of their size
+		if ys := fieldYear[f.Key]; ys != nil {
+			t := Trend{Key: f.Key, Label: f.Label, ByYear: ys.counts(nil, 0)}
+			slices.SortFunc(t.ByYear, func(a, b Count) int { return cmp.Compare(a.Key, b.Key) })
+			r.FieldTrends = append(r.FieldTrends, t)
+		}
+	}
 	r.ByYear = byYear.counts(nil, 0)
 	slices.SortFunc(r.ByYear, func(a, b Count) int { return cmp.Compare(a.Key, b.Key) })
 	r.ByOrganization = byOrg.counts(nil, TopOrganizations)

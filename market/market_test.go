@@ -18,6 +18,15 @@ func countOf(cs []Count, key string) int {
 	return 0
 }
 
+func trendOf(r *Report, field, year string) int {
+	for _, t := range r.FieldTrends {
+		if t.Key == field {
+			return countOf(t.ByYear, year)
+		}
+	}
+	return -1
+}
+
 func sectorOf(r *Report, key string) Sector {
 	for _, s := range r.Sectors {
 		if s.Key == key {
@@ -95,6 +104,10 @@ func TestCollect(t *testing.T) {
 		{"sector 62 needs (closed one left out)", sectorOf(r, "62").Needs, 0},
 		{"sector 62 results", sectorOf(r, "62").Results, 1},
 		{"sector 10 results (from 1020)", sectorOf(r, "10").Results, 1},
+		{"trend: field 4 in 2021", trendOf(r, "4", "2021"), 1},
+		{"trend: field 1 in 2023", trendOf(r, "1", "2023"), 1},
+		{"trend: no field in 2023", trendOf(r, "", "2023"), 1},
+		{"trend: field 4 in 2023", trendOf(r, "4", "2023"), 0},
 		{"results digitised", r.Total.ResultsDigitised, 3},
 		{"needs registered: two records and one waiting", r.Total.NeedsRegistered, 3},
 		{"matches proposed: two pairs", r.Total.MatchesProposed, 2},

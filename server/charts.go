@@ -9,16 +9,19 @@ import "strconv"
 
 // chartSeries is one colour of a chart.
 type chartSeries struct {
-	Name  string
-	Class string // s0, s1…: the colour, set in style.css (print keeps it)
-	LX    int    // where its legend starts
+	Name   string
+	Class  string // s0, s1…: the colour, set in style.css (print keeps it)
+	LX, LY int    // where its legend entry is
 }
+
+// legendPerRow is how many legend entries fit on a row of the chart's width.
+const legendPerRow = 3
 
 // legend places the series' legend entries along the top of a chart with more than one series.
 func legend(series []chartSeries) []chartSeries {
 	out := append([]chartSeries(nil), series...)
 	for i := range out {
-		out[i].LX = 8 + i*180
+		out[i].LX, out[i].LY = 8+(i%legendPerRow)*240, 4+(i/legendPerRow)*20
 	}
 	return out
 }
@@ -79,7 +82,7 @@ func hbars(id, title, desc string, series []chartSeries, labels []string, values
 	c := chart{ID: id, Title: title, Desc: desc, Width: chartWidth, Horizontal: true, Series: legend(series)}
 	top := 8
 	if len(series) > 1 {
-		top = 30 // the legend
+		top = 10 + legendRows(series)*20 // the legend
 	}
 	max := maxOf(values)
 	plot := chartWidth - labelWidth - 56
@@ -123,6 +126,45 @@ func vbars(id, title, desc string, series []chartSeries, labels []string, values
 			row.Bars = append(row.Bars, chartBar{X: x, Y: base - h, W: barW - 2, H: h, Class: series[j].Class,
 				Value: v, Text: strconv.Itoa(v), TX: x + (barW-2)/2, TY: base - h - 4, Title: barTitle(l, series[j].Name, strconv.Itoa(v))})
 		}
+		c.Rows = append(c.Rows, row)
+	}
+	c.AX1, c.AY1, c.AX2, c.AY2 = 24, base, chartWidth-4, base
+	return c
+}
+
+func legendRows(series []chartSeries) int { return (len(series) + legendPerRow - 1) / legendPerRow }
+
+// stacked draws a vertical stacked bar chart: one column per label (years), its segments the series.
+func stacked(id, title, desc string, series []chartSeries, labels []string, values [][]int) chart {
+	const plotH = 220
+	base := 250 + legendRows(series)*20
+	c := chart{ID: id, Title: title, Desc: desc, Width: chartWidth, Height: base + 30, Series: legend(series)}
+	totals := make([][]int, len(values))
+	for i, vs := range values {
+		sum := 0
+		for _, v := range vs {
+			sum += v
+		}
+		totals[i] = []int{sum}
+	}
+	top := maxOf(totals)
+	n := max(len(labels), 1)
+	colW := min((chartWidth-40)/n, 80)
+	for i, l := range labels {
+		x := 30 + i*colW
+		row := chartRow{Label: l, LX: x + colW/2, LY: base + 18}
+		y := base
+		for j, v := range values[i] {
+			if v == 0 {
+				continue
+			}
+			h := v * plotH / top
+			y -= h
+			row.Bars = append(row.Bars, chartBar{X: x + 2, Y: y, W: colW - 4, H: h, Class: series[j].Class, Value: v,
+				Title: barTitle(l, series[j].Name, strconv.Itoa(v))})
+		}
+		// The column's total above it.
+		row.Bars = append(row.Bars, chartBar{Text: strconv.Itoa(totals[i][0]), TX: x + colW/2, TY: y - 4, Class: "total"})
 		c.Rows = append(c.Rows, row)
 	}
 	c.AX1, c.AY1, c.AX2, c.AY2 = 24, base, chartWidth-4, base

@@ -155,6 +155,7 @@ func statBlocks(r *market.Report) []statBlock {
 		supplyDemand, sl, sv, func(tenths int) string { return percent(float64(tenths) / 10) })
 	blocks = append(blocks, statBlock{Chart: sc, Table: sectors})
 
+	blocks = append(blocks, trendBlock(r))
 	blocks = append(blocks,
 		countBlock("results_by_field", "Kết quả nghiên cứu theo lĩnh vực KH&CN", "Số kết quả thuộc mỗi lĩnh vực cấp một (một kết quả có thể thuộc nhiều lĩnh vực).", "Lĩnh vực", r.ByField),
 		countBlock("needs_by_field", "Nhu cầu đang mở theo lĩnh vực KH&CN", "Số nhu cầu đang mở thuộc mỗi lĩnh vực cấp một.", "Lĩnh vực", r.NeedsByField),
@@ -166,6 +167,42 @@ func statBlocks(r *market.Report) []statBlock {
 		countBlock("results_by_organization", "Kết quả theo tổ chức chủ trì (20 tổ chức nhiều nhất)", "Số kết quả của mỗi tổ chức.", "Tổ chức", r.ByOrganization),
 	)
 	return blocks
+}
+
+// TrendTable is the trend as a table: every year some result has (oldest first), and for each year the
+// results of each field of r.FieldTrends (0 when none).
+func TrendTable(r *market.Report) ([]string, [][]int) {
+	var years []string
+	counts := [][]int{}
+	for _, y := range r.ByYear {
+		row := make([]int, len(r.FieldTrends))
+		for f, t := range r.FieldTrends {
+			for _, c := range t.ByYear {
+				if c.Key == y.Key {
+					row[f] = c.Count
+				}
+			}
+		}
+		years, counts = append(years, y.Key), append(counts, row)
+	}
+	return years, counts
+}
+
+// trendBlock is the supply's trend: results by year, stacked by field of science.
+func trendBlock(r *market.Report) statBlock {
+	years, counts := TrendTable(r)
+	t := statTable{Stat: "results_by_field_and_year", Caption: "Xu hướng: kết quả nghiên cứu theo lĩnh vực và năm", Head: []string{"Năm"}}
+	var series []chartSeries
+	for i, tr := range r.FieldTrends {
+		t.Head = append(t.Head, tr.Label)
+		series = append(series, chartSeries{Name: maxLabel(tr.Label), Class: "s" + strconv.Itoa(min(i, 6))})
+	}
+	for i, y := range years {
+		t.Rows = append(t.Rows, statRow{Key: y, Label: y, Values: itoas(counts[i]), Nums: counts[i]})
+	}
+	return statBlock{Table: t, Chart: stacked("bd-trend", t.Caption,
+		"Mỗi cột một năm thực hiện, chia theo lĩnh vực KH&CN cấp một; số trên cột là tổng kết quả của năm (một kết quả nhiều lĩnh vực được tính ở mỗi lĩnh vực).",
+		series, years, counts)}
 }
 
 func itoas(ns []int) []string {

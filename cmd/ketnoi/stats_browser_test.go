@@ -13,6 +13,7 @@ import (
 	"ketnoi/indexer"
 	"ketnoi/internal/browsertest"
 	"ketnoi/market"
+	"ketnoi/server"
 )
 
 // pageTables reads every statistics table of the page as Chromium rendered it: table → row key → the
@@ -46,6 +47,11 @@ func reportTables(r *market.Report) map[string]map[string][]int {
 	counts("results_by_locality", r.ByLocality)
 	counts("needs_by_locality", r.NeedsByLocality)
 	counts("results_by_organization", r.ByOrganization)
+	out["results_by_field_and_year"] = map[string][]int{}
+	years, trend := server.TrendTable(r)
+	for i, y := range years {
+		out["results_by_field_and_year"][y] = trend[i]
+	}
 	out["sectors"] = map[string][]int{}
 	for _, s := range r.Sectors {
 		out["sectors"][s.Key] = []int{s.Needs, s.Results}
