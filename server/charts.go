@@ -105,7 +105,8 @@ func hbars(id, title, desc string, series []chartSeries, labels []string, values
 
 // vbars draws a vertical bar chart: one group of bars per label (years), one bar per series.
 func vbars(id, title, desc string, series []chartSeries, labels []string, values [][]int) chart {
-	const plotH, base = 220, 270 // 50 px above the tallest bar: its value and the legend
+	const plotH = 220
+	base := 250 + legendRows(series)*20 // room above the tallest bar for its value and the legend
 	c := chart{ID: id, Title: title, Desc: desc, Width: chartWidth, Height: base + 30, Series: legend(series)}
 	max := maxOf(values)
 	n := len(labels)

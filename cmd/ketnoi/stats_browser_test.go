@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -131,6 +132,19 @@ func TestStatsPageInBrowserAgreesWithCLI(t *testing.T) {
 	}
 	page := browsertest.Eval[map[string]map[string][]int](t, ctx, pageTables)
 	compareTables(t, "page vs stats --json through the server", page, reportTables(viaServer))
+
+	// ketnoi export goes through the running server with a staff key.
+	staffKey := createKey(t, bin, data, "staff")
+	out := filepath.Join(t.TempDir(), "nhu-cau.jsonl")
+	if code, _, errOut := ketnoi(t, "export", "--data", data, "--kind", "need", "--key", staffKey, out); code != 0 {
+		t.Fatalf("export through the server: %d %s", code, errOut)
+	}
+	if b, _ := os.ReadFile(out); strings.Count(string(b), "\n") != viaServer.Needs {
+		t.Errorf("export through the server: %d lines for %d needs", strings.Count(string(b), "\n"), viaServer.Needs)
+	}
+	if code, _, errOut := ketnoi(t, "export", "--data", data, "--kind", "need", "--key", key, out); code == 0 || !strings.Contains(errOut, "403") && !strings.Contains(errOut, "quyền") {
+		t.Errorf("export with a broker key: %d %q", code, errOut)
+	}
 
 	srv.Process.Kill()
 	srv.Wait()
