@@ -25,7 +25,8 @@ func Cell(s string) string {
 }
 
 // Plain undoes Cell: a cell read back from one of our exports (or typed with the same quote in a
-// spreadsheet) loses the quote that kept it from running.
+// spreadsheet) loses the quote that kept it from running. A text that itself began with a quote and a
+// formula sign comes back without the quote: as every spreadsheet shows it.
 func Plain(s string) string {
 	if len(s) > 1 && s[0] == '\'' && Cell(s[1:]) == s {
 		return s[1:]

@@ -62,3 +62,19 @@ func TestWriterNeutralisesEveryCell(t *testing.T) {
 		t.Error("the caller's record was changed")
 	}
 }
+
+// TestPlainUndoesCell: a cell read back from an export is the text that was written; a quote a person
+// typed before ordinary text stays. (A text that itself starts with a quote and a formula sign, "'=x",
+// comes back as "=x", as a spreadsheet shows it.)
+func TestPlainUndoesCell(t *testing.T) {
+	for _, s := range []string{"=SUM(A1)", "@cmd", "+84 912", "-5", "Máy sấy", "'trích dẫn'", "", "'", "\t=1"} {
+		if got := Plain(Cell(s)); got != s {
+			t.Errorf("Plain(Cell(%q)) = %q", s, got)
+		}
+	}
+	for s, want := range map[string]string{"'abc": "'abc", "'=1": "=1", "'-5": "'-5"} {
+		if got := Plain(s); got != want {
+			t.Errorf("Plain(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
