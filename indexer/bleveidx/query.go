@@ -51,10 +51,14 @@ type plan struct {
 	terms []string // query terms and phrases as typed, for MatchedTerms
 }
 
-// filterPart is one conjunctive filter; facet names the facet it restricts ("" for the fixed ones).
+// filterPart is one conjunctive filter; facet names the facet it restricts ("" for the fixed ones). An
+// exclude part drops the documents q matches instead of keeping them: the query's must-not clauses only
+// visit the candidates the text query yields, while a filter that keeps nearly everything ("kind:result")
+// is walked for every candidate. On 100,000 results the filters took a quarter of a faceted search.
 type filterPart struct {
-	facet string
-	q     query.Query
+	facet   string
+	q       query.Query
+	exclude bool
 }
 
 func (x *Index) translate(req *indexer.SearchRequest, st termStats) plan {
@@ -88,9 +92,13 @@ func (p plan) ranked() bool {
 
 // query returns the full query with every filter except the one of skipFacet.
 func (p plan) query(skipFacet string) query.Query {
-	var fs []query.Query
+	var fs, not []query.Query
 	for _, f := range p.filters {
-		if skipFacet == "" || f.facet != skipFacet {
+		switch {
+		case skipFacet != "" && f.facet == skipFacet:
+		case f.exclude:
+			not = append(not, f.q)
+		default:
 			fs = append(fs, f.q)
 		}
 	}
@@ -100,6 +108,12 @@ func (p plan) query(skipFacet string) query.Query {
 	} else {
 		c := *bq // the text query is shared by the facet searches: never mutate it
 		bq = &c
+	}
+	if len(not) > 0 {
+		if bq.MustNot != nil {
+			not = append([]query.Query{bq.MustNot}, not...)
+		}
+		bq.MustNot = query.NewDisjunctionQuery(not)
 	}
 	if len(fs) > 0 {
 		bq.AddFilter(query.NewConjunctionQuery(fs))
@@ -476,28 +490,31 @@ func anyTerm(field string, values []string) query.Query {
 // buildFilters turns the request's filters into conjunctive, non-scoring parts.
 func buildFilters(req *indexer.SearchRequest) []filterPart {
 	var ps []filterPart
-	add := func(facet string, q query.Query) { ps = append(ps, filterPart{facet, q}) }
+	add := func(facet string, q query.Query) { ps = append(ps, filterPart{facet: facet, q: q}) }
+	exclude := func(facet string, q query.Query) { ps = append(ps, filterPart{facet: facet, q: q, exclude: true}) }
 
 	kinds := req.Kinds
 	if len(kinds) == 0 {
 		kinds = []string{indexer.KindResult}
 	}
-	add(indexer.FacetKind, anyTerm(fKind, kinds))
+	if len(kinds) == 1 && kinds[0] == indexer.KindResult {
+		// Results only, the usual case: "not a need" is the same set (there are two kinds) and far cheaper.
+		exclude(indexer.FacetKind, anyTerm(fKind, []string{indexer.KindNeed}))
+	} else {
+		add(indexer.FacetKind, anyTerm(fKind, kinds))
+	}
 
-	// Visibility: every document that is not a need, and needs at an allowed level. Never skipped.
+	// Visibility, never skipped: needs whose confidentiality is not an allowed level are dropped, a need
+	// with no level or an unknown one included (it must never leak because of a typo).
 	allowed := req.Confidentiality
 	if len(allowed) == 0 {
 		allowed = []string{corpus.ConfPublic, corpus.ConfAnonymised}
 	}
-	notNeed := query.NewBooleanQuery([]query.Query{query.NewMatchAllQuery()}, nil,
-		[]query.Query{anyTerm(fKind, []string{indexer.KindNeed})})
-	allowedNeed := query.NewConjunctionQuery([]query.Query{anyTerm(fKind, []string{indexer.KindNeed}),
-		anyTerm(fConfidentiality, allowed)})
-	add("", disj([]query.Query{notNeed, allowedNeed}, 1))
+	exclude("", query.NewBooleanQuery([]query.Query{anyTerm(fKind, []string{indexer.KindNeed})}, nil,
+		[]query.Query{anyTerm(fConfidentiality, allowed)}))
 
 	if len(req.ExcludeIDs) > 0 {
-		add("", query.NewBooleanQuery([]query.Query{query.NewMatchAllQuery()}, nil,
-			[]query.Query{query.NewDocIDQuery(req.ExcludeIDs)}))
+		exclude("", query.NewDocIDQuery(req.ExcludeIDs))
 	}
 	lists := []struct {
 		facet  string
