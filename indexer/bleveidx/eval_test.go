@@ -19,10 +19,10 @@ import (
 )
 
 // TestEvalRanking measures ranking (MRR@10, success@10) on the public Vietnamese retrieval sets described in
-// /work/shared/eval/README.md, for the index options that ranking depends on (bigrams, fuzzy terms). It runs
+// the shared eval folder's README.md, for the index options that ranking depends on (bigrams, fuzzy terms). It runs
 // only when KETNOI_EVAL names that directory; KETNOI_EVAL_QUERIES caps the queries per set (default 400).
 //
-//	KETNOI_EVAL=/work/shared/eval go test ./indexer/bleveidx -run EvalRanking -v -timeout 60m
+//	KETNOI_EVAL=../shared/eval go test ./indexer/bleveidx -run EvalRanking -v -timeout 60m
 func TestEvalRanking(t *testing.T) {
 	root := os.Getenv("KETNOI_EVAL")
 	if root == "" {
