@@ -352,7 +352,7 @@ func Restore(r io.Reader, dir string) (*Manifest, error) {
 			return nil, fmt.Errorf("khôi phục %s: %w", n, err)
 		}
 	}
-	if err := syncDir(dir); err != nil {
+	if err := SyncDir(dir); err != nil {
 		return nil, fmt.Errorf("khôi phục: %w", err)
 	}
 	os.RemoveAll(stage)
@@ -486,11 +486,11 @@ func readBackup(r io.Reader, stage string, storeOnly bool) (*Manifest, map[strin
 	if !storeOnly {
 		// The originals' directory entries must be durable before they are renamed into place.
 		for d := range dirs {
-			if err := syncDir(filepath.Join(stage, filepath.FromSlash(d))); err != nil {
+			if err := SyncDir(filepath.Join(stage, filepath.FromSlash(d))); err != nil {
 				return nil, nil, fmt.Errorf("khôi phục: %w", err)
 			}
 		}
-		if err := syncDir(stage); err != nil {
+		if err := SyncDir(stage); err != nil {
 			return nil, nil, fmt.Errorf("khôi phục: %w", err)
 		}
 	}
@@ -615,8 +615,8 @@ func checkSnapshot(path string, m *Manifest, got map[string]Member) error {
 	})
 }
 
-// syncDir makes a directory's entries durable.
-func syncDir(dir string) error {
+// SyncDir makes a directory's entries (created, renamed, removed files) durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -165,7 +165,7 @@ func (st *Staged) Commit(sidecar []byte, by string) (*Job, error) {
 		return nil, err
 	}
 	// The job's directory entry itself must survive a power cut once the upload is acknowledged.
-	if err := syncDir(j.dir); err != nil {
+	if err := corpus.SyncDir(j.dir); err != nil {
 		st.Abort()
 		return nil, err
 	}
@@ -366,13 +366,4 @@ func displayName(name string) string {
 		name = "tệp"
 	}
 	return name
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

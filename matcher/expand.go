@@ -129,7 +129,7 @@ const (
 
 // synonymsOn is the thesaurus when synonyms are on, else nil.
 func (m *Matcher) synonymsOn() *Thesaurus {
-	if !m.w.Synonyms {
+	if !m.w.Synonyms || m.thesaurus == nil {
 		return nil
 	}
 	return m.thesaurus
@@ -137,11 +137,12 @@ func (m *Matcher) synonymsOn() *Thesaurus {
 
 // synonymExpansions turns the thesaurus' additions for text into query expansions.
 func (m *Matcher) synonymExpansions(text string) []indexer.Expansion {
-	if !m.w.Synonyms || m.thesaurus == nil {
+	th := m.synonymsOn()
+	if th == nil {
 		return nil
 	}
 	var out []indexer.Expansion
-	for _, s := range m.thesaurus.Expand(text, maxSynonyms) {
+	for _, s := range th.Expand(text, maxSynonyms) {
 		out = append(out, indexer.Expansion{Text: s, Weight: synonymWeight})
 	}
 	return out

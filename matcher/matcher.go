@@ -110,13 +110,8 @@ func (m *Matcher) MatchPlan(ctx context.Context, need *corpus.Need, size int) ([
 		return nil, Plan{}, errors.New("nhu cầu không có tiêu đề hay mô tả để ghép nối")
 	}
 	text := cutRunes(need.Title+"\n"+need.Description, MaxNeedRunes)
-	plan := Plan{Terms: informativeTerms(text)}
 	// informativeTerms keeps first occurrences in order: the title's words come first.
-	keep := min(len(informativeTerms(need.Title)), m.w.TitleTerms)
-	q := indexer.Query{Terms: plan.Terms, MaxTerms: m.w.QueryTerms, KeepTerms: keep, Expansions: m.synonymExpansions(text)}
-	for _, e := range q.Expansions {
-		plan.Synonyms = append(plan.Synonyms, e.Text)
-	}
+	q, plan := m.candidateQuery(text, min(len(informativeTerms(need.Title)), m.w.TitleTerms))
 	exclude := []string{need.ID}
 	if m.w.PRFTerms > 0 && m.w.PRFDocs >= 2 {
 		// First pass: the best few candidates only, without highlights, on half the words (the rarest), to
@@ -163,6 +158,18 @@ func (m *Matcher) MatchPlan(ctx context.Context, need *corpus.Need, size int) ([
 	return rank(out, size), plan, nil
 }
 
+// candidateQuery is the full-text query for a counterpart's text: its informative words, ranked by the
+// QueryTerms rarest with its first keep words always kept, and the synonyms of its phrases; and the plan
+// that reports them.
+func (m *Matcher) candidateQuery(text string, keep int) (indexer.Query, Plan) {
+	plan := Plan{Terms: informativeTerms(text)}
+	q := indexer.Query{Terms: plan.Terms, MaxTerms: m.w.QueryTerms, KeepTerms: keep, Expansions: m.synonymExpansions(text)}
+	for _, e := range q.Expansions {
+		plan.Synonyms = append(plan.Synonyms, e.Text)
+	}
+	return q, plan
+}
+
 // ReverseOptions says which needs the caller may see.
 type ReverseOptions struct {
 	// Confidentiality lists the levels returned; empty means public and anonymised (what anyone may see).
@@ -179,11 +186,7 @@ func (m *Matcher) Reverse(ctx context.Context, r *corpus.Result, size int, opt R
 		return nil, Plan{}, errors.New("kết quả không có tiêu đề để ghép nối")
 	}
 	text := cutRunes(strings.Join([]string{r.Title, strings.Join(r.Keywords, ", "), r.Summary, r.Applications}, "\n"), MaxNeedRunes)
-	plan := Plan{Terms: informativeTerms(text)}
-	q := indexer.Query{Terms: plan.Terms, MaxTerms: m.w.QueryTerms, Expansions: m.synonymExpansions(text)}
-	for _, e := range q.Expansions {
-		plan.Synonyms = append(plan.Synonyms, e.Text)
-	}
+	q, plan := m.candidateQuery(text, 0)
 	conf := opt.Confidentiality
 	if len(conf) == 0 {
 		conf = []string{corpus.ConfPublic, corpus.ConfAnonymised}
@@ -226,7 +229,7 @@ func (m *Matcher) Similar(ctx context.Context, r *corpus.Result, size int) ([]in
 		return nil, errors.New("kết quả không có tiêu đề")
 	}
 	text := cutRunes(strings.Join([]string{r.Title, strings.Join(r.Keywords, ", "), r.Summary}, "\n"), MaxNeedRunes)
-	q := indexer.Query{Terms: informativeTerms(text), MaxTerms: m.w.QueryTerms, Expansions: m.synonymExpansions(text)}
+	q, _ := m.candidateQuery(text, 0)
 	res, err := m.idx.Search(ctx, &indexer.SearchRequest{
 		Query: q, Kinds: []string{indexer.KindResult}, Size: size, Highlight: true, ExcludeIDs: []string{r.ID},
 	})

@@ -78,13 +78,9 @@ func (s *Server) searchErr(err error) error {
 }
 
 func (s *Server) apiMatch(c echo.Context) error {
-	size := DefaultSize
-	if v := c.QueryParam("size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxSize {
-			return apiErr(http.StatusBadRequest, "bad_size", "size phải từ 1 đến 100.")
-		}
-		size = n
+	size, err := sizeParam(c)
+	if err != nil {
+		return err
 	}
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {

@@ -147,13 +147,9 @@ func (s *Server) apiMatchBatch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	opt := BatchOptions{Size: DefaultSize}
-	if v := strings.TrimSpace(c.QueryParam("size")); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxSize {
-			return apiErr(http.StatusBadRequest, "bad_size", fmt.Sprintf("size phải từ 1 đến %d.", MaxSize))
-		}
-		opt.Size = n
+	opt := BatchOptions{}
+	if opt.Size, err = sizeParam(c); err != nil {
+		return err
 	}
 	if v := strings.TrimSpace(c.QueryParam("min_score")); v != "" {
 		f, err := strconv.ParseFloat(strings.Replace(v, ",", ".", 1), 64)

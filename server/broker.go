@@ -138,6 +138,7 @@ func (s *Server) webBroker(c echo.Context) error {
 	v.TookMS = float64(time.Since(start).Microseconds()) / 1000
 	weights := s.matcher.Weights()
 	v.Decide = s.store != nil && (v.Result != nil || v.Need != nil && v.NeedID != "")
+	decisions := map[string]map[string]corpus.Feedback{} // by need, read once per need shown
 	for i, m := range ms {
 		bm := brokerMatchOf(i+1, m, weights)
 		if v.Decide {
@@ -145,8 +146,15 @@ func (s *Server) webBroker(c echo.Context) error {
 			if v.Reverse {
 				bm.NeedID, bm.ResultID = m.ID, v.Result.ID
 			}
-			if bm.Decision, err = s.latestDecision(bm.NeedID, bm.ResultID); err != nil {
-				return err
+			latest, ok := decisions[bm.NeedID]
+			if !ok {
+				if latest, err = s.store.LatestFeedback(bm.NeedID); err != nil {
+					return err
+				}
+				decisions[bm.NeedID] = latest
+			}
+			if f, ok := latest[bm.ResultID]; ok {
+				bm.Decision = feedbackJSON(f)
 			}
 		}
 		v.Matches = append(v.Matches, bm)
@@ -197,14 +205,11 @@ func (s *Server) storedRecord(id, kind string) (corpus.Record, error) {
 	if len(id) > corpus.MaxIDBytes {
 		return nil, missing
 	}
-	e, err := s.store.Get(id)
-	if errors.Is(err, corpus.ErrNotFound) || (err == nil && e.Kind != kind) {
+	rec, err := s.store.Record(id)
+	if errors.Is(err, corpus.ErrNotFound) || (err == nil && rec.RecordKind() != kind) {
 		return nil, missing
 	}
-	if err != nil {
-		return nil, err
-	}
-	return e.Decode()
+	return rec, err
 }
 
 func brokerMatchOf(rank int, m matcher.Match, w matcher.Weights) brokerMatch {
@@ -239,18 +244,6 @@ func brokerMatchOf(rank int, m matcher.Match, w matcher.Weights) brokerMatch {
 
 // decisionTitle starts an option of the decision list.
 var decisionTitle = map[string]string{corpus.DecisionAccept: "Chấp nhận", corpus.DecisionReject: "Từ chối"}
-
-// latestDecision is the current broker decision on a pair, nil when none.
-func (s *Server) latestDecision(needID, resultID string) (*FeedbackJSON, error) {
-	latest, err := s.store.LatestFeedback(needID)
-	if err != nil {
-		return nil, err
-	}
-	if f, ok := latest[resultID]; ok {
-		return feedbackJSON(f), nil
-	}
-	return nil, nil
-}
 
 // webBrokerDecide records a decision from the broker page's form and goes back to the match.
 func (s *Server) webBrokerDecide(c echo.Context) error {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/labstack/echo/v4"
+
 	"ketnoi/corpus/vntext"
 	"ketnoi/indexer"
 )
@@ -192,4 +194,17 @@ func (p *searchParams) corrected(cs []indexer.Correction) (q, link string) {
 	np := *p
 	np.Q, np.From, np.Cursor = q, 0, ""
 	return q, "/?" + np.values().Encode()
+}
+
+// sizeParam reads the size query parameter of the match routes: DefaultSize when absent.
+func sizeParam(c echo.Context) (int, error) {
+	v := strings.TrimSpace(c.QueryParam("size"))
+	if v == "" {
+		return DefaultSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxSize {
+		return 0, apiErr(http.StatusBadRequest, "bad_size", fmt.Sprintf("size phải từ 1 đến %d.", MaxSize))
+	}
+	return n, nil
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -84,18 +83,6 @@ func (s *Server) visibleNeeds(c echo.Context) ([]string, error) {
 	}
 	// Every role (staff, broker, admin) works with enterprises' confidential needs.
 	return append(public, corpus.ConfBrokerOnly), nil
-}
-
-func sizeParam(c echo.Context) (int, error) {
-	v := c.QueryParam("size")
-	if v == "" {
-		return DefaultSize, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > MaxSize {
-		return 0, apiErr(http.StatusBadRequest, "bad_size", "size phải từ 1 đến 100.")
-	}
-	return n, nil
 }
 
 // apiSimilar lists the results like a stored result ("more like this"): GET /api/v1/results/:id/similar.

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"time"
 
@@ -83,7 +82,6 @@ func runBenchMatch(e *env, args []string) error {
 	for _, n := range r.Needs {
 		took = append(took, n.TookMS)
 	}
-	sort.Float64s(took)
 	w := *workers
 	if w < 1 {
 		w = runtime.GOMAXPROCS(0)
@@ -91,7 +89,7 @@ func runBenchMatch(e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "ketnoi match --all --size %d --csv --html: %d nhu cầu × %d kết quả, %d luồng, trong %s: %.1f nhu cầu/s, %d đề xuất\n",
 		*size, r.OpenNeeds, *nResults, w, wall.Round(time.Millisecond), float64(r.OpenNeeds)/wall.Seconds(), r.MatchCount)
 	fmt.Fprintf(e.stdout, "  mỗi nhu cầu (trong lúc %d nhu cầu chạy song song): p50 %.0f ms, p95 %.0f ms, lâu nhất %.0f ms\n",
-		w, percentile(took, 0.5), percentile(took, 0.95), percentile(took, 1))
+		w, percentileOf(took, 50), percentileOf(took, 95), percentileOf(took, 100))
 	if hwm > 0 {
 		fmt.Fprintf(e.stdout, "  đỉnh bộ nhớ thường trú (VmHWM, gồm cả tệp ánh xạ) trong lúc ghép: %.0f MB\n", float64(hwm)/(1<<20))
 	}
@@ -194,15 +192,6 @@ func benchNeed(rng *rand.Rand, p *benchNeedPool, i int) *corpus.Need {
 	}
 	nd.Description = norm.NFC.String(strings.Join(desc, " "))
 	return nd
-}
-
-// percentile of sorted values (q in [0, 1]), nearest rank.
-func percentile(sorted []float64, q float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(q*float64(len(sorted))+0.5) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 // resetPeakRSS makes VmHWM start again from the current resident set (Linux), so that what is measured

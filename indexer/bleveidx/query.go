@@ -417,9 +417,9 @@ func rarest(terms []string, limit, keep int, st termStats) string {
 		kept[s.term] = true
 	}
 	var out []string
-	for i, w := range terms {
+	for _, w := range terms {
 		for _, t := range foldedAnalyzer.Analyze([]byte(w)) {
-			if kept[string(t.Term)] && (i < keep || st.df(string(t.Term)) > 0) {
+			if kept[string(t.Term)] {
 				out = append(out, w)
 				break
 			}
