@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
@@ -62,6 +63,9 @@ type Index struct {
 	opts    Options
 	// text is how the text properties are indexed, analysed together (shared.go); nil: by the mapping.
 	text *textSpecs
+	// facets caches each segment's facet values (facets.go).
+	facets  *facetTables
+	warming atomic.Bool
 
 	applyMu sync.Mutex // one Apply at a time, so pieces of two batches never interleave
 
@@ -120,7 +124,9 @@ func OpenWith(dir string, opts Options) (*Index, error) {
 		props = append(props, f.name)
 	}
 	text := readTextSpecs(bi.Mapping(), props, fText)
-	return &Index{dir: dir, bigrams: bigrams, layout: layout, opts: opts, bi: bi, text: text}, nil
+	x := &Index{dir: dir, bigrams: bigrams, layout: layout, opts: opts, bi: bi, text: text, facets: newFacetTables()}
+	x.warm()
+	return x, nil
 }
 
 // scorchConfig is the scorch configuration, given when an index is created and again whenever it is opened
@@ -263,8 +269,11 @@ func (x *Index) Apply(ctx context.Context, b *indexer.Batch) error {
 	}
 	if b.Seq != 0 {
 		// Only now that every piece is persisted may the sequence number say so.
-		return write(&piece{num: len(pieces) + 1}, b.Seq)
+		if err := write(&piece{num: len(pieces) + 1}, b.Seq); err != nil {
+			return err
+		}
 	}
+	x.warm()
 	return nil
 }
 

@@ -94,20 +94,22 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	if unranked && req.Sort == "" {
 		br.Score = "none"
 	}
-	var separate []string
+	var inMain, separate []string
 	seenFacet := map[string]bool{}
 	for _, name := range req.Facets {
-		field, ok := facetFields[name]
-		if !ok || seenFacet[name] {
+		if _, ok := facetFields[name]; !ok || seenFacet[name] {
 			continue
 		}
 		seenFacet[name] = true
 		if own[name] {
 			separate = append(separate, name)
-			continue
+		} else {
+			inMain = append(inMain, name)
 		}
-		br.AddFacet(name, bleve.NewFacetRequest(field, facetRequestSize(name, facetSize)))
 	}
+	// Always wrapped: the tables also name the matches (see facets.go).
+	counted := newTally(x.facets, inMain)
+	br.Query = &tallyQuery{inner: br.Query, c: counted}
 	res, err := bi.SearchInContext(ctx, br)
 	if err != nil {
 		return nil, fmt.Errorf("bleveidx: search: %w", err)
@@ -122,24 +124,18 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	}
 	if len(seenFacet) > 0 {
 		out.Facets = make(map[string][]indexer.FacetCount, len(seenFacet))
-		for name, fr := range res.Facets {
-			out.Facets[name] = facetCounts(name, fr, facetSize)
-		}
+	}
+	for name, counts := range counted.result() {
+		out.Facets[name] = facetCounts(name, counts, facetSize)
 	}
 	for _, name := range separate {
-		fr := bleve.NewSearchRequestOptions(p.query(name), 0, 0, false)
+		c := newTally(x.facets, []string{name})
+		fr := bleve.NewSearchRequestOptions(&tallyQuery{inner: p.query(name), c: c}, 0, 0, false)
 		fr.Score = "none"
-		fr.AddFacet(name, bleve.NewFacetRequest(facetFields[name], facetRequestSize(name, facetSize)))
-		r, err := bi.SearchInContext(ctx, fr)
-		if err != nil {
+		if _, err := bi.SearchInContext(ctx, fr); err != nil {
 			return nil, fmt.Errorf("bleveidx: facet %s: %w", name, err)
 		}
-		out.Facets[name] = facetCounts(name, r.Facets[name], facetSize)
-	}
-	for name := range seenFacet {
-		if out.Facets[name] == nil {
-			out.Facets[name] = []indexer.FacetCount{}
-		}
+		out.Facets[name] = facetCounts(name, c.result()[name], facetSize)
 	}
 
 	if req.From == 0 && req.After == "" && req.Query.MaxTerms == 0 && len(req.Query.Expansions) == 0 && !req.ScoresOnly && len(req.IDs) == 0 {
@@ -212,29 +208,19 @@ func (s *readerStats) common(term string) bool {
 	return s.docs > 0 && float64(s.maxDF(term)) > commonShare*s.docs
 }
 
-// facetRequestSize asks for every year and TRL level: they are shown in value order, not count order, so
-// cutting by count first would drop arbitrary years.
-func facetRequestSize(name string, size int) int {
-	if name == indexer.FacetYear || name == indexer.FacetTRL {
-		return max(size, 200)
-	}
-	return size
-}
-
-func facetCounts(name string, fr *search.FacetResult, size int) []indexer.FacetCount {
-	out := []indexer.FacetCount{}
-	if fr == nil || fr.Terms == nil {
-		return out
-	}
-	for _, t := range fr.Terms.Terms() {
-		out = append(out, indexer.FacetCount{Value: t.Term, Count: t.Count})
+// facetCounts orders a facet's counts for display and keeps the first size: years newest first and TRL
+// levels in order (every year is kept), the others by count.
+func facetCounts(name string, counts map[string]int, size int) []indexer.FacetCount {
+	out := make([]indexer.FacetCount, 0, len(counts))
+	for v, n := range counts {
+		out = append(out, indexer.FacetCount{Value: v, Count: n})
 	}
 	switch name {
-	case indexer.FacetYear: // newest first
-		sort.SliceStable(out, func(i, j int) bool { return atoi(out[i].Value) > atoi(out[j].Value) })
-	case indexer.FacetTRL: // 1 … 9
-		sort.SliceStable(out, func(i, j int) bool { return atoi(out[i].Value) < atoi(out[j].Value) })
-	default: // bleve sorts by count; make ties deterministic
+	case indexer.FacetYear:
+		sort.Slice(out, func(i, j int) bool { return atoi(out[i].Value) > atoi(out[j].Value) })
+	case indexer.FacetTRL:
+		sort.Slice(out, func(i, j int) bool { return atoi(out[i].Value) < atoi(out[j].Value) })
+	default:
 		sort.SliceStable(out, func(i, j int) bool {
 			if out[i].Count != out[j].Count {
 				return out[i].Count > out[j].Count

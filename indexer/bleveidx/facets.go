@@ -1,0 +1,329 @@
+package bleveidx
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
+)
+
+// Facets are counted here rather than by bleve's facet builder. bleve reads every matching document's doc
+// values, decompressing their chunks, once per search: on 100,000 results with every facet that was three
+// quarters of a search (doc value visits alone 63% of the CPU). Segments never change once written, so each
+// segment's facet values are read once into flat arrays, and a search counts a match by indexing them. The
+// counting rides on the ranking search itself (tallyQuery wraps its searcher), so the matches are walked once.
+//
+// The same tables name the matches. Pages are ordered by score and then document id, so that a cursor has
+// a total order to resume from, and bleve's collector reads the id of every match from the stored fields,
+// one scattered read each: once facets were counted from the tables, that was a third of a search's CPU.
+// A match whose id is already set is not looked up again, so the wrapper sets it from the table.
+
+// segFacets holds one segment's document ids and values of the facet fields, by local document number.
+type segFacets struct {
+	ids  []string
+	cols []facetCol // in the order of facetTables.fields
+}
+
+// facetCol is one field: the values of document d are names[vals[start[d]:start[d+1]]].
+type facetCol struct {
+	names []string
+	start []uint32
+	vals  []uint32
+}
+
+// segEntry builds a segment's table once, whichever search asks first.
+type segEntry struct {
+	once sync.Once
+	f    *segFacets
+	err  error
+}
+
+// facetTables caches the tables of an index's segments, by segment id: a segment keeps its id when scorch
+// persists it, and a merge makes a new segment with a new id.
+type facetTables struct {
+	fields []string       // every facet field, in a fixed order
+	pos    map[string]int // field → position in fields
+	mu     sync.Mutex
+	segs   map[uint64]*segEntry
+}
+
+func newFacetTables() *facetTables {
+	t := &facetTables{pos: map[string]int{}, segs: map[uint64]*segEntry{}}
+	for _, f := range facetFields {
+		if _, ok := t.pos[f]; !ok {
+			t.pos[f] = -1
+			t.fields = append(t.fields, f)
+		}
+	}
+	sort.Strings(t.fields)
+	for i, f := range t.fields {
+		t.pos[f] = i
+	}
+	return t
+}
+
+// snapshot returns the tables of the snapshot's segments and their global document offsets, building the
+// missing ones and forgetting those of segments the snapshot no longer has.
+func (t *facetTables) snapshot(is *scorch.IndexSnapshot) ([]*segFacets, []uint64, error) {
+	ss := is.Segments()
+	entries := make([]*segEntry, len(ss))
+	t.mu.Lock()
+	live := make(map[uint64]bool, len(ss))
+	for i, s := range ss {
+		e := t.segs[s.Id()]
+		if e == nil {
+			e = &segEntry{}
+			t.segs[s.Id()] = e
+		}
+		entries[i] = e
+		live[s.Id()] = true
+	}
+	// Only a snapshot at least as new as every other prunes: a search still running on an older one keeps
+	// its own entries and at worst rebuilds a table.
+	if len(t.segs) > 2*len(ss)+8 {
+		for id := range t.segs {
+			if !live[id] {
+				delete(t.segs, id)
+			}
+		}
+	}
+	t.mu.Unlock()
+
+	tables := make([]*segFacets, len(ss))
+	offsets := make([]uint64, len(ss)+1)
+	for i, s := range ss {
+		e := entries[i]
+		e.once.Do(func() { e.f, e.err = t.build(s.Segment()) })
+		if e.err != nil {
+			return nil, nil, e.err
+		}
+		tables[i] = e.f
+		offsets[i+1] = offsets[i] + s.Segment().Count()
+	}
+	return tables, offsets, nil
+}
+
+// build reads the facet fields' doc values of every document of seg.
+func (t *facetTables) build(seg segment.Segment) (*segFacets, error) {
+	dv, ok := seg.(segment.DocValueVisitable)
+	if !ok {
+		return nil, fmt.Errorf("bleveidx: facets: segment %T has no doc values", seg)
+	}
+	n := seg.Count()
+	f := &segFacets{ids: make([]string, n), cols: make([]facetCol, len(t.fields))}
+	codes := make([]map[string]uint32, len(t.fields))
+	for i := range f.cols {
+		f.cols[i].start = make([]uint32, n+1)
+		f.cols[i].vals = make([]uint32, 0, n)
+		codes[i] = map[string]uint32{}
+	}
+	visit := func(field string, term []byte) {
+		i, ok := t.pos[field]
+		if !ok || i < 0 {
+			return
+		}
+		c, ok := codes[i][string(term)]
+		if !ok {
+			c = uint32(len(f.cols[i].names))
+			s := string(term)
+			codes[i][s] = c
+			f.cols[i].names = append(f.cols[i].names, s)
+		}
+		f.cols[i].vals = append(f.cols[i].vals, c)
+	}
+	var state segment.DocVisitState
+	for d := uint64(0); d < n; d++ {
+		id, err := seg.DocID(d)
+		if err != nil {
+			return nil, fmt.Errorf("bleveidx: facets: document %d: %w", d, err)
+		}
+		f.ids[d] = string(id)
+		for i := range f.cols {
+			f.cols[i].start[d] = uint32(len(f.cols[i].vals))
+		}
+		if state, err = dv.VisitDocValues(d, t.fields, visit, state); err != nil {
+			return nil, fmt.Errorf("bleveidx: facets: document %d: %w", d, err)
+		}
+	}
+	for i := range f.cols {
+		f.cols[i].start[n] = uint32(len(f.cols[i].vals))
+	}
+	return f, nil
+}
+
+// warm builds the tables of the index's current segments in the background, so that the first search after
+// opening or writing does not wait for them (0.2 s for 100,000 results).
+func (x *Index) warm() {
+	if !x.warming.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer x.warming.Store(false)
+		bi, err := x.reader()
+		if err != nil {
+			return
+		}
+		defer x.mu.RUnlock()
+		adv, err := bi.Advanced()
+		if err != nil {
+			return
+		}
+		r, err := adv.Reader()
+		if err != nil {
+			return
+		}
+		defer r.Close()
+		if is, ok := r.(*scorch.IndexSnapshot); ok {
+			x.facets.snapshot(is) // an error here is met again, and reported, by the search that needs the table
+		}
+	}()
+}
+
+// tally counts the facet values of the documents a search matches, and names them.
+type tally struct {
+	t      *facetTables
+	want   []int    // positions of the counted fields in t.fields
+	names  []string // facet name of each counted field
+	tables []*segFacets
+	starts []uint64 // global number of each segment's first document, and the end
+	cur    int      // segment of the last counted document; -1 before the first
+	last   uint64   // the last counted document, which a searcher may hand out twice (Next, then Advance)
+	any    bool
+	counts [][]int // per counted field: counts by the current segment's codes
+	out    []map[string]int
+}
+
+func newTally(t *facetTables, facets []string) *tally {
+	c := &tally{t: t, cur: -1}
+	for _, name := range facets {
+		c.want = append(c.want, t.pos[facetFields[name]])
+		c.names = append(c.names, name)
+		c.out = append(c.out, map[string]int{})
+	}
+	c.counts = make([][]int, len(c.want))
+	return c
+}
+
+// add counts the match and sets its id.
+func (c *tally) add(dm *search.DocumentMatch) {
+	docNum := dm.IndexInternalID.Value()
+	if c.any && docNum == c.last {
+		return
+	}
+	c.any, c.last = true, docNum
+	if c.cur < 0 || docNum < c.starts[c.cur] || docNum >= c.starts[c.cur+1] {
+		c.flush()
+		c.cur = sort.Search(len(c.tables), func(i int) bool { return c.starts[i+1] > docNum })
+		if c.cur >= len(c.tables) {
+			c.cur = -1
+			return
+		}
+		for i, w := range c.want {
+			n := len(c.tables[c.cur].cols[w].names)
+			if cap(c.counts[i]) >= n {
+				c.counts[i] = c.counts[i][:n]
+				clear(c.counts[i])
+			} else {
+				c.counts[i] = make([]int, n)
+			}
+		}
+	}
+	local := docNum - c.starts[c.cur]
+	if dm.ID == "" {
+		dm.ID = c.tables[c.cur].ids[local]
+	}
+	cols := c.tables[c.cur].cols
+	for i, w := range c.want {
+		col := &cols[w]
+		counts := c.counts[i]
+		for _, v := range col.vals[col.start[local]:col.start[local+1]] {
+			counts[v]++
+		}
+	}
+}
+
+// flush moves the current segment's counts into out, by value.
+func (c *tally) flush() {
+	if c.cur < 0 {
+		return
+	}
+	for i, w := range c.want {
+		names := c.tables[c.cur].cols[w].names
+		for code, n := range c.counts[i] {
+			if n > 0 {
+				c.out[i][names[code]] += n
+			}
+		}
+	}
+}
+
+// result returns the counts by facet name, after the search is over.
+func (c *tally) result() map[string]map[string]int {
+	c.flush()
+	c.cur = -1
+	out := make(map[string]map[string]int, len(c.names))
+	for i, name := range c.names {
+		out[name] = c.out[i]
+	}
+	return out
+}
+
+// tallyQuery is a query whose searcher passes on the matches of its inner query and counts their facets.
+type tallyQuery struct {
+	inner query.Query
+	c     *tally
+}
+
+func (q *tallyQuery) Searcher(ctx context.Context, r index.IndexReader, m mapping.IndexMapping,
+	opts search.SearcherOptions) (search.Searcher, error) {
+	is, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		return nil, fmt.Errorf("bleveidx: facets need a scorch index, not %T", r)
+	}
+	tables, starts, err := q.c.t.snapshot(is)
+	if err != nil {
+		return nil, err
+	}
+	q.c.tables, q.c.starts = tables, starts
+	s, err := q.inner.Searcher(ctx, r, m, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &tallySearcher{Searcher: s, c: q.c}, nil
+}
+
+// Validate lets bleve check the inner query as it would have without the wrapper.
+func (q *tallyQuery) Validate() error {
+	if v, ok := q.inner.(query.ValidatableQuery); ok {
+		return v.Validate()
+	}
+	return nil
+}
+
+type tallySearcher struct {
+	search.Searcher
+	c *tally
+}
+
+func (s *tallySearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
+	dm, err := s.Searcher.Next(ctx)
+	if dm != nil {
+		s.c.add(dm)
+	}
+	return dm, err
+}
+
+func (s *tallySearcher) Advance(ctx *search.SearchContext, id index.IndexInternalID) (*search.DocumentMatch, error) {
+	dm, err := s.Searcher.Advance(ctx, id)
+	if dm != nil {
+		s.c.add(dm)
+	}
+	return dm, err
+}

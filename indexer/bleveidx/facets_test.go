@@ -1,0 +1,150 @@
+package bleveidx
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"ketnoi/indexer"
+)
+
+// facetDoc makes a document with facet values drawn from small pools, so that values repeat across
+// documents and segments, some documents lack a value, and some have several.
+func facetDoc(r *rand.Rand, id string) indexer.Doc {
+	pick := func(pool ...string) string { return pool[r.IntN(len(pool))] }
+	some := func(pool ...string) []string {
+		var out []string
+		for _, v := range pool {
+			if r.IntN(3) == 0 {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	d := indexer.Doc{
+		ID: id, Kind: indexer.KindResult,
+		Title:         pick("Máy sấy cá", "Giống lúa chịu mặn", "Chế phẩm sinh học", "Phần mềm quản lý") + " " + id,
+		Summary:       pick("sấy nông sản", "xử lý nước thải", "trồng keo lai", "cá cơm Tam Quan"),
+		FieldCodes:    some("1", "2", "201", "4", "401"),
+		Sectors:       some("A", "C", "J"),
+		IPStatus:      pick("", "patent", "utility_solution", "filed"),
+		TransferForms: some("licence", "equipment", "joint_development"),
+		Organization:  pick("Trường Đại học Quy Nhơn", "Viện Khoa học", "Sở KH&CN", ""),
+		Locality:      pick("quy-nhon", "an-nhon", "hoai-nhon", ""),
+		Province:      pick("binh-dinh", "gia-lai", ""),
+		Year:          2010 + r.IntN(15),
+		TRL:           r.IntN(10),
+	}
+	if r.IntN(8) == 0 {
+		d.Kind, d.Confidentiality = indexer.KindNeed, pick("public", "anonymised", "broker_only")
+	}
+	return d
+}
+
+// bleveFacets counts the facets of req as bleve's own facet builder does, on the query Search would run:
+// the reference the tables must agree with.
+func bleveFacets(t *testing.T, x *Index, req *indexer.SearchRequest) map[string]map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	st := newStats(ctx, x.bi)
+	defer st.close()
+	p := x.translate(req, st)
+	own := map[string]bool{}
+	for _, f := range p.filters {
+		own[f.facet] = true
+	}
+	out := map[string]map[string]int{}
+	for _, name := range req.Facets {
+		skip := ""
+		if own[name] {
+			skip = name
+		}
+		br := bleve.NewSearchRequestOptions(p.query(skip), 0, 0, false)
+		br.AddFacet(name, bleve.NewFacetRequest(facetFields[name], 10000))
+		res, err := x.bi.SearchInContext(ctx, br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, tf := range res.Facets[name].Terms.Terms() {
+			m[tf.Term] = tf.Count
+		}
+		out[name] = m
+	}
+	return out
+}
+
+func TestFacetTablesAgreeWithBleve(t *testing.T) {
+	x := openTest(t, DefaultOptions)
+	r := rand.New(rand.NewPCG(1, 2))
+	ctx := context.Background()
+	// Several batches make several segments; later batches update and delete earlier documents.
+	n := 0
+	for b := range 6 {
+		batch := &indexer.Batch{Seq: uint64(b + 1)}
+		for range 120 {
+			batch.Put = append(batch.Put, facetDoc(r, fmt.Sprintf("d%03d", n)))
+			n++
+		}
+		for range 15 {
+			id := fmt.Sprintf("d%03d", r.IntN(n))
+			if r.IntN(2) == 0 {
+				batch.Put = append(batch.Put, facetDoc(r, id))
+			} else {
+				batch.Delete = append(batch.Delete, id)
+			}
+		}
+		if err := x.Apply(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := []string{indexer.FacetKind, indexer.FacetField, indexer.FacetSector, indexer.FacetYear,
+		indexer.FacetOrganization, indexer.FacetTRL, indexer.FacetIPStatus, indexer.FacetTransferForm,
+		indexer.FacetLocality, indexer.FacetProvince}
+	reqs := []struct {
+		name string
+		req  indexer.SearchRequest
+	}{
+		{"everything", indexer.SearchRequest{}},
+		{"words", indexer.SearchRequest{Query: indexer.ParseQuery("may say ca")}},
+		{"accented words", indexer.SearchRequest{Query: indexer.ParseQuery("xử lý nước")}},
+		{"phrase", indexer.SearchRequest{Query: indexer.ParseQuery(`"cá cơm"`)}},
+		{"filters", indexer.SearchRequest{Query: indexer.ParseQuery("sấy"), Sectors: []string{"A"},
+			FieldCodes: []string{"2", "4"}, YearMin: 2015, TRLMin: 3}},
+		{"needs too", indexer.SearchRequest{Kinds: []string{indexer.KindResult, indexer.KindNeed},
+			Confidentiality: []string{"public", "anonymised", "broker_only"}}},
+		{"year sort", indexer.SearchRequest{Query: indexer.ParseQuery("lúa"), Sort: "-year"}},
+		{"paged", indexer.SearchRequest{Query: indexer.ParseQuery("keo"), From: 20}},
+	}
+	check := func(t *testing.T) {
+		for _, tc := range reqs {
+			t.Run(tc.name, func(t *testing.T) {
+				req := tc.req
+				req.Facets, req.FacetSize = all, 1000
+				res, err := x.Search(ctx, &req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := bleveFacets(t, x, &req)
+				for _, name := range all {
+					got := map[string]int{}
+					for _, c := range res.Facets[name] {
+						got[c.Value] = c.Count
+					}
+					if !maps.Equal(got, want[name]) {
+						t.Errorf("facet %s: got %v, bleve counts %v", name, got, want[name])
+					}
+				}
+			})
+		}
+	}
+	t.Run("segments", check)
+	if err := x.Compact(ctx); err != nil { // merged segments: new ids, new tables
+		t.Fatal(err)
+	}
+	t.Run("compacted", check)
+}
