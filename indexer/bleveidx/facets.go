@@ -25,18 +25,17 @@ import (
 // one scattered read each: once facets were counted from the tables, that was a third of a search's CPU.
 // A match whose id is already set is not looked up again, so the wrapper sets it from the table.
 
-// segFacets holds one segment's document ids and values of the facet fields, by local document number.
+// segFacets holds one segment's document ids and values of the facet fields, by local document number. The
+// values of document d are vals[start[d]:start[d+1]], each the field's position in facetTables.fields in
+// the top byte and the value's code in names[field] below: one contiguous run per match.
 type segFacets struct {
-	ids  []string
-	cols []facetCol // in the order of facetTables.fields
-}
-
-// facetCol is one field: the values of document d are names[vals[start[d]:start[d+1]]].
-type facetCol struct {
-	names []string
+	ids   []string
+	names [][]string
 	start []uint32
 	vals  []uint32
 }
+
+const codeBits = 24 // a value code below 1<<24: sixteen million distinct values of one field in one segment
 
 // segEntry builds a segment's table once, whichever search asks first.
 type segEntry struct {
@@ -117,13 +116,13 @@ func (t *facetTables) build(seg segment.Segment) (*segFacets, error) {
 		return nil, fmt.Errorf("bleveidx: facets: segment %T has no doc values", seg)
 	}
 	n := seg.Count()
-	f := &segFacets{ids: make([]string, n), cols: make([]facetCol, len(t.fields))}
+	f := &segFacets{ids: make([]string, n), names: make([][]string, len(t.fields)), start: make([]uint32, n+1),
+		vals: make([]uint32, 0, 12*n)}
 	codes := make([]map[string]uint32, len(t.fields))
-	for i := range f.cols {
-		f.cols[i].start = make([]uint32, n+1)
-		f.cols[i].vals = make([]uint32, 0, n)
+	for i := range codes {
 		codes[i] = map[string]uint32{}
 	}
+	var tooMany error
 	visit := func(field string, term []byte) {
 		i, ok := t.pos[field]
 		if !ok || i < 0 {
@@ -131,12 +130,16 @@ func (t *facetTables) build(seg segment.Segment) (*segFacets, error) {
 		}
 		c, ok := codes[i][string(term)]
 		if !ok {
-			c = uint32(len(f.cols[i].names))
+			c = uint32(len(f.names[i]))
+			if c >= 1<<codeBits {
+				tooMany = fmt.Errorf("bleveidx: facets: more than %d values of %s in one segment", 1<<codeBits, field)
+				return
+			}
 			s := string(term)
 			codes[i][s] = c
-			f.cols[i].names = append(f.cols[i].names, s)
+			f.names[i] = append(f.names[i], s)
 		}
-		f.cols[i].vals = append(f.cols[i].vals, c)
+		f.vals = append(f.vals, uint32(i)<<codeBits|c)
 	}
 	var state segment.DocVisitState
 	for d := uint64(0); d < n; d++ {
@@ -145,16 +148,15 @@ func (t *facetTables) build(seg segment.Segment) (*segFacets, error) {
 			return nil, fmt.Errorf("bleveidx: facets: document %d: %w", d, err)
 		}
 		f.ids[d] = string(id)
-		for i := range f.cols {
-			f.cols[i].start[d] = uint32(len(f.cols[i].vals))
-		}
+		f.start[d] = uint32(len(f.vals))
 		if state, err = dv.VisitDocValues(d, t.fields, visit, state); err != nil {
 			return nil, fmt.Errorf("bleveidx: facets: document %d: %w", d, err)
 		}
+		if tooMany != nil {
+			return nil, tooMany
+		}
 	}
-	for i := range f.cols {
-		f.cols[i].start[n] = uint32(len(f.cols[i].vals))
-	}
+	f.start[n] = uint32(len(f.vals))
 	return f, nil
 }
 
@@ -189,7 +191,7 @@ func (x *Index) warm() {
 // tally counts the facet values of the documents a search matches, and names them.
 type tally struct {
 	t      *facetTables
-	want   []int    // positions of the counted fields in t.fields
+	slot   []int    // by field position in t.fields: index into names/counts/out, or -1 when not counted
 	names  []string // facet name of each counted field
 	tables []*segFacets
 	starts []uint64 // global number of each segment's first document, and the end
@@ -201,13 +203,16 @@ type tally struct {
 }
 
 func newTally(t *facetTables, facets []string) *tally {
-	c := &tally{t: t, cur: -1}
+	c := &tally{t: t, cur: -1, slot: make([]int, len(t.fields))}
+	for i := range c.slot {
+		c.slot[i] = -1
+	}
 	for _, name := range facets {
-		c.want = append(c.want, t.pos[facetFields[name]])
+		c.slot[t.pos[facetFields[name]]] = len(c.names)
 		c.names = append(c.names, name)
 		c.out = append(c.out, map[string]int{})
 	}
-	c.counts = make([][]int, len(c.want))
+	c.counts = make([][]int, len(c.names))
 	return c
 }
 
@@ -225,8 +230,11 @@ func (c *tally) add(dm *search.DocumentMatch) {
 			c.cur = -1
 			return
 		}
-		for i, w := range c.want {
-			n := len(c.tables[c.cur].cols[w].names)
+		for field, i := range c.slot {
+			if i < 0 {
+				continue
+			}
+			n := len(c.tables[c.cur].names[field])
 			if cap(c.counts[i]) >= n {
 				c.counts[i] = c.counts[i][:n]
 				clear(c.counts[i])
@@ -235,16 +243,17 @@ func (c *tally) add(dm *search.DocumentMatch) {
 			}
 		}
 	}
+	seg := c.tables[c.cur]
 	local := docNum - c.starts[c.cur]
 	if dm.ID == "" {
-		dm.ID = c.tables[c.cur].ids[local]
+		dm.ID = seg.ids[local]
 	}
-	cols := c.tables[c.cur].cols
-	for i, w := range c.want {
-		col := &cols[w]
-		counts := c.counts[i]
-		for _, v := range col.vals[col.start[local]:col.start[local+1]] {
-			counts[v]++
+	if len(c.names) == 0 {
+		return
+	}
+	for _, v := range seg.vals[seg.start[local]:seg.start[local+1]] {
+		if i := c.slot[v>>codeBits]; i >= 0 {
+			c.counts[i][v&(1<<codeBits-1)]++
 		}
 	}
 }
@@ -254,8 +263,11 @@ func (c *tally) flush() {
 	if c.cur < 0 {
 		return
 	}
-	for i, w := range c.want {
-		names := c.tables[c.cur].cols[w].names
+	for field, i := range c.slot {
+		if i < 0 {
+			continue
+		}
+		names := c.tables[c.cur].names[field]
 		for code, n := range c.counts[i] {
 			if n > 0 {
 				c.out[i][names[code]] += n
