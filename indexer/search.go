@@ -80,8 +80,11 @@ type SearchResult struct {
 	// Corrections are spelling suggestions for typed words the index does not know, made only when the
 	// corrected query finds something for the same request.
 	Corrections []Correction
-	Facets      map[string][]FacetCount
-	Took        time.Duration
+	// Relaxed lists the quoted phrases that found nothing, when the hits are those of the same query with
+	// the phrases as plain words (SearchOrRelax).
+	Relaxed []string
+	Facets  map[string][]FacetCount
+	Took    time.Duration
 }
 
 // Correction proposes Suggestion for the typed Word.

@@ -21,6 +21,9 @@ type searchResponse struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 	// Suggestion is the query with misspelt words corrected, when that finds something.
 	Suggestion *suggestionJSON `json:"suggestion,omitempty"`
+	// RelaxedPhrases are the quoted phrases no document has: the hits are then those of the same query with
+	// these phrases as plain words.
+	RelaxedPhrases []string `json:"relaxed_phrases,omitempty"`
 }
 
 type suggestionJSON struct {
@@ -108,7 +111,8 @@ func SearchJSON(res *indexer.SearchResult, from, size int) any { return searchJS
 
 func searchJSON(res *indexer.SearchResult, from, size int) *searchResponse {
 	out := &searchResponse{Total: res.Total, Hits: []hitJSON{}, Facets: map[string][]facetJSON{},
-		TookMS: float64(res.Took.Microseconds()) / 1000, From: from, Size: size, NextCursor: res.Next}
+		TookMS: float64(res.Took.Microseconds()) / 1000, From: from, Size: size, NextCursor: res.Next,
+		RelaxedPhrases: res.Relaxed}
 	for _, h := range res.Hits {
 		out.Hits = append(out.Hits, hitJSON{
 			ID: h.ID, Kind: h.Kind, Score: h.Score, Title: h.Title, Organization: h.Organization, Year: h.Year,

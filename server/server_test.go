@@ -143,6 +143,32 @@ func TestDidYouMean(t *testing.T) {
 	}
 }
 
+// TestRelaxedPhrase: a quoted phrase no document has is searched as its words, and the API and the page say
+// so; a phrase that is found stays required.
+func TestRelaxedPhrase(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		q       string
+		relaxed bool
+	}{{`"cá cơm"`, false}, {`"cơm cá sấy"`, true}} {
+		code, body, _ := get(t, ts.URL+"/api/v1/search?"+url.Values{"q": {tc.q}}.Encode())
+		var r struct {
+			Total   int      `json:"total"`
+			Relaxed []string `json:"relaxed_phrases"`
+		}
+		if code != 200 || json.Unmarshal(body, &r) != nil {
+			t.Fatalf("%s: %d %s", tc.q, code, body)
+		}
+		if r.Total == 0 || (len(r.Relaxed) > 0) != tc.relaxed {
+			t.Errorf("%s: total %d, relaxed %q", tc.q, r.Total, r.Relaxed)
+		}
+		_, page, _ := get(t, ts.URL+"/?q="+url.QueryEscape(tc.q))
+		if strings.Contains(string(page), "Không có kết quả chứa đúng cụm từ") != tc.relaxed {
+			t.Errorf("%s: the page's notice of a relaxed phrase is wrong", tc.q)
+		}
+	}
+}
+
 // TestSearchAPICursor pages through every result of a query by cursor, past the from-window's reach.
 func TestSearchAPICursor(t *testing.T) {
 	ts := newTestServer(t)

@@ -96,7 +96,7 @@ func (s *Server) webSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.idx.Search(c.Request().Context(), p.request(publicConfidentiality))
+	res, err := indexer.SearchOrRelax(c.Request().Context(), s.idx, p.request(publicConfidentiality))
 	if err != nil {
 		return s.searchErr(err)
 	}

@@ -52,9 +52,10 @@ KETNOI_KEY).`,
 
 // Hit and match shapes as the API sends them; the CLI prints from these, local or remote alike.
 type searchOut struct {
-	Total  uint64  `json:"total"`
-	TookMS float64 `json:"took_ms"`
-	Hits   []struct {
+	Total   uint64   `json:"total"`
+	TookMS  float64  `json:"took_ms"`
+	Relaxed []string `json:"relaxed_phrases"`
+	Hits    []struct {
 		ID           string  `json:"id"`
 		Score        float64 `json:"score"`
 		Title        string  `json:"title"`
@@ -112,7 +113,7 @@ func runSearch(e *env, args []string) error {
 		return err
 	default:
 		defer d.close()
-		res, err := d.idx.Search(ctx, &indexer.SearchRequest{Query: indexer.ParseQuery(q), Size: *size, Highlight: true})
+		res, err := indexer.SearchOrRelax(ctx, d.idx, &indexer.SearchRequest{Query: indexer.ParseQuery(q), Size: *size, Highlight: true})
 		if err != nil {
 			return err
 		}
@@ -129,6 +130,9 @@ func runSearch(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%d kết quả nghiên cứu (%.0f ms)\n", out.Total, out.TookMS)
 	} else {
 		fmt.Fprintf(e.stdout, "Tìm thấy %d kết quả cho «%s» (%.0f ms)\n", out.Total, q, out.TookMS)
+	}
+	for _, p := range out.Relaxed {
+		fmt.Fprintf(e.stdout, "Không có kết quả chứa đúng cụm từ “%s”: đây là kết quả chứa những từ của cụm.\n", p)
 	}
 	tty := isTerminal(e.stdout)
 	for i, h := range out.Hits {

@@ -72,7 +72,7 @@ type IndexEngine struct {
 func (e IndexEngine) Name() string { return "ketnoi" }
 
 func (e IndexEngine) Search(ctx context.Context, q string, k int) ([]string, error) {
-	res, err := e.Index.Search(ctx, &indexer.SearchRequest{Query: indexer.ParseQuery(q), Size: k})
+	res, err := indexer.SearchOrRelax(ctx, e.Index, &indexer.SearchRequest{Query: indexer.ParseQuery(q), Size: k})
 	if err != nil {
 		return nil, err
 	}
