@@ -47,6 +47,7 @@ func runBenchSearch(e *env, c *command, args []string) error {
 	conc := fs.Int("concurrency", 32, "số khách đồng thời ở phần đo tải")
 	dur := fs.Duration("duration", 20*time.Second, "thời gian đo tải")
 	compare := fs.String("compare", "", "so sánh với: sqlite")
+	cpuprofile := fs.String("cpuprofile", "", "ghi hồ sơ CPU của phần đo tải (máy chủ và khách cùng tiến trình) ra TỆP (go tool pprof)")
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
 		return err
@@ -154,6 +155,10 @@ func runBenchSearch(e *env, c *command, args []string) error {
 	errs := 0
 	deadline := time.Now().Add(*dur)
 	var wg sync.WaitGroup
+	stopProfile, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	for i := range *conc {
 		wg.Add(1)
@@ -177,6 +182,7 @@ func runBenchSearch(e *env, c *command, args []string) error {
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
+	stopProfile()
 	fmt.Fprintf(e.stdout, "%d khách đồng thời trong %s: %d yêu cầu, %.0f yêu cầu/giây, lỗi %d; phía khách p50 %.1f ms, p99 %.1f ms\n",
 		*conc, dur.String(), len(lat), float64(len(lat))/secs, errs, percentileOf(lat, 50), percentileOf(lat, 99))
 
