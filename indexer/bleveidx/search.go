@@ -205,7 +205,7 @@ func (s *readerStats) known(term string) bool { return s.maxDF(term) > 0 }
 func (s *readerStats) df(term string) uint64 { return s.maxDF(term) }
 
 func (s *readerStats) common(term string) bool {
-	return s.docs > 0 && float64(s.maxDF(term)) > commonShare*s.docs
+	return s.docs >= pruneMinDocs && float64(s.maxDF(term)) > commonShare*s.docs
 }
 
 // facetCounts orders a facet's counts for display and keeps the first size: years newest first and TRL
