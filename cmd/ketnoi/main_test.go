@@ -134,6 +134,30 @@ func TestReindexSwapsAndKeepsResults(t *testing.T) {
 	}
 }
 
+// TestCompactMergesSegments: after three imports, compact succeeds and every document is still found (the
+// merge itself is checked in bleveidx).
+func TestCompactMergesSegments(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	titles := []string{"Máy bóc vỏ hạt điều bán tự động", "Quy trình nuôi ốc hương trong bể", "Chế phẩm Trichoderma ủ phân chuồng"}
+	for i, title := range titles {
+		f := filepath.Join(dir, fmt.Sprintf("p%d.csv", i))
+		os.WriteFile(f, []byte(fmt.Sprintf("id,kind,title\nkq-c%d,result,%s\n", i, title)), 0o644)
+		if code, out, errOut := ketnoi(t, "index", "--data", data, f); code != 0 {
+			t.Fatalf("index: %d %s %s", code, out, errOut)
+		}
+	}
+	code, out, errOut := ketnoi(t, "compact", "--data", data)
+	if code != 0 || !strings.Contains(out, "Đã gộp chỉ mục") {
+		t.Fatalf("compact: %d %s %s", code, out, errOut)
+	}
+	for i, q := range []string{"bóc vỏ điều", "ốc hương", "Trichoderma"} {
+		if _, out, _ := ketnoi(t, "search", "--data", data, q); !strings.Contains(out, fmt.Sprintf("kq-c%d", i)) {
+			t.Errorf("search %q after compact:\n%s", q, out)
+		}
+	}
+}
+
 // buildBinary builds ketnoi once for the tests that need a real process.
 func buildBinary(t *testing.T) string {
 	t.Helper()

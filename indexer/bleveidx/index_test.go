@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blevesearch/bleve/v2/index/scorch"
+
 	"ketnoi/indexer"
 )
 
@@ -189,8 +191,21 @@ func TestCompact(t *testing.T) {
 	docs, _ := benchDocs(t, 100)
 	applyDocs(t, idx, docs...)
 	applyDocs(t, idx, docs[:50]...) // replaced documents leave deletions behind
+	segments := func() int {
+		adv, _ := idx.bi.Advanced()
+		r, err := adv.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		return len(r.(*scorch.IndexSnapshot).Segments())
+	}
+	before := segments()
 	if err := idx.Compact(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if after := segments(); before < 2 || after != 1 {
+		t.Errorf("segments: %d before Compact, %d after", before, after)
 	}
 	if n, _ := idx.Count(); n != 100 {
 		t.Errorf("Count after Compact: %d", n)
