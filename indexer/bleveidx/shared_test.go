@@ -168,17 +168,25 @@ func BenchmarkSharedAnalysis(b *testing.B) {
 	for v := range numVariants {
 		spec.fields[0] = append(spec.fields[0], fieldSpec{v, fmt.Sprintf("f%d", v), opts[v]})
 	}
-	b.Run("shared", func(b *testing.B) {
-		b.SetBytes(int64(len(text)))
-		b.ReportAllocs()
-		for b.Loop() {
-			doc := document.NewDocument("d")
-			addText(doc, spec, []string{text})
-			for _, f := range doc.Fields {
-				f.Analyze()
+	// The default layout indexes three of them: no exact bigrams (see newLayout).
+	three := &textSpecs{props: []string{"f"}, fields: [][]fieldSpec{{spec.fields[0][vExact], spec.fields[0][vFolded],
+		spec.fields[0][vFoldedBigram]}}}
+	for _, tc := range []struct {
+		name string
+		spec *textSpecs
+	}{{"shared", spec}, {"shared-default-layout", three}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				doc := document.NewDocument("d")
+				addText(doc, tc.spec, []string{text})
+				for _, f := range doc.Fields {
+					f.Analyze()
+				}
 			}
-		}
-	})
+		})
+	}
 	b.Run("bleve", func(b *testing.B) {
 		b.SetBytes(int64(len(text)))
 		b.ReportAllocs()
