@@ -25,6 +25,14 @@ func openIndex(dir string) (indexer.Index, error) {
 	return idx, nil
 }
 
+// warm prepares a backend that can for the searches to come (bleveidx builds its facet tables), so that the
+// first visitor does not wait.
+func warm(idx indexer.Index) {
+	if w, ok := idx.(interface{ Warm() }); ok {
+		w.Warm()
+	}
+}
+
 // data is an open data directory: the store and its index, in step.
 type data struct {
 	dir   string

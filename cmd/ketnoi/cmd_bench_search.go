@@ -105,6 +105,7 @@ func runBenchSearch(e *env, c *command, args []string) error {
 		return err
 	}
 	defer d.close()
+	warm(d.idx) // as ketnoi serve does
 	count, _ := d.idx.Count()
 	m, err := d.matcher("")
 	if err != nil {

@@ -114,6 +114,7 @@ func runServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	warm(d.idx)
 	defer d.close()
 	n, err := d.seed(ctx)
 	if err != nil {

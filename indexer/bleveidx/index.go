@@ -64,8 +64,9 @@ type Index struct {
 	// text is how the text properties are indexed, analysed together (shared.go); nil: by the mapping.
 	text *textSpecs
 	// facets caches each segment's facet values (facets.go).
-	facets  *facetTables
-	warming atomic.Bool
+	facets   *facetTables
+	warming  atomic.Bool
+	searched atomic.Bool // a search has run: writes then warm the new segments' tables
 
 	applyMu sync.Mutex // one Apply at a time, so pieces of two batches never interleave
 
@@ -124,9 +125,7 @@ func OpenWith(dir string, opts Options) (*Index, error) {
 		props = append(props, f.name)
 	}
 	text := readTextSpecs(bi.Mapping(), props, fText)
-	x := &Index{dir: dir, bigrams: bigrams, layout: layout, opts: opts, bi: bi, text: text, facets: newFacetTables()}
-	x.warm()
-	return x, nil
+	return &Index{dir: dir, bigrams: bigrams, layout: layout, opts: opts, bi: bi, text: text, facets: newFacetTables()}, nil
 }
 
 // scorchConfig is the scorch configuration, given when an index is created and again whenever it is opened
@@ -273,7 +272,9 @@ func (x *Index) Apply(ctx context.Context, b *indexer.Batch) error {
 			return err
 		}
 	}
-	x.warm()
+	if x.searched.Load() {
+		x.warm()
+	}
 	return nil
 }
 

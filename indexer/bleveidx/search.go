@@ -42,6 +42,7 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 		return nil, err
 	}
 	defer x.mu.RUnlock()
+	x.searched.Store(true)
 
 	var p plan
 	st := newStats(ctx, bi)
