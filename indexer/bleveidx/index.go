@@ -67,6 +67,7 @@ type Index struct {
 	facets   *facetTables
 	warming  atomic.Bool
 	searched atomic.Bool // a search has run: writes then warm the new segments' tables
+	cache    *resultCache
 
 	applyMu sync.Mutex // one Apply at a time, so pieces of two batches never interleave
 
@@ -125,7 +126,8 @@ func OpenWith(dir string, opts Options) (*Index, error) {
 		props = append(props, f.name)
 	}
 	text := readTextSpecs(bi.Mapping(), props, fText)
-	return &Index{dir: dir, bigrams: bigrams, layout: layout, opts: opts, bi: bi, text: text, facets: newFacetTables()}, nil
+	return &Index{dir: dir, bigrams: bigrams, layout: layout, opts: opts, bi: bi, text: text, facets: newFacetTables(),
+		cache: newResultCache(DefaultCacheEntries)}, nil
 }
 
 // scorchConfig is the scorch configuration, given when an index is created and again whenever it is opened
@@ -178,6 +180,7 @@ func (x *Index) Apply(ctx context.Context, b *indexer.Batch) error {
 		return err
 	}
 	defer x.mu.RUnlock()
+	defer x.cache.invalidate() // whatever happened: a failed batch may have written some pieces
 
 	pieces, distinct, err := x.cut(b)
 	if err != nil {
@@ -436,6 +439,7 @@ func (x *Index) Compact(ctx context.Context) error {
 	if err := s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions); err != nil {
 		return fmt.Errorf("bleveidx: compact %s: %w", x.dir, err)
 	}
+	x.cache.invalidate() // merging drops deleted documents from the scoring statistics
 	return nil
 }
 

@@ -43,6 +43,15 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	}
 	defer x.mu.RUnlock()
 	x.searched.Store(true)
+	key := cacheKey(req)
+	var gen uint64
+	if key != "" {
+		var kept *indexer.SearchResult
+		if kept, gen = x.cache.get(key); kept != nil {
+			kept.Took = time.Since(start)
+			return kept, nil
+		}
+	}
 
 	var p plan
 	st := newStats(ctx, bi)
@@ -148,6 +157,9 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 		}
 	}
 	out.Took = time.Since(start)
+	if key != "" {
+		x.cache.put(key, gen, out)
+	}
 	return out, nil
 }
 
