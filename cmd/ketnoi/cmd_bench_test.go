@@ -37,8 +37,9 @@ func TestBenchSearch(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"Chỉ mục: 300 tài liệu", "20 câu hỏi", "Lần lượt, phía máy chủ: p50", "2 khách đồng thời",
-		"yêu cầu/giây, lỗi 0", "SQLite FTS5", "Tỉ lệ p50 ketnoi/FTS5"} {
+	for _, want := range []string{"Chỉ mục: 300 tài liệu", "20 câu hỏi", "Gộp chỉ mục (ketnoi compact)",
+		"Lần lượt, phía máy chủ (không bộ nhớ đệm kết quả): p50", "2 khách đồng thời", "yêu cầu/giây, lỗi 0",
+		"Bộ nhớ đệm kết quả:", "SQLite FTS5", "Tỉ lệ p50 ketnoi/FTS5"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -204,7 +204,7 @@ func TestCompact(t *testing.T) {
 	if err := idx.Compact(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if after := segments(); before < 2 || after != 1 {
+	if after := segments(); before < 2 || after >= before {
 		t.Errorf("segments: %d before Compact, %d after", before, after)
 	}
 	if n, _ := idx.Count(); n != 100 {
