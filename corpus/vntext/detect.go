@@ -37,7 +37,9 @@ func Detect(b []byte) (Encoding, float64) {
 		}
 	}
 	best, bestScore, second := Latin1, 0.2, 0.0 // Western text: nothing decodes as Vietnamese
-	for _, enc := range [...]Encoding{TCVN3, VNI, VISCII, CP1258, Latin1} {
+	// Windows-1252 first, so that it wins a tie: Western text reads as well in VISCII or Windows-1258, which
+	// share most accented Latin-1 letters with it, and only Windows-1252 keeps its other letters (ü, ß, œ).
+	for _, enc := range [...]Encoding{Latin1, TCVN3, VNI, VISCII, CP1258} {
 		sc := legacyScore(b, enc)
 		if sc > bestScore {
 			best, bestScore, second = enc, sc, max(second, bestScore)

@@ -72,7 +72,7 @@ func textDecode(b []byte) (s, enc string, lost int) {
 	}
 	if e != vntext.Latin1 {
 		// Western text scores the same in VISCII or Windows-1258, which share most accented Latin-1
-		// letters with it: on a tie the Windows-1252 reading wins.
+		// letters with it. Detect prefers Windows-1252 on a tie in its sample; here the whole text decides.
 		if w, wl, _ := vntext.Decode(b, vntext.Latin1); wl <= lost &&
 			vntext.SyllableValidity(w) >= vntext.SyllableValidity(s) {
 			return w, string(vntext.Latin1), wl
