@@ -84,8 +84,8 @@ func (t *facetTables) snapshot(is *scorch.IndexSnapshot) ([]*segFacets, []uint64
 		entries[i] = e
 		live[s.Id()] = true
 	}
-	// Only a snapshot at least as new as every other prunes: a search still running on an older one keeps
-	// its own entries and at worst rebuilds a table.
+	// Forget merged-away segments once they are many: a search still running on an older snapshot holds its
+	// own entries, and at worst a later search on that snapshot builds a table again.
 	if len(t.segs) > 2*len(ss)+8 {
 		for id := range t.segs {
 			if !live[id] {
