@@ -51,7 +51,10 @@ func cacheKey(req *indexer.SearchRequest) string {
 func (c *resultCache) get(key string) (*indexer.SearchResult, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.m[key]; ok && c.max > 0 {
+	if c.max <= 0 {
+		return nil, c.gen
+	}
+	if e, ok := c.m[key]; ok {
 		c.hits++
 		c.lru.MoveToFront(e)
 		return copyResult(e.Value.(*cacheEntry).res), c.gen
@@ -107,7 +110,7 @@ func copyResult(r *indexer.SearchResult) *indexer.SearchResult {
 // SetCacheSize sets how many answers the result cache keeps; 0 turns it off (to measure searches themselves).
 func (x *Index) SetCacheSize(n int) { x.cache.resize(max(n, 0)) }
 
-// CacheStats reports the result cache's hits and misses since the index was opened.
+// CacheStats reports the result cache's hits and misses since the index was opened, while it was on.
 func (x *Index) CacheStats() (hits, misses uint64) {
 	x.cache.mu.Lock()
 	defer x.cache.mu.Unlock()
