@@ -10,8 +10,13 @@ import (
 
 // DefaultCacheEntries is how many answers the result cache keeps: a public search page repeats itself (the
 // same popular words, the next page of a list, a facet clicked and unclicked), and an answer with facets
-// costs 10–40 ms of CPU on 100,000 results against microseconds from here. About 20 KB an entry.
+// costs 10–40 ms of CPU on 100,000 results against microseconds from here. A page of 10 with highlights
+// and facets is about 10 KB, but a client may ask for 100 hits and 1,000 facet values, so the cache is also
+// bounded in bytes.
 const DefaultCacheEntries = 512
+
+// cacheBytes bounds the estimated size of the kept answers.
+const cacheBytes = 32 << 20
 
 // resultCache keeps recent answers until the index changes: every write bumps the generation and empties it,
 // and an answer computed before a write is never stored after it.
@@ -21,13 +26,16 @@ type resultCache struct {
 	gen uint64
 	lru *list.List // of *cacheEntry, most recent first
 	m   map[string]*list.Element
+	// bytes is the estimated size of the kept answers and their keys.
+	bytes int
 
 	hits, misses uint64
 }
 
 type cacheEntry struct {
-	key string
-	res *indexer.SearchResult
+	key  string
+	res  *indexer.SearchResult
+	size int
 }
 
 func newResultCache(max int) *resultCache {
@@ -70,17 +78,52 @@ func (c *resultCache) put(key string, gen uint64, res *indexer.SearchResult) {
 	if gen != c.gen || c.max <= 0 {
 		return
 	}
+	size := len(key) + resultSize(res)
+	if size > cacheBytes/8 {
+		return // one answer may not crowd out the rest
+	}
 	if e, ok := c.m[key]; ok {
-		e.Value.(*cacheEntry).res = copyResult(res)
-		c.lru.MoveToFront(e)
-		return
+		c.remove(e)
 	}
-	c.m[key] = c.lru.PushFront(&cacheEntry{key: key, res: copyResult(res)})
-	for c.lru.Len() > c.max {
-		last := c.lru.Back()
-		c.lru.Remove(last)
-		delete(c.m, last.Value.(*cacheEntry).key)
+	c.m[key] = c.lru.PushFront(&cacheEntry{key: key, res: copyResult(res), size: size})
+	c.bytes += size
+	for c.lru.Len() > c.max || c.bytes > cacheBytes {
+		c.remove(c.lru.Back())
 	}
+}
+
+func (c *resultCache) remove(e *list.Element) {
+	ce := e.Value.(*cacheEntry)
+	c.lru.Remove(e)
+	delete(c.m, ce.key)
+	c.bytes -= ce.size
+}
+
+// resultSize estimates the memory an answer holds: its strings and a fixed cost per value.
+func resultSize(r *indexer.SearchResult) int {
+	n := 256 + len(r.Next)
+	for _, h := range r.Hits {
+		n += 160 + len(h.ID) + len(h.Kind) + len(h.Title) + len(h.Organization)
+		for field, frs := range h.Fragments {
+			n += 48 + len(field)
+			for _, f := range frs {
+				n += 16 + len(f)
+			}
+		}
+		for _, t := range h.MatchedTerms {
+			n += 16 + len(t)
+		}
+	}
+	for name, counts := range r.Facets {
+		n += 48 + len(name)
+		for _, fc := range counts {
+			n += 24 + len(fc.Value)
+		}
+	}
+	for _, c := range r.Corrections {
+		n += 32 + len(c.Word) + len(c.Suggestion)
+	}
+	return n
 }
 
 // invalidate forgets every answer: the index has changed.
@@ -90,6 +133,7 @@ func (c *resultCache) invalidate() {
 	c.gen++
 	c.lru.Init()
 	clear(c.m)
+	c.bytes = 0
 }
 
 func (c *resultCache) resize(max int) {

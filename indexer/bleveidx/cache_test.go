@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -100,4 +101,44 @@ func TestResultCacheConcurrentWrites(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// TestResultCacheBounds: the cache keeps at most its count of answers and its estimated bytes, evicting the
+// least recently used, and never keeps one answer too big for its share.
+func TestResultCacheBounds(t *testing.T) {
+	answer := func(titleBytes int) *indexer.SearchResult {
+		return &indexer.SearchResult{Hits: []indexer.Hit{{ID: "a", Title: strings.Repeat("x", titleBytes)}}}
+	}
+	c := newResultCache(3)
+	for i := range 5 {
+		_, gen := c.get(fmt.Sprint(i))
+		c.put(fmt.Sprint(i), gen, answer(10))
+	}
+	if c.lru.Len() != 3 {
+		t.Errorf("%d answers kept, want 3", c.lru.Len())
+	}
+	if r, _ := c.get("0"); r != nil {
+		t.Error("the oldest answer was not evicted")
+	}
+	if r, _ := c.get("4"); r == nil {
+		t.Error("the newest answer was evicted")
+	}
+
+	c = newResultCache(1000)
+	for i := range 40 {
+		_, gen := c.get(fmt.Sprint(i))
+		c.put(fmt.Sprint(i), gen, answer(cacheBytes/16))
+	}
+	if c.bytes > cacheBytes || c.lru.Len() >= 40 || c.lru.Len() == 0 {
+		t.Errorf("%d answers, %d bytes kept; bound %d bytes", c.lru.Len(), c.bytes, cacheBytes)
+	}
+	_, gen := c.get("huge")
+	c.put("huge", gen, answer(cacheBytes/4))
+	if r, _ := c.get("huge"); r != nil {
+		t.Error("an answer of a quarter of the cache was kept")
+	}
+	c.invalidate()
+	if c.bytes != 0 || c.lru.Len() != 0 {
+		t.Errorf("after invalidate: %d answers, %d bytes", c.lru.Len(), c.bytes)
+	}
 }
