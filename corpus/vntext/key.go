@@ -249,7 +249,9 @@ func retoneRun(ls []slot, run string, swap bool) ([]slot, bool) {
 
 // SwapTonePlacement rewrites each syllable's tone into the other placement
 // style ("hòa" ↔ "hoà", "thúy" ↔ "thuý", "khỏe" ↔ "khoẻ"), leaving syllables
-// where the styles agree unchanged. It keeps case; the result is NFC.
+// where the styles agree unchanged. It keeps case; the result is normalized
+// (Normalize) first, so that its syllables are the ones Key sees: a control
+// character inside a word is dropped, not taken as a syllable break.
 func SwapTonePlacement(s string) string {
-	return retone(norm.NFC.String(s), true)
+	return retone(Normalize(s), true)
 }
