@@ -96,7 +96,7 @@ func appendKeyVN(dst, tok []byte) []byte {
 				dst = utf8.AppendRune(dst, lr)
 				continue
 			}
-			sep = true
+			r, sep = lr, true // a symbol may have a case too (Ⓜ → ⓜ)
 		}
 		if !foreign && tones == 1 && vowels >= 2 && letters <= maxSyllable {
 			dst = fixRun(dst, runStart)
