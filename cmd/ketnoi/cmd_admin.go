@@ -98,15 +98,15 @@ func runCompact(e *env, args []string) error {
 	if !ok {
 		return fmt.Errorf("chỉ mục này không gộp được")
 	}
-	before, _ := indexer.CollectStats(d.store, d.idx)
+	before, berr := d.idx.DiskSize()
 	start := time.Now()
 	if err := cp.Compact(ctx); err != nil {
 		return fmt.Errorf("gộp chỉ mục (chỉ mục cũ vẫn dùng được): %w", err)
 	}
-	after, _ := indexer.CollectStats(d.store, d.idx)
+	after, aerr := d.idx.DiskSize()
 	msg := fmt.Sprintf("Đã gộp chỉ mục trong %s", time.Since(start).Round(time.Millisecond))
-	if before != nil && after != nil {
-		msg += fmt.Sprintf(": %.1f MB → %.1f MB", float64(before.IndexBytes)/1e6, float64(after.IndexBytes)/1e6)
+	if berr == nil && aerr == nil {
+		msg += fmt.Sprintf(": %.1f MB → %.1f MB", float64(before)/1e6, float64(after)/1e6)
 	}
 	fmt.Fprintln(e.stdout, msg+".")
 	return nil

@@ -3,6 +3,7 @@ package bleveidx
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -56,12 +57,10 @@ type facetTables struct {
 func newFacetTables() *facetTables {
 	t := &facetTables{pos: map[string]int{}, segs: map[uint64]*segEntry{}}
 	for _, f := range facetFields {
-		if _, ok := t.pos[f]; !ok {
-			t.pos[f] = -1
-			t.fields = append(t.fields, f)
-		}
+		t.fields = append(t.fields, f)
 	}
 	sort.Strings(t.fields)
+	t.fields = slices.Compact(t.fields)
 	for i, f := range t.fields {
 		t.pos[f] = i
 	}
@@ -125,7 +124,7 @@ func (t *facetTables) build(seg segment.Segment) (*segFacets, error) {
 	var tooMany error
 	visit := func(field string, term []byte) {
 		i, ok := t.pos[field]
-		if !ok || i < 0 {
+		if !ok {
 			return
 		}
 		c, ok := codes[i][string(term)]

@@ -42,7 +42,9 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 		return nil, err
 	}
 	defer x.mu.RUnlock()
-	x.searched.Store(true)
+	if !x.searched.Load() { // a load, not a store, on every search: no cache line bounced between cores
+		x.searched.Store(true)
+	}
 	key := cacheKey(req)
 	var gen uint64
 	if key != "" {
