@@ -196,19 +196,22 @@ func (x *Index) warm() {
 // tally counts the facet values of the documents a search matches, and names them.
 type tally struct {
 	t      *facetTables
-	slot   []int    // by field position in t.fields: index into names/counts/out, or -1 when not counted
+	slot   []int    // by field position in t.fields: index into names/out, or -1 when not counted
 	names  []string // facet name of each counted field
 	tables []*segFacets
 	starts []uint64 // global number of each segment's first document, and the end
 	cur    int      // segment of the last counted document; -1 before the first
 	last   uint64   // the last counted document, which a searcher may hand out twice (Next, then Advance)
 	any    bool
-	counts [][]int // per counted field: counts by the current segment's codes
+	// counts holds the current segment's counts of every field, counted or not, by base[field]+code: one
+	// increment per value without a branch (the fields not asked for are counted and never read).
+	counts []uint32
+	base   []uint32
 	out    []map[string]int
 }
 
 func newTally(t *facetTables, facets []string) *tally {
-	c := &tally{t: t, cur: -1, slot: make([]int, len(t.fields))}
+	c := &tally{t: t, cur: -1, slot: make([]int, len(t.fields)), base: make([]uint32, len(t.fields))}
 	for i := range c.slot {
 		c.slot[i] = -1
 	}
@@ -217,7 +220,6 @@ func newTally(t *facetTables, facets []string) *tally {
 		c.names = append(c.names, name)
 		c.out = append(c.out, map[string]int{})
 	}
-	c.counts = make([][]int, len(c.names))
 	return c
 }
 
@@ -235,17 +237,16 @@ func (c *tally) add(dm *search.DocumentMatch) {
 			c.cur = -1
 			return
 		}
-		for field, i := range c.slot {
-			if i < 0 {
-				continue
-			}
-			n := len(c.tables[c.cur].names[field])
-			if cap(c.counts[i]) >= n {
-				c.counts[i] = c.counts[i][:n]
-				clear(c.counts[i])
-			} else {
-				c.counts[i] = make([]int, n)
-			}
+		n := 0
+		for field, names := range c.tables[c.cur].names {
+			c.base[field] = uint32(n)
+			n += len(names)
+		}
+		if cap(c.counts) >= n {
+			c.counts = c.counts[:n]
+			clear(c.counts)
+		} else {
+			c.counts = make([]uint32, n)
 		}
 	}
 	seg := c.tables[c.cur]
@@ -256,10 +257,9 @@ func (c *tally) add(dm *search.DocumentMatch) {
 	if len(c.names) == 0 {
 		return
 	}
+	counts, base := c.counts, c.base
 	for _, v := range seg.vals[seg.start[local]:seg.start[local+1]] {
-		if i := c.slot[v>>codeBits]; i >= 0 {
-			c.counts[i][v&(1<<codeBits-1)]++
-		}
+		counts[base[v>>codeBits]+v&(1<<codeBits-1)]++
 	}
 }
 
@@ -273,9 +273,9 @@ func (c *tally) flush() {
 			continue
 		}
 		names := c.tables[c.cur].names[field]
-		for code, n := range c.counts[i] {
+		for code, n := range c.counts[c.base[field] : int(c.base[field])+len(names)] {
 			if n > 0 {
-				c.out[i][names[code]] += n
+				c.out[i][names[code]] += int(n)
 			}
 		}
 	}

@@ -78,30 +78,37 @@ func bleveFacets(t *testing.T, x *Index, req *indexer.SearchRequest) map[string]
 	return out
 }
 
-func TestFacetTablesAgreeWithBleve(t *testing.T) {
+// churnedIndex opens a test index and fills it with batches of per documents made by mk, each batch also
+// replacing or deleting churn earlier documents: several segments, with updates and deletes.
+func churnedIndex(t *testing.T, seed uint64, batches, per, churn int, mk func(*rand.Rand, string) indexer.Doc) *Index {
+	t.Helper()
 	x := openTest(t, DefaultOptions)
-	r := rand.New(rand.NewPCG(1, 2))
-	ctx := context.Background()
-	// Several batches make several segments; later batches update and delete earlier documents.
+	r := rand.New(rand.NewPCG(seed, seed+1))
 	n := 0
-	for b := range 6 {
+	for b := range batches {
 		batch := &indexer.Batch{Seq: uint64(b + 1)}
-		for range 120 {
-			batch.Put = append(batch.Put, facetDoc(r, fmt.Sprintf("d%03d", n)))
+		for range per {
+			batch.Put = append(batch.Put, mk(r, fmt.Sprintf("d%03d", n)))
 			n++
 		}
-		for range 15 {
+		for range churn {
 			id := fmt.Sprintf("d%03d", r.IntN(n))
 			if r.IntN(2) == 0 {
-				batch.Put = append(batch.Put, facetDoc(r, id))
+				batch.Put = append(batch.Put, mk(r, id))
 			} else {
 				batch.Delete = append(batch.Delete, id)
 			}
 		}
-		if err := x.Apply(ctx, batch); err != nil {
+		if err := x.Apply(context.Background(), batch); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return x
+}
+
+func TestFacetTablesAgreeWithBleve(t *testing.T) {
+	x := churnedIndex(t, 1, 6, 120, 15, facetDoc)
+	ctx := context.Background()
 	all := []string{indexer.FacetKind, indexer.FacetField, indexer.FacetSector, indexer.FacetYear,
 		indexer.FacetOrganization, indexer.FacetTRL, indexer.FacetIPStatus, indexer.FacetTransferForm,
 		indexer.FacetLocality, indexer.FacetProvince}

@@ -44,6 +44,10 @@ func leaves(q query.Query, where string, out *[]leaf) {
 		for _, c := range q.Disjuncts {
 			leaves(c, where, out)
 		}
+	case *fieldsTermQuery:
+		leaves(q.disjunction(), where, out)
+	case *clauseQuery:
+		leaves(q.disjunction(), where, out)
 	case *query.MatchQuery:
 		*out = append(*out, leaf{kind: "match", field: q.FieldVal, analyzer: q.Analyzer, text: q.Match, boost: q.Boost(), where: where})
 	case *query.TermQuery:
