@@ -208,6 +208,8 @@ type tally struct {
 	counts []uint32
 	base   []uint32
 	out    []map[string]int
+	total  uint64 // documents counted
+	top    *topScores
 }
 
 func newTally(t *facetTables, facets []string) *tally {
@@ -230,6 +232,7 @@ func (c *tally) add(dm *search.DocumentMatch) {
 		return
 	}
 	c.any, c.last = true, docNum
+	c.total++
 	if c.cur < 0 || docNum < c.starts[c.cur] || docNum >= c.starts[c.cur+1] {
 		c.flush()
 		c.cur = sort.Search(len(c.tables), func(i int) bool { return c.starts[i+1] > docNum })
@@ -331,16 +334,75 @@ type tallySearcher struct {
 
 func (s *tallySearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch, error) {
 	dm, err := s.Searcher.Next(ctx)
-	if dm != nil {
-		s.c.add(dm)
-	}
-	return dm, err
+	return s.pass(ctx, dm, err)
 }
 
 func (s *tallySearcher) Advance(ctx *search.SearchContext, id index.IndexInternalID) (*search.DocumentMatch, error) {
 	dm, err := s.Searcher.Advance(ctx, id)
-	if dm != nil {
+	return s.pass(ctx, dm, err)
+}
+
+// pass counts dm and hands it on, or the next match that may make the page.
+func (s *tallySearcher) pass(ctx *search.SearchContext, dm *search.DocumentMatch, err error) (*search.DocumentMatch, error) {
+	for dm != nil && err == nil {
 		s.c.add(dm)
+		if s.c.top == nil || s.c.top.admit(dm.Score) {
+			return dm, nil
+		}
+		ctx.DocumentMatchPool.Put(dm)
+		dm, err = s.Searcher.Next(ctx)
 	}
 	return dm, err
+}
+
+// topScores keeps the n best scores seen, so that a match that cannot reach the first n by score is
+// counted (facets, total) but not handed to bleve's collector: on 100,000 results a query matches a third
+// of them, and the collector's per-match work (sort keys, heap, pool) was a tenth of a search. Only for an
+// order by score alone (ties then by id: a match equal to the n-th score still goes through), without a
+// search_after cursor, whose dropped matches the collector alone knows.
+type topScores struct {
+	n      int
+	scores []float64 // a min-heap
+}
+
+func newTopScores(n int) *topScores { return &topScores{n: n, scores: make([]float64, 0, n)} }
+
+// admit reports whether a match of this score may be among the n best, and records it.
+func (t *topScores) admit(score float64) bool {
+	h := t.scores
+	if len(h) < t.n {
+		h = append(h, score)
+		for i := len(h) - 1; i > 0; { // up
+			p := (i - 1) / 2
+			if h[p] <= h[i] {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		t.scores = h
+		return true
+	}
+	if t.n == 0 || score < h[0] {
+		return false
+	}
+	if score == h[0] {
+		return true
+	}
+	h[0] = score
+	for i := 0; ; { // down
+		l, small := 2*i+1, i
+		if l < len(h) && h[l] < h[small] {
+			small = l
+		}
+		if r := l + 1; r < len(h) && h[r] < h[small] {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		h[i], h[small] = h[small], h[i]
+		i = small
+	}
+	return true
 }

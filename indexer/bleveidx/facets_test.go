@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/blevesearch/bleve/v2"
@@ -154,4 +156,72 @@ func TestFacetTablesAgreeWithBleve(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("compacted", check)
+}
+
+func TestTopScoresAdmit(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, n := range []int{0, 1, 3, 10} {
+		top := newTopScores(n)
+		var seen []float64
+		for range 500 {
+			score := float64(r.IntN(40)) // repeated values: ties with the n-th
+			nth := math.Inf(-1)
+			if n > 0 && len(seen) >= n {
+				sorted := slices.Clone(seen)
+				slices.Sort(sorted)
+				nth = sorted[len(sorted)-n]
+			}
+			want := n > 0 && score >= nth
+			if got := top.admit(score); got != want {
+				t.Fatalf("n=%d, after %d scores: admit(%v) = %v, the %d-th best is %v", n, len(seen), score, got, n, nth)
+			}
+			seen = append(seen, score)
+		}
+	}
+}
+
+// TestSearchPageWithoutLosers pins that leaving out of the collector the matches that cannot make the page
+// changes neither the page nor the total: bleve's own search of the same query is the reference.
+func TestSearchPageWithoutLosers(t *testing.T) {
+	x := churnedIndex(t, 11, 3, 100, 10, textDoc)
+	if err := x.Compact(context.Background()); err != nil { // one state for both searches
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tc := range typedQueries() {
+		for _, page := range []struct{ from, size int }{{0, 10}, {0, 1}, {20, 10}, {95, 30}} {
+			t.Run(fmt.Sprintf("%s/%d+%d", tc.name, page.from, page.size), func(t *testing.T) {
+				req := &indexer.SearchRequest{Query: tc.q, From: page.from, Size: page.size}
+				res, err := x.Search(ctx, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st := newStats(ctx, x.bi)
+				defer st.close()
+				p := x.translate(req, st)
+				br := bleve.NewSearchRequestOptions(p.query(""), page.size, page.from, false)
+				br.SortByCustom(sortOrder("", !p.ranked()))
+				want, err := x.bi.SearchInContext(ctx, br)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Total != want.Total {
+					t.Errorf("total %d, bleve counts %d", res.Total, want.Total)
+				}
+				var got, wantIDs []string
+				for _, h := range res.Hits {
+					got = append(got, h.ID)
+				}
+				for _, h := range want.Hits {
+					wantIDs = append(wantIDs, h.ID)
+				}
+				if !slices.Equal(got, wantIDs) {
+					t.Errorf("page %v, bleve gives %v", got, wantIDs)
+				}
+				if want.Total == 0 {
+					t.Skip("no match")
+				}
+			})
+		}
+	}
 }

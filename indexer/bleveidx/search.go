@@ -121,6 +121,9 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	}
 	// Always wrapped: the tables also name the matches (see facets.go).
 	counted := newTally(x.facets, inMain)
+	if _, byScore := order[0].(*search.SortScore); byScore && after == nil && br.Score != "none" {
+		counted.top = newTopScores(from + size)
+	}
 	br.Query = &tallyQuery{inner: br.Query, c: counted}
 	res, err := bi.SearchInContext(ctx, br)
 	if err != nil {
@@ -128,6 +131,9 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	}
 
 	out := &indexer.SearchResult{Total: res.Total, Hits: make([]indexer.Hit, 0, len(res.Hits))}
+	if counted.top != nil { // the collector saw only the matches that could make the page
+		out.Total = counted.total
+	}
 	for _, h := range res.Hits {
 		out.Hits = append(out.Hits, hitFromMatch(h))
 	}
