@@ -3,6 +3,7 @@ package bleveidx
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -66,8 +67,6 @@ type clause struct {
 	terms *fieldsTermSearcher
 	other search.Searcher
 	cur   *search.DocumentMatch // other's current match
-	doc   uint64                // the clause's current document, valid unless done
-	done  bool
 }
 
 func (c *clause) searcher() search.Searcher {
@@ -77,16 +76,15 @@ func (c *clause) searcher() search.Searcher {
 	return c.other
 }
 
-// sync sets doc and done from the clause's current position.
-func (c *clause) sync() {
+// doc returns the clause's current document, or exhausted.
+func (c *clause) doc() uint64 {
 	if c.terms != nil {
-		c.doc, c.done = c.terms.min, !c.terms.more
-		return
+		return c.terms.min
 	}
-	c.done = c.cur == nil
-	if !c.done {
-		c.doc = c.cur.IndexInternalID.Value()
+	if c.cur == nil {
+		return exhausted
 	}
+	return c.cur.IndexInternalID.Value()
 }
 
 type clausesByCount []clause
@@ -99,11 +97,18 @@ func (b clausesByCount) Swap(i, j int) { b[i], b[j] = b[j], b[i] }
 
 type clauseSearcher struct {
 	clauses     []clause
+	docs        []uint64  // docs[i] is clauses[i]'s current document, or exhausted
+	coord       []float64 // coord[m] = m/len(clauses)
 	min         int
 	initialized bool
 }
 
 func (s *clauseSearcher) init(ctx *search.SearchContext) error {
+	s.docs = make([]uint64, len(s.clauses))
+	s.coord = make([]float64, len(s.clauses)+1)
+	for m := range s.coord {
+		s.coord[m] = float64(m) / float64(len(s.clauses))
+	}
 	for i := range s.clauses {
 		c := &s.clauses[i]
 		if c.terms != nil {
@@ -116,7 +121,7 @@ func (s *clauseSearcher) init(ctx *search.SearchContext) error {
 				return err
 			}
 		}
-		c.sync()
+		s.docs[i] = c.doc()
 	}
 	s.initialized = true
 	return nil
@@ -129,23 +134,18 @@ func (s *clauseSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch,
 		}
 	}
 	for {
-		doc, found := uint64(math.MaxUint64), false
-		for i := range s.clauses {
-			if c := &s.clauses[i]; !c.done && c.doc <= doc {
-				doc, found = c.doc, true
-			}
-		}
-		if !found {
+		doc := slices.Min(s.docs)
+		if doc == exhausted {
 			return nil, nil
 		}
 		var sum float64
 		var rv *search.DocumentMatch
 		matched := 0
-		for i := range s.clauses {
-			c := &s.clauses[i]
-			if c.done || c.doc != doc {
+		for i, d := range s.docs {
+			if d != doc {
 				continue
 			}
+			c := &s.clauses[i]
 			matched++
 			if c.terms != nil {
 				score, err := c.terms.take()
@@ -165,7 +165,7 @@ func (s *clauseSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch,
 					return nil, err
 				}
 			}
-			c.sync()
+			s.docs[i] = c.doc()
 		}
 		if matched < s.min {
 			if rv != nil {
@@ -173,7 +173,7 @@ func (s *clauseSearcher) Next(ctx *search.SearchContext) (*search.DocumentMatch,
 			}
 			continue
 		}
-		score := sum * (float64(matched) / float64(len(s.clauses)))
+		score := sum * s.coord[matched]
 		if rv == nil {
 			return newMatch(ctx, doc, score), nil
 		}
@@ -189,11 +189,11 @@ func (s *clauseSearcher) Advance(ctx *search.SearchContext, id index.IndexIntern
 		}
 	}
 	target := id.Value()
-	for i := range s.clauses {
-		c := &s.clauses[i]
-		if c.done || c.doc >= target {
+	for i, d := range s.docs {
+		if d >= target { // exhausted included
 			continue
 		}
+		c := &s.clauses[i]
 		if c.terms != nil {
 			if err := c.terms.skipTo(id, target); err != nil {
 				return nil, err
@@ -205,7 +205,7 @@ func (s *clauseSearcher) Advance(ctx *search.SearchContext, id index.IndexIntern
 				return nil, err
 			}
 		}
-		c.sync()
+		s.docs[i] = c.doc()
 	}
 	return s.Next(ctx)
 }

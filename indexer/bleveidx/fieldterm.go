@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -116,8 +117,6 @@ func fusable(ctx context.Context, opts search.SearcherOptions) bool {
 type termStream struct {
 	r           index.TermFieldReader
 	tfd         index.TermFieldDoc
-	doc         uint64 // current document number, valid unless done
-	done        bool
 	boost       float64
 	idf, avgLen float64
 	queryWeight float64
@@ -125,8 +124,12 @@ type termStream struct {
 	weightK1, k1b, k1bAvg float64
 }
 
-// next moves to the stream's next posting, or the first at or after target when advance is set.
-func (st *termStream) next(target index.IndexInternalID, advance bool) error {
+// exhausted is the document number of a stream or clause that has no more: above every real one.
+const exhausted = math.MaxUint64
+
+// next moves to the stream's next posting, or the first at or after target when advance is set, and returns
+// its document number.
+func (st *termStream) next(target index.IndexInternalID, advance bool) (uint64, error) {
 	var tfd *index.TermFieldDoc
 	var err error
 	if advance {
@@ -135,14 +138,12 @@ func (st *termStream) next(target index.IndexInternalID, advance bool) error {
 		tfd, err = st.r.Next(&st.tfd)
 	}
 	if err != nil {
-		return err
+		return exhausted, err
 	}
 	if tfd == nil {
-		st.done = true
-		return nil
+		return exhausted, nil
 	}
-	st.doc = tfd.ID.Value()
-	return nil
+	return tfd.ID.Value(), nil
 }
 
 // score is TermQueryScorer.Score's, rearranged so that a posting costs two divisions rather than three: it
@@ -169,10 +170,13 @@ func (b byCount) Swap(i, j int)      { b[i], b[j] = b[j], b[i] }
 
 // fieldsTermSearcher merges the streams of a fieldsTermQuery.
 type fieldsTermSearcher struct {
-	streams     []termStream
+	streams []termStream
+	// docs[i] is streams[i]'s current document, or exhausted: apart from the streams, so that the merge
+	// loops read one small array.
+	docs        []uint64
+	coord       []float64 // coord[m] = m/len(streams), as DisjunctionQueryScorer divides
 	initialized bool
-	min         uint64 // the first document any stream is at, if more
-	more        bool
+	min         uint64 // the first document any stream is at, or exhausted
 }
 
 // queryNorm normalises the weights as bleve's disjunction does on creation; an enclosing searcher sets its
@@ -203,66 +207,60 @@ func (s *fieldsTermSearcher) SetQueryNorm(norm float64) {
 }
 
 func (s *fieldsTermSearcher) init() error {
+	s.docs = make([]uint64, len(s.streams))
+	s.coord = make([]float64, len(s.streams)+1)
+	for m := range s.coord {
+		s.coord[m] = float64(m) / float64(len(s.streams))
+	}
 	for i := range s.streams {
-		if err := s.streams[i].next(nil, false); err != nil {
+		var err error
+		if s.docs[i], err = s.streams[i].next(nil, false); err != nil {
 			return err
 		}
 	}
 	s.initialized = true
-	s.findMin()
+	s.min = slices.Min(append(s.docs, exhausted))
 	return nil
-}
-
-// findMin sets the first document any stream is at.
-func (s *fieldsTermSearcher) findMin() {
-	s.min, s.more = math.MaxUint64, false
-	for i := range s.streams {
-		if st := &s.streams[i]; !st.done && st.doc <= s.min {
-			s.min, s.more = st.doc, true
-		}
-	}
 }
 
 // take scores s.min and moves its streams past it, finding the next s.min on the way. As
 // DisjunctionQueryScorer: the sum of the matching children's scores, in the children's order, times the
 // share of children that matched.
 func (s *fieldsTermSearcher) take() (float64, error) {
-	doc := s.min
-	s.min, s.more = math.MaxUint64, false
+	doc, next := s.min, uint64(exhausted)
 	var sum float64
 	matched := 0
-	for i := range s.streams {
-		st := &s.streams[i]
-		if st.done {
-			continue
-		}
-		if st.doc == doc {
+	for i, d := range s.docs {
+		if d == doc {
+			st := &s.streams[i]
 			sum += st.score()
 			matched++
-			if err := st.next(nil, false); err != nil {
+			var err error
+			if d, err = st.next(nil, false); err != nil {
 				return 0, err
 			}
-			if st.done {
-				continue
-			}
+			s.docs[i] = d
 		}
-		if st.doc <= s.min {
-			s.min, s.more = st.doc, true
-		}
+		next = min(next, d)
 	}
-	return sum * (float64(matched) / float64(len(s.streams))), nil
+	s.min = next
+	return sum * s.coord[matched], nil
 }
 
 // skipTo moves the streams before target to their first posting at or after it.
 func (s *fieldsTermSearcher) skipTo(id index.IndexInternalID, target uint64) error {
-	for i := range s.streams {
-		if st := &s.streams[i]; !st.done && st.doc < target {
-			if err := st.next(id, true); err != nil {
+	next := uint64(exhausted)
+	for i, d := range s.docs {
+		if d < target {
+			var err error
+			if d, err = s.streams[i].next(id, true); err != nil {
 				return err
 			}
+			s.docs[i] = d
 		}
+		next = min(next, d)
 	}
-	s.findMin()
+	s.min = next
 	return nil
 }
 
@@ -272,7 +270,7 @@ func (s *fieldsTermSearcher) Next(ctx *search.SearchContext) (*search.DocumentMa
 			return nil, err
 		}
 	}
-	if !s.more {
+	if s.min == exhausted {
 		return nil, nil
 	}
 	doc := s.min
