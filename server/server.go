@@ -3,6 +3,7 @@
 package server
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -125,9 +126,11 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 	s.e.Use(s.limitReads)
 	s.e.Use(s.bodyLimit(cfg.BodyLimit)) // defers a too-long Content-Length until after requireRole (auth.go)
 	// The backup is a tar.gz already, and large: not compressed a second time.
-	s.e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Skipper: func(c echo.Context) bool {
-		return c.Path() == "/api/v1/admin/backup"
-	}}))
+	// Fastest level: a search answer with its facets is some 18 KB of JSON, which level 1 shrinks 4.4 times
+	// (the default level 5.3 times) for a fraction of the CPU; the default took 4% of a loaded server's. An
+	// answer that fits in one packet is sent as it is.
+	s.e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestSpeed, MinLength: 1400,
+		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/admin/backup" }}))
 	// Batch matching runs for minutes on a large corpus: it has its own, longer, deadline (batch.go).
 	if cfg.RequestTimeout > 0 {
 		s.e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout,

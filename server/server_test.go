@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -415,4 +417,44 @@ type slowIndex struct {
 func (s *slowIndex) Search(ctx context.Context, r *indexer.SearchRequest) (*indexer.SearchResult, error) {
 	time.Sleep(s.delay)
 	return s.Index.Search(ctx, r)
+}
+
+// TestGzipBigAnswersOnly: a search answer is compressed for a client that accepts gzip, a health check
+// that fits in a packet is not, and a client that does not ask gets plain text.
+func TestGzipBigAnswersOnly(t *testing.T) {
+	ts := newTestServer(t)
+	for _, tc := range []struct {
+		path   string
+		accept bool
+		gzip   bool
+	}{
+		{"/api/v1/search?q=m%C3%A1y+s%E1%BA%A5y&facets=field,sector,year,organization", true, true},
+		{"/api/v1/search?q=m%C3%A1y+s%E1%BA%A5y", false, false},
+		{"/healthz", true, false},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, ts.URL+tc.path, nil)
+		if tc.accept {
+			req.Header.Set("Accept-Encoding", "gzip") // set by hand: the transport then leaves the body as sent
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Encoding") == "gzip"; got != tc.gzip || resp.StatusCode != http.StatusOK {
+			t.Errorf("%s (accept gzip %v): status %d, gzip %v, want %v", tc.path, tc.accept, resp.StatusCode, got, tc.gzip)
+			continue
+		}
+		if tc.gzip {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, err := io.ReadAll(zr)
+			if err != nil || !json.Valid(plain) || len(plain) < 1400 {
+				t.Errorf("%s: %d bytes unzipped to %d (%v), not the JSON answer", tc.path, len(body), len(plain), err)
+			}
+		}
+	}
 }
