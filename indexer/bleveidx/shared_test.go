@@ -9,6 +9,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/document"
+	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 	"golang.org/x/text/unicode/norm"
 
@@ -74,47 +75,75 @@ func TestSharedAnalysisMatchesAnalyzers(t *testing.T) {
 func TestSharedDocumentsMatchMapping(t *testing.T) {
 	docs, _ := benchDocs(t, 40)
 	docs = append(docs, indexer.Doc{ID: "kq-empty", Kind: indexer.KindResult, Title: "Chỉ có tên"},
-		indexer.Doc{ID: "kq-pages", Kind: indexer.KindResult, Title: "Báo cáo", Pages: []string{"Trang một.", "Trang hai."}})
+		indexer.Doc{ID: "kq-pages", Kind: indexer.KindResult, Title: "Báo cáo", Pages: []string{"Trang một.", "Trang hai."}},
+		// Spellings shared by several fields and keys shared by several spellings, tokens whose key is
+		// empty or that are too long, a field without tokens.
+		indexer.Doc{ID: "kq-odd", Kind: indexer.KindResult, Title: "Máy sấy MÁY SẤY máy sấy",
+			Summary: "a \u0301 b máy sấy \u0301", Keywords: "—", Advantages: "\u0301",
+			Applications: "x " + strings.Repeat("ư", 70) + " y máy sấy",
+			Body:         norm.NFD.String("Hòa Bình, hoà bình: thủy sản, thuỷ sản, Đà Nẵng, máy sấy")})
 	layouts := map[string]bigramLayout{
 		"unigrams": {}, "per-field": {exact: true, folded: true}, "combined-folded": {folded: true, combined: true},
 		"combined": {exact: true, folded: true, combined: true}, "per-field-folded": {folded: true},
 	}
 	for name, bl := range layouts {
-		t.Run(name, func(t *testing.T) {
-			im := newIndexMapping(bl)
-			var props []string
-			for _, f := range textFields {
-				props = append(props, f.name)
+		for _, vectors := range []bool{false, true} {
+			if vectors && !bl.any() {
+				continue
 			}
-			specs := readTextSpecs(im, props, fText)
-			if specs == nil {
-				t.Fatal("mapping not understood")
-			}
-			x := &Index{layout: bl, text: specs}
-			for i := range docs {
-				d := &docs[i]
-				viaMapping := document.NewDocument(d.ID)
-				data := docData(d, bl, true)
-				if err := im.MapDocument(viaMapping, data); err != nil {
-					t.Fatal(err)
-				}
-				shared, err := x.document(im, d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, want := dumpDoc(shared), dumpDoc(viaMapping)
-				for f := range want {
-					if got[f] != want[f] {
-						t.Errorf("%s field %s:\n got %.400s\nwant %.400s", d.ID, f, got[f], want[f])
+			t.Run(fmt.Sprintf("%s/bigram-vectors=%v", name, vectors), func(t *testing.T) {
+				im := newIndexMapping(bl)
+				if vectors {
+					// No mapping of ours asks for them, but a stored one could: locations of bigrams, with
+					// array positions when combined.
+					for _, dm := range im.DefaultMapping.Properties {
+						for _, fm := range dm.Fields {
+							if fm.Analyzer == AnalyzerExactBigram || fm.Analyzer == AnalyzerFoldedBigram {
+								fm.IncludeTermVectors = true
+							}
+						}
 					}
 				}
-				for f := range got {
-					if _, ok := want[f]; !ok {
-						t.Errorf("%s: extra field %s", d.ID, f)
-					}
-				}
+				testSharedDocuments(t, im, bl, docs)
+			})
+		}
+	}
+}
+
+// testSharedDocuments compares documents built with the shared analysis with what im maps.
+func testSharedDocuments(t *testing.T, im *mapping.IndexMappingImpl, bl bigramLayout, docs []indexer.Doc) {
+	t.Helper()
+	var props []string
+	for _, f := range textFields {
+		props = append(props, f.name)
+	}
+	specs := readTextSpecs(im, props, fText)
+	if specs == nil {
+		t.Fatal("mapping not understood")
+	}
+	x := &Index{layout: bl, text: specs}
+	for i := range docs {
+		d := &docs[i]
+		viaMapping := document.NewDocument(d.ID)
+		data := docData(d, bl, true)
+		if err := im.MapDocument(viaMapping, data); err != nil {
+			t.Fatal(err)
+		}
+		shared, err := x.document(im, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := dumpDoc(shared), dumpDoc(viaMapping)
+		for f := range want {
+			if got[f] != want[f] {
+				t.Errorf("%s field %s:\n got %.400s\nwant %.400s", d.ID, f, got[f], want[f])
 			}
-		})
+		}
+		for f := range got {
+			if _, ok := want[f]; !ok {
+				t.Errorf("%s: extra field %s", d.ID, f)
+			}
+		}
 	}
 }
 
