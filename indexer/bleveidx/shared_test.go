@@ -25,47 +25,76 @@ func TestSharedAnalysisMatchesAnalyzers(t *testing.T) {
 		"a \u0301 b",                            // a stray combining mark: a token with an empty key
 		"x " + strings.Repeat("ư", 70) + " y z", // a token over maxTokenBytes
 		"2024 năm 2.000 tấn CO₂ 1,5 °C H2O", "IoT RFID GACP-WHO", "ﬁ ǅ Ⅻ 한국어 русский",
+		// A spelling that is another's key, before and after it; keys that need more than lowercasing.
+		"máy MÁY Máy máy HOÀ hòa Hoà hoà İ i\u0307 İ ǅ ǆ Ǆ ΣΑΣ σας Σ " + norm.NFD.String("Thuỷ thuỷ") + " thủy Thủy",
 		prose, prose[:len(prose)/3],
 	}
 	for _, p := range strings.Split(prose, "\n\n") {
 		texts = append(texts, p)
 	}
-	analyzers := map[variant]analysis.Analyzer{vExact: exactAnalyzer, vFolded: foldedAnalyzer,
-		vExactBigram: exactBigramAnalyzer, vFoldedBigram: foldedBigramAnalyzer}
 	for _, vectors := range []bool{false, true} {
-		opts := index.IndexField
-		if vectors {
-			opts |= index.IncludeTermVectors
-		}
-		spec := &textSpecs{props: []string{"f"}, fields: [][]fieldSpec{nil}}
-		for v := range numVariants {
-			spec.fields[0] = append(spec.fields[0], fieldSpec{v, fmt.Sprintf("f%d", v), opts})
-		}
-		for i, text := range texts {
-			doc := document.NewDocument("d")
-			addText(doc, spec, []string{text})
-			if text == "" {
-				if len(doc.Fields) != 0 {
-					t.Errorf("fields for no text: %d", len(doc.Fields))
-				}
-				continue
+		for _, vs := range variantSets {
+			for i, text := range texts {
+				checkShared(t, fmt.Sprintf("text %d variants %v vectors %v", i, vs, vectors), text, vs, vectors)
 			}
-			for j, f := range doc.Fields {
-				f.Analyze()
-				v := variant(j)
-				want := document.NewTextFieldCustom("x", nil, []byte(text), opts, analyzers[v])
-				want.Analyze()
-				if f.AnalyzedLength() != want.AnalyzedLength() {
-					t.Errorf("text %d variant %d vectors %v: length %d, want %d", i, v, vectors,
-						f.AnalyzedLength(), want.AnalyzedLength())
-				}
-				if got, exp := dumpFreqs(f.AnalyzedTokenFrequencies()), dumpFreqs(want.AnalyzedTokenFrequencies()); got != exp {
-					t.Errorf("text %d variant %d vectors %v:\n got %.300s\nwant %.300s", i, v, vectors, got, exp)
-				}
-				if !bytes.Equal(f.Value(), []byte(text)) {
-					t.Errorf("text %d variant %d: value %q", i, v, f.Value())
-				}
-			}
+		}
+	}
+}
+
+// variantSets are the sets of fields a property is tested with: which keys the analysis makes depends on them.
+var variantSets = [][]variant{{vExact, vFolded, vExactBigram, vFoldedBigram}, {vExact, vFolded, vFoldedBigram},
+	{vExact}, {vFolded}, {vExactBigram}, {vFoldedBigram}}
+
+// FuzzSharedAnalysis checks the shared analysis against the analyzers on any text: it relies on properties of
+// the keys (Key is idempotent, FoldKey(Key(t)) == FoldKey(t)) that must hold for every token.
+func FuzzSharedAnalysis(f *testing.F) {
+	for _, s := range []string{"máy MÁY Máy máy HOÀ hòa Hoà hoà", "İ i\u0307 İ ǅ ǆ Ǆ ΣΑΣ σας Σ", "a \u0301 b \u0301",
+		norm.NFD.String("Thuỷ thuỷ thủy Thủy"), "Ð\u200bÔ\u0301 qúy thuý \x00\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, vs := range variantSets[:4] {
+			checkShared(t, fmt.Sprintf("%q variants %v", s, vs), s, vs, true)
+		}
+	})
+}
+
+var analyzers = map[variant]analysis.Analyzer{vExact: exactAnalyzer, vFolded: foldedAnalyzer,
+	vExactBigram: exactBigramAnalyzer, vFoldedBigram: foldedBigramAnalyzer}
+
+// checkShared compares the fields the shared analysis makes of text, one per variant, with what bleve's
+// text fields make of it with the registered analyzers.
+func checkShared(t *testing.T, name, text string, variants []variant, vectors bool) {
+	t.Helper()
+	opts := index.IndexField
+	if vectors {
+		opts |= index.IncludeTermVectors
+	}
+	spec := &textSpecs{props: []string{"f"}, fields: [][]fieldSpec{nil}}
+	for _, v := range variants {
+		spec.fields[0] = append(spec.fields[0], fieldSpec{v, fmt.Sprintf("f%d", v), opts})
+	}
+	doc := document.NewDocument("d")
+	addText(doc, spec, []string{text})
+	if text == "" {
+		if len(doc.Fields) != 0 {
+			t.Errorf("%s: fields for no text: %d", name, len(doc.Fields))
+		}
+		return
+	}
+	for j, f := range doc.Fields {
+		f.Analyze()
+		v := variants[j]
+		want := document.NewTextFieldCustom("x", nil, []byte(text), opts, analyzers[v])
+		want.Analyze()
+		if f.AnalyzedLength() != want.AnalyzedLength() {
+			t.Errorf("%s variant %d: length %d, want %d", name, v, f.AnalyzedLength(), want.AnalyzedLength())
+		}
+		if got, exp := dumpFreqs(f.AnalyzedTokenFrequencies()), dumpFreqs(want.AnalyzedTokenFrequencies()); got != exp {
+			t.Errorf("%s variant %d:\n got %.300s\nwant %.300s", name, v, got, exp)
+		}
+		if !bytes.Equal(f.Value(), []byte(text)) {
+			t.Errorf("%s variant %d: value %q", name, v, f.Value())
 		}
 	}
 }

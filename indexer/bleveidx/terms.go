@@ -189,14 +189,7 @@ func (sc *scratch) number(parts []part, want [numKinds]bool) {
 			s := text[sp.start:sp.end]
 			id, ok := sc.surfaces[s]
 			if !ok {
-				id = int32(len(sc.surfaces))
-				sc.surfaces[s] = id
-				for k := range numKinds {
-					if want[k] {
-						d := &sc.dicts[k]
-						d.ofText = append(d.ofText, d.add(keyFuncs[k], p.value[sp.start:sp.end]))
-					}
-				}
+				id = sc.newText(s, p.value[sp.start:sp.end], want)
 			}
 			for k := range numKinds {
 				if want[k] {
@@ -217,6 +210,60 @@ func (sc *scratch) number(parts []part, want [numKinds]bool) {
 		sc.local = make([]int32, n)
 	}
 	sc.local = sc.local[:n]
+}
+
+// newText numbers a token text not seen before in the document. Its exact key is a text too: Key is
+// idempotent, and FoldKey(Key(t)) == FoldKey(t). So every exact key goes into surfaces as well, and a text
+// that is its own key (most are) is a new key without a lookup, while one that is not finds its key's
+// numbers there.
+func (sc *scratch) newText(s string, text []byte, want [numKinds]bool) int32 {
+	ex, fo := &sc.dicts[kExact], &sc.dicts[kFolded]
+	add := func(s string, e, f int32) int32 {
+		id := int32(len(sc.surfaces))
+		sc.surfaces[s] = id
+		if want[kExact] {
+			ex.ofText = append(ex.ofText, e)
+		}
+		if want[kFolded] {
+			fo.ofText = append(fo.ofText, f)
+		}
+		return id
+	}
+	if !want[kExact] {
+		return add(s, -1, fo.add(vntext.AppendFoldKey, text))
+	}
+	if len(ex.off) == 0 {
+		ex.off = append(ex.off, 0)
+	}
+	a := len(ex.buf)
+	ex.buf = vntext.AppendKey(ex.buf, text)
+	key := bytesString(ex.buf[a:]) // never written again when kept, see dict.add
+	f := int32(-1)
+	switch {
+	case key == "":
+		if want[kFolded] {
+			f = fo.add(vntext.AppendFoldKey, text)
+		}
+		return add(s, -1, f)
+	case key != s:
+		if kid, ok := sc.surfaces[key]; ok {
+			ex.buf = ex.buf[:a]
+			var e int32 = ex.ofText[kid]
+			if want[kFolded] {
+				f = fo.ofText[kid]
+			}
+			return add(s, e, f)
+		}
+	}
+	e := int32(len(ex.off) - 1)
+	ex.off = append(ex.off, int32(len(ex.buf)))
+	if want[kFolded] {
+		f = fo.add(vntext.AppendFoldKey, text)
+	}
+	if key != s {
+		add(key, e, f)
+	}
+	return add(s, e, f)
 }
 
 // unigramFreqs builds the term frequencies of one part's keys, what analysis.TokenFrequency builds from the
