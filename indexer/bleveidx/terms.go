@@ -1,6 +1,7 @@
 package bleveidx
 
 import (
+	"math/bits"
 	"sync"
 	"unsafe"
 
@@ -35,15 +36,15 @@ func (v variant) kind() kind {
 
 // scratch is per-analysis working memory that nothing keeps: pooled.
 type scratch struct {
-	spans    []tokenSpan
-	surfaces map[string]int32 // a token's text → its index among the document's distinct texts
-	dicts    [numKinds]dict
-	pairs    map[uint64]int32 // a pair of key numbers → its index among the field's distinct pairs
-	pairKeys []uint64         // per distinct pair: its two key numbers
-	local    []int32          // key number → 1 + its index among the field's distinct terms, 0 for none
-	owner    []int32          // per token (or pair) of a field: its term's index, -1 for none
-	firsts   []int32          // per distinct term of a field: its key number (pair index for bigrams)
-	at       []int32          // per pair of a field: its first token's index in the document
+	spans     []tokenSpan
+	surfaces  map[string]int32 // a token's text → its index among the document's distinct texts
+	dicts     [numKinds]dict
+	pairTable []pairSlot // see pairSlots
+	pairKeys  []uint64   // per distinct pair: its two key numbers
+	local     []int32    // key number → 1 + its index among the field's distinct terms, 0 for none
+	owner     []int32    // per token (or pair) of a field: its term's index, -1 for none
+	firsts    []int32    // per distinct term of a field: its key number (pair index for bigrams)
+	at        []int32    // per pair of a field: its first token's index in the document
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -54,7 +55,9 @@ const maxPooledMap = 1 << 13
 
 func (sc *scratch) release() {
 	sc.surfaces = clearOrDrop(sc.surfaces)
-	sc.pairs = clearOrDrop(sc.pairs)
+	if len(sc.pairTable) > maxPooledMap*8 {
+		sc.pairTable = nil
+	}
 	for k := range sc.dicts {
 		d := &sc.dicts[k]
 		d.ids = clearOrDrop(d.ids)
@@ -331,9 +334,12 @@ func (sc *scratch) unigramFreqs(d *dict, p *part, locs []index.TokenLocation, op
 // neither neighbour. Pairs are numbered by their two key numbers; the text of each distinct pair is written
 // once. Combined, locations say which part they are in, as bleve's do for the elements of an array.
 func (sc *scratch) bigramFreqs(d *dict, parts []part, opts index.FieldIndexingOptions, combined bool) (index.TokenFrequencies, int) {
-	if sc.pairs == nil {
-		sc.pairs = make(map[uint64]int32)
+	n := 0
+	for _, p := range parts {
+		n += p.to - p.from
 	}
+	slots, shift := sc.pairSlots(n)
+	mask := uint64(len(slots) - 1)
 	vectors := opts.IncludeTermVectors()
 	owner, at, keys := sc.owner[:0], sc.at[:0], sc.pairKeys[:0]
 	size := 0
@@ -345,10 +351,14 @@ func (sc *scratch) bigramFreqs(d *dict, parts []part, opts index.FieldIndexingOp
 				continue
 			}
 			key := uint64(a)<<32 | uint64(b)
-			id, ok := sc.pairs[key]
-			if !ok {
+			h := key * 0x9E3779B97F4A7C15 >> shift
+			for slots[h].id != 0 && slots[h].key != key {
+				h = (h + 1) & mask
+			}
+			id := slots[h].id - 1
+			if id < 0 {
 				id = int32(len(keys))
-				sc.pairs[key] = id
+				slots[h] = pairSlot{key, id + 1}
 				keys = append(keys, key)
 				size += int(d.off[a+1]-d.off[a]) + 1 + int(d.off[b+1]-d.off[b])
 			}
@@ -358,7 +368,7 @@ func (sc *scratch) bigramFreqs(d *dict, parts []part, opts index.FieldIndexingOp
 			}
 		}
 	}
-	clear(sc.pairs)
+	clear(slots)
 	sc.owner, sc.at, sc.pairKeys = owner, at, keys
 	buf := make([]byte, 0, size)
 	m := make(index.TokenFrequencies, len(keys))
@@ -399,6 +409,23 @@ func (sc *scratch) bigramFreqs(d *dict, parts []part, opts index.FieldIndexingOp
 		}
 	}
 	return m, len(owner)
+}
+
+// pairSlot is a slot of the table that numbers the pairs of a bigram field: open addressing with linear
+// probing on the two key numbers, which hashes and compares faster than a Go map.
+type pairSlot struct {
+	key uint64 // the first key number << 32 | the second
+	id  int32  // 1 + the pair's index among the field's distinct pairs, 0 for an empty slot
+}
+
+// pairSlots returns an empty table for the pairs of n tokens, at most half full, and the shift that takes a
+// hash to a slot.
+func (sc *scratch) pairSlots(n int) ([]pairSlot, uint) {
+	b := bits.Len(uint(2 * n))
+	if len(sc.pairTable) < 1<<b {
+		sc.pairTable = make([]pairSlot, 1<<b)
+	}
+	return sc.pairTable[:1<<b], uint(64 - b)
 }
 
 // bytesString views b as a string without copying. Only for bytes that are never written again.
