@@ -109,10 +109,9 @@ func decodeRune(p []byte) (rune, int) {
 	return utf8.DecodeRune(p)
 }
 
-// tokenSpan is one token: its byte offsets in the input, and whether it is all digits.
+// tokenSpan is one token: its byte offsets in the input.
 type tokenSpan struct {
 	start, end int
-	digits     bool
 }
 
 // appendSpans appends the tokens of input to dst: runs of letters, digits and combining marks, split on
@@ -125,22 +124,33 @@ func appendSpans(dst []tokenSpan, input []byte) []tokenSpan {
 			i++
 			continue
 		}
-		start, digits := i, true
+		start := i
 		for i < len(input) {
 			c = input[i]
 			if c < utf8.RuneSelf {
 				if !asciiWord[c] {
 					break
 				}
-				digits = digits && c <= '9'
 				i++
 				continue
+			}
+			// The letters of Vietnamese text without a call: U+00C0–U+023F but × and ÷, combining marks
+			// U+0300–U+036F, and U+1E00–U+1EFF.
+			if i+1 < len(input) && input[i+1]&0xC0 == 0x80 {
+				c1 := input[i+1]
+				if c >= 0xC4 && c <= 0xC8 || c == 0xC3 && c1 != 0x97 && c1 != 0xB7 || c == 0xCC || c == 0xCD && c1 <= 0xAF {
+					i += 2
+					continue
+				}
+				if c == 0xE1 && c1 >= 0xB8 && c1 <= 0xBB && i+2 < len(input) && input[i+2]&0xC0 == 0x80 {
+					i += 3
+					continue
+				}
 			}
 			r, size := decodeRune(input[i:])
 			if !isWordRune(r) {
 				break
 			}
-			digits = digits && unicode.IsDigit(r)
 			i += size
 		}
 		if i == start { // a non-ASCII separator
@@ -151,9 +161,29 @@ func appendSpans(dst []tokenSpan, input []byte) []tokenSpan {
 		if i-start > maxTokenBytes {
 			continue
 		}
-		dst = append(dst, tokenSpan{start, i, digits})
+		dst = append(dst, tokenSpan{start, i})
 	}
 	return dst
+}
+
+// allDigits reports whether a token is all digits (bleve's Numeric type). Tokens hold only word runes, so an
+// ASCII byte is a digit when it is at most '9'; most tokens answer at their first byte.
+func allDigits(tok []byte) bool {
+	for i := 0; i < len(tok); {
+		if c := tok[i]; c < utf8.RuneSelf {
+			if c > '9' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := decodeRune(tok[i:])
+		if !unicode.IsDigit(r) {
+			return false
+		}
+		i += size
+	}
+	return true
 }
 
 // tokenizer splits text with appendSpans. Terms are slices of the input, offsets are exact byte offsets into
@@ -168,7 +198,7 @@ func (tokenizer) Tokenize(input []byte) analysis.TokenStream {
 	ts := make(analysis.TokenStream, len(spans))
 	for i, sp := range spans {
 		typ := analysis.AlphaNumeric
-		if sp.digits {
+		if allDigits(input[sp.start:sp.end]) {
 			typ = analysis.Numeric
 		}
 		toks[i] = analysis.Token{Start: sp.start, End: sp.end, Term: input[sp.start:sp.end:sp.end], Position: i + 1, Type: typ}
