@@ -25,8 +25,6 @@ const (
 	numKinds
 )
 
-var keyFuncs = [numKinds]appendFunc{vntext.AppendKey, vntext.AppendFoldKey}
-
 func (v variant) kind() kind {
 	if v == vExact || v == vExactBigram {
 		return kExact
@@ -76,7 +74,7 @@ func clearOrDrop[K comparable](m map[K]int32) map[K]int32 {
 
 // dict numbers the distinct keys of one kind in a document.
 type dict struct {
-	ids    map[string]int32 // key → its number; the strings view buf
+	ids    map[string]int32 // folded key → its number; the strings view buf (exact keys: see newText)
 	buf    []byte           // the keys, key j is buf[off[j]:off[j+1]]
 	off    []int32
 	ofText []int32 // per distinct token text: its key's number, -1 when the key is empty
@@ -112,7 +110,7 @@ func (d *dict) add(f appendFunc, text []byte) int32 {
 // term returns key j from terms, clipped so that nothing can append over its neighbour, and as a string.
 func (d *dict) term(j int32) ([]byte, string) {
 	a, b := d.off[j], d.off[j+1]
-	return d.terms[a:b:b], unsafe.String(unsafe.SliceData(d.terms[a:b]), b-a)
+	return d.terms[a:b:b], bytesString(d.terms[a:b])
 }
 
 // part is one property's text: its tokens are spans[from:to] of the document's.
@@ -251,7 +249,7 @@ func (sc *scratch) newText(s string, text []byte, want [numKinds]bool) int32 {
 	case key != s:
 		if kid, ok := sc.surfaces[key]; ok {
 			ex.buf = ex.buf[:a]
-			var e int32 = ex.ofText[kid]
+			e := ex.ofText[kid]
 			if want[kFolded] {
 				f = fo.ofText[kid]
 			}
