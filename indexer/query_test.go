@@ -27,6 +27,12 @@ func TestParseQuery(t *testing.T) {
 		{"- -- nước", Query{Terms: []string{"-"}, Excluded: []string{"-"}, Phrases: nil, Clauses: nil}},
 		{`""`, Query{}},
 		{"  ", Query{}},
+		// Eight plain words or more: quotes in pasted text rank, seven words keep them required.
+		{`giá hành "lao dốc" nông dân Vĩnh Châu gặp khó`, Query{Phrases: []string{"lao dốc"}, RankPhrases: true,
+			Terms: strings.Fields("giá hành nông dân Vĩnh Châu gặp khó")}},
+		{`giá hành "lao dốc" nông dân Vĩnh Châu gặp`, Query{Phrases: []string{"lao dốc"},
+			Terms: strings.Fields("giá hành nông dân Vĩnh Châu gặp")}},
+		{"giá hành tím nông dân Vĩnh Châu gặp khó", Query{Terms: strings.Fields("giá hành tím nông dân Vĩnh Châu gặp khó")}},
 	}
 	for _, tt := range tests {
 		got := ParseQuery(tt.in)

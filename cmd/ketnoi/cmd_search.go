@@ -27,7 +27,8 @@ func init() {
 		usage:   "[--size N] [--json] CÂU_TÌM_KIẾM...",
 		help: `
 Tìm trong chỉ mục như ô tìm kiếm của trang web: gõ có dấu hoặc không dấu; "cụm từ trong ngoặc kép" phải
-khớp nguyên cụm; -từ loại bỏ kết quả chứa từ đó; tác_giả:, cơ_quan:, năm:2015..2020 lọc theo trường.
+khớp nguyên cụm (trong câu từ 8 từ trở lên ngoài ngoặc kép, như đoạn văn dán vào, cụm chỉ nâng hạng); -từ
+loại bỏ kết quả chứa từ đó; tác_giả:, cơ_quan:, năm:2015..2020 lọc theo trường.
 Khi máy chủ đang giữ thư mục dữ liệu, lệnh hỏi qua API của máy chủ.`,
 		run: runSearch,
 	})

@@ -314,7 +314,11 @@ func (x *Index) buildTextQuery(q indexer.Query, st termStats, locations bool) qu
 		for _, f := range textFields {
 			alts = append(alts, phraseQ(ph, f.name+suffix, analyzer, f.boost))
 		}
-		must = append(must, disj(alts, 1))
+		if q.RankPhrases {
+			should = append(should, disj(alts, 1))
+		} else {
+			must = append(must, disj(alts, 1))
+		}
 	}
 	for _, ex := range q.Excluded {
 		if !analyzes(ex) {
@@ -343,9 +347,10 @@ func (x *Index) buildTextQuery(q indexer.Query, st termStats, locations bool) qu
 	bq := query.NewBooleanQuery(must, nil, mustNot)
 	if len(should) > 0 {
 		// Next to a required phrase the terms only rank. Next to field clauses alone ("nước thải năm:2022")
-		// at least one term must match, or the clause would list every record of 2022.
+		// at least one term must match, or the clause would list every record of 2022. Phrases that only
+		// rank are clauses of the disjunction like the words.
 		min := 0.0
-		if len(q.Phrases) == 0 {
+		if len(q.Phrases) == 0 || q.RankPhrases {
 			min = 1
 		}
 		bq.Should = newClauseQuery(should, min)

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T, dir string) indexer.Index) {
 		{"NFDQueryEqualsNFC", testNFD},
 		{"TonePlacement", testTonePlacement},
 		{"Phrases", testPhrases},
+		{"LongQueryPhrases", testLongQueryPhrases},
 		{"Excluded", testExcluded},
 		{"Clauses", testClauses},
 		{"Filters", testFilters},
@@ -195,6 +196,20 @@ func testPhrases(t *testing.T, idx indexer.Index) {
 		if !slices.Equal(got, sorted(tc.want)) {
 			t.Errorf("%s: got %v, want %v", tc.query, got, tc.want)
 		}
+	}
+}
+
+// testLongQueryPhrases: in a long query (pasted text) the phrases rank and select nothing.
+func testLongQueryPhrases(t *testing.T, idx indexer.Index) {
+	// No document has "sấy cá ngừ": the words find the one with "sấy khô cá ngừ" first.
+	got := find(t, idx, `quy trình "sấy cá ngừ" đại dương bằng bức xạ hồng ngoại giữ màu đỏ`)
+	if rank(got, docSayKhoCa.ID) != 0 {
+		t.Errorf("long query with a phrase no document has: got %v, want %s first", got, docSayKhoCa.ID)
+	}
+	// The document with the phrase first, the one with only the words still found.
+	got = find(t, idx, `"sấy cá" khô ăn liền bảo quản sáu tháng nhiệt độ thường`)
+	if rank(got, docSayCom.ID) < 0 || rank(got, docCaSay.ID) < 0 {
+		t.Errorf("long query: got %v, want both %s (the phrase) and %s (the words)", got, docSayCom.ID, docCaSay.ID)
 	}
 }
 
