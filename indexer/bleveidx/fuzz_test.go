@@ -18,6 +18,7 @@ func FuzzSearch(f *testing.F) {
 	for _, s := range []string{
 		`"cá cơm" -tôm năm:2015..2020`, `tác_giả:"Nguyễn`, `:::""--`, "\x00\xff", `máy sấy "năng lượng mặt trời"`,
 		`-"" -`, `cơ_quan:Viện "` + strings.Repeat("a", 300) + `"`, "Ð\u200bÔ\u0301 qúy thuý", "*?~^ AND OR NOT +x",
+		`giá hành "lao dốc" nông dân Vĩnh Châu gặp khó "giải cứu" -"" năm:2021 "`, // long: phrases only rank
 	} {
 		f.Add(s)
 	}
