@@ -105,10 +105,7 @@ type clauseSearcher struct {
 
 func (s *clauseSearcher) init(ctx *search.SearchContext) error {
 	s.docs = make([]uint64, len(s.clauses))
-	s.coord = make([]float64, len(s.clauses)+1)
-	for m := range s.coord {
-		s.coord[m] = float64(m) / float64(len(s.clauses))
-	}
+	s.coord = coordFactors(len(s.clauses))
 	for i := range s.clauses {
 		c := &s.clauses[i]
 		if c.terms != nil {

@@ -1,6 +1,7 @@
 package bleveidx
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"slices"
@@ -362,47 +363,34 @@ func (s *tallySearcher) pass(ctx *search.SearchContext, dm *search.DocumentMatch
 // search_after cursor, whose dropped matches the collector alone knows.
 type topScores struct {
 	n      int
-	scores []float64 // a min-heap
+	scores minHeap
 }
 
-func newTopScores(n int) *topScores { return &topScores{n: n, scores: make([]float64, 0, n)} }
+func newTopScores(n int) *topScores { return &topScores{n: n, scores: make(minHeap, 0, n)} }
 
 // admit reports whether a match of this score may be among the n best, and records it.
 func (t *topScores) admit(score float64) bool {
-	h := t.scores
-	if len(h) < t.n {
-		h = append(h, score)
-		for i := len(h) - 1; i > 0; { // up
-			p := (i - 1) / 2
-			if h[p] <= h[i] {
-				break
-			}
-			h[p], h[i] = h[i], h[p]
-			i = p
-		}
-		t.scores = h
-		return true
-	}
-	if t.n == 0 || score < h[0] {
+	switch {
+	case len(t.scores) < t.n:
+		heap.Push(&t.scores, score)
+	case t.n == 0 || score < t.scores[0]:
 		return false
-	}
-	if score == h[0] {
-		return true
-	}
-	h[0] = score
-	for i := 0; ; { // down
-		l, small := 2*i+1, i
-		if l < len(h) && h[l] < h[small] {
-			small = l
-		}
-		if r := l + 1; r < len(h) && h[r] < h[small] {
-			small = r
-		}
-		if small == i {
-			break
-		}
-		h[i], h[small] = h[small], h[i]
-		i = small
+	case score > t.scores[0]:
+		t.scores[0] = score
+		heap.Fix(&t.scores, 0)
 	}
 	return true
+}
+
+type minHeap []float64
+
+func (h minHeap) Len() int           { return len(h) }
+func (h minHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h minHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *minHeap) Push(x any)        { *h = append(*h, x.(float64)) }
+func (h *minHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }

@@ -93,7 +93,7 @@ func (q *fieldsTermQuery) Searcher(ctx context.Context, r index.IndexReader, m m
 	// bleve's disjunction sorts its children by postings count (an unstable sort: the same one on the same
 	// counts gives the same order), and sums their scores in that order.
 	sort.Sort(byCount(s.streams))
-	s.queryNorm()
+	s.SetQueryNorm(1.0 / math.Sqrt(s.Weight())) // as bleve's disjunction does on creation; an enclosing one resets it
 	return s, nil
 }
 
@@ -179,12 +179,6 @@ type fieldsTermSearcher struct {
 	min         uint64 // the first document any stream is at, or exhausted
 }
 
-// queryNorm normalises the weights as bleve's disjunction does on creation; an enclosing searcher sets its
-// own norm afterwards through SetQueryNorm.
-func (s *fieldsTermSearcher) queryNorm() {
-	s.SetQueryNorm(1.0 / math.Sqrt(s.Weight()))
-}
-
 func (s *fieldsTermSearcher) Weight() float64 {
 	var sum float64
 	for i := range s.streams {
@@ -208,10 +202,7 @@ func (s *fieldsTermSearcher) SetQueryNorm(norm float64) {
 
 func (s *fieldsTermSearcher) init() error {
 	s.docs = make([]uint64, len(s.streams))
-	s.coord = make([]float64, len(s.streams)+1)
-	for m := range s.coord {
-		s.coord[m] = float64(m) / float64(len(s.streams))
-	}
+	s.coord = coordFactors(len(s.streams))
 	for i := range s.streams {
 		var err error
 		if s.docs[i], err = s.streams[i].next(nil, false); err != nil {
@@ -279,6 +270,16 @@ func (s *fieldsTermSearcher) Next(ctx *search.SearchContext) (*search.DocumentMa
 		return nil, err
 	}
 	return newMatch(ctx, doc, score), nil
+}
+
+// coordFactors returns c with c[m] = m/n, the coordination factor of m matching children out of n, divided
+// as DisjunctionQueryScorer divides.
+func coordFactors(n int) []float64 {
+	c := make([]float64, n+1)
+	for m := range c {
+		c[m] = float64(m) / float64(n)
+	}
+	return c
 }
 
 // newMatch takes a DocumentMatch from the pool for document number doc.

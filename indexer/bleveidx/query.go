@@ -65,8 +65,6 @@ func (x *Index) translate(req *indexer.SearchRequest, st termStats) plan {
 			shownStats = keepCommon{st}
 		}
 		p.shown = x.locationsQuery(req.Query, shownStats)
-	}
-	if p.text != nil {
 		p.terms = append(append(p.terms, req.Query.Terms...), req.Query.Phrases...)
 		for _, e := range req.Query.Expansions {
 			p.terms = append(p.terms, e.Text)
@@ -222,6 +220,10 @@ func termDisjunctionsIn(text string, a analysis.Analyzer, fields []string, suffi
 
 // termDisjunctionsSeen is termDisjunctionsIn skipping, and then recording, the terms in seen.
 func termDisjunctionsSeen(text string, a analysis.Analyzer, fields []string, suffix string, w float64, seen map[string]bool) []query.Query {
+	names := make([]string, len(fields)) // shared by the term queries, which never change it
+	for i, f := range fields {
+		names[i] = f + suffix
+	}
 	var out []query.Query
 	for _, tk := range a.Analyze([]byte(text)) {
 		term := string(tk.Term)
@@ -229,10 +231,6 @@ func termDisjunctionsSeen(text string, a analysis.Analyzer, fields []string, suf
 			continue
 		}
 		seen[term] = true
-		names := make([]string, len(fields))
-		for i, f := range fields {
-			names[i] = f + suffix
-		}
 		out = append(out, newFieldsTermQuery(term, names, w))
 	}
 	return out
