@@ -30,7 +30,7 @@ func init() {
 	register(&command{
 		name:    "bench",
 		summary: "đo tốc độ lập chỉ mục, tìm kiếm (so với SQLite FTS5), ghép nối hàng loạt và chịu tải của máy chủ",
-		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--no-cache] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench match [--needs N] [--results N] [--dir THƯ_MỤC] [--cpuprofile TỆP]\n       ketnoi bench load [--results N] [--duration 10m] [--concurrency N] [--requests N] [--corpus THƯ_MỤC]",
+		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--no-cache] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench match [--needs N] [--results N] [--dir THƯ_MỤC] [--cpuprofile TỆP]\n       ketnoi bench load [--results N] [--duration 10m] [--concurrency N] [--requests N] [--corpus THƯ_MỤC]\n       ketnoi bench pdf [--files N] [--pages N] [--dir THƯ_MỤC] [--workers N] [--rounds N]",
 		help: `
 bench index sinh N bản ghi kết quả nghiên cứu tiếng Việt khoảng 1 KB mỗi bản ghi (ghép lại câu, từ khoá,
 lĩnh vực, năm... từ bộ dữ liệu mẫu đi kèm, nên văn bản không trùng nhau), ghi ra một tệp JSONL trong thư
@@ -52,7 +52,9 @@ thật trên 127.0.0.1 rồi gửi tải trộn: tìm kiếm 80 %, ghép nối 1
 khách, trong --duration hoặc đến khi đủ --requests yêu cầu. In số yêu cầu/giây, p50 và p99 từng loại, lỗi,
 số tệp tải lên đã xử lý, và bộ nhớ thường trú (RSS) của máy chủ theo thời gian (đầu, mỗi 1/10 thời gian,
 cuối): bộ nhớ phải phẳng trong lần chạy dài. Có lỗi thì mã thoát 1. Máy khách cục bộ không bị giới hạn tần
-suất nên giới hạn của máy chủ không ảnh hưởng số đo.`,
+suất nên giới hạn của máy chủ không ảnh hưởng số đo.
+
+` + benchPDFHelp,
 		run: runBench,
 	})
 }
@@ -68,12 +70,15 @@ func runBench(e *env, args []string) error {
 	if len(args) > 0 && args[0] == "load" {
 		return runBenchLoad(e, args[1:])
 	}
+	if len(args) > 0 && args[0] == "pdf" {
+		return runBenchPDF(e, c, args[1:])
+	}
 	if len(args) == 0 || args[0] != "index" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
 			commandUsage(e.stdout, c, nil)
 			return nil
 		}
-		return usageError{"cần lệnh con: bench index, bench search, bench match hoặc bench load"}
+		return usageError{"cần lệnh con: bench index, bench search, bench match, bench load hoặc bench pdf"}
 	}
 	fs := newFlags(e, c)
 	n := fs.Int("records", 20000, "số bản ghi sinh ra")

@@ -123,6 +123,12 @@ func simpleDoc(name, about string, t *TTF, mk func(*Builder) Font, pages ...[]st
 	return Fixture{Name: name, About: about, PDF: pdf, Pages: golden}, err
 }
 
+// Report is a clean report as LibreOffice exports one (Type0/Identity-H font, ToUnicode map, real space
+// glyphs), with the given lines on each page: the input of `ketnoi bench pdf`.
+func Report(name string, t *TTF, pages [][]string) (Fixture, error) {
+	return simpleDoc(name, "clean generated report", t, type0(t), pages...)
+}
+
 func type0(t *TTF) func(*Builder) Font { return func(b *Builder) Font { return b.Type0(t) } }
 
 func clean(t *TTF) (Fixture, error) {
