@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
@@ -444,7 +445,42 @@ func (x *Index) Compact(ctx context.Context) error {
 		return fmt.Errorf("bleveidx: compact %s: %w", x.dir, err)
 	}
 	x.cache.invalidate() // merging drops deleted documents from the scoring statistics
+	x.releaseReplaced(ctx, bi, s, 10*time.Second)
 	return nil
+}
+
+// compactedKey is where Compact stamps its last run (an internal value nothing reads back).
+var compactedKey = []byte("ketnoi.compacted")
+
+// releaseReplaced waits, at most limit, until the segment files a merge replaced are gone from disk.
+// scorch deletes them when its persister runs after the snapshots holding them are released: it keeps the
+// snapshot before the merge until a newer one is persisted, and a search that was running during the merge
+// releases its snapshot only when it ends. In a server that receives no write after the merge, the persister
+// would not run again and the index would take twice its size on disk until the next write or restart. So
+// small writes (a timestamp) move the snapshots on until only the live segments' files remain.
+func (x *Index) releaseReplaced(ctx context.Context, bi bleve.Index, s *scorch.Scorch, limit time.Duration) {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
+		live, files := -1, 0
+		if r, err := s.Reader(); err == nil {
+			if is, ok := r.(*scorch.IndexSnapshot); ok {
+				live = len(is.Segments())
+			}
+			r.Close()
+		}
+		m, _ := filepath.Glob(filepath.Join(x.dir, "store", "*.zap")) // scorch keeps its files in store/
+		files = len(m)
+		if live < 0 || files <= live {
+			return
+		}
+		if err := bi.SetInternal(compactedKey, []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // Close closes the index; it waits for running operations and may be called more than once.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
 
@@ -186,12 +187,25 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-func TestCompact(t *testing.T) {
-	idx := openTest(t, Options{BatchDocs: 10})
+// persistedSegments builds an index of five segments, each persisted as its own file before the next (bleve
+// would otherwise merge them in memory), fewer than a merge tier holds so that bleve's own merger leaves them
+// to Compact; the last two replace documents, leaving deletions behind. It returns functions counting the
+// segment files on disk and the segments of the current snapshot.
+func persistedSegments(t *testing.T) (idx *Index, zaps func() []string, segments func() int) {
+	idx = openTest(t, Options{BatchDocs: 20})
 	docs, _ := benchDocs(t, 100)
-	applyDocs(t, idx, docs...)
-	applyDocs(t, idx, docs[:50]...) // replaced documents leave deletions behind
-	segments := func() int {
+	zaps = func() []string {
+		m, _ := filepath.Glob(filepath.Join(idx.dir, "store", "*.zap"))
+		return m
+	}
+	for _, part := range [][]indexer.Doc{docs[:20], docs[20:40], docs[40:60], docs[:20], docs[20:40]} {
+		n := len(zaps())
+		applyDocs(t, idx, part...)
+		for deadline := time.Now().Add(10 * time.Second); len(zaps()) == n && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	segments = func() int {
 		adv, _ := idx.bi.Advanced()
 		r, err := adv.Reader()
 		if err != nil {
@@ -200,14 +214,24 @@ func TestCompact(t *testing.T) {
 		defer r.Close()
 		return len(r.(*scorch.IndexSnapshot).Segments())
 	}
-	before := segments()
+	return idx, zaps, segments
+}
+
+func TestCompact(t *testing.T) {
+	idx, zaps, segments := persistedSegments(t)
+	before, filesBefore := segments(), zaps()
 	if err := idx.Compact(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if after := segments(); before < 2 || after >= before {
 		t.Errorf("segments: %d before Compact, %d after", before, after)
 	}
-	if n, _ := idx.Count(); n != 100 {
+	// The replaced files are gone when Compact returns, with no further write: a quiet server's index does
+	// not keep both generations on disk.
+	if files := zaps(); len(files) != segments() {
+		t.Errorf("%d segment files after Compact for %d segments (%d files before)", len(files), segments(), len(filesBefore))
+	}
+	if n, _ := idx.Count(); n != 60 {
 		t.Errorf("Count after Compact: %d", n)
 	}
 	if ids, _ := hitIDs(t, idx, &indexer.SearchRequest{Query: indexer.ParseQuery("máy sấy")}); len(ids) == 0 {
@@ -216,5 +240,27 @@ func TestCompact(t *testing.T) {
 	idx.Close()
 	if err := idx.Compact(context.Background()); !errors.Is(err, indexer.ErrClosed) {
 		t.Errorf("Compact after Close: %v", err)
+	}
+}
+
+// TestCompactReleasesReplacedFiles: a search still running on the snapshot before the merge holds the
+// replaced files; once it ends, they go, without any write from outside (a server may receive none).
+func TestCompactReleasesReplacedFiles(t *testing.T) {
+	idx, zaps, segments := persistedSegments(t)
+	adv, _ := idx.bi.Advanced()
+	r, err := adv.Reader() // the running search
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(zaps())
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		r.Close()
+	}()
+	if err := idx.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if files := zaps(); len(files) != segments() || segments() >= before {
+		t.Errorf("%d segment files for %d segments after Compact (%d before)", len(files), segments(), before)
 	}
 }
