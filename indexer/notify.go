@@ -15,6 +15,9 @@ type notifying struct {
 	after func(*Batch)
 }
 
+// Unwrap is the index under the hook: merging it (CompacterOf) changes no record, so nobody is told.
+func (n *notifying) Unwrap() Index { return n.Index }
+
 func (n *notifying) Apply(ctx context.Context, b *Batch) error {
 	if err := n.Index.Apply(ctx, b); err != nil {
 		return err

@@ -159,6 +159,21 @@ type Compacter interface {
 	Compact(ctx context.Context) error
 }
 
+// CompacterOf finds the Compacter under idx and the wrappers around it (those with Unwrap, like Notify's).
+func CompacterOf(idx Index) (Compacter, bool) {
+	for idx != nil {
+		if c, ok := idx.(Compacter); ok {
+			return c, true
+		}
+		u, ok := idx.(interface{ Unwrap() Index })
+		if !ok {
+			break
+		}
+		idx = u.Unwrap()
+	}
+	return nil, false
+}
+
 // Rebuild builds a new index from the whole store in a directory aside, compacts it, and only when it is
 // complete makes it the current one; the old build is removed afterwards. A crash leaves the old index current and an
 // unfinished build that the next Rebuild removes.

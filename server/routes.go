@@ -44,6 +44,8 @@ func (s *Server) routes() {
 	api.PATCH("/needs/:id", s.apiEdit(corpus.KindNeed), staff)
 	api.DELETE("/needs/:id", s.apiDelete(corpus.KindNeed), staff)
 	api.GET("/admin/backup", s.apiBackup, s.requireRole(corpus.RoleAdmin))
+	api.POST("/admin/compact", s.apiCompactStart, s.requireRole(corpus.RoleStaff, corpus.RoleAdmin))
+	api.GET("/admin/compact", s.apiCompactStatus, s.requireRole(corpus.RoleStaff, corpus.RoleAdmin))
 
 	// The needs intake (intake_api.go): brokers and staff enter needs and work the review queue; the
 	// enterprise follows its need by the token of its private link, without a key.

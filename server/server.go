@@ -78,6 +78,7 @@ type Server struct {
 	oai        *oai.Provider // nil without a store
 	lim        *limits       // client-IP rule and rate limits (limits.go)
 	metrics    *serverMetrics
+	compact    *compaction // online index merge (compact.go)
 }
 
 // New builds a server; routes are set up in routes.go.
@@ -89,7 +90,8 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 		cfg.IntakeLimit, cfg.IntakeWindow = defaultIntakeLimit, defaultIntakeWindow
 	}
 	s := &Server{cfg: cfg, e: echo.New(), idx: idx, store: store, matcher: m, log: log,
-		intakeRate: newRateLimiter(cfg.IntakeLimit, cfg.IntakeWindow), batch: make(chan struct{}, 1), lim: newLimits(cfg)}
+		intakeRate: newRateLimiter(cfg.IntakeLimit, cfg.IntakeWindow), batch: make(chan struct{}, 1), lim: newLimits(cfg),
+		compact: newCompaction()}
 	if store != nil {
 		s.oai = oai.NewProvider(store, cfg.OAI)
 	}
@@ -212,7 +214,9 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	err = srv.Shutdown(sctx)
+	s.compact.stop() // no request can start another now; the index closes after Run returns
+	if err != nil {
 		return fmt.Errorf("dừng máy chủ: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

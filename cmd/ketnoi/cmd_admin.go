@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,11 +31,14 @@ Cần dừng máy chủ trước.`,
 	register(&command{
 		name:    "compact",
 		summary: "gộp chỉ mục cho tìm kiếm nhanh hơn",
-		usage:   "[--data THƯ_MỤC]",
+		usage:   "[--data THƯ_MỤC] | --server URL [--key KHOÁ]",
 		help: `
 Gộp các phần của chỉ mục (mỗi lần ghi tạo thêm một phần) thành ít phần nhất có thể và bỏ hẳn các tài liệu
 đã xoá: tìm kiếm nhanh hơn, chỉ mục nhỏ hơn. Nên chạy sau một lần nạp lớn; reindex tự làm việc này. Bị dừng
-giữa chừng thì chỉ mục vẫn nguyên vẹn. Cần dừng máy chủ trước.`,
+giữa chừng thì chỉ mục vẫn nguyên vẹn.
+Khi máy chủ đang giữ thư mục dữ liệu: --server URL nhờ máy chủ gộp ngay khi vẫn phục vụ tìm kiếm và ghi
+(POST /api/v1/admin/compact, khoá cán bộ hoặc quản trị qua --key hay biến môi trường KETNOI_KEY), rồi chờ
+đến khi xong.`,
 		run: runCompact,
 	})
 	register(&command{
@@ -80,6 +84,8 @@ func runReindex(e *env, args []string) error {
 func runCompact(e *env, args []string) error {
 	c := find("compact")
 	fs := newFlags(e, c)
+	serverURL := fs.String("server", "", "nhờ máy chủ ketnoi đang chạy (URL) gộp chỉ mục của nó")
+	key := fs.String("key", os.Getenv("KETNOI_KEY"), "khoá API cán bộ hoặc quản trị cho --server (hoặc biến môi trường KETNOI_KEY)")
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
 		return err
@@ -89,12 +95,22 @@ func runCompact(e *env, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *serverURL != "" {
+		if *key == "" {
+			return usageError{"--server cần khoá API cán bộ hoặc quản trị: --key KHOÁ hoặc biến môi trường KETNOI_KEY"}
+		}
+		return compactRemote(ctx, e, strings.TrimRight(*serverURL, "/"), *key)
+	}
 	d, err := openData(ctx, e.data, nil)
+	var held *errHeld
+	if errors.As(err, &held) && held.url != "" {
+		return fmt.Errorf("%w\nĐể máy chủ đó tự gộp trong khi vẫn chạy: ketnoi compact --server %s --key KHOÁ", err, held.url)
+	}
 	if err != nil {
 		return err
 	}
 	defer d.close()
-	cp, ok := d.idx.(indexer.Compacter)
+	cp, ok := indexer.CompacterOf(d.idx)
 	if !ok {
 		return fmt.Errorf("chỉ mục này không gộp được")
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -65,6 +66,23 @@ func TestIndexThroughServer(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&res)
 	if len(res.Hits) == 0 || res.Hits[0].TRL != 7 {
 		t.Errorf("search on the server after upload: %+v", res)
+	}
+
+	// After the import, the running server merges its own index.
+	if out, err := exec.Command(bin, "compact", "--data", data).CombinedOutput(); err == nil || !strings.Contains(string(out), "compact --server "+u) {
+		t.Errorf("compact while serving should point to --server: %v\n%s", err, out)
+	}
+	if code, _, errOut := ketnoi(t, "compact", "--server", u, "--key", "sai"); code == 0 || !strings.Contains(errOut, "401") {
+		t.Errorf("compact with a wrong key: exit %d, %s", code, errOut)
+	}
+	code, stdout, stderr = ketnoi(t, "compact", "--server", u, "--key", key)
+	if code != 0 || !strings.Contains(stdout, "Máy chủ bắt đầu gộp chỉ mục") || !regexp.MustCompile(`Đã gộp chỉ mục trong .*: [\d.]+ MB → [\d.]+ MB`).MatchString(stdout) {
+		t.Errorf("compact --server: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if r2, err := http.Get(u + "api/v1/search?q=" + url.QueryEscape("sấy cá cơm")); err != nil || r2.StatusCode != 200 {
+		t.Errorf("search after the merge: %v", err)
+	} else {
+		r2.Body.Close()
 	}
 }
 

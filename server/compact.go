@@ -1,0 +1,132 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"ketnoi/indexer"
+)
+
+// Online compaction: after a big import through the server (many uploads, `ketnoi index --server`), the
+// index is left in many segments and searches are slower until they are merged. bleve merges a live index
+// while it serves reads and writes, so staff need not stop the server: POST /api/v1/admin/compact starts
+// one merge in the background and GET reports it. Shutdown cancels a running merge before the index
+// closes; the index stays whole either way (a merge is swapped in only when complete).
+
+// CompactStatus is the state of the server's latest compaction (GET and POST /api/v1/admin/compact).
+type CompactStatus struct {
+	State    string     `json:"state"` // idle (none since start), running, done, failed
+	Started  *time.Time `json:"started,omitempty"`
+	Finished *time.Time `json:"finished,omitempty"`
+	// TookMS is the merge's duration so far, or in all once finished.
+	TookMS int64 `json:"took_ms"`
+	// Index size on disk before and after, in bytes (after: 0 until done).
+	SizeBefore int64  `json:"size_before,omitempty"`
+	SizeAfter  int64  `json:"size_after,omitempty"`
+	Error      string `json:"error,omitempty"` // why it failed, for people
+	By         string `json:"by,omitempty"`    // the key that started it
+}
+
+// Compaction states.
+const (
+	CompactIdle    = "idle"
+	CompactRunning = "running"
+	CompactDone    = "done"
+	CompactFailed  = "failed"
+)
+
+// compaction is the one background merge a server runs at a time.
+type compaction struct {
+	mu     sync.Mutex
+	st     CompactStatus
+	ctx    context.Context // cancelled by stop
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func newCompaction() *compaction {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &compaction{st: CompactStatus{State: CompactIdle}, ctx: ctx, cancel: cancel}
+}
+
+func (c *compaction) status() CompactStatus {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.st
+	if st.State == CompactRunning && st.Started != nil {
+		st.TookMS = time.Since(*st.Started).Milliseconds()
+	}
+	return st
+}
+
+// start begins a merge unless one is running (false).
+func (c *compaction) start(idx indexer.Index, cp indexer.Compacter, by string, log *slog.Logger) (CompactStatus, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.st.State == CompactRunning || c.ctx.Err() != nil {
+		return c.st, false
+	}
+	now := time.Now().UTC()
+	before, _ := idx.DiskSize()
+	c.st = CompactStatus{State: CompactRunning, Started: &now, SizeBefore: before, By: by}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		err := cp.Compact(c.ctx)
+		if err == nil && c.ctx.Err() != nil {
+			err = c.ctx.Err() // bleve returns quietly when the merge is abandoned
+		}
+		end := time.Now().UTC()
+		after, _ := idx.DiskSize()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.st.Finished, c.st.TookMS = &end, end.Sub(now).Milliseconds()
+		switch {
+		case errors.Is(err, context.Canceled):
+			c.st.State, c.st.Error = CompactFailed, "Máy chủ dừng trước khi gộp xong; chỉ mục vẫn nguyên vẹn, hãy gộp lại."
+		case err != nil:
+			c.st.State, c.st.Error = CompactFailed, "Gộp chỉ mục không thành; chỉ mục cũ vẫn dùng được."
+		default:
+			c.st.State, c.st.SizeAfter = CompactDone, after
+		}
+		attrs := []any{slog.String("state", c.st.State), slog.Duration("took", end.Sub(now)),
+			slog.Int64("size_before", before), slog.Int64("size_after", after), slog.String("key", by)}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		log.Info("compact", attrs...)
+	}()
+	return c.st, true
+}
+
+// stop cancels a running merge and waits for it: called once the server has stopped taking requests, before
+// the index closes.
+func (c *compaction) stop() {
+	c.cancel()
+	c.wg.Wait()
+}
+
+func (s *Server) apiCompactStart(c echo.Context) error {
+	cp, ok := indexer.CompacterOf(s.idx)
+	if !ok {
+		return apiErr(http.StatusNotImplemented, "compact_unsupported", "Chỉ mục của máy chủ này không gộp được.")
+	}
+	st, started := s.compact.start(s.idx, cp, principalID(c), s.reqLog(c))
+	if !started {
+		if st.State == CompactRunning {
+			return apiErr(http.StatusConflict, "compact_running", "Đang gộp chỉ mục; xem tiến độ bằng GET /api/v1/admin/compact.")
+		}
+		return apiErr(http.StatusServiceUnavailable, "shutting_down", "Máy chủ đang dừng.")
+	}
+	return c.JSON(http.StatusAccepted, st)
+}
+
+func (s *Server) apiCompactStatus(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.compact.status())
+}

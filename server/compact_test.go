@@ -1,0 +1,172 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"ketnoi/corpus"
+	"ketnoi/corpus/sample"
+	"ketnoi/indexer"
+	"ketnoi/internal/corpustest"
+	"ketnoi/matcher"
+)
+
+// gatedIndex holds Compact until released (or cancelled), so that a test sees a merge in progress.
+type gatedIndex struct {
+	indexer.Index
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (g *gatedIndex) Compact(ctx context.Context) error {
+	g.once.Do(func() { close(g.entered) })
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.Index.(indexer.Compacter).Compact(ctx)
+}
+
+func compactServer(t *testing.T) (*Server, *gatedIndex, map[corpus.Role]string) {
+	t.Helper()
+	dir, st, idx := corpustest.Sample(t)
+	keys := corpus.OpenKeyring(dir)
+	ks := map[corpus.Role]string{}
+	for _, r := range []corpus.Role{corpus.RoleStaff, corpus.RoleBroker, corpus.RoleAdmin} {
+		k, _, err := keys.Create("thử "+string(r), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ks[r] = k
+	}
+	// Records rewritten one by one leave the index in many segments, with deleted documents: the merge has
+	// work to do.
+	recs, err := sample.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs[:40] {
+		if err := idx.Apply(context.Background(), &indexer.Batch{Put: []indexer.Doc{indexer.DocFromRecord(r)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.Keys = keys
+	g := &gatedIndex{Index: idx, entered: make(chan struct{}), release: make(chan struct{})}
+	return New(cfg, g, st, matcher.New(g, st, matcher.DefaultWeights(), 2026), nil), g, ks
+}
+
+func compactCall(t *testing.T, base, method, key string) (int, CompactStatus, APIError) {
+	t.Helper()
+	req, _ := http.NewRequest(method, base+"/api/v1/admin/compact", nil)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st CompactStatus
+	var ae APIError
+	if resp.StatusCode < 300 {
+		err = json.NewDecoder(resp.Body).Decode(&st)
+	} else {
+		err = json.NewDecoder(resp.Body).Decode(&ae)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", method, err)
+	}
+	return resp.StatusCode, st, ae
+}
+
+// TestAdminCompact: staff merge the live index through the API; one merge at a time; searches go on during
+// it and find the same afterwards; brokers and anonymous callers may not.
+func TestAdminCompact(t *testing.T) {
+	srv, g, keys := compactServer(t)
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	defer srv.compact.stop()
+
+	for _, tt := range []struct {
+		key    string
+		status int
+	}{{"", http.StatusUnauthorized}, {keys[corpus.RoleBroker], http.StatusForbidden}} {
+		if code, _, _ := compactCall(t, ts.URL, http.MethodPost, tt.key); code != tt.status {
+			t.Errorf("POST with key %q: %d, want %d", tt.key, code, tt.status)
+		}
+	}
+	if code, st, _ := compactCall(t, ts.URL, http.MethodGet, keys[corpus.RoleStaff]); code != 200 || st.State != CompactIdle {
+		t.Errorf("before: %d %+v", code, st)
+	}
+	_, before, _ := get(t, ts.URL+"/api/v1/search?q=m%C3%A1y+s%E1%BA%A5y")
+
+	code, st, _ := compactCall(t, ts.URL, http.MethodPost, keys[corpus.RoleStaff])
+	if code != http.StatusAccepted || st.State != CompactRunning || st.SizeBefore <= 0 || st.Started == nil {
+		t.Fatalf("start: %d %+v", code, st)
+	}
+	<-g.entered
+	if code, _, ae := compactCall(t, ts.URL, http.MethodPost, keys[corpus.RoleAdmin]); code != http.StatusConflict || ae.Code != "compact_running" {
+		t.Errorf("second start while running: %d %+v", code, ae)
+	}
+	if code, _, _ := get(t, ts.URL+"/api/v1/search?q=m%C3%A1y+s%E1%BA%A5y"); code != 200 {
+		t.Errorf("search during the merge: %d", code)
+	}
+	close(g.release)
+	deadline := time.Now().Add(time.Minute)
+	for st.State == CompactRunning && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		_, st, _ = compactCall(t, ts.URL, http.MethodGet, keys[corpus.RoleAdmin])
+	}
+	// The rewritten records' old versions are dropped, and the replaced files removed.
+	if st.State != CompactDone || st.SizeAfter <= 0 || st.SizeAfter >= st.SizeBefore || st.Finished == nil || st.By == "" || st.Error != "" {
+		t.Errorf("after: %+v", st)
+	}
+	_, after, _ := get(t, ts.URL+"/api/v1/search?q=m%C3%A1y+s%E1%BA%A5y")
+	var b, a apiSearch
+	json.Unmarshal(before, &b)
+	json.Unmarshal(after, &a)
+	if b.Total == 0 || a.Total != b.Total {
+		t.Errorf("search total %d before the merge, %d after", b.Total, a.Total)
+	}
+	// A second merge may start once the first is over.
+	if code, _, _ := compactCall(t, ts.URL, http.MethodPost, keys[corpus.RoleAdmin]); code != http.StatusAccepted {
+		t.Errorf("restart: %d", code)
+	}
+}
+
+// TestShutdownCancelsCompaction: stopping the server abandons a running merge before Run returns (the index
+// is closed after that), and the status says why.
+func TestShutdownCancelsCompaction(t *testing.T) {
+	srv, g, keys := compactServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx, "127.0.0.1:0", func(u string) { urls <- u }) }()
+	u := <-urls
+	if code, _, _ := compactCall(t, u[:len(u)-1], http.MethodPost, keys[corpus.RoleStaff]); code != http.StatusAccepted {
+		t.Fatalf("start: %d", code)
+	}
+	<-g.entered
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return with a merge in progress")
+	}
+	if st := srv.compact.status(); st.State != CompactFailed || st.Error == "" || st.Finished == nil {
+		t.Errorf("after shutdown: %+v", st)
+	}
+	if _, ok := srv.compact.start(g, g, "", srv.log); ok {
+		t.Error("a merge started after shutdown")
+	}
+}
