@@ -444,6 +444,9 @@ func (x *Index) Compact(ctx context.Context) error {
 	if err := s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions); err != nil {
 		return fmt.Errorf("bleveidx: compact %s: %w", x.dir, err)
 	}
+	if err := ctx.Err(); err != nil { // scorch abandons the merge and returns nil: the index is as it was
+		return fmt.Errorf("bleveidx: compact %s: %w", x.dir, err)
+	}
 	x.cache.invalidate() // merging drops deleted documents from the scoring statistics
 	x.releaseReplaced(ctx, bi, s, 10*time.Second)
 	return nil

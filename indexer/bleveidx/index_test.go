@@ -243,6 +243,30 @@ func TestCompact(t *testing.T) {
 	}
 }
 
+// TestCompactCancelled: a cancelled merge (Ctrl+C, server shutdown) says so at once and leaves every
+// document searchable.
+func TestCompactCancelled(t *testing.T) {
+	idx, _, segments := persistedSegments(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- idx.Compact(ctx) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Compact with a cancelled context: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Compact with a cancelled context did not return")
+	}
+	if n, _ := idx.Count(); n != 60 || segments() == 0 {
+		t.Errorf("after a cancelled merge: %d documents, %d segments", n, segments())
+	}
+	if ids, _ := hitIDs(t, idx, &indexer.SearchRequest{Query: indexer.ParseQuery("máy sấy")}); len(ids) == 0 {
+		t.Error("nothing found after a cancelled merge")
+	}
+}
+
 // TestCompactReleasesReplacedFiles: a search still running on the snapshot before the merge holds the
 // replaced files; once it ends, they go, without any write from outside (a server may receive none).
 func TestCompactReleasesReplacedFiles(t *testing.T) {
