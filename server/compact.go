@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -129,4 +130,43 @@ func (s *Server) apiCompactStart(c echo.Context) error {
 
 func (s *Server) apiCompactStatus(c echo.Context) error {
 	return c.JSON(http.StatusOK, s.compact.status())
+}
+
+// staffCompactRoute is the staff page's button for the same merge.
+const staffCompactRoute = "/can-bo/gop-chi-muc"
+
+func (s *Server) webStaffCompact(c echo.Context) error {
+	cp, ok := indexer.CompacterOf(s.idx)
+	if !ok {
+		return s.backTo(c, "/can-bo#gop-chi-muc", flash{"Chỉ mục của máy chủ này không gộp được.", true})
+	}
+	if st, started := s.compact.start(s.idx, cp, principalID(c), s.reqLog(c)); !started {
+		msg := "Máy chủ đang dừng."
+		if st.State == CompactRunning {
+			msg = "Đang gộp chỉ mục rồi; hãy chờ lần này xong."
+		}
+		return s.backTo(c, "/can-bo#gop-chi-muc", flash{msg, true})
+	}
+	return s.backTo(c, "/can-bo#gop-chi-muc", flash{"Đã bắt đầu gộp chỉ mục; tìm kiếm và tải lên vẫn chạy bình thường.", false})
+}
+
+// compactLine says the latest merge's state to staff, in the server's local time.
+func compactLine(st CompactStatus) string {
+	at := func(t *time.Time) string {
+		if t == nil {
+			return "?"
+		}
+		return t.Local().Format("15:04:05 02/01/2006")
+	}
+	took := (time.Duration(st.TookMS) * time.Millisecond).Round(100 * time.Millisecond)
+	switch st.State {
+	case CompactRunning:
+		return fmt.Sprintf("Đang gộp (bắt đầu lúc %s, đã %s; chỉ mục %.1f MB).", at(st.Started), took, float64(st.SizeBefore)/1e6)
+	case CompactDone:
+		return fmt.Sprintf("Lần gộp gần nhất xong lúc %s, mất %s: %.1f MB → %.1f MB.", at(st.Finished), took,
+			float64(st.SizeBefore)/1e6, float64(st.SizeAfter)/1e6)
+	case CompactFailed:
+		return fmt.Sprintf("Lần gộp lúc %s không xong: %s", at(st.Started), st.Error)
+	}
+	return "Chưa gộp lần nào từ khi máy chủ khởi động."
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,5 +170,42 @@ func TestShutdownCancelsCompaction(t *testing.T) {
 	}
 	if _, ok := srv.compact.start(g, g, "", srv.log); ok {
 		t.Error("a merge started after shutdown")
+	}
+}
+
+// TestStaffPageCompact: signed-in staff start the merge from their page, which then reports it; the form
+// needs its CSRF token.
+func TestStaffPageCompact(t *testing.T) {
+	e := staffServer(t)
+	b := e.browser(t)
+	b.signIn(e.staff, "/can-bo")
+	if p := b.get("/can-bo"); !strings.Contains(p.body, "Chưa gộp lần nào") || !strings.Contains(p.body, `action="/can-bo/gop-chi-muc"`) {
+		t.Fatalf("staff page without the compaction section: %d\n%s", p.code, p.body)
+	}
+	if p := b.post(staffCompactRoute, url.Values{}); p.code < 400 {
+		t.Errorf("POST without a CSRF token: %d", p.code)
+	}
+	p := b.post(staffCompactRoute, url.Values{"csrf": {b.csrf()}})
+	if p.code != http.StatusSeeOther || !strings.HasSuffix(p.h.Get("Location"), "#gop-chi-muc") {
+		t.Fatalf("POST: %d %s", p.code, p.h.Get("Location"))
+	}
+	if p := b.get("/can-bo"); !strings.Contains(p.body, "Đã bắt đầu gộp chỉ mục") {
+		t.Errorf("no flash after starting:\n%s", p.body)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		p := b.get("/can-bo")
+		if regexp.MustCompile(`Lần gộp gần nhất xong lúc .*: [\d.]+ MB → [\d.]+ MB\.`).MatchString(p.body) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the merge never shows as done:\n%s", p.body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	brk := newBrowser(t, e.ts.URL)
+	brk.signIn(e.brk, "")
+	if p := brk.post(staffCompactRoute, url.Values{"csrf": {"x"}}); p.code < 400 {
+		t.Errorf("broker POST: %d", p.code)
 	}
 }

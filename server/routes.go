@@ -92,6 +92,7 @@ func (s *Server) routes() {
 	e.GET("/can-bo", s.webStaff, staffPage)
 	e.POST(staffUploadRoute, s.webStaffUpload, s.staffPage(csrfFirstPart))
 	e.POST("/can-bo/thu-lai/:id", s.webStaffRetry, staffPage)
+	e.POST(staffCompactRoute, s.webStaffCompact, staffPage)
 	e.GET("/can-bo/sua/:id", s.webStaffEdit, staffPage)
 	e.POST("/can-bo/sua/:id", s.webStaffEditPost, staffPage)
 	brokerPage := s.rolePage(csrfInForm, corpus.RoleStaff, corpus.RoleBroker)

@@ -335,6 +335,9 @@ type staffView struct {
 	Labels         string // JSON of the labels staff.js needs, so that they have one source
 	MaxFiles       int
 	UploadFieldset []uploadField
+	// Compactable: the index can be merged from here (compact.go); CompactLine says the latest merge.
+	Compactable, Compacting bool
+	CompactLine             string
 }
 
 // uploadField is an optional field of the upload form, applied to every file of the post.
@@ -374,6 +377,10 @@ func (s *Server) webStaff(c echo.Context) error {
 			}
 		}
 		view.Pending = s.up.jobs.Pending()
+	}
+	if _, ok := indexer.CompacterOf(s.idx); ok {
+		st := s.compact.status()
+		view.Compactable, view.Compacting, view.CompactLine = true, st.State == CompactRunning, compactLine(st)
 	}
 	return s.render(c, http.StatusOK, "staff.html", view)
 }
