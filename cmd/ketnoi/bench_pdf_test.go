@@ -45,6 +45,11 @@ func TestBenchPDF(t *testing.T) {
 	if code, _, _ := ketnoi(t, "bench", "pdf", "--files", "0"); code != 2 {
 		t.Errorf("--files 0: exit %d, want 2", code)
 	}
+	// A folder with a record file would make the pipeline do work that extraction alone does not.
+	writeFile(t, filepath.Join(dir, "ban-ghi.jsonl"), `{"id":"x","kind":"result","title":"Máy"}`+"\n")
+	if code, _, errOut := ketnoi(t, "bench", "pdf", "--dir", dir); code == 0 || !strings.Contains(errOut, "ban-ghi.jsonl") {
+		t.Errorf("a record file in --dir: exit %d, %s", code, errOut)
+	}
 }
 
 // TestTreeRSS: the resident memory of a process tree counts the children.

@@ -23,8 +23,9 @@ const benchPDFHelp = `bench pdf đo mục tiêu "lập chỉ mục không phải
 ống ("ketnoi index --no-ocr" thật, trong một tiến trình con, vào một thư mục dữ liệu mới) so với tốc độ chỉ
 trích văn bản của cùng các tệp với cùng số tiến trình trích. In số trang/giây của mỗi phần, tỉ lệ giữa
 hai phần và đỉnh bộ nhớ thường trú của cả cây tiến trình lập chỉ mục (lấy mẫu mỗi 100 ms). --rounds chạy
-xen kẽ hai phép đo nhiều lần (máy dùng chung nên số đo dao động). Tệp đo: các PDF trong --dir nếu thư
-mục đó có PDF (ví dụ báo cáo thật của sở); không thì sinh --files báo cáo --pages trang (phông Type0 nhúng
+xen kẽ hai phép đo nhiều lần (máy dùng chung nên số đo dao động). Tệp đo: các báo cáo trong --dir (đệ quy,
+như "ketnoi index" đọc; thư mục có tệp bản ghi hay tệp lạ thì bị từ chối), ví dụ báo cáo thật của sở; thư
+mục trống hay chưa có thì sinh --files báo cáo PDF --pages trang (phông Type0 nhúng
 với bảng ToUnicode như LibreOffice xuất, chữ ghép từ bộ mẫu) vào --dir để lần sau dùng lại, hoặc vào
 thư mục tạm xoá khi xong. Cần phông DejaVu Sans (gói fonts-dejavu-core) để sinh tệp.`
 
@@ -40,7 +41,7 @@ func runBenchPDF(e *env, c *command, args []string) error {
 	fs.IntVar(&o.pages, "pages", 10, "số trang mỗi báo cáo sinh ra")
 	fs.IntVar(&o.workers, "workers", defaultWorkers(), "số tiến trình trích xuất, cho cả hai phép đo")
 	fs.IntVar(&o.rounds, "rounds", 1, "số lượt đo (mỗi lượt: chỉ trích, rồi cả đường ống)")
-	fs.StringVar(&o.dir, "dir", "", "thư mục PDF để đo, hoặc để giữ các tệp sinh ra; mặc định: thư mục tạm")
+	fs.StringVar(&o.dir, "dir", "", "thư mục báo cáo để đo, hoặc để giữ các tệp sinh ra; mặc định: thư mục tạm")
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
 		return err
@@ -71,7 +72,7 @@ func runBenchPDF(e *env, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Đo %d tệp PDF, %d tiến trình trích; tải trung bình lúc đầu %s (máy dùng chung: các tiến trình khác cũng chiếm CPU).\n",
+	fmt.Fprintf(e.stdout, "Đo %d tệp báo cáo, %d tiến trình trích; tải trung bình lúc đầu %s (máy dùng chung: các tiến trình khác cũng chiếm CPU).\n",
 		len(files), o.workers, loadAvg())
 	for r := 1; r <= o.rounds; r++ {
 		x, err := benchExtractOnly(files, o.workers)
@@ -93,11 +94,22 @@ func runBenchPDF(e *env, c *command, args []string) error {
 	return nil
 }
 
-// benchPDFFiles lists the PDFs in dir, or generates o.files reports there when it has none.
+// benchPDFFiles lists the reports `ketnoi index dir` would extract, or generates o.files PDFs in dir when it
+// has none. Record files would make the pipeline do work that extraction alone does not: they are refused.
 func benchPDFFiles(dir string, o benchPDFOptions) ([]string, bool, error) {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pdf"))
-	if len(files) > 0 {
-		return files, false, nil
+	if _, err := os.Stat(dir); err == nil {
+		found, problems := collectFiles([]string{dir})
+		if len(problems) > 0 {
+			return nil, false, fmt.Errorf("đọc thư mục đo: %s", strings.Join(problems, "; "))
+		}
+		docs, records, skipped := classifyFiles(found)
+		if other := append(records, skipped...); len(other) > 0 {
+			return nil, false, fmt.Errorf("thư mục đo %s chỉ được chứa báo cáo (PDF, DOCX, ODT, TXT, kèm tệp .json cạnh báo cáo), nhưng có %d tệp khác, ví dụ %s",
+				dir, len(other), other[0])
+		}
+		if len(docs) > 0 {
+			return docs, false, nil
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, false, err
@@ -111,6 +123,7 @@ func benchPDFFiles(dir string, o benchPDFOptions) ([]string, bool, error) {
 		return nil, false, err
 	}
 	rnd := rand.New(rand.NewPCG(7, 9)) // the same files on every machine
+	var files []string
 	for i := range o.files {
 		pages := make([][]string, o.pages)
 		for p := range pages {
