@@ -80,9 +80,6 @@ func (c *compaction) start(idx indexer.Index, cp indexer.Compacter, by string, l
 	go func() {
 		defer c.wg.Done()
 		err := cp.Compact(c.ctx)
-		if err == nil && c.ctx.Err() != nil {
-			err = c.ctx.Err() // bleve returns quietly when the merge is abandoned
-		}
 		end := time.Now().UTC()
 		after, _ := idx.DiskSize()
 		c.mu.Lock()
@@ -90,7 +87,7 @@ func (c *compaction) start(idx indexer.Index, cp indexer.Compacter, by string, l
 		c.st.Finished, c.st.TookMS = &end, end.Sub(now).Milliseconds()
 		switch {
 		case errors.Is(err, context.Canceled):
-			c.st.State, c.st.Error = CompactFailed, "Máy chủ dừng trước khi gộp xong; chỉ mục vẫn nguyên vẹn, hãy gộp lại."
+			c.st.State, c.st.Error = CompactFailed, "Máy chủ dừng khi đang gộp; chỉ mục vẫn nguyên vẹn, hãy gộp lại nếu cần."
 		case err != nil:
 			c.st.State, c.st.Error = CompactFailed, "Gộp chỉ mục không thành; chỉ mục cũ vẫn dùng được."
 		default:
@@ -109,7 +106,9 @@ func (c *compaction) start(idx indexer.Index, cp indexer.Compacter, by string, l
 // stop cancels a running merge and waits for it: called once the server has stopped taking requests, before
 // the index closes.
 func (c *compaction) stop() {
+	c.mu.Lock() // start checks the context and adds to wg under the lock: none can start after this
 	c.cancel()
+	c.mu.Unlock()
 	c.wg.Wait()
 }
 
@@ -121,7 +120,7 @@ func (s *Server) apiCompactStart(c echo.Context) error {
 	st, started := s.compact.start(s.idx, cp, principalID(c), s.reqLog(c))
 	if !started {
 		if st.State == CompactRunning {
-			return apiErr(http.StatusConflict, "compact_running", "Đang gộp chỉ mục; xem tiến độ bằng GET /api/v1/admin/compact.")
+			return apiErr(http.StatusConflict, "compact_running", "Đang gộp chỉ mục; xem trạng thái bằng GET /api/v1/admin/compact.")
 		}
 		return apiErr(http.StatusServiceUnavailable, "shutting_down", "Máy chủ đang dừng.")
 	}

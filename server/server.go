@@ -187,6 +187,8 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 	if err != nil {
 		return fmt.Errorf("không mở được cổng %s: %w", addr, err)
 	}
+	// However Run ends, a running merge is cancelled and waited for: the index closes after Run returns.
+	defer s.compact.stop()
 	srv := &http.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
@@ -214,9 +216,7 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	err = srv.Shutdown(sctx)
-	s.compact.stop() // no request can start another now; the index closes after Run returns
-	if err != nil {
+	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("dừng máy chủ: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -22,12 +22,13 @@ import (
 const benchPDFHelp = `bench pdf đo mục tiêu "lập chỉ mục không phải nút cổ chai" trên báo cáo PDF sạch: tốc độ của cả đường
 ống ("ketnoi index --no-ocr" thật, trong một tiến trình con, vào một thư mục dữ liệu mới) so với tốc độ chỉ
 trích văn bản của cùng các tệp với cùng số tiến trình trích. In số trang/giây của mỗi phần, tỉ lệ giữa
-hai phần và đỉnh bộ nhớ thường trú của cả cây tiến trình lập chỉ mục (lấy mẫu mỗi 100 ms). --rounds chạy
-xen kẽ hai phép đo nhiều lần (máy dùng chung nên số đo dao động). Tệp đo: các báo cáo trong --dir (đệ quy,
-như "ketnoi index" đọc; thư mục có tệp bản ghi hay tệp lạ thì bị từ chối), ví dụ báo cáo thật của sở; thư
-mục trống hay chưa có thì sinh --files báo cáo PDF --pages trang (phông Type0 nhúng
-với bảng ToUnicode như LibreOffice xuất, chữ ghép từ bộ mẫu) vào --dir để lần sau dùng lại, hoặc vào
-thư mục tạm xoá khi xong. Cần phông DejaVu Sans (gói fonts-dejavu-core) để sinh tệp.`
+hai phần và đỉnh tổng bộ nhớ thường trú (RSS) của cả cây tiến trình lập chỉ mục, lấy mẫu mỗi 100 ms (trang
+dùng chung tính ở mỗi tiến trình: cận trên). --rounds chạy xen kẽ hai phép đo nhiều lần (máy dùng chung
+nên số đo dao động). Tệp đo: các báo cáo trong --dir (đệ quy, như "ketnoi index" đọc; thư mục có tệp bản
+ghi hay tệp lạ thì bị từ chối), ví dụ báo cáo thật của sở; thư mục trống hay chưa có thì sinh --files báo
+cáo PDF --pages trang (phông Type0 nhúng với bảng ToUnicode như LibreOffice xuất, chữ ghép từ bộ mẫu) vào
+--dir để lần sau dùng lại, hoặc vào thư mục tạm xoá khi xong. Cần phông DejaVu Sans (gói
+fonts-dejavu-core) để sinh tệp.`
 
 type benchPDFOptions struct {
 	files, pages, workers, rounds int
@@ -86,7 +87,7 @@ func runBenchPDF(e *env, c *command, args []string) error {
 		fmt.Fprintf(e.stdout, "Lượt %d:\n", r)
 		fmt.Fprintf(e.stdout, "  chỉ trích:                 %d trang, %.1f MB chữ trong %s: %.0f trang/giây (%d tệp lỗi)\n",
 			x.pages, float64(x.textBytes)/(1<<20), x.wall.Round(time.Millisecond), float64(x.pages)/x.wall.Seconds(), x.failed)
-		fmt.Fprintf(e.stdout, "  trích + lập chỉ mục:       %s: %.0f trang/giây; đỉnh RSS cả cây tiến trình %s\n",
+		fmt.Fprintf(e.stdout, "  trích + lập chỉ mục:       %s: %.0f trang/giây; đỉnh tổng RSS cả cây tiến trình %s\n",
 			p.wall.Round(time.Millisecond), float64(x.pages)/p.wall.Seconds(), mb(p.peakRSS))
 		fmt.Fprintf(e.stdout, "  tỉ lệ đường ống/chỉ trích: %.0f %% (mục tiêu ≥ 90 %%)\n", 100*x.wall.Seconds()/p.wall.Seconds())
 		os.RemoveAll(filepath.Join(tmp, fmt.Sprintf("data-%d", r)))
@@ -242,7 +243,9 @@ func benchPipeline(self, dir, data string, workers int) (pipelineRun, error) {
 	}
 }
 
-// treeRSS is the resident memory of pid and all its descendants, in bytes (0 where /proc is missing).
+// treeRSS is the sum of the resident memory of pid and all its descendants, in bytes (0 where /proc is
+// missing). Pages the processes share (the same binary in every extraction worker) count once per process:
+// an upper bound of what the tree holds, which is what a memory limit must allow for.
 func treeRSS(pid int) int64 {
 	parent := map[int]int{}
 	entries, _ := os.ReadDir("/proc")

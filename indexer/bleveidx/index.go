@@ -18,6 +18,7 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
+	segment "github.com/blevesearch/scorch_segment_api/v2"
 
 	"ketnoi/indexer"
 )
@@ -77,6 +78,7 @@ type Index struct {
 	bi     bleve.Index
 
 	onPiece func(docs, bytes int) // test hook: called for each bleve batch of documents Apply writes
+	onNudge func()                // test hook: called for each write releaseReplaced makes
 }
 
 // hookMu serialises calls of the onPiece test hook: pieces are written concurrently.
@@ -425,8 +427,10 @@ func (x *Index) DiskSize() (int64, error) {
 }
 
 // Compact merges the index into as few segments as bleve allows, reclaiming deleted documents: worth it once
-// after a full rebuild (smaller on disk, faster searches). The replaced segment files are removed in the
-// background shortly after it returns. Not part of indexer.Index.
+// after a full rebuild or a big import (smaller on disk, faster searches). It runs beside searches and
+// writes, and returns once the segment files the merge replaced are gone from disk. Cancelled, it returns
+// the context's error at once, and the index is whole whether or not the merge got applied. Not part of
+// indexer.Index.
 func (x *Index) Compact(ctx context.Context) error {
 	bi, err := x.reader()
 	if err != nil {
@@ -441,47 +445,87 @@ func (x *Index) Compact(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("bleveidx: compact: index type %T is not scorch", adv)
 	}
-	if err := s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions); err != nil {
+	before := segmentFiles(s)
+	// scorch's merger takes the request only between its own merges, and waits for nothing but the index
+	// closing: waiting here on ctx as well lets a shutdown go on (it returns the read lock, so Close can
+	// close scorch, which ends the request).
+	done := make(chan error, 1)
+	go func() { done <- s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+	}
+	x.cache.invalidate() // a merge drops deleted documents from the scoring statistics, if it got applied
+	if err != nil {
 		return fmt.Errorf("bleveidx: compact %s: %w", x.dir, err)
 	}
-	if err := ctx.Err(); err != nil { // scorch abandons the merge and returns nil: the index is as it was
+	if err := ctx.Err(); err != nil { // scorch abandons a cancelled merge and returns nil
 		return fmt.Errorf("bleveidx: compact %s: %w", x.dir, err)
 	}
-	x.cache.invalidate() // merging drops deleted documents from the scoring statistics
-	x.releaseReplaced(ctx, bi, s, 10*time.Second)
+	x.releaseReplaced(ctx, bi, s, before, 10*time.Second)
 	return nil
 }
 
 // compactedKey is where Compact stamps its last run (an internal value nothing reads back).
 var compactedKey = []byte("ketnoi.compacted")
 
-// releaseReplaced waits, at most limit, until the segment files a merge replaced are gone from disk.
-// scorch deletes them when its persister runs after the snapshots holding them are released: it keeps the
-// snapshot before the merge until a newer one is persisted, and a search that was running during the merge
-// releases its snapshot only when it ends. In a server that receives no write after the merge, the persister
-// would not run again and the index would take twice its size on disk until the next write or restart. So
-// small writes (a timestamp) move the snapshots on until only the live segments' files remain.
-func (x *Index) releaseReplaced(ctx context.Context, bi bleve.Index, s *scorch.Scorch, limit time.Duration) {
-	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
-		live, files := -1, 0
-		if r, err := s.Reader(); err == nil {
-			if is, ok := r.(*scorch.IndexSnapshot); ok {
-				live = len(is.Segments())
+// segmentFiles is the paths of the files of the current snapshot's persisted segments.
+func segmentFiles(s *scorch.Scorch) map[string]bool {
+	files := map[string]bool{}
+	r, err := s.Reader()
+	if err != nil {
+		return files
+	}
+	defer r.Close()
+	if is, ok := r.(*scorch.IndexSnapshot); ok {
+		for _, ss := range is.Segments() {
+			if ps, ok := ss.Segment().(segment.PersistedSegment); ok {
+				files[ps.Path()] = true
 			}
-			r.Close()
 		}
-		m, _ := filepath.Glob(filepath.Join(x.dir, "store", "*.zap")) // scorch keeps its files in store/
-		files = len(m)
-		if live < 0 || files <= live {
+	}
+	return files
+}
+
+// releaseReplaced waits, at most limit, until the files of the segments before a merge that the index no
+// longer has are gone from disk. scorch deletes them when its persister runs after the snapshots holding
+// them are released: it keeps the snapshot before the merge until a newer one is persisted, and a search
+// that was running during the merge releases its snapshot only when it ends. In a server that receives no
+// write after the merge, the persister would not run again and the index would take twice its size on disk
+// until the next write or restart; so while a replaced file remains and no persisted snapshot came since the
+// last look, a small write (a timestamp) moves the snapshots on.
+func (x *Index) releaseReplaced(ctx context.Context, bi bleve.Index, s *scorch.Scorch, before map[string]bool, limit time.Duration) {
+	persisted := func() uint64 { return atomic.LoadUint64(&s.Stats().(*scorch.Stats).LastPersistedEpoch) }
+	lastEpoch := persisted()
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
+		live := segmentFiles(s)
+		waiting := false
+		for f := range before {
+			if live[f] {
+				continue
+			}
+			if _, err := os.Stat(f); err == nil {
+				waiting = true
+				break
+			}
+		}
+		if !waiting {
 			return
 		}
-		if err := bi.SetInternal(compactedKey, []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil {
-			return
+		if e := persisted(); e == lastEpoch {
+			if err := bi.SetInternal(compactedKey, []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil {
+				return
+			}
+			if x.onNudge != nil {
+				x.onNudge()
+			}
+		} else {
+			lastEpoch = e
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }

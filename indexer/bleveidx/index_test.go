@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -264,6 +266,47 @@ func TestCompactCancelled(t *testing.T) {
 	}
 	if ids, _ := hitIDs(t, idx, &indexer.SearchRequest{Query: indexer.ParseQuery("máy sấy")}); len(ids) == 0 {
 		t.Error("nothing found after a cancelled merge")
+	}
+}
+
+// TestCompactUnderWrites: with writes going on, scorch's persister runs by itself and Compact adds no writes
+// of its own (it once wrote every 200 ms for its whole 10 s limit, waiting for a file count that steady
+// writes never reach); the replaced files are gone when it returns.
+func TestCompactUnderWrites(t *testing.T) {
+	idx, _, _ := persistedSegments(t)
+	var nudges atomic.Int32
+	idx.onNudge = func() { nudges.Add(1) }
+	adv, _ := idx.bi.Advanced()
+	before := segmentFiles(adv.(*scorch.Scorch))
+	docs, _ := benchDocs(t, 100)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			applyDocs(t, idx, docs[60+i%40])
+		}
+	}()
+	err := idx.Compact(context.Background())
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := segmentFiles(adv.(*scorch.Scorch))
+	for f := range before {
+		if _, err := os.Stat(f); err == nil && !live[f] {
+			t.Errorf("replaced file %s still on disk", filepath.Base(f))
+		}
+	}
+	if n := nudges.Load(); n > 5 {
+		t.Errorf("Compact wrote %d times while writes were going on", n)
 	}
 }
 
