@@ -12,9 +12,9 @@ import (
 
 // TestStaffPageInBrowser drives the staff page in headless Chromium as a person would: sign in with the
 // key, choose a PDF in the file input and upload it (the script sends it to the API with per-file
-// progress), drop a second file on the drop zone, wait until the job table says "xong", open the
-// metadata form from the row, change the title, save, and see the new title on the result page. The page
-// must also fit a phone's width.
+// progress), drop a second file on the drop zone, wait until the job table says "xong", merge the index
+// from its section, open the metadata form from the row, change the title, save, and see the new title on
+// the result page. The page must also fit a phone's width.
 func TestStaffPageInBrowser(t *testing.T) {
 	pdffixture.NeedFont(t)
 	fx, err := pdffixture.BuildTextFixtures()
@@ -59,6 +59,16 @@ func TestStaffPageInBrowser(t *testing.T) {
 	if n := len(e.jobs.List(10)); n != 2 {
 		t.Errorf("%d jobs, want 2", n)
 	}
+
+	// After the import, merge the index from the page; it reports the merge done after a reload.
+	browsertest.ClickAndWait(t, ctx, "#gop-chi-muc button[type=submit]")
+	if got := browsertest.Text(t, ctx, ".flash"); !strings.Contains(got, "Đã bắt đầu gộp chỉ mục") {
+		t.Errorf("flash after starting the merge: %q", got)
+	}
+	browsertest.WaitFor(t, ctx, "the merge to be reported done", `(async () => {
+		const html = await (await fetch("/can-bo")).text();
+		return new DOMParser().parseFromString(html, "text/html").getElementById("trang-thai-gop").textContent.includes("xong lúc");
+	})()`)
 
 	// The metadata form, from the PDF's row.
 	browsertest.Eval[bool](t, ctx, `(() => {
