@@ -12,7 +12,7 @@ import (
 type plainIndex struct{ indexer.Index }
 
 // TestCompacterOfSeesThroughNotify: the server's index is wrapped by Notify, and must still be mergeable
-// online; an index that cannot merge is reported as such, wrapped or not.
+// online and count its segments; an index that cannot is reported as such, wrapped or not.
 func TestCompacterOfSeesThroughNotify(t *testing.T) {
 	idx, err := openBleve(filepath.Join(t.TempDir(), "i"))
 	if err != nil {
@@ -31,6 +31,9 @@ func TestCompacterOfSeesThroughNotify(t *testing.T) {
 		{"plain", plainIndex{idx}, false},
 		{"notify(plain)", indexer.Notify(plainIndex{idx}, func(*indexer.Batch) {}), false},
 	} {
+		if _, ok := indexer.SegmentCounterOf(tt.idx); ok != tt.ok {
+			t.Errorf("%s: SegmentCounterOf ok %v, want %v", tt.name, ok, tt.ok)
+		}
 		c, ok := indexer.CompacterOf(tt.idx)
 		if ok != tt.ok {
 			t.Errorf("%s: ok %v, want %v", tt.name, ok, tt.ok)

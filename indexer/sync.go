@@ -159,10 +159,22 @@ type Compacter interface {
 	Compact(ctx context.Context) error
 }
 
+// SegmentCounter is an index made of parts that Compact merges: how many it has tells whether merging is
+// worth it.
+type SegmentCounter interface {
+	SegmentCount() (int, error)
+}
+
 // CompacterOf finds the Compacter under idx and the wrappers around it (those with Unwrap, like Notify's).
-func CompacterOf(idx Index) (Compacter, bool) {
+func CompacterOf(idx Index) (Compacter, bool) { return wrapped[Compacter](idx) }
+
+// SegmentCounterOf finds the SegmentCounter under idx and its wrappers.
+func SegmentCounterOf(idx Index) (SegmentCounter, bool) { return wrapped[SegmentCounter](idx) }
+
+// wrapped finds the first of idx and the indexes it wraps (Unwrap) that implements T.
+func wrapped[T any](idx Index) (T, bool) {
 	for idx != nil {
-		if c, ok := idx.(Compacter); ok {
+		if c, ok := idx.(T); ok {
 			return c, true
 		}
 		u, ok := idx.(interface{ Unwrap() Index })
@@ -171,7 +183,8 @@ func CompacterOf(idx Index) (Compacter, bool) {
 		}
 		idx = u.Unwrap()
 	}
-	return nil, false
+	var zero T
+	return zero, false
 }
 
 // Rebuild builds a new index from the whole store in a directory aside, compacts it, and only when it is

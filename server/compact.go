@@ -32,6 +32,9 @@ type CompactStatus struct {
 	SizeAfter  int64  `json:"size_after,omitempty"`
 	Error      string `json:"error,omitempty"` // why it failed, for people
 	By         string `json:"by,omitempty"`    // the key that started it
+	// Segments is how many parts the index has now (-1 when unknown): each write adds one, merges reduce
+	// them.
+	Segments int `json:"segments"`
 }
 
 // Compaction states.
@@ -124,11 +127,29 @@ func (s *Server) apiCompactStart(c echo.Context) error {
 		}
 		return apiErr(http.StatusServiceUnavailable, "shutting_down", "Máy chủ đang dừng.")
 	}
+	st.Segments = s.segmentCount()
 	return c.JSON(http.StatusAccepted, st)
 }
 
 func (s *Server) apiCompactStatus(c echo.Context) error {
-	return c.JSON(http.StatusOK, s.compact.status())
+	return c.JSON(http.StatusOK, s.compactStatus())
+}
+
+// compactStatus is the latest merge's status with the index's current number of segments.
+func (s *Server) compactStatus() CompactStatus {
+	st := s.compact.status()
+	st.Segments = s.segmentCount()
+	return st
+}
+
+// segmentCount is the index's number of segments, -1 when unknown.
+func (s *Server) segmentCount() int {
+	if sc, ok := indexer.SegmentCounterOf(s.idx); ok {
+		if n, err := sc.SegmentCount(); err == nil {
+			return n
+		}
+	}
+	return -1
 }
 
 // staffCompactRoute is the staff page's button for the same merge.
@@ -168,4 +189,17 @@ func compactLine(st CompactStatus) string {
 		return fmt.Sprintf("Lần gộp lúc %s không xong: %s", at(st.Started), st.Error)
 	}
 	return "Chưa gộp lần nào từ khi máy chủ khởi động."
+}
+
+// segmentsLine says how many parts the index has, and whether merging them is worth it.
+func segmentsLine(n int) string {
+	switch {
+	case n < 0:
+		return ""
+	case n == 0:
+		return "Chỉ mục đang trống: chưa cần gộp."
+	case n <= 2:
+		return fmt.Sprintf("Chỉ mục hiện có %d phần: chưa cần gộp.", n)
+	}
+	return fmt.Sprintf("Chỉ mục hiện có %d phần: gộp lại sẽ tìm kiếm nhanh hơn.", n)
 }

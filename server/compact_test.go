@@ -26,6 +26,8 @@ type gatedIndex struct {
 	once             sync.Once
 }
 
+func (g *gatedIndex) Unwrap() indexer.Index { return g.Index }
+
 func (g *gatedIndex) Compact(ctx context.Context) error {
 	g.once.Do(func() { close(g.entered) })
 	select { // cancelled while held: the real merge then runs with the cancelled context
@@ -104,8 +106,9 @@ func TestAdminCompact(t *testing.T) {
 			t.Errorf("POST with key %q: %d, want %d", tt.key, code, tt.status)
 		}
 	}
-	if code, st, _ := compactCall(t, ts.URL, http.MethodGet, keys[corpus.RoleStaff]); code != 200 || st.State != CompactIdle {
-		t.Errorf("before: %d %+v", code, st)
+	code, idle, _ := compactCall(t, ts.URL, http.MethodGet, keys[corpus.RoleStaff])
+	if code != 200 || idle.State != CompactIdle || idle.Segments < 1 {
+		t.Errorf("before: %d %+v", code, idle)
 	}
 	_, before, _ := get(t, ts.URL+"/api/v1/search?q=m%C3%A1y+s%E1%BA%A5y")
 
@@ -129,6 +132,9 @@ func TestAdminCompact(t *testing.T) {
 	// The rewritten records' old versions are dropped, and the replaced files removed.
 	if st.State != CompactDone || st.SizeAfter <= 0 || st.SizeAfter >= st.SizeBefore || st.Finished == nil || st.By == "" || st.Error != "" {
 		t.Errorf("after: %+v", st)
+	}
+	if st.Segments < 1 || st.Segments > idle.Segments {
+		t.Errorf("%d segments after the merge, %d before", st.Segments, idle.Segments)
 	}
 	_, after, _ := get(t, ts.URL+"/api/v1/search?q=m%C3%A1y+s%E1%BA%A5y")
 	var b, a apiSearch
@@ -179,7 +185,8 @@ func TestStaffPageCompact(t *testing.T) {
 	e := staffServer(t)
 	b := e.browser(t)
 	b.signIn(e.staff, "/can-bo")
-	if p := b.get("/can-bo"); !strings.Contains(p.body, "Chưa gộp lần nào") || !strings.Contains(p.body, `action="/can-bo/gop-chi-muc"`) {
+	if p := b.get("/can-bo"); !strings.Contains(p.body, "Chưa gộp lần nào") || !strings.Contains(p.body, `action="/can-bo/gop-chi-muc"`) ||
+		!regexp.MustCompile(`Chỉ mục (hiện có \d+ phần|đang trống)`).MatchString(p.body) {
 		t.Fatalf("staff page without the compaction section: %d\n%s", p.code, p.body)
 	}
 	if p := b.post(staffCompactRoute, url.Values{}); p.code < 400 {

@@ -336,8 +336,8 @@ type staffView struct {
 	MaxFiles       int
 	UploadFieldset []uploadField
 	// Compactable: the index can be merged from here (compact.go); CompactLine says the latest merge.
-	Compactable, Compacting bool
-	CompactLine             string
+	Compactable, Compacting   bool
+	CompactLine, SegmentsLine string
 }
 
 // uploadField is an optional field of the upload form, applied to every file of the post.
@@ -379,8 +379,9 @@ func (s *Server) webStaff(c echo.Context) error {
 		view.Pending = s.up.jobs.Pending()
 	}
 	if _, ok := indexer.CompacterOf(s.idx); ok {
-		st := s.compact.status()
+		st := s.compactStatus()
 		view.Compactable, view.Compacting, view.CompactLine = true, st.State == CompactRunning, compactLine(st)
+		view.SegmentsLine = segmentsLine(st.Segments)
 	}
 	return s.render(c, http.StatusOK, "staff.html", view)
 }

@@ -23,7 +23,7 @@ func compactRemote(ctx context.Context, e *env, base, key string) error {
 	case code == http.StatusConflict:
 		fmt.Fprintln(e.stdout, "Máy chủ đang gộp chỉ mục (do một yêu cầu khác); chờ đến khi xong.")
 	default:
-		fmt.Fprintf(e.stdout, "Máy chủ bắt đầu gộp chỉ mục (%.1f MB); tìm kiếm và ghi vẫn tiếp tục.\n", float64(st.SizeBefore)/1e6)
+		fmt.Fprintf(e.stdout, "Máy chủ bắt đầu gộp chỉ mục (%.1f MB%s); tìm kiếm và ghi vẫn tiếp tục.\n", float64(st.SizeBefore)/1e6, parts(st.Segments))
 	}
 	for {
 		select {
@@ -36,8 +36,9 @@ func compactRemote(ctx context.Context, e *env, base, key string) error {
 		}
 		switch st.State {
 		case server.CompactDone:
-			fmt.Fprintf(e.stdout, "Đã gộp chỉ mục trong %s: %.1f MB → %.1f MB.\n",
-				(time.Duration(st.TookMS) * time.Millisecond).Round(time.Millisecond), float64(st.SizeBefore)/1e6, float64(st.SizeAfter)/1e6)
+			fmt.Fprintf(e.stdout, "Đã gộp chỉ mục trong %s: %.1f MB → %.1f MB%s.\n",
+				(time.Duration(st.TookMS) * time.Millisecond).Round(time.Millisecond), float64(st.SizeBefore)/1e6, float64(st.SizeAfter)/1e6,
+				parts(st.Segments))
 			return nil
 		case server.CompactFailed:
 			return fmt.Errorf("máy chủ không gộp được chỉ mục: %s", st.Error)
@@ -76,4 +77,12 @@ func compactCall(ctx context.Context, client *http.Client, method, base, key str
 		msg = ae.Message
 	}
 	return st, resp.StatusCode, fmt.Errorf("máy chủ trả lời %d: %s", resp.StatusCode, msg)
+}
+
+// parts says a segment count, when the server knows it.
+func parts(n int) string {
+	if n < 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d phần", n)
 }

@@ -466,6 +466,30 @@ func (x *Index) Compact(ctx context.Context) error {
 	return nil
 }
 
+// SegmentCount is the number of segments of the current snapshot: each write adds one, bleve's merges and
+// Compact reduce them.
+func (x *Index) SegmentCount() (int, error) {
+	bi, err := x.reader()
+	if err != nil {
+		return 0, err
+	}
+	defer x.mu.RUnlock()
+	adv, err := bi.Advanced()
+	if err != nil {
+		return 0, fmt.Errorf("bleveidx: segments: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return 0, fmt.Errorf("bleveidx: segments: %w", err)
+	}
+	defer r.Close()
+	is, ok := r.(*scorch.IndexSnapshot)
+	if !ok {
+		return 0, fmt.Errorf("bleveidx: segments: reader %T is not scorch's", r)
+	}
+	return len(is.Segments()), nil
+}
+
 // compactedKey is where Compact stamps its last run (an internal value nothing reads back).
 var compactedKey = []byte("ketnoi.compacted")
 

@@ -228,6 +228,9 @@ func TestCompact(t *testing.T) {
 	if after := segments(); before < 2 || after >= before {
 		t.Errorf("segments: %d before Compact, %d after", before, after)
 	}
+	if n, err := idx.SegmentCount(); err != nil || n != segments() {
+		t.Errorf("SegmentCount %d, %v; the snapshot has %d", n, err, segments())
+	}
 	// The replaced files are gone when Compact returns, with no further write: a quiet server's index does
 	// not keep both generations on disk.
 	if files := zaps(); len(files) != segments() {
