@@ -12,16 +12,19 @@ import (
 
 // Stats describes a data directory: what the store holds and how far the index has caught up.
 type Stats struct {
-	Records      map[string]int `json:"records"` // live records by kind
-	IndexDocs    uint64         `json:"index_documents"`
-	StoreSeq     uint64         `json:"store_seq"`
-	IndexSeq     uint64         `json:"index_seq"`
-	IndexBytes   int64          `json:"index_bytes"`
-	StoreBytes   int64          `json:"store_bytes"`
-	ByField      map[string]int `json:"results_by_field"` // top-level field of science
-	ByYear       map[string]int `json:"results_by_year"`
-	WithoutField int            `json:"results_without_field"`
-	ByOrg        map[string]int `json:"results_by_organization"`
+	Records    map[string]int `json:"records"` // live records by kind
+	IndexDocs  uint64         `json:"index_documents"`
+	StoreSeq   uint64         `json:"store_seq"`
+	IndexSeq   uint64         `json:"index_seq"`
+	IndexBytes int64          `json:"index_bytes"`
+	// IndexSegments is how many parts the index is split into (-1 when the index cannot tell): many after a
+	// big import, until ketnoi compact.
+	IndexSegments int            `json:"index_segments"`
+	StoreBytes    int64          `json:"store_bytes"`
+	ByField       map[string]int `json:"results_by_field"` // top-level field of science
+	ByYear        map[string]int `json:"results_by_year"`
+	WithoutField  int            `json:"results_without_field"`
+	ByOrg         map[string]int `json:"results_by_organization"`
 	// Documents made from files: how many, pages by extraction rung, OCR.
 	FromFiles     int            `json:"results_from_files"`
 	PagesByRung   map[string]int `json:"pages_by_rung"`
@@ -107,6 +110,12 @@ func CollectStats(st *corpus.Store, idx Index) (*Stats, error) {
 	}
 	if s.IndexBytes, err = idx.DiskSize(); err != nil {
 		return nil, err
+	}
+	s.IndexSegments = -1
+	if sc, ok := SegmentCounterOf(idx); ok {
+		if s.IndexSegments, err = sc.SegmentCount(); err != nil {
+			return nil, err
+		}
 	}
 	if s.Market, err = market.Collect(st, time.Now()); err != nil {
 		return nil, err

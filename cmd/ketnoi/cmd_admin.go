@@ -168,7 +168,7 @@ func runStats(e *env, args []string) error {
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "Kết quả nghiên cứu: %d\nNhu cầu công nghệ:  %d\n", s.Records[corpus.KindResult], s.Records[corpus.KindNeed])
-	fmt.Fprintf(w, "Chỉ mục: %d tài liệu, %.1f MB; kho: %.1f MB\n", s.IndexDocs, float64(s.IndexBytes)/1e6, float64(s.StoreBytes)/1e6)
+	fmt.Fprintf(w, "Chỉ mục: %d tài liệu, %.1f MB%s; kho: %.1f MB\n", s.IndexDocs, float64(s.IndexBytes)/1e6, parts(s.IndexSegments), float64(s.StoreBytes)/1e6)
 	if s.IndexSeq != s.StoreSeq {
 		fmt.Fprintf(w, "Chỉ mục đang đuổi theo kho: %d/%d thay đổi\n", s.IndexSeq, s.StoreSeq)
 	}

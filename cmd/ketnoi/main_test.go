@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,12 +64,16 @@ func TestIndexBrokenRowImportsTheRest(t *testing.T) {
 	var st struct {
 		Records   map[string]int `json:"records"`
 		IndexDocs uint64         `json:"index_documents"`
+		Segments  int            `json:"index_segments"`
 	}
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("stats --json: %v\n%s", err, out)
 	}
-	if st.Records["result"] != 2 || st.IndexDocs != 2 {
-		t.Errorf("after re-import: %+v, want 2 results, 2 documents", st)
+	if st.Records["result"] != 2 || st.IndexDocs != 2 || st.Segments < 1 {
+		t.Errorf("after re-import: %+v, want 2 results, 2 documents, at least one segment", st)
+	}
+	if _, out, _ := ketnoi(t, "stats", "--data", data); !regexp.MustCompile(`Chỉ mục: 2 tài liệu, [\d.]+ MB, \d+ phần;`).MatchString(out) {
+		t.Errorf("stats: no index line with its segments:\n%s", out)
 	}
 	// The imported file is kept, once, content-addressed.
 	kept, _ := filepath.Glob(filepath.Join(data, "originals", "*", "*"))
