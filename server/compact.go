@@ -116,19 +116,28 @@ func (c *compaction) stop() {
 }
 
 func (s *Server) apiCompactStart(c echo.Context) error {
-	cp, ok := indexer.CompacterOf(s.idx)
-	if !ok {
-		return apiErr(http.StatusNotImplemented, "compact_unsupported", "Chỉ mục của máy chủ này không gộp được.")
-	}
-	st, started := s.compact.start(s.idx, cp, principalID(c), s.reqLog(c))
-	if !started {
-		if st.State == CompactRunning {
-			return apiErr(http.StatusConflict, "compact_running", "Đang gộp chỉ mục; xem trạng thái bằng GET /api/v1/admin/compact.")
-		}
-		return apiErr(http.StatusServiceUnavailable, "shutting_down", "Máy chủ đang dừng.")
+	st, err := s.startCompaction(c)
+	if err != nil {
+		return err
 	}
 	st.Segments = s.segmentCount()
 	return c.JSON(http.StatusAccepted, st)
+}
+
+// startCompaction starts the background merge for the API and the staff page alike.
+func (s *Server) startCompaction(c echo.Context) (CompactStatus, *APIError) {
+	cp, ok := indexer.CompacterOf(s.idx)
+	if !ok {
+		return CompactStatus{}, apiErr(http.StatusNotImplemented, "compact_unsupported", "Chỉ mục của máy chủ này không gộp được.")
+	}
+	st, started := s.compact.start(s.idx, cp, principalID(c), s.reqLog(c))
+	switch {
+	case started:
+		return st, nil
+	case st.State == CompactRunning:
+		return st, apiErr(http.StatusConflict, "compact_running", "Đang gộp chỉ mục; xem trạng thái bằng GET /api/v1/admin/compact.")
+	}
+	return st, apiErr(http.StatusServiceUnavailable, "shutting_down", "Máy chủ đang dừng.")
 }
 
 func (s *Server) apiCompactStatus(c echo.Context) error {
@@ -152,22 +161,21 @@ func (s *Server) segmentCount() int {
 	return -1
 }
 
-// staffCompactRoute is the staff page's button for the same merge.
-const staffCompactRoute = "/can-bo/gop-chi-muc"
+// staffCompactRoute is the staff page's button for the same merge; it sends the browser back to its section.
+const (
+	staffCompactRoute   = "/can-bo/gop-chi-muc"
+	staffCompactSection = "/can-bo#gop-chi-muc"
+)
 
 func (s *Server) webStaffCompact(c echo.Context) error {
-	cp, ok := indexer.CompacterOf(s.idx)
-	if !ok {
-		return s.backTo(c, "/can-bo#gop-chi-muc", flash{"Chỉ mục của máy chủ này không gộp được.", true})
-	}
-	if st, started := s.compact.start(s.idx, cp, principalID(c), s.reqLog(c)); !started {
-		msg := "Máy chủ đang dừng."
-		if st.State == CompactRunning {
+	if _, ae := s.startCompaction(c); ae != nil {
+		msg := ae.Message
+		if ae.Code == "compact_running" { // the API's message points to GET; staff just wait
 			msg = "Đang gộp chỉ mục rồi; hãy chờ lần này xong."
 		}
-		return s.backTo(c, "/can-bo#gop-chi-muc", flash{msg, true})
+		return s.backTo(c, staffCompactSection, flash{msg, true})
 	}
-	return s.backTo(c, "/can-bo#gop-chi-muc", flash{"Đã bắt đầu gộp chỉ mục; tìm kiếm và tải lên vẫn chạy bình thường.", false})
+	return s.backTo(c, staffCompactSection, flash{"Đã bắt đầu gộp chỉ mục; tìm kiếm và tải lên vẫn chạy bình thường.", false})
 }
 
 // compactLine says the latest merge's state to staff, in the server's local time.

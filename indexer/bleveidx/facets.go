@@ -183,14 +183,8 @@ func (x *Index) warm() {
 		if err != nil {
 			return
 		}
-		r, err := adv.Reader()
-		if err != nil {
-			return
-		}
-		defer r.Close()
-		if is, ok := r.(*scorch.IndexSnapshot); ok {
-			x.facets.snapshot(is) // an error here is met again, and reported, by the search that needs the table
-		}
+		// An error here is met again, and reported, by the search that needs the table.
+		_ = withSnapshot(adv, func(is *scorch.IndexSnapshot) { x.facets.snapshot(is) })
 	}()
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
 
 	"ketnoi/indexer"
@@ -478,16 +479,26 @@ func (x *Index) SegmentCount() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("bleveidx: segments: %w", err)
 	}
+	n := 0
+	if err := withSnapshot(adv, func(is *scorch.IndexSnapshot) { n = len(is.Segments()) }); err != nil {
+		return 0, fmt.Errorf("bleveidx: segments: %w", err)
+	}
+	return n, nil
+}
+
+// withSnapshot calls fn with the index's current scorch snapshot, held until fn returns.
+func withSnapshot(adv index.Index, fn func(*scorch.IndexSnapshot)) error {
 	r, err := adv.Reader()
 	if err != nil {
-		return 0, fmt.Errorf("bleveidx: segments: %w", err)
+		return err
 	}
 	defer r.Close()
 	is, ok := r.(*scorch.IndexSnapshot)
 	if !ok {
-		return 0, fmt.Errorf("bleveidx: segments: reader %T is not scorch's", r)
+		return fmt.Errorf("reader %T is not scorch's", r)
 	}
-	return len(is.Segments()), nil
+	fn(is)
+	return nil
 }
 
 // compactedKey is where Compact stamps its last run (an internal value nothing reads back).
@@ -496,18 +507,13 @@ var compactedKey = []byte("ketnoi.compacted")
 // segmentFiles is the paths of the files of the current snapshot's persisted segments.
 func segmentFiles(s *scorch.Scorch) map[string]bool {
 	files := map[string]bool{}
-	r, err := s.Reader()
-	if err != nil {
-		return files
-	}
-	defer r.Close()
-	if is, ok := r.(*scorch.IndexSnapshot); ok {
+	_ = withSnapshot(s, func(is *scorch.IndexSnapshot) { // no snapshot: no files to wait for
 		for _, ss := range is.Segments() {
 			if ps, ok := ss.Segment().(segment.PersistedSegment); ok {
 				files[ps.Path()] = true
 			}
 		}
-	}
+	})
 	return files
 }
 
