@@ -19,7 +19,9 @@ type Stats struct {
 	IndexBytes int64          `json:"index_bytes"`
 	// IndexSegments is how many parts the index is split into (-1 when the index cannot tell): many after a
 	// big import, until ketnoi compact.
-	IndexSegments int            `json:"index_segments"`
+	IndexSegments int `json:"index_segments"`
+	// IndexOutdated says what the index lacks for having been built by an older version ("" when nothing).
+	IndexOutdated string         `json:"index_outdated,omitempty"`
 	StoreBytes    int64          `json:"store_bytes"`
 	ByField       map[string]int `json:"results_by_field"` // top-level field of science
 	ByYear        map[string]int `json:"results_by_year"`
@@ -116,6 +118,9 @@ func CollectStats(st *corpus.Store, idx Index) (*Stats, error) {
 		if s.IndexSegments, err = sc.SegmentCount(); err != nil {
 			return nil, err
 		}
+	}
+	if o, ok := OutdatedOf(idx); ok {
+		s.IndexOutdated = o.Outdated()
 	}
 	if s.Market, err = market.Collect(st, time.Now()); err != nil {
 		return nil, err

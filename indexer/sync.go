@@ -165,6 +165,15 @@ type SegmentCounter interface {
 	SegmentCount() (int, error)
 }
 
+// Outdated is an index that can say what it lacks for having been built by an older version ("" when
+// nothing), and so what a rebuild (ketnoi reindex) would bring.
+type Outdated interface {
+	Outdated() string
+}
+
+// OutdatedOf finds the Outdated under idx and its wrappers.
+func OutdatedOf(idx Index) (Outdated, bool) { return wrapped[Outdated](idx) }
+
 // CompacterOf finds the Compacter under idx and the wrappers around it (those with Unwrap, like Notify's).
 func CompacterOf(idx Index) (Compacter, bool) { return wrapped[Compacter](idx) }
 

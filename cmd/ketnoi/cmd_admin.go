@@ -172,6 +172,9 @@ func runStats(e *env, args []string) error {
 	if s.IndexSeq != s.StoreSeq {
 		fmt.Fprintf(w, "Chỉ mục đang đuổi theo kho: %d/%d thay đổi\n", s.IndexSeq, s.StoreSeq)
 	}
+	if s.IndexOutdated != "" {
+		fmt.Fprintf(w, "Lưu ý: %s.\n", s.IndexOutdated)
+	}
 	fmt.Fprintln(w, "\nKết quả theo lĩnh vực:")
 	for _, k := range sortedKeys(s.ByField) {
 		fmt.Fprintf(w, "  %-40s %5d\n", corpus.Fields.Label(k), s.ByField[k])

@@ -116,6 +116,11 @@ func runServe(e *env, args []string) error {
 	}
 	warm(d.idx)
 	defer d.close()
+	if o, ok := indexer.OutdatedOf(d.idx); ok {
+		if msg := o.Outdated(); msg != "" {
+			fmt.Fprintf(e.stderr, "Lưu ý: %s.\n", msg)
+		}
+	}
 	n, err := d.seed(ctx)
 	if err != nil {
 		return fmt.Errorf("nạp dữ liệu mẫu: %w", err)

@@ -16,7 +16,16 @@ import (
 
 type cursor struct {
 	Sort string   `json:"s"` // the request's Sort, so that a cursor is not used with another order
-	Key  []string `json:"k"`
+	Key  []string `json:"k,omitempty"`
+	// Off, inside the window the second stage ranks again (rerank.go), is where the next page starts: those
+	// hits are not in the order of any sort key.
+	Off int `json:"o,omitempty"`
+}
+
+// encodeOffset makes a cursor for a page inside the re-ranked window.
+func encodeOffset(sortName string, off int) string {
+	b, _ := json.Marshal(cursor{Sort: sortName, Off: off})
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func encodeCursor(sortName string, order search.SortOrder, h *search.DocumentMatch) string {
@@ -37,21 +46,28 @@ func encodeCursor(sortName string, order search.SortOrder, h *search.DocumentMat
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s, sortName string, order search.SortOrder) ([]string, error) {
+// decodeCursor returns the sort key a cursor holds, or the offset in the re-ranked window.
+func decodeCursor(s, sortName string, order search.SortOrder) ([]string, int, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) > 4096 {
-		return nil, indexer.ErrBadCursor
+		return nil, 0, indexer.ErrBadCursor
 	}
 	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sortName || len(c.Key) != len(order) {
-		return nil, indexer.ErrBadCursor
+	if err := json.Unmarshal(b, &c); err != nil || c.Sort != sortName {
+		return nil, 0, indexer.ErrBadCursor
+	}
+	if c.Key == nil && c.Off > 0 && c.Off < rerankWindow {
+		return nil, c.Off, nil
+	}
+	if len(c.Key) != len(order) {
+		return nil, 0, indexer.ErrBadCursor
 	}
 	for i, so := range order {
 		if _, ok := so.(*search.SortScore); ok {
 			if _, err := strconv.ParseFloat(c.Key[i], 64); err != nil {
-				return nil, indexer.ErrBadCursor
+				return nil, 0, indexer.ErrBadCursor
 			}
 		}
 	}
-	return c.Key, nil
+	return c.Key, 0, nil
 }

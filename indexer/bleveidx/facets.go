@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
@@ -35,6 +36,10 @@ type segFacets struct {
 	names [][]string
 	start []uint32
 	vals  []uint32
+	// tokens is each document's length in syllables (the "ntok" doc value; 0 where the index has none) and
+	// tokenSum their sum, for the second ranking stage (rerank.go).
+	tokens   []uint32
+	tokenSum float64
 }
 
 const codeBits = 24 // a value code below 1<<24: sixteen million distinct values of one field in one segment
@@ -123,7 +128,16 @@ func (t *facetTables) build(seg segment.Segment) (*segFacets, error) {
 		codes[i] = map[string]uint32{}
 	}
 	var tooMany error
+	var d uint64 // the document being visited
+	f.tokens = make([]uint32, n)
 	visit := func(field string, term []byte) {
+		if field == fTokens {
+			if v, err := strconv.ParseUint(string(term), 10, 32); err == nil {
+				f.tokens[d] = uint32(v)
+				f.tokenSum += float64(v)
+			}
+			return
+		}
 		i, ok := t.pos[field]
 		if !ok {
 			return
@@ -142,14 +156,15 @@ func (t *facetTables) build(seg segment.Segment) (*segFacets, error) {
 		f.vals = append(f.vals, uint32(i)<<codeBits|c)
 	}
 	var state segment.DocVisitState
-	for d := uint64(0); d < n; d++ {
+	fields := append(slices.Clip(t.fields), fTokens)
+	for d = 0; d < n; d++ {
 		id, err := seg.DocID(d)
 		if err != nil {
 			return nil, fmt.Errorf("bleveidx: facets: document %d: %w", d, err)
 		}
 		f.ids[d] = string(id)
 		f.start[d] = uint32(len(f.vals))
-		if state, err = dv.VisitDocValues(d, t.fields, visit, state); err != nil {
+		if state, err = dv.VisitDocValues(d, fields, visit, state); err != nil {
 			return nil, fmt.Errorf("bleveidx: facets: document %d: %w", d, err)
 		}
 		if tooMany != nil {

@@ -71,6 +71,8 @@ type Index struct {
 	warming  atomic.Bool
 	searched atomic.Bool // a search has run: writes then warm the new segments' tables
 	cache    *resultCache
+	// lengthsKept: the mapping stores each document's length; indexes built before it are ranked by BM25 only.
+	lengthsKept bool
 
 	applyMu sync.Mutex // one Apply at a time, so pieces of two batches never interleave
 
@@ -131,7 +133,22 @@ func OpenWith(dir string, opts Options) (*Index, error) {
 	}
 	text := readTextSpecs(bi.Mapping(), props, fText)
 	return &Index{dir: dir, bigrams: bigrams, layout: layout, opts: opts, bi: bi, text: text, facets: newFacetTables(),
-		cache: newResultCache(DefaultCacheEntries)}, nil
+		cache: newResultCache(DefaultCacheEntries), lengthsKept: hasField(bi.Mapping(), fTokens)}, nil
+}
+
+// hasField reports whether the stored mapping indexes a top-level property.
+func hasField(m mapping.IndexMapping, name string) bool {
+	im, ok := m.(*mapping.IndexMappingImpl)
+	return ok && im.DefaultMapping != nil && im.DefaultMapping.Properties[name] != nil
+}
+
+// Outdated names what an index built by an older version lacks ("" when nothing): the document lengths the
+// second ranking stage needs.
+func (x *Index) Outdated() string {
+	if !x.lengthsKept {
+		return "chỉ mục được dựng trước khi lưu độ dài tài liệu nên chỉ xếp hạng một bước (BM25); chạy ketnoi reindex để có bước xếp hạng thứ hai"
+	}
+	return ""
 }
 
 // scorchConfig is the scorch configuration, given when an index is created and again whenever it is opened

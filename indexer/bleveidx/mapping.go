@@ -46,6 +46,7 @@ const (
 	fPriceMin        = "price_min"
 	fPriceMax        = "price_max"
 	fPageStarts      = "page_starts" // stored only: byte offsets in body where each page starts
+	fTokens          = "ntok"        // syllables in all the text fields together, for the second-stage ranking
 
 	sufFolded       = "_f"
 	sufBigram       = "_b"
@@ -151,8 +152,9 @@ func newIndexMapping(bl bigramLayout) *mapping.IndexMappingImpl {
 	for _, name := range []string{fKind} {
 		dm.AddFieldMappingsAt(name, kw(name, true))
 	}
+	// fTokens is a keyword, not a number: one term a document, where bleve indexes a number at 16 precisions.
 	for _, name := range []string{fFieldCodes, fSectors, fIPStatus, fTransferForms, fProvince, fLegacyProvince,
-		fLocality, fLanguage, fConfidentiality, fYearKey, fTRLKey} {
+		fLocality, fLanguage, fConfidentiality, fYearKey, fTRLKey, fTokens} {
 		dm.AddFieldMappingsAt(name, kw(name, false))
 	}
 	dm.AddFieldMappingsAt(fOrganization, kw(fOrganization, true), text(fOrganizationF, AnalyzerFolded, false, true))
@@ -273,6 +275,9 @@ func docData(d *indexer.Doc, bl bigramLayout, combined bool) map[string]interfac
 	num(fTRL, int64(d.TRL))
 	num(fPriceMin, d.PriceMin)
 	num(fPriceMax, d.PriceMax)
+	if n := countTokens(d.Title, d.Keywords, d.Summary, d.Applications, d.Advantages, body); n > 0 {
+		str(fTokens, strconv.Itoa(n))
+	}
 	if d.Year != 0 {
 		str(fYearKey, strconv.Itoa(d.Year))
 	}

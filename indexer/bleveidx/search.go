@@ -3,6 +3,7 @@ package bleveidx
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -37,6 +38,14 @@ var facetFields = map[string]string{
 // matching document.
 func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexer.SearchResult, error) {
 	start := time.Now()
+	var rescore map[string]float64
+	if len(req.IDs) > 0 && rerankable(req) {
+		// Before taking the lock: the window is a search of its own.
+		var err error
+		if rescore, err = x.windowScores(ctx, req); err != nil {
+			return nil, err
+		}
+	}
 	bi, err := x.reader()
 	if err != nil {
 		return nil, err
@@ -88,19 +97,29 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	order := sortOrder(req.Sort, unranked)
 	var after []string
 	if req.After != "" {
-		if after, err = decodeCursor(req.After, req.Sort, order); err != nil {
+		var off int
+		if after, off, err = decodeCursor(req.After, req.Sort, order); err != nil {
 			return nil, err
 		}
-		from = 0 // a cursor pages by key, at any depth
+		from = off // a cursor pages by key, at any depth, or by offset inside the re-ranked window
 		size = min(req.Size, maxSize)
 		if size <= 0 {
 			size = defaultSize
 		}
 	}
+	_, byScore := order[0].(*search.SortScore)
+	// The second stage (rerank.go) ranks a user's query again over the first rerankWindow hits: a page that
+	// starts there is cut from the whole window, fetched from the top.
+	rerank := rerankable(req) && byScore && !unranked && after == nil && from < rerankWindow && len(req.IDs) == 0
+	pageFrom, pageSize := from, size
+	if rerank {
+		from, size = 0, max(rerankWindow, pageFrom+pageSize)
+	}
 	br := bleve.NewSearchRequestOptions(p.query(""), size, from, false)
 	br.SortByCustom(order)
 	br.SearchAfter = after
-	if !req.ScoresOnly {
+	if !req.ScoresOnly && !rerank {
+		// Re-ranked, the window's hits have none read: the page's are, with its highlights (present).
 		br.Fields = listFields
 	}
 	if unranked && req.Sort == "" {
@@ -121,7 +140,7 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	}
 	// Always wrapped: the tables also name the matches (see facets.go).
 	counted := newTally(x.facets, inMain)
-	if _, byScore := order[0].(*search.SortScore); byScore && after == nil && br.Score != "none" {
+	if byScore && after == nil && br.Score != "none" {
 		counted.top = newTopScores(from + size)
 	}
 	br.Query = &tallyQuery{inner: br.Query, c: counted}
@@ -130,15 +149,25 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 		return nil, fmt.Errorf("bleveidx: search: %w", err)
 	}
 
-	out := &indexer.SearchResult{Total: res.Total, Hits: make([]indexer.Hit, 0, len(res.Hits))}
+	page, next, err := x.pageOf(ctx, bi, req, order, res.Hits, rerank, pageFrom, pageSize, size)
+	if err != nil {
+		return nil, err
+	}
+	out := &indexer.SearchResult{Total: res.Total, Hits: make([]indexer.Hit, 0, len(page)), Next: next}
 	if counted.top != nil { // the collector saw only the matches that could make the page
 		out.Total = counted.total
 	}
-	for _, h := range res.Hits {
+	for _, h := range page {
 		out.Hits = append(out.Hits, hitFromMatch(h))
 	}
-	if n := len(res.Hits); n > 0 && n == size {
-		out.Next = encodeCursor(req.Sort, order, res.Hits[n-1])
+	if rescore != nil {
+		// Restricted to some documents: each scored as in the whole query's list, its window re-ranked.
+		for i := range out.Hits {
+			if s, ok := rescore[out.Hits[i].ID]; ok {
+				out.Hits[i].Score = s
+			}
+		}
+		sort.SliceStable(out.Hits, func(i, j int) bool { return out.Hits[i].Score > out.Hits[j].Score })
 	}
 	if len(seenFacet) > 0 {
 		out.Facets = make(map[string][]indexer.FacetCount, len(seenFacet))
@@ -159,8 +188,8 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	if req.From == 0 && req.After == "" && req.Query.MaxTerms == 0 && len(req.Query.Expansions) == 0 && !req.ScoresOnly && len(req.IDs) == 0 {
 		out.Corrections = x.suggest(ctx, bi, st, req)
 	}
-	if !unranked && len(res.Hits) > 0 && !req.ScoresOnly {
-		if err := x.present(ctx, bi, p, req.Highlight, out.Hits); err != nil {
+	if !unranked && len(page) > 0 && !req.ScoresOnly {
+		if err := x.present(ctx, bi, p, req.Highlight, rerank, out.Hits); err != nil {
 			return nil, err
 		}
 	}
@@ -169,6 +198,57 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 		x.cache.put(key, gen, out)
 	}
 	return out, nil
+}
+
+// pageOf returns the page of hits and the cursor of the page after it. Without the second stage, hits is the
+// page. With it, hits is the first stage's best fetched (from 0, fetched of them): the first rerankWindow
+// are ranked again, and the page is cut at from. Inside the window the cursor is an offset; at its end it
+// is the sort key of the window's last hit in the first stage's order, from which that order goes on.
+func (x *Index) pageOf(ctx context.Context, bi bleve.Index, req *indexer.SearchRequest, order search.SortOrder,
+	hits []*search.DocumentMatch, rerank bool, from, size, fetched int) ([]*search.DocumentMatch, string, error) {
+	if !rerank {
+		if n := len(hits); n > 0 && n == size {
+			return hits, encodeCursor(req.Sort, order, hits[n-1]), nil
+		}
+		return hits, "", nil
+	}
+	window := hits[:min(len(hits), rerankWindow)]
+	var boundary string
+	if len(window) > 0 {
+		boundary = encodeCursor(req.Sort, order, window[len(window)-1])
+	}
+	adv, err := bi.Advanced()
+	if err != nil {
+		return nil, "", fmt.Errorf("bleveidx: rerank: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, "", fmt.Errorf("bleveidx: rerank: %w", err)
+	}
+	err = x.rerank(ctx, r, req.Query.Terms, req.Query.Phrases, window)
+	r.Close()
+	if err != nil {
+		return nil, "", err
+	}
+	if from >= len(hits) {
+		return nil, "", nil
+	}
+	end := min(from+size, len(hits))
+	page := hits[from:end]
+	if len(page) < size {
+		return page, "", nil
+	}
+	switch {
+	case end < len(window):
+		return page, encodeOffset(req.Sort, end), nil
+	case end == len(window):
+		if len(hits) < fetched && end == len(hits) {
+			return page, "", nil // the window held every match
+		}
+		return page, boundary, nil
+	default: // past the window, in the first stage's order
+		return page, encodeCursor(req.Sort, order, page[len(page)-1]), nil
+	}
 }
 
 // readerStats answers termStats from one index snapshot.
@@ -276,8 +356,9 @@ func hitFromMatch(h *search.DocumentMatch) indexer.Hit {
 }
 
 // present fills MatchedTerms, and Fragments and Page when highlight is set, from a second search limited to
-// the page's documents, with term locations and (for highlights) the stored texts.
-func (x *Index) present(ctx context.Context, bi bleve.Index, p plan, highlight bool, hits []indexer.Hit) error {
+// the page's documents, with term locations and (for highlights) the stored texts; with list, also what a
+// hit list shows (listFields).
+func (x *Index) present(ctx context.Context, bi bleve.Index, p plan, highlight, list bool, hits []indexer.Hit) error {
 	ids := make([]string, len(hits))
 	for i, h := range hits {
 		ids[i] = h.ID
@@ -287,10 +368,14 @@ func (x *Index) present(ctx context.Context, bi bleve.Index, p plan, highlight b
 	q := query.NewConjunctionQuery([]query.Query{query.NewDocIDQuery(ids), p.shown})
 	br := bleve.NewSearchRequestOptions(q, len(ids), 0, false)
 	br.IncludeLocations = true
+	if list {
+		br.Fields = append(br.Fields, listFields...)
+	}
 	if highlight {
-		br.Fields = make([]string, 0, len(textFields)+1)
 		for _, f := range textFields {
-			br.Fields = append(br.Fields, f.name)
+			if !slices.Contains(br.Fields, f.name) {
+				br.Fields = append(br.Fields, f.name)
+			}
 		}
 		br.Fields = append(br.Fields, fPageStarts)
 	}
@@ -307,6 +392,11 @@ func (x *Index) present(ctx context.Context, bi bleve.Index, p plan, highlight b
 		h := byID[hits[i].ID]
 		if h == nil { // deleted in between
 			continue
+		}
+		if list {
+			shown := hitFromMatch(h)
+			hits[i].Kind, hits[i].Title, hits[i].Organization = shown.Kind, shown.Title, shown.Organization
+			hits[i].Year, hits[i].TRL = shown.Year, shown.TRL
 		}
 		hits[i].MatchedTerms = qt.matched(h.Locations)
 		if highlight {
