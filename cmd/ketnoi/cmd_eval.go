@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -70,6 +71,7 @@ func runEval(e *env, args []string) error {
 	compare := fs.String("compare", "", "so sánh với: sqlite")
 	limit := fs.Int("limit", 0, "chỉ dùng N câu hỏi đầu (0: tất cả)")
 	slices := fs.String("slices", "given,fold,nfd,tone", "các lát cắt: given (nguyên bản), fold (không dấu), nfd, tone (đổi vị trí dấu)")
+	jsonOut := fs.Bool("json", false, "in kết quả dạng JSON, đủ chữ số (dòng mô tả chuyển sang stderr)")
 	pos, err := parse(e, c, fs, args[1:])
 	if err != nil {
 		return err
@@ -125,12 +127,16 @@ func runEval(e *env, args []string) error {
 		engines = append(engines, sq)
 	}
 	docs, _ := d.idx.Count()
-	fmt.Fprintf(e.stdout, "Bộ tài liệu: %s (%d tài liệu), câu hỏi: %s (%d câu)\n", filepath.Base(*corpusPath), docs, filepath.Base(*queriesPath), len(queries))
-	fmt.Fprintf(e.stdout, "Lập chỉ mục: ketnoi %s", indexTime.Round(time.Millisecond))
-	if sqlTime > 0 {
-		fmt.Fprintf(e.stdout, ", SQLite FTS5 %s", sqlTime.Round(time.Millisecond))
+	head := e.stdout
+	if *jsonOut {
+		head = e.stderr
 	}
-	fmt.Fprintln(e.stdout)
+	fmt.Fprintf(head, "Bộ tài liệu: %s (%d tài liệu), câu hỏi: %s (%d câu)\n", filepath.Base(*corpusPath), docs, filepath.Base(*queriesPath), len(queries))
+	fmt.Fprintf(head, "Lập chỉ mục: ketnoi %s", indexTime.Round(time.Millisecond))
+	if sqlTime > 0 {
+		fmt.Fprintf(head, ", SQLite FTS5 %s", sqlTime.Round(time.Millisecond))
+	}
+	fmt.Fprintln(head)
 	var chosen []searcheval.Slice
 	for _, sl := range searcheval.Slices {
 		if strings.Contains(","+*slices+",", ","+sl.ID+",") {
@@ -140,26 +146,57 @@ func runEval(e *env, args []string) error {
 	if len(chosen) == 0 {
 		return usageError{"--slices không chọn lát cắt nào"}
 	}
-	return evalTable(ctx, e.stdout, engines, queries, chosen)
+	return evalTable(ctx, e.stdout, engines, queries, chosen, *jsonOut)
 }
 
-func evalTable(ctx context.Context, w io.Writer, engines []searcheval.Engine, queries []searcheval.Query, slices []searcheval.Slice) error {
+// evalRow is one engine on one slice, as --json prints it.
+type evalRow struct {
+	Slice    string  `json:"slice"`
+	Engine   string  `json:"engine"`
+	Queries  int     `json:"queries"`
+	P1       float64 `json:"p_at_1"`
+	MRR10    float64 `json:"mrr_at_10"`
+	Recall10 float64 `json:"recall_at_10"`
+	NDCG10   float64 `json:"ndcg_at_10"`
+	P50MS    float64 `json:"p50_ms"`
+	P95MS    float64 `json:"p95_ms"`
+	// NDCGRatio is ketnoi's nDCG@10 over the baseline's on the same slice (on ketnoi's row, with --compare).
+	NDCGRatio float64 `json:"ndcg_at_10_ratio,omitempty"`
+}
+
+func evalTable(ctx context.Context, w io.Writer, engines []searcheval.Engine, queries []searcheval.Query, slices []searcheval.Slice, asJSON bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "lát cắt\tbộ máy\tP@1\tMRR@10\tRecall@10\tnDCG@10\tp50\tp95\t")
+	rows := []evalRow{}
 	for _, sl := range slices {
 		var ms []searcheval.Metrics
+		first := len(rows)
 		for _, eng := range engines {
 			m, err := searcheval.Evaluate(ctx, eng, queries, sl.Fn)
 			if err != nil {
 				return err
 			}
 			ms = append(ms, m)
+			rows = append(rows, evalRow{Slice: sl.ID, Engine: eng.Name(), Queries: m.N, P1: m.P1, MRR10: m.MRR10,
+				Recall10: m.Recall10, NDCG10: m.NDCG10, P50MS: float64(m.P50.Microseconds()) / 1000,
+				P95MS: float64(m.P95.Microseconds()) / 1000})
 			fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%s\t\n", sl.Name, eng.Name(), m.P1, m.MRR10, m.Recall10, m.NDCG10, ms2(m.P50), ms2(m.P95))
 		}
 		if len(ms) == 2 {
 			a, b := ms[0], ms[1]
+			if b.NDCG10 > 0 {
+				rows[first].NDCGRatio = a.NDCG10 / b.NDCG10
+			}
 			fmt.Fprintf(tw, "%s\ttỉ lệ ketnoi/FTS5\t%s\t%s\t%s\t%s\t\t\t\n", sl.Name, ratio(a.P1, b.P1), ratio(a.MRR10, b.MRR10), ratio(a.Recall10, b.Recall10), ratio(a.NDCG10, b.NDCG10))
 		}
+	}
+	if asJSON {
+		b, err := json.MarshalIndent(rows, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, string(b))
+		return err
 	}
 	return tw.Flush()
 }
