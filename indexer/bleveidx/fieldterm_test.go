@@ -296,7 +296,7 @@ func TestLocationsQueryPresentsAsFullQuery(t *testing.T) {
 			for i := range want {
 				want[i].Fragments, want[i].MatchedTerms, want[i].Page = nil, nil, 0
 			}
-			if err := x.present(ctx, x.bi, p, true, false, want); err != nil {
+			if _, err := x.present(ctx, x.bi, p, true, false, want); err != nil {
 				t.Fatal(err)
 			}
 			marks := 0

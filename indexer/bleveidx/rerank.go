@@ -216,9 +216,17 @@ func (x *Index) lengths(r index.IndexReader, cs, byID []*candidate) (float64, er
 	if err != nil {
 		return 0, fmt.Errorf("bleveidx: rerank: %w", err)
 	}
+	// The tables cover every document a segment holds, deleted ones too; the postings do not count those.
 	var tokens float64
-	for _, t := range tables {
-		tokens += t.tokenSum
+	for i, s := range is.Segments() {
+		tokens += tables[i].tokenSum
+		if del := s.Deleted(); del != nil {
+			for it := del.Iterator(); it.HasNext(); {
+				if d := uint64(it.Next()); d < uint64(len(tables[i].tokens)) {
+					tokens -= float64(tables[i].tokens[d])
+				}
+			}
+		}
 	}
 	known, sum := 0, 0.0
 	for _, c := range byID {

@@ -173,6 +173,17 @@ func TestRerankPaging(t *testing.T) {
 			}
 		}
 	}
+	// Restricted to more documents than a page holds: pages of the whole query's order.
+	for _, from := range []int{0, 10, 95} {
+		res, err := idx.Search(ctx, &indexer.SearchRequest{Query: q, IDs: ids(top.Hits), From: from, Size: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := top.Hits[from:min(from+10, len(top.Hits))]
+		if !slices.Equal(ids(res.Hits), ids(want)) || res.Next != "" {
+			t.Errorf("restricted to the window, from %d: %v (next %q), want %v", from, ids(res.Hits), res.Next, ids(want))
+		}
+	}
 	// An offset cursor is bound to its order like a key cursor.
 	first, _ := idx.Search(ctx, &indexer.SearchRequest{Query: q, Size: 10})
 	if _, err := idx.Search(ctx, &indexer.SearchRequest{Query: q, Sort: "year", Size: 10, After: first.Next}); !errors.Is(err, indexer.ErrBadCursor) {
@@ -308,5 +319,96 @@ func TestRerankOldIndex(t *testing.T) {
 	}
 	if slices.Equal(order(fresh, true), order(fresh, false)) {
 		t.Error("new index: the second stage kept the first stage's order")
+	}
+}
+
+// TestPresentChangedHits: hits whose documents changed between the ranking search and the presentation
+// search still get what a list shows; deleted ones are reported, not shown blank.
+func TestPresentChangedHits(t *testing.T) {
+	idx := rerankFixture(t, 30)
+	ctx := context.Background()
+	req := &indexer.SearchRequest{Query: indexer.ParseQuery("máy sấy"), Size: 5}
+	res, err := idx.Search(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := slices.Clone(res.Hits)
+	deleted, edited := hits[0].ID, hits[1].ID
+	if err := idx.Apply(ctx, &indexer.Batch{Delete: []string{deleted}, Put: []indexer.Doc{{ID: edited,
+		Kind: indexer.KindResult, Title: "Quy trình nuôi tôm thẻ", Body: "ao nuôi tôm"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range hits {
+		hits[i].Title, hits[i].Kind = "", ""
+	}
+	st := newStats(ctx, idx.bi)
+	defer st.close()
+	p := idx.translate(req, st)
+	gone, err := idx.present(ctx, idx.bi, p, true, true, hits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !gone[deleted] || len(gone) != 1 {
+		t.Errorf("gone %v, want only %s", gone, deleted)
+	}
+	if hits[1].Title != "Quy trình nuôi tôm thẻ" {
+		t.Errorf("edited hit: title %q", hits[1].Title)
+	}
+	for _, h := range hits[2:] {
+		if h.Title == "" || h.Kind != indexer.KindResult {
+			t.Errorf("hit %s: title %q, kind %q", h.ID, h.Title, h.Kind)
+		}
+	}
+}
+
+// TestRerankCollectionLength: the collection's length is that of the live documents, deleted ones left
+// out while their segment still holds them.
+func TestRerankCollectionLength(t *testing.T) {
+	idx, err := OpenWith(filepath.Join(t.TempDir(), "i"), DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	var docs []indexer.Doc
+	for i := range 40 {
+		docs = append(docs, indexer.Doc{ID: fmt.Sprintf("d%02d", i), Kind: indexer.KindResult,
+			Title: "máy sấy " + strings.Repeat("cá ", i%5), Body: strings.Repeat("nông sản sau thu hoạch ", 1+i%9)})
+	}
+	ctx := context.Background()
+	if err := idx.Apply(ctx, &indexer.Batch{Put: docs}); err != nil {
+		t.Fatal(err)
+	}
+	var gone []string
+	want := 0.0
+	for i, d := range docs {
+		if i%4 == 0 {
+			gone = append(gone, d.ID)
+			continue
+		}
+		want += float64(countTokens(d.Title, d.Body))
+	}
+	if err := idx.Apply(ctx, &indexer.Batch{Delete: gone}); err != nil {
+		t.Fatal(err)
+	}
+	adv, err := idx.bi.Advanced()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	iid, err := r.InternalID("d01")
+	if err != nil || iid == nil {
+		t.Fatalf("d01: %v %v", iid, err)
+	}
+	c := &candidate{iid: iid}
+	got, err := idx.lengths(r, []*candidate{c}, []*candidate{c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want || c.length != float64(countTokens(docs[1].Title, docs[1].Body)) {
+		t.Errorf("collection %g syllables, want %g; d01 %g", got, want, c.length)
 	}
 }

@@ -39,7 +39,7 @@ var facetFields = map[string]string{
 func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexer.SearchResult, error) {
 	start := time.Now()
 	var rescore map[string]float64
-	if len(req.IDs) > 0 && rerankable(req) {
+	if len(req.IDs) > 0 && req.After == "" && rerankable(req) {
 		// Before taking the lock: the window is a search of its own.
 		var err error
 		if rescore, err = x.windowScores(ctx, req); err != nil {
@@ -112,8 +112,12 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	// starts there is cut from the whole window, fetched from the top.
 	rerank := rerankable(req) && byScore && !unranked && after == nil && from < rerankWindow && len(req.IDs) == 0
 	pageFrom, pageSize := from, size
-	if rerank {
+	switch {
+	case rerank:
 		from, size = 0, max(rerankWindow, pageFrom+pageSize)
+	case rescore != nil:
+		// Restricted to some documents scored as in the whole list: all of them are ranked, then cut.
+		from, size = 0, min(max(len(req.IDs), pageFrom+pageSize), maxWindow)
 	}
 	br := bleve.NewSearchRequestOptions(p.query(""), size, from, false)
 	br.SortByCustom(order)
@@ -168,6 +172,8 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 			}
 		}
 		sort.SliceStable(out.Hits, func(i, j int) bool { return out.Hits[i].Score > out.Hits[j].Score })
+		// No cursor: the order is no sort key's; From pages through what is a short list.
+		out.Hits, out.Next = out.Hits[min(pageFrom, len(out.Hits)):min(pageFrom+pageSize, len(out.Hits))], ""
 	}
 	if len(seenFacet) > 0 {
 		out.Facets = make(map[string][]indexer.FacetCount, len(seenFacet))
@@ -189,8 +195,12 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 		out.Corrections = x.suggest(ctx, bi, st, req)
 	}
 	if !unranked && len(page) > 0 && !req.ScoresOnly {
-		if err := x.present(ctx, bi, p, req.Highlight, rerank, out.Hits); err != nil {
+		gone, err := x.present(ctx, bi, p, req.Highlight, rerank, out.Hits)
+		if err != nil {
 			return nil, err
+		}
+		if len(gone) > 0 { // deleted since the ranking search: nothing to show
+			out.Hits = slices.DeleteFunc(out.Hits, func(h indexer.Hit) bool { return gone[h.ID] })
 		}
 	}
 	out.Took = time.Since(start)
@@ -357,8 +367,8 @@ func hitFromMatch(h *search.DocumentMatch) indexer.Hit {
 
 // present fills MatchedTerms, and Fragments and Page when highlight is set, from a second search limited to
 // the page's documents, with term locations and (for highlights) the stored texts; with list, also what a
-// hit list shows (listFields).
-func (x *Index) present(ctx context.Context, bi bleve.Index, p plan, highlight, list bool, hits []indexer.Hit) error {
+// hit list shows (listFields), and it returns the hits whose documents are gone since the ranking search.
+func (x *Index) present(ctx context.Context, bi bleve.Index, p plan, highlight, list bool, hits []indexer.Hit) (map[string]bool, error) {
 	ids := make([]string, len(hits))
 	for i, h := range hits {
 		ids[i] = h.ID
@@ -381,11 +391,17 @@ func (x *Index) present(ctx context.Context, bi bleve.Index, p plan, highlight, 
 	}
 	res, err := bi.SearchInContext(ctx, br)
 	if err != nil {
-		return fmt.Errorf("bleveidx: search for highlights: %w", err)
+		return nil, fmt.Errorf("bleveidx: search for highlights: %w", err)
 	}
 	byID := make(map[string]*search.DocumentMatch, len(res.Hits))
 	for _, h := range res.Hits {
 		byID[h.ID] = h
+	}
+	var gone map[string]bool
+	if list && len(res.Hits) < len(hits) {
+		if gone, err = listMissing(ctx, bi, hits, byID); err != nil {
+			return nil, err
+		}
 	}
 	qt := newQueryTerms(p.terms)
 	for i := range hits {
@@ -403,5 +419,34 @@ func (x *Index) present(ctx context.Context, bi bleve.Index, p plan, highlight, 
 			hits[i].Fragments, hits[i].Page = fragments(h)
 		}
 	}
-	return nil
+	return gone, nil
+}
+
+// listMissing reads what a hit list shows for the hits the presentation search did not find (byID): changed
+// since the ranking search so that they no longer match what is highlighted, or deleted. It adds what it
+// finds to byID, without term locations, and returns the deleted ones.
+func listMissing(ctx context.Context, bi bleve.Index, hits []indexer.Hit, byID map[string]*search.DocumentMatch) (map[string]bool, error) {
+	var ids []string
+	for _, h := range hits {
+		if byID[h.ID] == nil {
+			ids = append(ids, h.ID)
+		}
+	}
+	br := bleve.NewSearchRequestOptions(query.NewDocIDQuery(ids), len(ids), 0, false)
+	br.Fields = listFields
+	br.Score = "none"
+	res, err := bi.SearchInContext(ctx, br)
+	if err != nil {
+		return nil, fmt.Errorf("bleveidx: search for the list fields: %w", err)
+	}
+	for _, h := range res.Hits {
+		byID[h.ID] = h
+	}
+	gone := map[string]bool{}
+	for _, id := range ids {
+		if byID[id] == nil {
+			gone[id] = true
+		}
+	}
+	return gone, nil
 }
