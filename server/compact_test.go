@@ -68,26 +68,19 @@ func compactServer(t *testing.T) (*Server, *gatedIndex, map[corpus.Role]string) 
 
 func compactCall(t *testing.T, base, method, key string) (int, CompactStatus, APIError) {
 	t.Helper()
-	req, _ := http.NewRequest(method, base+"/api/v1/admin/compact", nil)
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	code, b, _ := call(t, method, base+"/api/v1/admin/compact", key, "", nil)
 	var st CompactStatus
 	var ae APIError
-	if resp.StatusCode < 300 {
-		err = json.NewDecoder(resp.Body).Decode(&st)
+	var err error
+	if code < 300 {
+		err = json.Unmarshal(b, &st)
 	} else {
-		err = json.NewDecoder(resp.Body).Decode(&ae)
+		err = json.Unmarshal(b, &ae)
 	}
 	if err != nil {
 		t.Fatalf("%s: %v", method, err)
 	}
-	return resp.StatusCode, st, ae
+	return code, st, ae
 }
 
 // TestAdminCompact: staff merge the live index through the API; one merge at a time; searches go on during

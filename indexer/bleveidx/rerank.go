@@ -119,10 +119,9 @@ func queryKeys(terms, phrases []string) (uni map[string]int, pairs map[string]in
 // candidate is one hit of the window as the second stage sees it.
 type candidate struct {
 	hit    *search.DocumentMatch
+	pos    int // place in the window, which the per-key frequencies are indexed by
 	iid    index.IndexInternalID
 	length float64
-	tf     map[string]float64 // unigram key → frequency over the text fields
-	pf     map[string]float64 // pair key → frequency
 	score  float64
 }
 
@@ -139,12 +138,12 @@ func (x *Index) rerank(ctx context.Context, r index.IndexReader, terms, phrases 
 	}
 	cs := make([]*candidate, 0, len(hits))
 	byID := make([]*candidate, 0, len(hits))
-	for _, h := range hits {
+	for i, h := range hits {
 		iid, err := r.InternalID(h.ID)
 		if err != nil {
 			return fmt.Errorf("bleveidx: rerank: %w", err)
 		}
-		c := &candidate{hit: h, tf: map[string]float64{}, pf: map[string]float64{}}
+		c := &candidate{hit: h, pos: i}
 		if len(iid) > 0 { // else deleted since the first stage: no frequencies, ranked by BM25 alone
 			c.iid = append(index.IndexInternalID(nil), iid...)
 			byID = append(byID, c)
@@ -162,45 +161,47 @@ func (x *Index) rerank(ctx context.Context, r index.IndexReader, terms, phrases 
 	if folded {
 		suffix = sufFolded
 	}
-	lm := make([]float64, len(cs))
+	lm, blm := make([]float64, len(cs)), make([]float64, len(cs))
+	freq := make([]float64, len(cs)) // one key's frequency in each candidate
 	// Keys in order, so that sums, and so ties, come out the same on every run.
 	for _, key := range slices.Sorted(maps.Keys(uni)) {
 		if err := ctx.Err(); err != nil { // a search past its deadline stops here too
 			return fmt.Errorf("bleveidx: rerank: %w", err)
 		}
-		qtf := uni[key]
+		clear(freq)
 		var cf float64
 		for _, f := range textFields {
-			df, mean, err := frequencies(ctx, r, key, f.name+suffix, byID, func(c *candidate, v float64) { c.tf[key] += v })
+			df, mean, err := frequencies(ctx, r, key, f.name+suffix, byID, freq)
 			if err != nil {
 				return err
 			}
 			cf += df * mean
 		}
-		p := (cf + 0.5) / tokens
-		for i, c := range cs {
-			lm[i] += float64(qtf) * math.Log((c.tf[key]+lmMu*p)/(c.length+lmMu)/p)
-		}
+		addLM(lm, freq, cs, float64(uni[key]), (cf+0.5)/tokens)
 	}
-	blm := make([]float64, len(cs))
-	if x.layout.combined && x.layout.folded && len(pairs) > 0 {
+	if x.layout.combined && x.layout.folded {
 		for _, key := range slices.Sorted(maps.Keys(pairs)) {
-			qtf := pairs[key]
+			clear(freq)
 			// The pair's document frequency stands for its collection frequency: most pairs occur once in a
 			// document.
-			df, _, err := frequencies(ctx, r, key, fText+sufFoldedBigram, byID, func(c *candidate, v float64) { c.pf[key] += v })
+			df, _, err := frequencies(ctx, r, key, fText+sufFoldedBigram, byID, freq)
 			if err != nil {
 				return err
 			}
-			p := (df + 0.5) / tokens
-			for i, c := range cs {
-				blm[i] += float64(qtf) * math.Log((c.pf[key]+lmMu*p)/(c.length+lmMu)/p)
-			}
+			addLM(blm, freq, cs, float64(pairs[key]), (df+0.5)/tokens)
 		}
 	}
 
 	fuse(cs, hits, lm, blm)
 	return nil
+}
+
+// addLM adds one query key's term to each candidate's query log-likelihood (Dirichlet smoothing): qtf times
+// the log of the smoothed probability over the collection's, p.
+func addLM(lm, freq []float64, cs []*candidate, qtf, p float64) {
+	for i, c := range cs {
+		lm[i] += qtf * math.Log((freq[i]+lmMu*p)/(c.length+lmMu)/p)
+	}
 }
 
 // lengths sets each candidate's length in syllables and returns the collection's, 0 when the index keeps
@@ -278,53 +279,47 @@ func fuse(cs []*candidate, hits []*search.DocumentMatch, lm, blm []float64) {
 	}
 }
 
-// frequencies reads one key's postings in one field: it calls add with the key's frequency in each
-// candidate that has it (byID in internal id order) and returns the key's document frequency in the field
-// and its mean frequency in the candidates that have it (1 when none has).
+// frequencies reads one key's postings in one field: it adds the key's frequency in each candidate that
+// has it to freq (by the candidate's place; byID in internal id order) and returns the key's document
+// frequency in the field and its mean frequency in the candidates that have it (1 when none has).
 func frequencies(ctx context.Context, r index.IndexReader, key, field string, byID []*candidate,
-	add func(*candidate, float64)) (df, mean float64, err error) {
+	freq []float64) (df, mean float64, err error) {
 	tfr, err := r.TermFieldReader(ctx, []byte(key), field, true, false, false)
 	if err != nil {
 		return 0, 0, fmt.Errorf("bleveidx: rerank: postings of %q in %s: %w", key, field, err)
 	}
 	defer tfr.Close()
-	if tfr.Count() == 0 {
+	df = float64(tfr.Count())
+	if df == 0 {
 		return 0, 1, nil
 	}
 	var doc index.TermFieldDoc
 	var at index.IndexInternalID // where the reader stands, and the key's frequency there
-	var atFreq uint64
+	var atFreq float64
 	var n, sum float64
 	for _, c := range byID {
 		// Never ask for a document the reader has reached: scorch seeks backwards by opening the postings
 		// again.
-		if at != nil {
-			if cmp := bytes.Compare(at, c.iid); cmp == 0 {
-				add(c, float64(atFreq))
-				n, sum = n+1, sum+float64(atFreq)
-				continue
-			} else if cmp > 0 {
-				continue
+		if at == nil || bytes.Compare(at, c.iid) < 0 {
+			d, err := tfr.Advance(c.iid, doc.Reset())
+			if err != nil {
+				return 0, 0, fmt.Errorf("bleveidx: rerank: postings of %q in %s: %w", key, field, err)
 			}
+			if d == nil {
+				break
+			}
+			at, atFreq = append(at[:0], d.ID...), float64(d.Freq)
 		}
-		d, err := tfr.Advance(c.iid, doc.Reset())
-		if err != nil {
-			return 0, 0, fmt.Errorf("bleveidx: rerank: postings of %q in %s: %w", key, field, err)
-		}
-		if d == nil {
-			break
-		}
-		at, atFreq = append(at[:0], d.ID...), d.Freq
-		if bytes.Equal(d.ID, c.iid) {
-			add(c, float64(d.Freq))
-			n, sum = n+1, sum+float64(d.Freq)
+		if bytes.Equal(at, c.iid) {
+			freq[c.pos] += atFreq
+			n, sum = n+1, sum+atFreq
 		}
 	}
 	mean = 1
 	if n > 0 {
 		mean = sum / n
 	}
-	return float64(tfr.Count()), mean, nil
+	return df, mean, nil
 }
 
 // zscores standardises v; a constant signal gives zeros.

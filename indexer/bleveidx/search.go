@@ -110,7 +110,8 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 	_, byScore := order[0].(*search.SortScore)
 	// The second stage (rerank.go) ranks a user's query again over the first rerankWindow hits: a page that
 	// starts there is cut from the whole window, fetched from the top.
-	rerank := rerankable(req) && byScore && !unranked && after == nil && from < rerankWindow && len(req.IDs) == 0
+	rerank := rerankable(req) && byScore && !unranked && after == nil && from < rerankWindow && len(req.IDs) == 0 &&
+		st != nil
 	pageFrom, pageSize := from, size
 	switch {
 	case rerank:
@@ -153,7 +154,7 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 		return nil, fmt.Errorf("bleveidx: search: %w", err)
 	}
 
-	page, next, err := x.pageOf(ctx, bi, req, order, res.Hits, rerank, pageFrom, pageSize, size)
+	page, next, err := x.pageOf(ctx, st, req, order, res.Hits, rerank, pageFrom, pageSize, size)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +215,7 @@ func (x *Index) Search(ctx context.Context, req *indexer.SearchRequest) (*indexe
 // page. With it, hits is the first stage's best fetched (from 0, fetched of them): the first rerankWindow
 // are ranked again, and the page is cut at from. Inside the window the cursor is an offset; at its end it
 // is the sort key of the window's last hit in the first stage's order, from which that order goes on.
-func (x *Index) pageOf(ctx context.Context, bi bleve.Index, req *indexer.SearchRequest, order search.SortOrder,
+func (x *Index) pageOf(ctx context.Context, st *readerStats, req *indexer.SearchRequest, order search.SortOrder,
 	hits []*search.DocumentMatch, rerank bool, from, size, fetched int) ([]*search.DocumentMatch, string, error) {
 	if !rerank {
 		if n := len(hits); n > 0 && n == size {
@@ -227,17 +228,8 @@ func (x *Index) pageOf(ctx context.Context, bi bleve.Index, req *indexer.SearchR
 	if len(window) > 0 {
 		boundary = encodeCursor(req.Sort, order, window[len(window)-1])
 	}
-	adv, err := bi.Advanced()
-	if err != nil {
-		return nil, "", fmt.Errorf("bleveidx: rerank: %w", err)
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return nil, "", fmt.Errorf("bleveidx: rerank: %w", err)
-	}
-	err = x.rerank(ctx, r, req.Query.Terms, req.Query.Phrases, window)
-	r.Close()
-	if err != nil {
+	// On the snapshot the query was translated on.
+	if err := x.rerank(ctx, st.r, req.Query.Terms, req.Query.Phrases, window); err != nil {
 		return nil, "", err
 	}
 	if from >= len(hits) {
@@ -269,8 +261,8 @@ type readerStats struct {
 	dfs  map[string]uint64 // largest document frequency over the folded text fields
 }
 
-// newStats opens a snapshot for query translation; it returns nil if the index cannot be read that way,
-// and the caller must call close.
+// newStats opens a snapshot for query translation and the second ranking stage; it returns nil if the index
+// cannot be read that way, and the caller must call close.
 func newStats(ctx context.Context, bi bleve.Index) *readerStats {
 	adv, err := bi.Advanced()
 	if err != nil {
@@ -352,6 +344,12 @@ func atoi(s string) int {
 
 func hitFromMatch(h *search.DocumentMatch) indexer.Hit {
 	hit := indexer.Hit{ID: h.ID, Score: h.Score}
+	setListed(&hit, h)
+	return hit
+}
+
+// setListed sets what a hit list shows (listFields) from a match's stored fields.
+func setListed(hit *indexer.Hit, h *search.DocumentMatch) {
 	str := func(k string) string {
 		s, _ := h.Fields[k].(string)
 		return s
@@ -362,7 +360,6 @@ func hitFromMatch(h *search.DocumentMatch) indexer.Hit {
 	}
 	hit.Kind, hit.Title, hit.Organization = str(fKind), str(fTitle), str(fOrganization)
 	hit.Year, hit.TRL = num(fYear), num(fTRL)
-	return hit
 }
 
 // present fills MatchedTerms, and Fragments and Page when highlight is set, from a second search limited to
@@ -410,9 +407,7 @@ func (x *Index) present(ctx context.Context, bi bleve.Index, p plan, highlight, 
 			continue
 		}
 		if list {
-			shown := hitFromMatch(h)
-			hits[i].Kind, hits[i].Title, hits[i].Organization = shown.Kind, shown.Title, shown.Organization
-			hits[i].Year, hits[i].TRL = shown.Year, shown.TRL
+			setListed(&hits[i], h)
 		}
 		hits[i].MatchedTerms = qt.matched(h.Locations)
 		if highlight {
