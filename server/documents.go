@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -116,7 +117,7 @@ func (s *Server) apiUpload(c echo.Context) error {
 	if aerr != nil {
 		return aerr
 	}
-	job, err := commitStaged(c, staged, sidecar)
+	job, err := s.commitStaged(c, staged, sidecar)
 	staged = nil
 	if err != nil {
 		return err
@@ -131,7 +132,7 @@ func (s *Server) stageFile(c echo.Context, part *multipart.Part) (*indexer.Stage
 	staged, err := s.up.jobs.Stage(part.FileName(), part, s.up.limit)
 	switch {
 	case errors.Is(err, indexer.ErrBusy):
-		return nil, busyError(c)
+		return nil, s.busyError(c)
 	case errors.Is(err, indexer.ErrTooLarge):
 		return nil, apiErr(http.StatusRequestEntityTooLarge, "file_too_large",
 			fmt.Sprintf("Tệp vượt giới hạn %d MB.", s.up.limit>>20))
@@ -143,17 +144,19 @@ func (s *Server) stageFile(c echo.Context, part *multipart.Part) (*indexer.Stage
 
 // commitStaged queues a staged upload in the name of the request's key; the staged upload is used up
 // either way.
-func commitStaged(c echo.Context, staged *indexer.Staged, sidecar []byte) (*indexer.Job, error) {
+func (s *Server) commitStaged(c echo.Context, staged *indexer.Staged, sidecar []byte) (*indexer.Job, error) {
 	job, err := staged.Commit(sidecar, principalID(c))
 	if errors.Is(err, indexer.ErrBusy) {
-		return nil, busyError(c)
+		return nil, s.busyError(c)
 	}
 	return job, err
 }
 
-func busyError(c echo.Context) *APIError {
-	c.Response().Header().Set("Retry-After", "30")
-	return apiErr(http.StatusServiceUnavailable, "busy", "Hàng đợi đang đầy, hãy thử lại sau ít phút.")
+// busyError refuses an upload while the queue is full, with the wait the queue's pace suggests.
+func (s *Server) busyError(c echo.Context) *APIError {
+	secs := int(math.Ceil(s.up.jobs.RetryAfter().Seconds()))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	return apiErr(http.StatusServiceUnavailable, "busy", fmt.Sprintf("Hàng đợi đang đầy, hãy thử lại sau %d giây.", secs))
 }
 
 // readFieldPart reads a form field of an upload: at most 64 KiB, and at most 64 fields (have counts
@@ -261,7 +264,7 @@ func (s *Server) apiJobRetry(c echo.Context) error {
 	case errors.Is(err, corpus.ErrNotFound):
 		return apiErr(http.StatusNotFound, "not_found", "Không có công việc "+strconv.Quote(c.Param("id"))+".")
 	case errors.Is(err, indexer.ErrBusy):
-		return busyError(c)
+		return s.busyError(c)
 	case err != nil:
 		return err
 	}

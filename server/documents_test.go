@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -294,7 +295,7 @@ func TestUploadLimits(t *testing.T) {
 	}
 	ctype, body = multipartBody(t, "b.txt", []byte("Quy trình nuôi ốc hương."), nil)
 	code, b, h := u.do(t, "POST", "/api/v1/documents", u.staff, ctype, body)
-	if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" {
+	if wait, err := strconv.Atoi(h.Get("Retry-After")); code != http.StatusServiceUnavailable || err != nil || wait < 1 || wait > 60 {
 		t.Errorf("upload into a full queue: %d %s, Retry-After %q", code, b, h.Get("Retry-After"))
 	}
 	if code, b, _ := u.do(t, "GET", "/readyz", "", "", nil); code != http.StatusServiceUnavailable {

@@ -462,7 +462,7 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 	for len(staged) > 0 {
 		st := staged[0]
 		staged = staged[1:] // committed or aborted by Commit: never aborted again by the defer
-		job, err := commitStaged(c, st, sidecar)
+		job, err := s.commitStaged(c, st, sidecar)
 		if err != nil {
 			var ae *APIError
 			if !errors.As(err, &ae) {
