@@ -20,55 +20,72 @@ import (
 )
 
 // indexRemote sends document files to a running server (POST /api/v1/documents) instead of opening the
-// data directory the server holds, then follows the jobs to their outcome. Uploads stream from disk.
+// data directory the server holds, and follows the jobs to their outcome while the next files go up, with
+// the same progress display and per-file lines as a local run. Uploads stream from disk.
 func indexRemote(ctx context.Context, e *env, base, key string, docs []string, quiet bool, rep *reportWriter) (indexer.Summary, error) {
 	sum := indexer.Summary{Failed: map[extract.Reason]int{}, Rungs: map[string]int{}}
 	start := time.Now()
 	base = strings.TrimRight(base, "/")
 	client := &http.Client{Timeout: 0} // uploads can be long; each request is bounded by ctx
-	type pending struct {
+	prog := indexer.Progress{Files: len(docs), Started: start}
+	for _, path := range docs {
+		if st, err := os.Stat(path); err == nil {
+			prog.Total += st.Size()
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// sent is one file in upload order: its job, or why it could not be sent.
+	type sent struct {
 		path, job string
 		size      int64
+		err       error
 	}
-	var jobs []pending
-	fail := func(path string, r extract.Reason, msg string) {
-		sum.Failed[r]++
-		o := indexer.FileOutcome{Path: path, Outcome: indexer.OutcomeFailed, Reason: r, Message: msg}
-		rep.add(o)
-		fmt.Fprintln(e.stderr, "LỖI "+outcomeLine(o))
-	}
-	for _, path := range docs {
-		if err := ctx.Err(); err != nil {
-			return sum, err
-		}
-		job, size, err := uploadOne(ctx, client, base, key, path)
-		if err != nil {
+	// Buffered: the server's queue bounds how far uploads run ahead of the outcomes anyway.
+	uploads := make(chan sent, 256)
+	go func() {
+		defer close(uploads)
+		for _, path := range docs {
+			job, size, err := uploadOne(ctx, client, base, key, path)
+			select {
+			case uploads <- sent{path, job, size, err}:
+			case <-ctx.Done():
+				return
+			}
 			var ue *uploadError
-			if errors.As(err, &ue) && ue.fatal {
+			if errors.As(err, &ue) && ue.fatal || ctx.Err() != nil {
+				return
+			}
+		}
+	}()
+	bar := newProgressBar(e.stderr)
+	defer bar.finish()
+	for u := range uploads {
+		o := indexer.FileOutcome{Path: u.path, Bytes: u.size}
+		if u.err != nil {
+			var ue *uploadError
+			if errors.As(u.err, &ue) && ue.fatal || ctx.Err() != nil {
+				return sum, u.err
+			}
+			o.Outcome, o.Reason, o.Message = indexer.OutcomeFailed, extract.ReasonIO, u.err.Error()
+		} else {
+			j, err := waitRemoteJob(ctx, client, base, key, u.job)
+			if err != nil {
 				return sum, err
 			}
-			fail(path, extract.ReasonIO, err.Error())
-			continue
-		}
-		jobs = append(jobs, pending{path, job, size})
-	}
-	for _, p := range jobs {
-		j, err := waitRemoteJob(ctx, client, base, key, p.job)
-		if err != nil {
-			return sum, err
-		}
-		o := indexer.FileOutcome{Path: p.path, Bytes: p.size}
-		if j.Outcome != nil {
-			o = *j.Outcome
-			o.Path = p.path
-		}
-		if j.State == indexer.JobFailed && o.Outcome != indexer.OutcomeFailed {
-			o.Outcome, o.Reason, o.Message = indexer.OutcomeFailed, extract.ReasonCrashed, j.Error
+			if j.Outcome != nil {
+				o = *j.Outcome
+				o.Path, o.Bytes = u.path, u.size
+			}
+			if j.State == indexer.JobFailed && o.Outcome != indexer.OutcomeFailed {
+				o.Outcome, o.Reason, o.Message = indexer.OutcomeFailed, extract.ReasonCrashed, j.Error
+			}
 		}
 		switch o.Outcome {
 		case indexer.OutcomeFailed:
 			sum.Failed[o.Reason]++
-			fmt.Fprintln(e.stderr, "LỖI "+outcomeLine(o))
+			prog.Failed++
+			bar.println(e.stderr, "LỖI "+outcomeLine(o))
 		case indexer.OutcomeAdded:
 			sum.Added++
 		case indexer.OutcomeUpdated:
@@ -80,14 +97,22 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 			sum.NeedsOCR++
 		}
 		sum.Pages += o.Pages
-		sum.Bytes += p.size
+		sum.Bytes += u.size
 		for k, v := range o.Rungs {
 			sum.Rungs[k] += v
 		}
 		rep.add(o)
 		if !quiet && o.Outcome != indexer.OutcomeFailed {
-			fmt.Fprintln(e.stdout, outcomeLine(o))
+			bar.println(e.stdout, outcomeLine(o))
 		}
+		prog.Done++
+		prog.Pages += o.Pages
+		prog.Bytes += u.size
+		prog.Current = u.path
+		bar.update(prog)
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, err
 	}
 	sum.Files = len(docs)
 	sum.Duration = time.Since(start)
