@@ -158,11 +158,12 @@ func runServe(e *env, args []string) error {
 		cfg.OAI.AdminEmails = []string{*oaiEmail}
 	}
 	srv := server.New(cfg, watched, d.store, m, log)
-	// Uploads go through the same pipeline as `ketnoi index`, in worker processes.
+	// Uploads go through the same pipeline as `ketnoi index`, in worker processes, with its batches: the
+	// queued uploads run together (Jobs.Run), and a batch per file made a segment per file for bleve to merge.
 	x := xf.extractor()
 	defer x.Close()
 	p := &indexer.Pipeline{Store: d.store, Index: watched, Extractor: x, Workers: *xf.workers,
-		OCRAvailable: x.OCRStatus() == nil, WriteLock: srv.WriteLock(), BatchDocs: 1}
+		OCRAvailable: x.OCRStatus() == nil, WriteLock: srv.WriteLock()}
 	jobs, err := indexer.NewJobs(p, filepath.Join(e.data, "uploads"), *queue)
 	if err != nil {
 		return fmt.Errorf("mở hàng đợi tải lên: %w", err)

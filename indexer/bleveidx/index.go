@@ -20,6 +20,7 @@ import (
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
 	segment "github.com/blevesearch/scorch_segment_api/v2"
+	zapx "github.com/blevesearch/zapx/v17"
 
 	"ketnoi/indexer"
 )
@@ -170,6 +171,13 @@ func scorchConfig(Options) map[string]interface{} {
 }
 
 const floorSegmentFileSize = 4 << 20
+
+// zap sizes a new segment's buffer as its last segment's bytes per document times (documents + 100), and
+// the buffer is zeroed before use. For a write of one report (an upload, an edit) that is a hundred
+// reports' worth: with one batch per upload, 500 ten-page PDFs sent to a server cost 8.8 s of system time
+// and a 271 MB peak, against 3.6 s and 156 MB sized to the batch itself. A short estimate only makes the
+// buffer grow by doubling.
+func init() { zapx.NewSegmentBufferNumResultsBump = 0 }
 
 // Options returns the options the index runs with (Bigrams as stored in the index).
 func (x *Index) Options() Options { return x.opts }
