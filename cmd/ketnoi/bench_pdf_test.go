@@ -20,8 +20,14 @@ func TestBenchPDF(t *testing.T) {
 	pdffixture.NeedFont(t)
 	bin := buildBinary(t)
 	dir := filepath.Join(t.TempDir(), "pdf")
+	// The second run also sends the files through a server.
+	serverLine := regexp.MustCompile(`qua máy chủ \(index --server\): .*: \d+ trang/giây, \d+ % của chỉ trích; đỉnh RSS máy chủ và khách \d+ MB`)
 	for run, generated := range []bool{true, false} {
-		out, err := exec.Command(bin, "bench", "pdf", "--files", "4", "--pages", "3", "--dir", dir, "--workers", "2").CombinedOutput()
+		args := []string{"bench", "pdf", "--files", "4", "--pages", "3", "--dir", dir, "--workers", "2"}
+		if !generated {
+			args = append(args, "--server")
+		}
+		out, err := exec.Command(bin, args...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("run %d: %v\n%s", run, err, out)
 		}
@@ -37,6 +43,9 @@ func TestBenchPDF(t *testing.T) {
 			if !regexp.MustCompile(re).MatchString(report) {
 				t.Errorf("run %d: no line matching %s:\n%s", run, re, report)
 			}
+		}
+		if got := serverLine.MatchString(report); got == generated {
+			t.Errorf("run %d: server line %v, want %v:\n%s", run, got, !generated, report)
 		}
 	}
 	if files, _ := filepath.Glob(filepath.Join(dir, "*.pdf")); len(files) != 4 {

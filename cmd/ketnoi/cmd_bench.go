@@ -30,7 +30,7 @@ func init() {
 	register(&command{
 		name:    "bench",
 		summary: "đo tốc độ lập chỉ mục, tìm kiếm (so với SQLite FTS5), ghép nối hàng loạt và chịu tải của máy chủ",
-		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--no-cache] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench match [--needs N] [--results N] [--dir THƯ_MỤC] [--cpuprofile TỆP]\n       ketnoi bench load [--results N] [--duration 10m] [--concurrency N] [--requests N] [--corpus THƯ_MỤC]\n       ketnoi bench pdf [--files N] [--pages N] [--dir THƯ_MỤC] [--workers N] [--rounds N]",
+		usage:   "index [--records N] [--from TỆP.jsonl] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench search [--records N | --data THƯ_MỤC] [--queries Q] [--concurrency C] [--duration D] [--no-cache] [--compare sqlite] [--cpuprofile TỆP]\n       ketnoi bench match [--needs N] [--results N] [--dir THƯ_MỤC] [--cpuprofile TỆP]\n       ketnoi bench load [--results N] [--duration 10m] [--concurrency N] [--requests N] [--corpus THƯ_MỤC]\n       ketnoi bench pdf [--files N] [--pages N] [--dir THƯ_MỤC] [--workers N] [--rounds N] [--server]",
 		help: `
 bench index sinh N bản ghi kết quả nghiên cứu tiếng Việt khoảng 1 KB mỗi bản ghi (ghép lại câu, từ khoá,
 lĩnh vực, năm... từ bộ dữ liệu mẫu đi kèm, nên văn bản không trùng nhau), ghi ra một tệp JSONL trong thư

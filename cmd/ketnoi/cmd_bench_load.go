@@ -146,13 +146,14 @@ type loadServer struct {
 	err     error
 }
 
-// startLoadServer starts bin (this program) as `serve` on a free loopback port, logging JSON to logPath.
-func startLoadServer(bin, data, logPath string) (*loadServer, error) {
+// startLoadServer starts bin (this program) as `serve` on a free loopback port, logging JSON to logPath,
+// with the extra flags given.
+func startLoadServer(bin, data, logPath string, flags ...string) (*loadServer, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0", "--log-format", "json")
+	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--log-format", "json"}, flags...)...)
 	cmd.Stderr = logf
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -28,11 +28,13 @@ nên số đo dao động). Tệp đo: các báo cáo trong --dir (đệ quy, nh
 ghi hay tệp lạ thì bị từ chối), ví dụ báo cáo thật của sở; thư mục trống hay chưa có thì sinh --files báo
 cáo PDF --pages trang (phông Type0 nhúng với bảng ToUnicode như LibreOffice xuất, chữ ghép từ bộ mẫu) vào
 --dir để lần sau dùng lại, hoặc vào thư mục tạm xoá khi xong. Cần phông DejaVu Sans (gói
-fonts-dejavu-core) để sinh tệp.`
+fonts-dejavu-core) để sinh tệp. --server đo thêm đường tải lên: "ketnoi serve" mới (thư mục dữ liệu mới, nạp
+bộ mẫu như mọi máy chủ mới) nhận các tệp từ "ketnoi index --server"; RSS tính cả cây tiến trình máy chủ.`
 
 type benchPDFOptions struct {
 	files, pages, workers, rounds int
 	dir                           string
+	server                        bool
 }
 
 func runBenchPDF(e *env, c *command, args []string) error {
@@ -43,6 +45,7 @@ func runBenchPDF(e *env, c *command, args []string) error {
 	fs.IntVar(&o.workers, "workers", defaultWorkers(), "số tiến trình trích xuất, cho cả hai phép đo")
 	fs.IntVar(&o.rounds, "rounds", 1, "số lượt đo (mỗi lượt: chỉ trích, rồi cả đường ống)")
 	fs.StringVar(&o.dir, "dir", "", "thư mục báo cáo để đo, hoặc để giữ các tệp sinh ra; mặc định: thư mục tạm")
+	fs.BoolVar(&o.server, "server", false, "đo thêm đường tải lên qua một máy chủ (ketnoi index --server)")
 	pos, err := parse(e, c, fs, args)
 	if err != nil {
 		return err
@@ -91,6 +94,17 @@ func runBenchPDF(e *env, c *command, args []string) error {
 			p.wall.Round(time.Millisecond), float64(x.pages)/p.wall.Seconds(), mb(p.peakRSS))
 		fmt.Fprintf(e.stdout, "  tỉ lệ đường ống/chỉ trích: %.0f %% (mục tiêu ≥ 90 %%)\n", 100*x.wall.Seconds()/p.wall.Seconds())
 		os.RemoveAll(filepath.Join(tmp, fmt.Sprintf("data-%d", r)))
+		if o.server {
+			data := filepath.Join(tmp, fmt.Sprintf("server-%d", r))
+			sv, err := benchServer(self, dir, data, o.workers)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "  qua máy chủ (index --server): %s: %.0f trang/giây, %.0f %% của chỉ trích; đỉnh RSS máy chủ và khách %s\n",
+				sv.wall.Round(time.Millisecond), float64(x.pages)/sv.wall.Seconds(), 100*x.wall.Seconds()/sv.wall.Seconds(), mb(sv.peakRSS))
+			os.RemoveAll(data)
+			os.Remove(data + ".log")
+		}
 	}
 	return nil
 }
@@ -213,8 +227,34 @@ type pipelineRun struct {
 // benchPipeline runs `ketnoi index --no-ocr` on dir into a new data directory, sampling the resident
 // memory of its whole process tree.
 func benchPipeline(self, dir, data string, workers int) (pipelineRun, error) {
+	return benchRun(exec.Command(self, "index", "--data", data, "--no-ocr", "--quiet", "--workers", strconv.Itoa(workers), dir))
+}
+
+// benchServer starts `ketnoi serve` on a new data directory, with OCR off and the extraction workers of
+// the other two measurements, and times `ketnoi index --server` sending dir to it, sampling the memory of
+// both process trees.
+func benchServer(self, dir, data string, workers int) (pipelineRun, error) {
+	key, err := exec.Command(self, "keys", "create", "--data", data, "--name", "bench pdf", "--role", "staff").Output()
+	if err != nil {
+		return pipelineRun{}, fmt.Errorf("ketnoi keys create: %w", err)
+	}
+	srv, err := startLoadServer(self, data, data+".log", "--no-ocr", "--workers", strconv.Itoa(workers))
+	if err != nil {
+		return pipelineRun{}, err
+	}
+	defer srv.stop()
+	cmd := exec.Command(self, "index", "--server", srv.url, "--quiet", dir)
+	cmd.Env = append(os.Environ(), "KETNOI_KEY="+strings.TrimSpace(string(key)))
+	r, err := benchRun(cmd, srv.pid())
+	if err != nil {
+		return r, fmt.Errorf("%w\nnhật ký máy chủ:\n%s", err, srv.logTail())
+	}
+	return r, nil
+}
+
+// benchRun runs cmd to its end, sampling the resident memory of its process tree and of the trees of also.
+func benchRun(cmd *exec.Cmd, also ...int) (pipelineRun, error) {
 	var out strings.Builder
-	cmd := exec.Command(self, "index", "--data", data, "--no-ocr", "--quiet", "--workers", strconv.Itoa(workers), dir)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -222,7 +262,14 @@ func benchPipeline(self, dir, data string, workers int) (pipelineRun, error) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	r := pipelineRun{peakRSS: treeRSS(cmd.Process.Pid)}
+	rss := func() int64 {
+		n := treeRSS(cmd.Process.Pid)
+		for _, pid := range also {
+			n += treeRSS(pid)
+		}
+		return n
+	}
+	r := pipelineRun{peakRSS: rss()}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -230,15 +277,15 @@ func benchPipeline(self, dir, data string, workers int) (pipelineRun, error) {
 		case err := <-done:
 			r.wall = time.Since(start)
 			if err != nil {
-				return r, fmt.Errorf("ketnoi index: %w\n%s", err, out.String())
+				return r, fmt.Errorf("ketnoi %s: %w\n%s", cmd.Args[1], err, out.String())
 			}
-			// A run shorter than a sample period still has the index process's own peak.
+			// A run shorter than a sample period still has the process's own peak.
 			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 				r.peakRSS = max(r.peakRSS, ru.Maxrss<<10)
 			}
 			return r, nil
 		case <-tick.C:
-			r.peakRSS = max(r.peakRSS, treeRSS(cmd.Process.Pid))
+			r.peakRSS = max(r.peakRSS, rss())
 		}
 	}
 }
