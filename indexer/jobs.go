@@ -90,6 +90,7 @@ func NewJobs(p *Pipeline, dir string, capacity int) (*Jobs, error) {
 			job.State = JobQueued
 			pending = append(pending, &job)
 		}
+		j.release(&job) // a server stopped between a job's end and its release, or one from before releases
 		j.jobs[job.ID] = &job
 	}
 	sort.Slice(pending, func(a, b int) bool { return pending[a].Created.Before(pending[b].Created) })
@@ -229,7 +230,8 @@ func (j *Jobs) Pending() int {
 // Full reports whether the queue would refuse an upload now.
 func (j *Jobs) Full() bool { return len(j.queue) == cap(j.queue) }
 
-// Retry queues a failed job again (after a fix such as installing tesseract).
+// Retry queues a failed job again (after a fix such as installing tesseract). A job whose upload is gone
+// (it went into the index, and its content is in the corpus originals) cannot run again: ErrUploadGone.
 func (j *Jobs) Retry(id string) (*Job, error) {
 	j.mu.Lock()
 	job, ok := j.jobs[id]
@@ -241,6 +243,11 @@ func (j *Jobs) Retry(id string) (*Job, error) {
 		j.mu.Unlock()
 		return job.copy(), nil
 	}
+	if _, err := os.Stat(j.uploadPath(id)); err != nil {
+		j.mu.Unlock()
+		return nil, ErrUploadGone
+	}
+	before := job.copy()
 	job.State, job.Error, job.Outcome, job.Finished = JobQueued, "", nil, time.Time{}
 	c := job.copy()
 	j.mu.Unlock()
@@ -251,7 +258,31 @@ func (j *Jobs) Retry(id string) (*Job, error) {
 	case j.queue <- id:
 		return c, nil
 	default:
+		// Not queued after all: the job stays as it was, not "queued" with nothing to run it.
+		j.mu.Lock()
+		job.State, job.Error, job.Outcome, job.Finished = before.State, before.Error, before.Outcome, before.Finished
+		j.mu.Unlock()
+		_ = j.save(before)
 		return nil, ErrBusy
+	}
+}
+
+// ErrUploadGone is returned by Retry for a job whose uploaded file was released after it went in.
+var ErrUploadGone = errors.New("tệp của công việc này đã vào kho và không còn trong hàng đợi; hãy tải lên lại nếu cần")
+
+// release removes a finished job's upload, keeping its job file: the content is in the corpus originals
+// (content-addressed), so a second copy per upload only filled the disk, once more for every re-upload.
+// A failed job keeps its file for a retry, and so does one with pages waiting for OCR.
+func (j *Jobs) release(job *Job) {
+	if job.State != JobDone || job.Outcome == nil || job.Outcome.NeedsOCR {
+		return
+	}
+	dir := filepath.Join(j.dir, job.ID)
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if e.Name() != "job.json" {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
 	}
 }
 
@@ -356,7 +387,9 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 	j.perFile = time.Since(t0) / time.Duration(len(paths))
 	j.mu.Unlock()
 	for _, c := range finished {
-		_ = j.save(c)
+		if j.save(c) == nil {
+			j.release(c)
+		}
 	}
 }
 

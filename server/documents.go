@@ -265,6 +265,8 @@ func (s *Server) apiJobRetry(c echo.Context) error {
 		return apiErr(http.StatusNotFound, "not_found", "Không có công việc "+strconv.Quote(c.Param("id"))+".")
 	case errors.Is(err, indexer.ErrBusy):
 		return s.busyError(c)
+	case errors.Is(err, indexer.ErrUploadGone):
+		return apiErr(http.StatusConflict, "upload_released", "Công việc "+strconv.Quote(c.Param("id"))+" đã xong: "+indexer.ErrUploadGone.Error()+".")
 	case err != nil:
 		return err
 	}

@@ -498,6 +498,8 @@ func (s *Server) webStaffRetry(c echo.Context) error {
 		return s.back(c, flash{"Không có công việc " + strconv.Quote(c.Param("id")) + ".", true})
 	case errors.Is(err, indexer.ErrBusy):
 		return s.back(c, flash{"Hàng đợi đang đầy, hãy thử lại sau ít phút.", true})
+	case errors.Is(err, indexer.ErrUploadGone):
+		return s.back(c, flash{"Công việc " + strconv.Quote(c.Param("id")) + " đã xong: " + indexer.ErrUploadGone.Error() + ".", true})
 	case err != nil:
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"ketnoi/corpus"
@@ -91,6 +93,20 @@ func TestUploadGroup(t *testing.T) {
 	}
 	if t.Failed() {
 		return
+	}
+	// A finished upload is released (its content is in the originals) and cannot run again; a failed one
+	// keeps its file for a retry.
+	for i, up := range uploads {
+		files, _ := filepath.Glob(filepath.Join(u.dir, "uploads", ids[i], "*"))
+		kept := len(files) > 1
+		if kept != (up.want == indexer.OutcomeFailed) {
+			t.Errorf("%s: upload directory holds %v", up.name, files)
+		}
+		code, b, _ := u.do(t, "POST", "/api/v1/jobs/"+ids[i]+"/retry", u.staff, "", nil)
+		if want := map[bool]int{true: http.StatusAccepted, false: http.StatusConflict}[kept]; code != want ||
+			!kept && !strings.Contains(string(b), "upload_released") {
+			t.Errorf("%s: retry: %d %s, want %d", up.name, code, b, want)
+		}
 	}
 	if got := u.searchIDs(t, "nuôi ốc hương"); len(got) == 0 || got[0] != jobs[1].Outcome.DocID {
 		t.Errorf("search for the second upload: %v, want %s first", got, jobs[1].Outcome.DocID)
