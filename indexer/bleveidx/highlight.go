@@ -140,7 +140,9 @@ func fragment(text string, spans []span) (string, int) {
 			end -= size
 		}
 	}
-	frag := render(text, start, end, spans[bi:bj+1])
+	// Every span the cut shows is marked, not only the cluster's: the cluster is chosen in bytes, the cut in
+	// runes, so around multi-byte text the cut shows matches the cluster left out.
+	frag := render(text, start, end, spans)
 	frag = strings.TrimSpace(frag)
 	if start > 0 {
 		frag = ellipsis + frag

@@ -152,3 +152,38 @@ func TestCommonSyllablesShown(t *testing.T) {
 		t.Errorf("MatchedTerms %q", h.MatchedTerms)
 	}
 }
+
+// A fragment marks every match it shows. The densest cluster is chosen over a byte budget scaled by the
+// whole text's average rune width, and the fragment is cut in runes: where the text around the matches is
+// wider than the average (Vietnamese before a long ASCII table), the cut shows matches outside the cluster.
+func TestFragmentMarksEveryShownMatch(t *testing.T) {
+	idx := openTest(t, Options{})
+	applyDocs(t, idx,
+		indexer.Doc{ID: "wide", Kind: "result", Title: "Báo cáo",
+			Body: "Sấy " + strings.Repeat("ườ ", 50) + "sấy " + strings.Repeat("abc ", 400)},
+		indexer.Doc{ID: "apart", Kind: "result", Title: "Báo cáo",
+			Body: "Máy sấy nông sản. " + strings.Repeat("Đoạn văn không liên quan. ", 20) + "Lò sấy gạch."},
+	)
+	for _, tc := range []struct {
+		query, id, word string
+	}{
+		{"sấy", "wide", "sấy"},
+		{"say", "wide", "sấy"},
+		{"sấy", "apart", "sấy"},
+	} {
+		res, err := idx.Search(context.Background(), &indexer.SearchRequest{Query: indexer.ParseQuery(tc.query), Highlight: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(res.Hits, func(h indexer.Hit) bool { return h.ID == tc.id })
+		if i < 0 || len(res.Hits[i].Fragments["body"]) != 1 {
+			t.Fatalf("%q: no body fragment for %s in %+v", tc.query, tc.id, res.Hits)
+		}
+		frag := res.Hits[i].Fragments["body"][0]
+		plain := strings.ToLower(html.UnescapeString(markRE.ReplaceAllString(frag, "$1")))
+		shown := strings.Count(plain, tc.word)
+		if got := len(marked(t, frag)); got != shown || shown == 0 {
+			t.Errorf("%q in %s: %d of %d shown matches marked: %q", tc.query, tc.id, got, shown, frag)
+		}
+	}
+}
