@@ -1,6 +1,7 @@
 package indexer
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -93,11 +94,53 @@ func (q Query) Text() string {
 
 // ParseQuery parses what a user typed. It never fails.
 func ParseQuery(s string) Query {
+	q, _, _ := parseQuery(s)
+	return q
+}
+
+// CorrectQuery returns what the user typed (normalised as ParseQuery reads it) with each correction's Word
+// replaced by its Suggestion, as a whole word: the first occurrence not yet replaced among the plain terms,
+// then among the words of the quoted phrases (which corrections name when the phrases were relaxed to plain
+// words, see Query.Relaxed), never inside another word or a field clause.
+func CorrectQuery(s string, cs []Correction) string {
+	q, rs, spans := parseQuery(s)
+	words := q.Relaxed().Terms // the terms, then the phrases' words: spans lists them in that order
+	type edit struct {
+		span [2]int
+		repl string
+	}
+	var edits []edit
+	done := make([]bool, len(words))
+	for _, c := range cs {
+		for i, w := range words {
+			if !done[i] && w == c.Word {
+				done[i] = true
+				edits = append(edits, edit{spans[i], c.Suggestion})
+				break
+			}
+		}
+	}
+	sort.Slice(edits, func(i, j int) bool { return edits[i].span[0] < edits[j].span[0] })
+	var b strings.Builder
+	at := 0
+	for _, e := range edits {
+		b.WriteString(string(rs[at:e.span[0]]))
+		b.WriteString(e.repl)
+		at = e.span[1]
+	}
+	b.WriteString(string(rs[at:]))
+	return b.String()
+}
+
+// parseQuery is ParseQuery that also returns the runes it read and where the words of Relaxed().Terms stand
+// among them: each term, then each word of each phrase.
+func parseQuery(s string) (Query, []rune, [][2]int) {
 	s = vntext.Normalize(s)
 	if utf8.RuneCountInString(s) > MaxQueryRunes {
 		s = cutRunes(s, MaxQueryRunes)
 	}
 	var q Query
+	var spans, phraseSpans [][2]int
 	rs := []rune(s)
 	i := 0
 	for i < len(rs) {
@@ -114,7 +157,8 @@ func ParseQuery(s string) Query {
 		}
 		if rs[i] == '"' {
 			if end := indexRune(rs, i+1, '"'); end > 0 {
-				phrase := strings.TrimSpace(string(rs[i+1 : end]))
+				open := i + 1
+				phrase := strings.TrimSpace(string(rs[open:end]))
 				i = end + 1
 				if phrase == "" {
 					continue
@@ -123,6 +167,7 @@ func ParseQuery(s string) Query {
 					q.Excluded = append(q.Excluded, phrase)
 				} else {
 					q.Phrases = append(q.Phrases, phrase)
+					phraseSpans = appendFields(phraseSpans, rs, open, end)
 				}
 				continue
 			}
@@ -149,6 +194,7 @@ func ParseQuery(s string) Query {
 				c.Value = strings.TrimSpace(strings.Trim(rest, `"`))
 				if c.Value == "" {
 					q.Terms = append(q.Terms, word)
+					spans = append(spans, [2]int{start, start + len([]rune(word))})
 					continue
 				}
 			}
@@ -156,9 +202,27 @@ func ParseQuery(s string) Query {
 			continue
 		}
 		q.Terms = append(q.Terms, word)
+		spans = append(spans, [2]int{start, i})
 	}
 	q.RankPhrases = len(q.Phrases) > 0 && len(q.Terms) >= LongQueryWords
-	return q
+	return q, rs, append(spans, phraseSpans...)
+}
+
+// appendFields appends the spans of the space-separated words of rs[from:to].
+func appendFields(spans [][2]int, rs []rune, from, to int) [][2]int {
+	for i := from; i < to; {
+		for i < to && unicode.IsSpace(rs[i]) {
+			i++
+		}
+		start := i
+		for i < to && !unicode.IsSpace(rs[i]) {
+			i++
+		}
+		if i > start {
+			spans = append(spans, [2]int{start, i})
+		}
+	}
+	return spans
 }
 
 // parseClause recognises "prefix:value"; for years the value must be a year or a range "2015..2020",

@@ -79,5 +79,37 @@ func FuzzParseQuery(f *testing.F) {
 				t.Fatalf("inverted year range from %q", s)
 			}
 		}
+		// Each word a correction may name stands where CorrectQuery will replace it.
+		_, rs, spans := parseQuery(s)
+		words := q.Relaxed().Terms
+		if len(spans) != len(words) {
+			t.Fatalf("%q: %d spans for the words %q", s, len(spans), words)
+		}
+		for i, sp := range spans {
+			if got := string(rs[sp[0]:sp[1]]); got != words[i] {
+				t.Fatalf("%q: span %v is %q, word %q", s, sp, got, words[i])
+			}
+		}
 	})
+}
+
+func TestCorrectQuery(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		cs   []Correction
+		want string
+	}{
+		{"nghiên nghiê", []Correction{{"nghiê", "nghiên"}}, "nghiên nghiên"},
+		{"ma\u0301y sây", []Correction{{"sây", "sấy"}}, "máy sấy"},
+		{"tôm tômm tômm", []Correction{{"tômm", "tôm"}, {"tômm", "tôm"}}, "tôm tôm tôm"},
+		// A clause's value and an excluded word are not terms; a phrase's words follow the terms.
+		{"tác_giả:Hảii -Hảii Hảii", []Correction{{"Hảii", "Hải"}}, "tác_giả:Hảii -Hảii Hải"},
+		{`"cá comm" comm`, []Correction{{"comm", "com"}, {"comm", "com"}}, `"cá com" com`},
+		{`x "cá comm"`, []Correction{{"comm", "com"}}, `x "cá com"`},
+		{"không có", []Correction{{"gì", "gi"}}, "không có"},
+	} {
+		if got := CorrectQuery(tc.in, tc.cs); got != tc.want {
+			t.Errorf("CorrectQuery(%q, %v) = %q, want %q", tc.in, tc.cs, got, tc.want)
+		}
+	}
 }

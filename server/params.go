@@ -184,10 +184,7 @@ func (p *searchParams) corrected(cs []indexer.Correction) (q, link string) {
 	if len(cs) == 0 {
 		return "", ""
 	}
-	q = vntext.Normalize(p.Q)
-	for _, c := range cs {
-		q = strings.Replace(q, c.Word, c.Suggestion, 1)
-	}
+	q = indexer.CorrectQuery(p.Q, cs)
 	if q == vntext.Normalize(p.Q) {
 		return "", ""
 	}

@@ -123,6 +123,11 @@ func TestDidYouMean(t *testing.T) {
 		{"màng chitossan", "màng chitosan"},
 		{"may say ca comm", ""}, // "comm" is 4 letters: too short for distance 2, and "com" is at distance 1
 		{"sò điệpp", ""},        // only the broker_only need nc-mat says "sò điệp"
+		// The misspelt word is replaced where it stands as a word, not inside an earlier word that begins
+		// with it; in a phrase too when the phrase was relaxed to its words.
+		{"chitosan chitosa", "chitosan chitosan"},
+		{`"màng chitosan" chitosa`, `"màng chitosan" chitosan`},
+		{`"màng chitossan" chitossan`, `"màng chitosan" chitosan`},
 	} {
 		code, body, _ := get(t, ts.URL+"/api/v1/search?"+url.Values{"q": {tc.q}}.Encode())
 		var r struct {
