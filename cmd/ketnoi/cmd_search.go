@@ -92,7 +92,7 @@ func sizeFlag(e *env, c *command) (*flag.FlagSet, *int, *bool) {
 func runSearch(e *env, args []string) error {
 	c := find("search")
 	fs, size, asJSON := sizeFlag(e, c)
-	pos, err := parse(e, c, fs, args)
+	pos, err := parse(e, c, fs, excludedWords(fs, args))
 	if err != nil {
 		return err
 	}
@@ -150,6 +150,37 @@ func runSearch(e *env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// excludedWords reorders search's arguments so that a query word after "-" ("máy sấy -điện": exclude
+// "điện") stays a word of the query rather than an unknown flag: the flags and their values first, then
+// "--" and the words in their order. An argument with one dash that names none of the command's flags is
+// such a word; "--" before a name is always a flag, so that a mistyped long flag is still reported.
+func excludedWords(fs *flag.FlagSet, args []string) []string {
+	var flags, words []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			words = append(words, args[i+1:]...)
+			break
+		}
+		name, ok := flagName(a)
+		if !ok {
+			words = append(words, a)
+			continue
+		}
+		name, _, hasValue := strings.Cut(name, "=")
+		if fs.Lookup(name) == nil && name != "h" && name != "help" && !strings.HasPrefix(a, "--") {
+			words = append(words, a)
+			continue
+		}
+		flags = append(flags, a)
+		if !hasValue && i+1 < len(args) && isFlagValue(fs, args, i+1) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return append(append(flags, "--"), words...)
 }
 
 func runMatch(e *env, args []string) error {

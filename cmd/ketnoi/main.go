@@ -196,16 +196,46 @@ func parse(e *env, c *command, fs *flag.FlagSet, args []string) ([]string, error
 			}
 			return nil, usageError{translateFlagError(err)}
 		}
-		args = fs.Args()
+		rest := fs.Args()
+		// The flag package drops the "--" that ends the flags: what follows it is all positional, even
+		// what looks like a flag ("ketnoi search -- máy sấy -điện").
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" && !isFlagValue(fs, args, used-1) {
+			return append(pos, rest...), nil
+		}
+		args = rest
 		if len(args) == 0 {
 			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// isFlagValue reports whether args[i] is the value of the flag before it ("--key --"), not a flag.
+func isFlagValue(fs *flag.FlagSet, args []string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	name, ok := flagName(args[i-1])
+	if !ok || strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	b, isBool := f.Value.(interface{ IsBoolFlag() bool })
+	return !isBool || !b.IsBoolFlag()
+}
+
+// flagName is the name in a flag argument ("-x", "--name", "--name=value" with its "=value"), or false
+// for an argument that is not a flag.
+func flagName(arg string) (string, bool) {
+	if len(arg) < 2 || arg[0] != '-' || arg == "--" {
+		return "", false
+	}
+	name := strings.TrimPrefix(arg[1:], "-")
+	return name, name != "" && name[0] != '-' && name[0] != '='
 }
 
 func translateFlagError(err error) string {

@@ -116,6 +116,43 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestSearchExcludedWords: the query syntax's "-từ" (exclude a word) reaches the query from the command
+// line, with or without "--" before the query, wherever the flags stand; a mistyped long flag is still an
+// error.
+func TestSearchExcludedWords(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	csv := filepath.Join(dir, "may.csv")
+	os.WriteFile(csv, []byte("id,kind,title\n"+
+		"kq-say,result,Máy sấy cá cơm bằng bơm nhiệt\n"+
+		"kq-boc,result,Máy bóc vỏ hạt điều\n"+
+		"kq-ep,result,Máy ép viên thức ăn cho cá\n"), 0o644)
+	if code, out, errOut := ketnoi(t, "index", "--data", data, csv); code != 0 {
+		t.Fatalf("index: %d\n%s\n%s", code, out, errOut)
+	}
+	for _, args := range [][]string{
+		{"máy", "-cá"},
+		{"--", "máy", "-cá"},
+		{"-cá", "máy", "--size", "5"},
+		{"--size=5", "máy", "--", "-cá"},
+	} {
+		code, out, errOut := ketnoi(t, append([]string{"search", "--data", data, "--json"}, args...)...)
+		var res struct {
+			Hits []struct{ ID string } `json:"hits"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
+			t.Errorf("%q: exit %d\n%s\n%s", args, code, out, errOut)
+			continue
+		}
+		if len(res.Hits) != 1 || res.Hits[0].ID != "kq-boc" {
+			t.Errorf("%q: hits %+v, want only kq-boc", args, res.Hits)
+		}
+	}
+	if code, _, errOut := ketnoi(t, "search", "--data", data, "--sizee", "5", "máy"); code != 2 || !strings.Contains(errOut, "cờ không xác định") {
+		t.Errorf("--sizee: exit %d, %q", code, errOut)
+	}
+}
+
 func TestReindexSwapsAndKeepsResults(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
