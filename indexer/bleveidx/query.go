@@ -139,9 +139,11 @@ func disj(qs []query.Query, min float64) *query.DisjunctionQuery {
 	return d
 }
 
-// analyzes reports whether text holds at least one token.
+// analyzes reports whether text holds at least one token with a key. A run of combining marks with no
+// letter is a token of the tokenizer that the key filters drop: text of only such runs would otherwise make
+// match queries that match nothing (a query of it found no document instead of every one).
 func analyzes(text string) bool {
-	return len(syllableTokenizer.Tokenize([]byte(text))) > 0
+	return len(foldedAnalyzer.Analyze([]byte(text))) > 0
 }
 
 // termStats answers questions about folded syllables in the index while a query is translated.
