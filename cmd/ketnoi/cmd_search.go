@@ -222,6 +222,8 @@ func runMatch(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("đọc nhu cầu: %w", err)
 	}
+	// A JSON file saved by Windows Notepad starts with a byte order mark, which ketnoi index accepts too.
+	raw = bytes.TrimPrefix(raw, []byte("\ufeff"))
 	need, err := server.DecodeNeed(raw)
 	if err != nil {
 		var ae *server.APIError

@@ -153,6 +153,29 @@ func TestSearchExcludedWords(t *testing.T) {
 	}
 }
 
+// TestMatchNeedFile: ketnoi match reads a need file as ketnoi index reads records, a byte order mark
+// included (Windows Notepad writes one).
+func TestMatchNeedFile(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	csv := filepath.Join(dir, "may.csv")
+	os.WriteFile(csv, []byte("id,kind,title\nkq-say,result,Máy sấy cá cơm bằng bơm nhiệt\nkq-boc,result,Máy bóc vỏ hạt điều\n"), 0o644)
+	if code, out, errOut := ketnoi(t, "index", "--data", data, csv); code != 0 {
+		t.Fatalf("index: %d\n%s\n%s", code, out, errOut)
+	}
+	for _, tc := range []struct{ name, prefix string }{{"plain", ""}, {"bom", "\ufeff"}} {
+		f := filepath.Join(dir, tc.name+".json")
+		os.WriteFile(f, []byte(tc.prefix+`{"title":"Cần máy sấy cá cơm"}`), 0o644)
+		code, out, errOut := ketnoi(t, "match", "--data", data, "--json", f)
+		var res struct {
+			Matches []struct{ ID string } `json:"matches"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &res) != nil || len(res.Matches) == 0 || res.Matches[0].ID != "kq-say" {
+			t.Errorf("%s: exit %d, matches %+v\n%s", tc.name, code, res.Matches, errOut)
+		}
+	}
+}
+
 func TestReindexSwapsAndKeepsResults(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
