@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -228,10 +230,16 @@ func brokerMatchOf(rank int, m matcher.Match, w matcher.Weights) brokerMatch {
 		for _, x := range m.Missing {
 			b.Missing = b.Missing || x == c.Name
 		}
-		if total > 0 {
-			b.Contribution = int(c.Weight*v/total*100 + 0.5)
-		}
 		bm.Bars = append(bm.Bars, b)
+	}
+	if total > 0 {
+		shares := make([]float64, len(bm.Bars))
+		for i, b := range bm.Bars {
+			shares[i] = b.Weight * b.Value / total * 100
+		}
+		for i, p := range wholePercents(shares) {
+			bm.Bars[i].Contribution = p
+		}
 	}
 	for _, f := range m.MatchedFields {
 		bm.Fields = append(bm.Fields, corpus.Fields.Label(f))
@@ -240,6 +248,30 @@ func brokerMatchOf(rank int, m matcher.Match, w matcher.Weights) brokerMatch {
 		bm.Sectors = append(bm.Sectors, corpus.SectorLabel(f))
 	}
 	return bm
+}
+
+// wholePercents rounds shares that sum to 100 into whole percents that still sum to 100 (largest
+// remainders): rounded one by one, a match's contributions added up to anything from 98% to 101%.
+func wholePercents(shares []float64) []int {
+	out := make([]int, len(shares))
+	order := make([]int, len(shares))
+	left := 100
+	for i, s := range shares {
+		out[i] = int(math.Floor(s))
+		left -= out[i]
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		return shares[order[a]]-math.Floor(shares[order[a]]) > shares[order[b]]-math.Floor(shares[order[b]])
+	})
+	for _, i := range order {
+		if left <= 0 {
+			break
+		}
+		out[i]++
+		left--
+	}
+	return out
 }
 
 // decisionTitle starts an option of the decision list.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,6 +28,8 @@ func brokerServer(t *testing.T) (base string, keys map[corpus.Role]string) {
 	cfg.Keys = kr
 	return sampleServer(t, cfg).URL, keys
 }
+
+var contribCell = regexp.MustCompile(`<td class="num contrib"[^>]*>(\d+)%</td>`)
 
 var matchIDs = regexp.MustCompile(`<li class="match" id="m-[^"]*" data-id="([^"]+)"`)
 
@@ -83,6 +86,25 @@ func TestBrokerPage(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// Each match's contributions to its score add up to the whole score: 100%, however they round.
+	for _, q := range []string{"nhu-cau=nc-001", "nhu-cau=nc-012", "ket-qua=kq-ts-050", "tieu-de=" + url.QueryEscape("máy sấy cá cơm năng lượng mặt trời")} {
+		p := b.get(brokerPath + "?" + q)
+		items := strings.Split(p.body, `<li class="match"`)[1:]
+		if len(items) == 0 {
+			t.Fatalf("%s: no match", q)
+		}
+		for _, item := range items {
+			sum := 0
+			for _, m := range contribCell.FindAllStringSubmatch(item, -1) {
+				n, _ := strconv.Atoi(m[1])
+				sum += n
+			}
+			if sum != 100 {
+				t.Errorf("%s: contributions add up to %d%% in %.200s", q, sum, item)
+			}
+		}
 	}
 
 	// A decision from the page: stored, shown on the match, and the need becomes matched.
