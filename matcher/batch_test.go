@@ -105,7 +105,7 @@ func TestPair(t *testing.T) {
 	ctx := context.Background()
 	need := needs[0]
 	all, err := m.Match(ctx, need, 0)
-	if err != nil || len(all) < 3 {
+	if err != nil || len(all) < 2 {
 		t.Fatalf("match: %d, %v", len(all), err)
 	}
 	for _, rank := range []int{1, 3} {
@@ -152,4 +152,43 @@ func mustResult(t *testing.T, st *corpus.Store, id string) *corpus.Result {
 		t.Fatal(err)
 	}
 	return rec.(*corpus.Result)
+}
+
+// TestReverseLeavesOutBeforeNormalising: the needs a reverse match leaves out (closed, expired) do not set
+// the scale of the text component: the best need shown has all of it, as if the others did not exist.
+func TestReverseLeavesOutBeforeNormalising(t *testing.T) {
+	m, _, st := sampleMatcher(t)
+	ctx := context.Background()
+	for _, id := range []string{"kq-ts-050", "kq-ts-052", "kq-nn-017"} {
+		rec, err := st.Record(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rec.(*corpus.Result)
+		all, _, err := m.Reverse(ctx, r, 0, matcher.ReverseOptions{})
+		if err != nil || len(all) < 2 {
+			t.Fatalf("%s: %d needs, %v", id, len(all), err)
+		}
+		best := all[0].ID
+		for _, mt := range all {
+			if mt.Components[matcher.CompText] == 1 {
+				best = mt.ID // the text component's reference, which need not rank first
+			}
+		}
+		closed := func(n *corpus.Need) bool { return n.ID == best }
+		rest, _, err := m.Reverse(ctx, r, 0, matcher.ReverseOptions{Exclude: closed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		top := 0.0
+		for _, mt := range rest {
+			if mt.ID == best {
+				t.Fatalf("%s: the excluded need %s is listed", id, best)
+			}
+			top = max(top, mt.Components[matcher.CompText])
+		}
+		if top != 1 {
+			t.Errorf("%s: with %s left out, the best text component shown is %v, want 1", id, best, top)
+		}
+	}
 }

@@ -198,8 +198,10 @@ func (m *Matcher) Reverse(ctx context.Context, r *corpus.Result, size int, opt R
 	if err != nil {
 		return nil, plan, fmt.Errorf("tìm nhu cầu ứng viên: %w", err)
 	}
-	maxScore := topScore(res.Hits)
-	out := make([]Match, 0, len(res.Hits))
+	// The needs left out (closed, expired, hidden) first: the text component is relative to the best
+	// candidate, which must be one of those shown, or a closed need would lower every score.
+	var hits []indexer.Hit
+	var needs []*corpus.Need
 	for _, h := range res.Hits {
 		rec, err := m.records.Record(h.ID)
 		if err != nil {
@@ -209,6 +211,12 @@ func (m *Matcher) Reverse(ctx context.Context, r *corpus.Result, size int, opt R
 		if !ok || !slices.Contains(conf, need.EffectiveConfidentiality()) || (opt.Exclude != nil && opt.Exclude(need)) {
 			continue
 		}
+		hits, needs = append(hits, h), append(needs, need)
+	}
+	maxScore := topScore(hits)
+	out := make([]Match, 0, len(hits))
+	for i, h := range hits {
+		need := needs[i]
 		mt := m.score(need, r, h, maxScore, queryText{text: text, expansions: expansionTexts(q.Expansions), reverse: true})
 		mt.Kind, mt.ID, mt.Title, mt.Year, mt.TRL = corpus.KindNeed, need.ID, need.Title, 0, need.MinTRL
 		mt.Organization = need.Enterprise
