@@ -192,3 +192,33 @@ func TestReverseLeavesOutBeforeNormalising(t *testing.T) {
 		}
 	}
 }
+
+// TestTypographicPunctuation: quotes and ellipses that word processors put in a need's text are
+// punctuation, as in the index: around a title, the need is about the same topic, with the same matched
+// words, as without them.
+func TestTypographicPunctuation(t *testing.T) {
+	m, _, _ := sampleMatcher(t)
+	ctx := context.Background()
+	plain, err := m.Match(ctx, &corpus.Need{ID: "a", Kind: corpus.KindNeed, Title: "Máy sấy cá cơm"}, 5)
+	if err != nil || len(plain) == 0 {
+		t.Fatalf("%d matches, %v", len(plain), err)
+	}
+	for _, title := range []string{"“Máy sấy cá cơm”", "Máy sấy cá cơm…", "«Máy sấy cá cơm»", "(Máy sấy cá cơm)"} {
+		typed, err := m.Match(ctx, &corpus.Need{ID: "a", Kind: corpus.KindNeed, Title: title}, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(ids(typed), ids(plain)) {
+			t.Errorf("%q: matches %v, want %v", title, ids(typed), ids(plain))
+			continue
+		}
+		for i := range typed {
+			if got, want := typed[i].Components[matcher.CompTopic], plain[i].Components[matcher.CompTopic]; got != want {
+				t.Errorf("%q, %s: topic %v, want %v", title, typed[i].ID, got, want)
+			}
+			if !reflect.DeepEqual(typed[i].MatchedTerms, plain[i].MatchedTerms) {
+				t.Errorf("%q, %s: matched %q, want %q", title, typed[i].ID, typed[i].MatchedTerms, plain[i].MatchedTerms)
+			}
+		}
+	}
+}

@@ -31,17 +31,19 @@ func matchedPhrases(text string, matched []string, limit int) []string {
 			cur = nil
 		}
 	}
-	// Punctuation ends a run: "cá, cơm" are two words.
+	// Punctuation ends a run: "cá, cơm" are two words, and so are "máy (cá".
 	for _, tok := range strings.Fields(vntext.Normalize(text)) {
-		word := strings.TrimFunc(tok, func(r rune) bool { return !isWordRune(r) })
+		word := strings.TrimFunc(tok, notWordRune)
 		inner := word != "" && strings.IndexFunc(word, func(r rune) bool { return !isWordRune(r) && r != '-' }) < 0
 		key := strings.Join(syllables(word), " ")
-		if !inner || !hit[key] {
+		if !inner || !hit[key] || strings.IndexFunc(tok, isWordRune) > 0 {
 			flush()
+		}
+		if !inner || !hit[key] {
 			continue
 		}
 		cur = append(cur, word)
-		if word != tok {
+		if strings.TrimRightFunc(tok, notWordRune) != tok {
 			flush()
 		}
 	}
@@ -123,14 +125,17 @@ func topicOverlap(title string, head []string, th *Thesaurus) float64 {
 	}
 	var seq []slot
 	for _, tok := range strings.Fields(title) {
-		word := strings.TrimFunc(tok, func(r rune) bool { return !isWordRune(r) })
+		word := strings.TrimFunc(tok, notWordRune)
+		if len(seq) > 0 && strings.IndexFunc(tok, isWordRune) > 0 { // punctuation before the word: "(cá"
+			seq[len(seq)-1].brk = true
+		}
 		for i, k := range syllables(word) {
 			seq = append(seq, slot{key: k, stop: isStop(word, accented)})
 			if i > 0 {
 				seq[len(seq)-1].stop = false // a compound like "sơ-mi" is content
 			}
 		}
-		if len(seq) > 0 && word != tok {
+		if len(seq) > 0 && strings.TrimRightFunc(tok, notWordRune) != tok { // after it: "cá," or "–"
 			seq[len(seq)-1].brk = true
 		}
 	}
