@@ -185,6 +185,15 @@ func bestFragment(fragments map[string][]string) string {
 	return ""
 }
 
+// snippetPage is the page to name beside the snippet bestFragment picks: the body fragment's page when the
+// snippet is that fragment, 0 when it comes from another field (a summary has no page in the report).
+func snippetPage(fragments map[string][]string, page int) int {
+	if len(fragments["summary"]) > 0 || len(fragments["body"]) == 0 {
+		return 0
+	}
+	return page
+}
+
 func facetLabel(name, value string) string {
 	switch name {
 	case indexer.FacetField:

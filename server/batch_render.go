@@ -119,6 +119,7 @@ type reportMatch struct {
 	Score      string
 	Components []componentView
 	Snippet    template.HTML
+	Page       int // of the snippet, when it is the body's
 	Feedback   string
 }
 
@@ -141,7 +142,8 @@ func WriteBatchHTML(w io.Writer, r *BatchReport) error {
 		for j := range n.Matches {
 			m := &n.Matches[j]
 			rm := reportMatch{M: m, Rank: j + 1, Pct: int(math.Round(m.Score * 100)), Score: decimal(m.Score),
-				Components: componentViews(m, r.Weights, false), Snippet: markOnly(bestFragment(m.Highlights))}
+				Components: componentViews(m, r.Weights, false), Snippet: markOnly(bestFragment(m.Highlights)),
+				Page: snippetPage(m.Highlights, m.Page)}
 			if m.Feedback != nil {
 				rm.Feedback = FeedbackText(m.Feedback)
 			}

@@ -217,6 +217,7 @@ func (s *Server) storedRecord(id, kind string) (corpus.Record, error) {
 func brokerMatchOf(rank int, m matcher.Match, w matcher.Weights) brokerMatch {
 	bm := brokerMatch{Match: m, Rank: rank, URL: recordURL(m.Kind, m.ID)}
 	bm.Snippet = template.HTML(snippet(indexer.Hit{Fragments: m.Fragments})) // backend-escaped, <mark> only
+	bm.Page = snippetPage(m.Fragments, m.Page)                               // shown beside the snippet
 	total := 0.0
 	for _, c := range w.Components() {
 		total += c.Weight * m.Components[c.Name]

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -189,5 +190,63 @@ func TestBrokerPageInBrowser(t *testing.T) {
 	}
 	if !browsertest.Eval[bool](t, ctx, `[...document.querySelectorAll(".matches .match")].some(li => li.dataset.id === "nc-012")`) {
 		t.Error("the dryer result does not lead back to the squid-drying need nc-012")
+	}
+}
+
+// TestSnippetPage: the broker page and the printable report name a page beside a match's snippet only when
+// the snippet is the body's fragment, whose page it is; a summary's fragment is shown without one.
+func TestSnippetPage(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Keys = corpus.OpenKeyring(t.TempDir())
+	key, _, err := cfg.Keys.Create("Môi giới", corpus.RoleBroker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := []string{"Trang một: lời nói đầu của báo cáo.", "Trang hai: thử nghiệm máy bóc vỏ hạt mắc ca tại Đắk Đoa."}
+	srv, _ := storeServer(t, cfg, []corpus.Record{
+		&corpus.Result{ID: "kq-tom-tat", Kind: corpus.KindResult, Title: "Báo cáo tổng kết đề tài",
+			Summary: "Máy bóc vỏ hạt mắc ca năng suất 200 kg/giờ.", Pages: pages},
+		&corpus.Result{ID: "kq-than", Kind: corpus.KindResult, Title: "Báo cáo tổng kết nhiệm vụ", Pages: pages},
+		&corpus.Need{ID: "nc-mac-ca", Kind: corpus.KindNeed, Title: "Cần máy bóc vỏ hạt mắc ca", Enterprise: "Hợp tác xã Mắc Ca"},
+	})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+
+	b := newBrowser(t, ts.URL)
+	b.signIn(key, "")
+	broker := b.get(brokerPath + "?nhu-cau=nc-mac-ca").body
+	code, report, _ := call(t, "GET", ts.URL+"/api/v1/match/batch?format=html&size=20", key, "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("report: %d %s", code, report)
+	}
+	for _, tc := range []struct {
+		id   string
+		page bool
+	}{{"kq-tom-tat", false}, {"kq-than", true}} {
+		i := strings.Index(broker, `data-id="`+tc.id+`"`)
+		if i < 0 {
+			t.Fatalf("%s not on the broker page", tc.id)
+		}
+		item := broker[i:]
+		if k := strings.Index(item, `<li class="match"`); k > 0 {
+			item = item[:k]
+		}
+		if k := strings.Index(item, "</ol>"); k > 0 {
+			item = item[:k]
+		}
+		if got := strings.Contains(item, "(trang 2)"); got != tc.page {
+			t.Errorf("broker page, %s: page named %v, want %v:\n%s", tc.id, got, tc.page, item)
+		}
+		need := string(report)
+		need = need[strings.Index(need, "Mã nc-mac-ca"):]
+		j := strings.Index(need, "Mã "+tc.id)
+		if j < 0 {
+			t.Fatalf("%s not in the report", tc.id)
+		}
+		block := need[j:]
+		block = block[:strings.Index(block, "</li>\n    \n")]
+		if got := strings.Contains(block, "Trang 2: "); got != tc.page {
+			t.Errorf("report, %s: page named %v, want %v:\n%s", tc.id, got, tc.page, block)
+		}
 	}
 }
