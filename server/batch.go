@@ -153,7 +153,7 @@ func (s *Server) apiMatchBatch(c echo.Context) error {
 	}
 	if v := strings.TrimSpace(c.QueryParam("min_score")); v != "" {
 		f, err := strconv.ParseFloat(strings.Replace(v, ",", ".", 1), 64)
-		if err != nil || f < 0 || f > 1 {
+		if err != nil || !(f >= 0 && f <= 1) { // NaN too: it would leave out every match, then fail to encode
 			return apiErr(http.StatusBadRequest, "bad_min_score", "min_score phải là số từ 0 đến 1 (ví dụ 0.5).")
 		}
 		opt.MinScore = f

@@ -178,6 +178,8 @@ func TestBatchRefusals(t *testing.T) {
 		{"size=101", "bad_size"},
 		{"min_score=2", "bad_min_score"},
 		{"min_score=cao", "bad_min_score"},
+		{"min_score=NaN", "bad_min_score"},
+		{"min_score=-Inf", "bad_min_score"},
 		{"confidential=co", "bad_confidential"},
 	} {
 		code, b, _ := e.do(t, "GET", "/api/v1/match/batch?"+tc.query, e.broker, "")

@@ -35,7 +35,7 @@ func (o matchAllOptions) check() error {
 	if o.size < 1 || o.size > server.MaxSize {
 		return usageError{fmt.Sprintf("--size phải từ 1 đến %d", server.MaxSize)}
 	}
-	if o.minScore < 0 || o.minScore > 1 {
+	if !(o.minScore >= 0 && o.minScore <= 1) { // NaN too: it would leave out every match
 		return usageError{"--min-score phải từ 0 đến 1 (ví dụ 0.5)"}
 	}
 	return nil

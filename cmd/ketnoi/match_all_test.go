@@ -103,6 +103,7 @@ func TestMatchAllOnSample(t *testing.T) {
 		{"match", "--data", data, "--csv", csvPath, "nhu-cau.json"},
 		{"match", "--data", data, "--all", "nhu-cau.json"},
 		{"match", "--data", data, "--all", "--min-score", "2"},
+		{"match", "--data", data, "--all", "--min-score", "NaN"},
 		{"match", "--data", data, "--all", "--size", "0"},
 		{"feedback", "--data", data},
 		{"feedback", "export", "--data", data, "thừa"},
