@@ -46,9 +46,18 @@ func (s *Server) apiSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := indexer.SearchOrRelax(c.Request().Context(), s.idx, p.request(publicConfidentiality))
+	out, err := searchAnswer(c.Request().Context(), s.idx, p)
 	if err != nil {
 		return s.searchErr(err)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// searchAnswer is the API's answer to a search: hits, facets, cursor, relaxed phrases, corrected query.
+func searchAnswer(ctx context.Context, idx indexer.Index, p *searchParams) (*searchResponse, error) {
+	res, err := indexer.SearchOrRelax(ctx, idx, p.request(publicConfidentiality))
+	if err != nil {
+		return nil, err
 	}
 	out := searchJSON(res, p.From, p.Size)
 	if q, _ := p.corrected(res.Corrections); q != "" {
@@ -58,7 +67,17 @@ func (s *Server) apiSearch(c echo.Context) error {
 		}
 		out.Suggestion = sg
 	}
-	return c.JSON(http.StatusOK, out)
+	return out, nil
+}
+
+// SearchAPI answers q as GET /api/v1/search?q=&size= does, for ketnoi search on a data directory no server
+// holds: its --json prints what the API would. A query the API refuses is an *APIError.
+func SearchAPI(ctx context.Context, idx indexer.Index, q string, size int) (any, error) {
+	p := &searchParams{Q: q, Size: size}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return searchAnswer(ctx, idx, p)
 }
 
 // searchErr turns a backend failure into an APIError: a cancelled or timed-out query is the client's

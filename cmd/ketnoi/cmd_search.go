@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"ketnoi/indexer"
 	"ketnoi/server"
 )
 
@@ -56,7 +55,11 @@ type searchOut struct {
 	Total   uint64   `json:"total"`
 	TookMS  float64  `json:"took_ms"`
 	Relaxed []string `json:"relaxed_phrases"`
-	Hits    []struct {
+	// Suggestion is the query with its misspelt words corrected.
+	Suggestion *struct {
+		Q string `json:"q"`
+	} `json:"suggestion"`
+	Hits []struct {
 		ID           string  `json:"id"`
 		Score        float64 `json:"score"`
 		Title        string  `json:"title"`
@@ -114,11 +117,15 @@ func runSearch(e *env, args []string) error {
 		return err
 	default:
 		defer d.close()
-		res, err := indexer.SearchOrRelax(ctx, d.idx, &indexer.SearchRequest{Query: indexer.ParseQuery(q), Size: *size, Highlight: true})
+		out, err := server.SearchAPI(ctx, d.idx, q, *size)
+		var ae *server.APIError
+		if errors.As(err, &ae) {
+			return errors.New(ae.Message)
+		}
 		if err != nil {
 			return err
 		}
-		body, _ = json.Marshal(server.SearchJSON(res, 0, *size))
+		body, _ = json.Marshal(out)
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, body)
@@ -126,6 +133,9 @@ func runSearch(e *env, args []string) error {
 	var out searchOut
 	if err := json.Unmarshal(body, &out); err != nil {
 		return fmt.Errorf("đọc kết quả: %w", err)
+	}
+	if out.Suggestion != nil {
+		fmt.Fprintf(e.stdout, "Có phải bạn muốn tìm: «%s»?\n", out.Suggestion.Q)
 	}
 	if q == "" {
 		fmt.Fprintf(e.stdout, "%d kết quả nghiên cứu (%.0f ms)\n", out.Total, out.TookMS)

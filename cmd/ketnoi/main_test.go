@@ -116,20 +116,28 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// indexedCSV indexes a CSV of records into a new data directory and returns the directory.
+func indexedCSV(t *testing.T, records string) string {
+	t.Helper()
+	dir := t.TempDir()
+	data, csv := filepath.Join(dir, "data"), filepath.Join(dir, "records.csv")
+	if err := os.WriteFile(csv, []byte(records), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := ketnoi(t, "index", "--data", data, csv); code != 0 {
+		t.Fatalf("index: %d\n%s\n%s", code, out, errOut)
+	}
+	return data
+}
+
 // TestSearchExcludedWords: the query syntax's "-từ" (exclude a word) reaches the query from the command
 // line, with or without "--" before the query, wherever the flags stand; a mistyped long flag is still an
 // error.
 func TestSearchExcludedWords(t *testing.T) {
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	csv := filepath.Join(dir, "may.csv")
-	os.WriteFile(csv, []byte("id,kind,title\n"+
+	data := indexedCSV(t, "id,kind,title\n"+
 		"kq-say,result,Máy sấy cá cơm bằng bơm nhiệt\n"+
 		"kq-boc,result,Máy bóc vỏ hạt điều\n"+
-		"kq-ep,result,Máy ép viên thức ăn cho cá\n"), 0o644)
-	if code, out, errOut := ketnoi(t, "index", "--data", data, csv); code != 0 {
-		t.Fatalf("index: %d\n%s\n%s", code, out, errOut)
-	}
+		"kq-ep,result,Máy ép viên thức ăn cho cá\n")
 	for _, args := range [][]string{
 		{"máy", "-cá"},
 		{"--", "máy", "-cá"},
@@ -153,16 +161,41 @@ func TestSearchExcludedWords(t *testing.T) {
 	}
 }
 
+// TestSearchJSONIsTheAPIs: ketnoi search --json on a data directory prints what GET /api/v1/search answers:
+// facets, the corrected query for a misspelt word; the text output offers the correction too, and a query
+// the API refuses is refused with its message.
+func TestSearchJSONIsTheAPIs(t *testing.T) {
+	data := indexedCSV(t, "id,kind,title,year\n"+
+		"kq-mang,result,Màng chitosan bảo quản trái cây sau thu hoạch,2021\n"+
+		"kq-say,result,Máy sấy cá cơm bằng bơm nhiệt,2019\n")
+	code, out, errOut := ketnoi(t, "search", "--data", data, "--json", "màng chitossan")
+	var res struct {
+		Total      int                          `json:"total"`
+		Facets     map[string][]json.RawMessage `json:"facets"`
+		Suggestion *struct{ Q string }          `json:"suggestion"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("search --json: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if len(res.Facets["year"]) == 0 {
+		t.Errorf("no year facet: %s", out)
+	}
+	if res.Suggestion == nil || res.Suggestion.Q != "màng chitosan" {
+		t.Errorf("suggestion %+v, want màng chitosan", res.Suggestion)
+	}
+	if code, out, _ := ketnoi(t, "search", "--data", data, "màng chitossan"); code != 0 || !strings.Contains(out, "Có phải bạn muốn tìm: «màng chitosan»?") {
+		t.Errorf("text output: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := ketnoi(t, "search", "--data", data, strings.Repeat("cá ", 400)); code != 1 || !strings.Contains(errOut, "Câu tìm kiếm dài quá 1000 ký tự") {
+		t.Errorf("a query over 1,000 characters: exit %d, %q", code, errOut)
+	}
+}
+
 // TestMatchNeedFile: ketnoi match reads a need file as ketnoi index reads records, a byte order mark
 // included (Windows Notepad writes one).
 func TestMatchNeedFile(t *testing.T) {
+	data := indexedCSV(t, "id,kind,title\nkq-say,result,Máy sấy cá cơm bằng bơm nhiệt\nkq-boc,result,Máy bóc vỏ hạt điều\n")
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	csv := filepath.Join(dir, "may.csv")
-	os.WriteFile(csv, []byte("id,kind,title\nkq-say,result,Máy sấy cá cơm bằng bơm nhiệt\nkq-boc,result,Máy bóc vỏ hạt điều\n"), 0o644)
-	if code, out, errOut := ketnoi(t, "index", "--data", data, csv); code != 0 {
-		t.Fatalf("index: %d\n%s\n%s", code, out, errOut)
-	}
 	for _, tc := range []struct{ name, prefix string }{{"plain", ""}, {"bom", "\ufeff"}} {
 		f := filepath.Join(dir, tc.name+".json")
 		os.WriteFile(f, []byte(tc.prefix+`{"title":"Cần máy sấy cá cơm"}`), 0o644)
