@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +38,15 @@ func (o matchAllOptions) check() error {
 	}
 	if !(o.minScore >= 0 && o.minScore <= 1) { // NaN too: it would leave out every match
 		return usageError{"--min-score phải từ 0 đến 1 (ví dụ 0.5)"}
+	}
+	// Before the batch, which may run for minutes: its result would be lost on a mistyped folder.
+	for _, out := range []struct{ flag, path string }{{"--csv", o.csv}, {"--html", o.html}} {
+		if out.path == "" {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Dir(out.path)); err != nil || !fi.IsDir() {
+			return usageError{fmt.Sprintf("%s %s: không có thư mục %s để ghi tệp", out.flag, out.path, filepath.Dir(out.path))}
+		}
 	}
 	return nil
 }

@@ -104,6 +104,8 @@ func TestMatchAllOnSample(t *testing.T) {
 		{"match", "--data", data, "--all", "nhu-cau.json"},
 		{"match", "--data", data, "--all", "--min-score", "2"},
 		{"match", "--data", data, "--all", "--min-score", "NaN"},
+		{"match", "--data", data, "--all", "--csv", filepath.Join(data, "khong-co", "x.csv")},
+		{"match", "--data", data, "--all", "--html", filepath.Join(data, "store.db", "x.html")},
 		{"match", "--data", data, "--all", "--size", "0"},
 		{"feedback", "--data", data},
 		{"feedback", "export", "--data", data, "thừa"},
