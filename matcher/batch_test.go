@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -220,5 +222,40 @@ func TestTypographicPunctuation(t *testing.T) {
 				t.Errorf("%q, %s: matched %q, want %q", title, typed[i].ID, typed[i].MatchedTerms, plain[i].MatchedTerms)
 			}
 		}
+	}
+}
+
+// TestReverseTopicSentence: in reverse matching the topic component is how much of the result's title the
+// need states, and its sentence says so; the forward sentences (about what the result's title states of
+// the need's) are never given.
+func TestReverseTopicSentence(t *testing.T) {
+	m, _, st := sampleMatcher(t)
+	seen := 0
+	for _, id := range []string{"kq-cn-047", "kq-nn-001", "kq-ts-050"} {
+		rec, err := st.Record(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms, _, err := m.Reverse(context.Background(), rec.(*corpus.Result), 20, matcher.ReverseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mt := range ms {
+			v := mt.Components[matcher.CompTopic]
+			if v == 0 || v >= 0.5 {
+				seen++
+			}
+			for _, r := range mt.Reasons {
+				if strings.Contains(r, "tiêu đề nhu cầu") {
+					t.Errorf("%s → %s (topic %v): forward sentence %q", id, mt.ID, v, r)
+				}
+			}
+			if v >= 0.5 && !slices.ContainsFunc(mt.Reasons, func(r string) bool { return strings.Contains(r, "nhu cầu nói đến") }) {
+				t.Errorf("%s → %s (topic %v): no topic sentence in %q", id, mt.ID, v, mt.Reasons)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no need with a topic of 0 or at least 0.5: the test checks nothing")
 	}
 }

@@ -30,6 +30,7 @@ func (m *Matcher) score(need *corpus.Need, r *corpus.Result, h indexer.Hit, maxS
 		Fragments: h.Fragments, Page: h.Page,
 	}
 	if qt.reverse {
+		mt.Kind = corpus.KindNeed // before explain, whose topic sentence reads the other way round
 		mt.Bridged = needBridged(need, qt.expansions)
 	} else {
 		mt.Bridged = bridged(r, qt.expansions)
