@@ -62,9 +62,27 @@ func (e *errHeld) Error() string {
 	return msg + "; hãy dừng máy chủ rồi chạy lại lệnh, hoặc dùng API của máy chủ"
 }
 
-// openStore opens the store of a data directory; when another process holds it, the error names that
-// process and its server's URL (errHeld).
+// openStore opens the store of an existing data directory; when another process holds it, the error names
+// that process and its server's URL (errHeld).
 func openStore(dir string) (*corpus.Store, error) {
+	if err := needStore(dir); err != nil {
+		return nil, err
+	}
+	return openOrCreateStore(dir)
+}
+
+// needStore refuses a data directory without a store. Only the commands that bring data in (serve, index,
+// harvest) make one: elsewhere a mistyped --data made a new, empty directory and answered "nothing found".
+func needStore(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "store.db")); err != nil {
+		return fmt.Errorf("không có kho dữ liệu ở %s (thiếu store.db): kiểm tra --data hoặc biến môi trường KETNOI_DATA; "+
+			"dữ liệu được nạp bằng ketnoi serve, ketnoi index hay ketnoi harvest", dir)
+	}
+	return nil
+}
+
+// openOrCreateStore is openStore for the commands that bring data in: a new directory gets an empty store.
+func openOrCreateStore(dir string) (*corpus.Store, error) {
 	st, err := corpus.Open(dir)
 	var le *corpus.LockedError
 	if errors.As(err, &le) {
@@ -73,10 +91,19 @@ func openStore(dir string) (*corpus.Store, error) {
 	return st, err
 }
 
-// openData opens the store and the index and brings the index up to the store (finishing whatever a killed
-// run left).
+// openData opens the store and the index of an existing data directory and brings the index up to the
+// store (finishing whatever a killed run left).
 func openData(ctx context.Context, dir string, progress func(int)) (*data, error) {
-	st, err := openStore(dir)
+	if err := needStore(dir); err != nil {
+		return nil, err
+	}
+	return openOrCreateData(ctx, dir, progress)
+}
+
+// openOrCreateData is openData for the commands that bring data in: a new directory gets an empty store and
+// index.
+func openOrCreateData(ctx context.Context, dir string, progress func(int)) (*data, error) {
+	st, err := openOrCreateStore(dir)
 	if err != nil {
 		return nil, err
 	}

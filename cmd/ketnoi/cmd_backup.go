@@ -84,9 +84,6 @@ func runBackup(e *env, args []string) error {
 		}
 		produce = func(w io.Writer) error { return backupRemote(ctx, *serverURL, *key, w) }
 	} else {
-		if _, err := os.Stat(filepath.Join(e.data, "store.db")); err != nil {
-			return fmt.Errorf("không có kho dữ liệu ở %s", e.data)
-		}
 		st, err := openStore(e.data)
 		if held := (*errHeld)(nil); errors.As(err, &held) && held.url != "" {
 			return fmt.Errorf("%w\nĐể sao lưu khi máy chủ đang chạy: ketnoi backup --server %s --key KHÓA_QUẢN_TRỊ %s", held, held.url, pos[0])
@@ -280,9 +277,6 @@ func runCheck(e *env, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if _, err := os.Stat(filepath.Join(e.data, "store.db")); err != nil {
-		return fmt.Errorf("không có kho dữ liệu ở %s", e.data)
-	}
 	st, err := openStore(e.data)
 	if err != nil {
 		return err

@@ -232,7 +232,7 @@ func openEvalData(ctx context.Context, e *env, useData bool, recs []corpus.Recor
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := openData(ctx, filepath.Join(tmp, "data"), nil)
+	d, err := openOrCreateData(ctx, filepath.Join(tmp, "data"), nil)
 	if err == nil {
 		if _, err = d.store.Put(recs, source); err == nil {
 			_, err = indexer.Sync(ctx, d.store, d.idx, nil)

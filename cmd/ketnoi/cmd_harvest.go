@@ -82,7 +82,7 @@ func runHarvest(e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	d, err := openData(ctx, e.data, nil)
+	d, err := openOrCreateData(ctx, e.data, nil)
 	if err != nil {
 		return err
 	}
@@ -156,6 +156,10 @@ func harvestBaseURL(s string) (string, error) {
 }
 
 func listHarvests(e *env) error {
+	if needStore(e.data) != nil { // no data yet: nothing harvested, and nothing to create for saying so
+		fmt.Fprintln(e.stdout, "Chưa thu thập từ kho nào.")
+		return nil
+	}
 	st, err := openStore(e.data)
 	if err != nil {
 		return err

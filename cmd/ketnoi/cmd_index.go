@@ -78,7 +78,7 @@ func runIndex(e *env, args []string) error {
 	if *serverURL != "" {
 		return runIndexRemote(ctx, e, *serverURL, *key, pos, *quiet, rep, start)
 	}
-	d, err := openData(ctx, e.data, nil)
+	d, err := openOrCreateData(ctx, e.data, nil)
 	var held *errHeld
 	if errors.As(err, &held) && held.url != "" {
 		return fmt.Errorf("%w\nĐể gửi tệp cho máy chủ đó: ketnoi index --server %s --key KHOÁ_CÁN_BỘ ...", err, held.url)

@@ -110,7 +110,7 @@ func runServe(e *env, args []string) error {
 	defer stop()
 	start := time.Now()
 	fmt.Fprintf(e.stderr, "Đang mở thư mục dữ liệu %s …\n", e.data)
-	d, err := openData(ctx, e.data, nil)
+	d, err := openOrCreateData(ctx, e.data, nil)
 	if err != nil {
 		return err
 	}

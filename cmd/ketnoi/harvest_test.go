@@ -35,7 +35,7 @@ type instance struct {
 func startInstance(t *testing.T, dir string, seed bool, wrap func(http.Handler) http.Handler) *instance {
 	t.Helper()
 	ctx := context.Background()
-	d, err := openData(ctx, dir, nil)
+	d, err := openOrCreateData(ctx, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,6 +116,37 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestMissingDataDir: a command that reads or changes existing data refuses a data directory without a
+// store and leaves no directory behind (a mistyped --data used to answer "nothing found" from a new, empty
+// one); the commands that bring data in still start one.
+func TestMissingDataDir(t *testing.T) {
+	root := t.TempDir()
+	for _, args := range [][]string{
+		{"search", "máy sấy"},
+		{"stats"},
+		{"check"},
+		{"delete", "kq-1"},
+		{"export", "--kind", "result", filepath.Join(root, "kq.csv")},
+		{"alerts"},
+		{"reindex"},
+		{"backup", filepath.Join(root, "sao-luu.tar")},
+	} {
+		data := filepath.Join(root, "sai-"+args[0])
+		code, out, errOut := ketnoi(t, append(args, "--data", data)...)
+		if code == 0 || !strings.Contains(errOut, "không có kho dữ liệu ở "+data) {
+			t.Errorf("%v on a missing directory: exit %d\n%s%s", args, code, out, errOut)
+		}
+		if _, err := os.Stat(data); err == nil {
+			t.Errorf("%v made %s", args, data)
+		}
+	}
+	txt := filepath.Join(root, "bao-cao.txt")
+	writeFile(t, txt, "Quy trình ủ phân hữu cơ vi sinh từ phụ phẩm cà phê.")
+	if code, out, errOut := ketnoi(t, "index", "--data", filepath.Join(root, "moi"), txt); code != 0 {
+		t.Errorf("index into a new directory: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
 // indexedCSV indexes a CSV of records into a new data directory and returns the directory.
 func indexedCSV(t *testing.T, records string) string {
 	t.Helper()

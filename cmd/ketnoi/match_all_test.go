@@ -19,7 +19,7 @@ import (
 func matchData(t *testing.T) string {
 	t.Helper()
 	data := filepath.Join(t.TempDir(), "data")
-	d, err := openData(context.Background(), data, nil)
+	d, err := openOrCreateData(context.Background(), data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
