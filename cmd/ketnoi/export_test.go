@@ -220,6 +220,19 @@ func TestExportFeedbackRoundTrip(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "dòng 1") || !strings.Contains(out, "Đã nhập 1 ") {
 		t.Errorf("import with a bad row: %d %q %q", code, out, errOut)
 	}
+	// A score or component of NaN or Inf (strconv reads them, JSON cannot carry them) is refused by its row.
+	badCSV := filepath.Join(t.TempDir(), "qd.csv")
+	writeFile(t, badCSV, "time,need_id,result_id,decision,score,component_text\n"+
+		"2026-01-02T03:04:05Z,nc-003,kq-ts-002,accept,NaN,0.5\n"+
+		"2026-01-02T03:04:05Z,nc-003,kq-ts-003,accept,0.5,Inf\n"+
+		"2026-01-02T03:04:05Z,nc-003,kq-ts-004,accept,0.5,0.4\n")
+	code, out, errOut = ketnoi(t, "feedback", "import", "--data", sampleDir(), badCSV)
+	if code != 1 || !strings.Contains(errOut, "cột score") || !strings.Contains(errOut, "cột component_text") || !strings.Contains(out, "Đã nhập 1 ") {
+		t.Errorf("import with NaN and Inf: %d %q %q", code, out, errOut)
+	}
+	if code, out, errOut := ketnoi(t, "feedback", "export", "--data", sampleDir(), "--json"); code != 0 {
+		t.Errorf("export after the import: %d %q %q", code, out, errOut)
+	}
 
 	for _, args := range [][]string{
 		{"--kind", "users", "x.csv"},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ func runFeedbackImport(e *env, path string) error {
 	defer f.Close()
 	var fs []corpus.Feedback
 	var rows []int
+	var skipped []string // rows that could not be read: reported, and the others still go in
 	switch format {
 	case corpus.FormatJSONL:
 		sc := bufio.NewScanner(f)
@@ -35,7 +37,8 @@ func runFeedbackImport(e *env, path string) error {
 			}
 			var j server.FeedbackJSON
 			if err := json.Unmarshal(sc.Bytes(), &j); err != nil {
-				return fmt.Errorf("%s, dòng %d: không đọc được quyết định: %w", path, line, err)
+				skipped = append(skipped, fmt.Sprintf("dòng %d: không đọc được quyết định: %v", line, err))
+				continue
 			}
 			fs = append(fs, corpus.Feedback{Seq: j.Seq, Time: j.Time, NeedID: j.NeedID, ResultID: j.ResultID, Decision: j.Decision,
 				Reason: j.Reason, Note: j.Note, Actor: j.Actor, Score: j.Score, Components: j.Components, Rank: j.Rank})
@@ -52,7 +55,8 @@ func runFeedbackImport(e *env, path string) error {
 		for i, r := range t.Rows {
 			fb, err := feedbackFromRow(t.Header, r)
 			if err != nil {
-				return fmt.Errorf("%s, dòng %d: %w", path, t.Lines[i], err)
+				skipped = append(skipped, fmt.Sprintf("dòng %d: %v", t.Lines[i], err))
+				continue
 			}
 			fs, rows = append(fs, fb), append(rows, t.Lines[i])
 		}
@@ -72,11 +76,14 @@ func runFeedbackImport(e *env, path string) error {
 	if err != nil {
 		return err
 	}
+	for _, m := range skipped {
+		fmt.Fprintf(e.stderr, "BỎ QUA %s, %s\n", path, m)
+	}
 	for _, b := range bad {
 		fmt.Fprintf(e.stderr, "BỎ QUA %s, %s\n", path, b.Error())
 	}
-	fmt.Fprintf(e.stdout, "Đã nhập %d quyết định (%d đã có sẵn, %d lỗi).\n", added, len(fs)-added-len(bad), len(bad))
-	if len(bad) > 0 {
+	fmt.Fprintf(e.stdout, "Đã nhập %d quyết định (%d đã có sẵn, %d lỗi).\n", added, len(fs)-added-len(bad), len(bad)+len(skipped))
+	if len(bad)+len(skipped) > 0 {
 		return exitError{1}
 	}
 	return nil
@@ -89,7 +96,7 @@ func feedbackFromRow(header, row []string) (corpus.Feedback, error) {
 	for i, h := range header {
 		col[h] = strings.TrimSpace(row[i])
 		if c, ok := strings.CutPrefix(h, "component_"); ok && col[h] != "" {
-			v, err := strconv.ParseFloat(col[h], 64)
+			v, err := finite(col[h])
 			if err != nil {
 				return f, fmt.Errorf("cột %s: cần số, gặp %q", h, col[h])
 			}
@@ -112,7 +119,7 @@ func feedbackFromRow(header, row []string) (corpus.Feedback, error) {
 		case *uint64:
 			*d, err = strconv.ParseUint(v, 10, 64)
 		case *float64:
-			*d, err = strconv.ParseFloat(v, 64)
+			*d, err = finite(v)
 		case *int:
 			*d, err = strconv.Atoi(v)
 		}
@@ -123,4 +130,14 @@ func feedbackFromRow(header, row []string) (corpus.Feedback, error) {
 	f.NeedID, f.ResultID, f.Decision, f.Reason, f.Note = col["need_id"], col["result_id"], col["decision"], col["reason"], col["note"]
 	f.Actor = corpus.FeedbackActor{ID: col["actor_id"], Name: col["actor_name"], Role: col["actor_role"]}
 	return f, nil
+}
+
+// finite parses a number of a score column. strconv also reads "NaN" and "Inf", which no decision has and
+// which JSON cannot carry: stored, they broke every later export and listing of the decisions.
+func finite(v string) (float64, error) {
+	x, err := strconv.ParseFloat(v, 64)
+	if err == nil && (math.IsNaN(x) || math.IsInf(x, 0)) {
+		err = errors.New("không phải số hữu hạn")
+	}
+	return x, err
 }
