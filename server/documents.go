@@ -60,8 +60,7 @@ func (s *Server) apiUpload(c echo.Context) error {
 	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
 		return apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "Cần gửi multipart/form-data với phần \"file\".")
 	}
-	// A large upload may take longer than the server's read timeout, which protects ordinary requests.
-	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(uploadReadTimeout))
+	uploadDeadlines(c)
 	// The whole request is bounded a little above the file's own limit (the record part and headers).
 	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.up.limit+maxRecordPart+64<<10)
 	mr, err := c.Request().MultipartReader()
@@ -124,6 +123,16 @@ func (s *Server) apiUpload(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/jobs/"+job.ID)
 	return c.JSON(http.StatusAccepted, job)
+}
+
+// uploadDeadlines lets an upload outlast the server's read and write timeouts, which protect ordinary
+// requests: its body may take uploadReadTimeout to arrive, and its answer is written after that. The write
+// deadline moves too, or the job would be queued and the client, its answer cut off, would believe it lost.
+func uploadDeadlines(c echo.Context) {
+	rc := http.NewResponseController(c.Response())
+	deadline := time.Now().Add(uploadReadTimeout)
+	_ = rc.SetReadDeadline(deadline)
+	_ = rc.SetWriteDeadline(deadline.Add(time.Minute))
 }
 
 // stageFile streams one file part of an upload to the queue's disk; the queue's refusals become API

@@ -361,3 +361,80 @@ func TestAuditLogRecordsWrites(t *testing.T) {
 		t.Error("the audit log holds a key")
 	}
 }
+
+// trickle is a request body that arrives in pieces, pause after pause, as a large file does over a slow
+// line: slower, in all, than the test server's read and write timeouts.
+type trickle struct {
+	b     []byte
+	piece int
+	pause time.Duration
+}
+
+func (r *trickle) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(r.pause)
+	n := copy(p[:min(len(p), r.piece)], r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+// TestSlowUploadAnswered: an upload that takes longer to arrive than the server's read and write timeouts
+// (which guard ordinary requests) is queued and answered, through the API and the staff page's form alike;
+// the client must not lose the answer of an upload that was queued.
+func TestSlowUploadAnswered(t *testing.T) {
+	env := staffServer(t)
+	slow := httptest.NewUnstartedServer(env.handler)
+	slow.Config.ReadTimeout, slow.Config.WriteTimeout = time.Second, time.Second
+	slow.Start()
+	defer slow.Close()
+	// Signed in on the server without timeouts; the jar sends the session to the slow one (same host).
+	b := newBrowser(t, env.ts.URL)
+	if p := b.signIn(env.staff, ""); p.code != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", p.code)
+	}
+	csrf := b.csrf()
+	text := []byte(strings.Repeat("Quy trình ủ phân hữu cơ từ bã mía và vỏ cà phê. ", 200))
+	tests := []struct {
+		name, path, file string
+		key              string // the API's key; "" for the staff page's form, by its session
+		want             int
+	}{
+		{"api", uploadRoute, "cham-api.txt", env.staff, http.StatusAccepted},
+		{"staff form", staffUploadRoute, "cham-trang.txt", "", http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := multipart.NewWriter(&buf)
+			if tt.key == "" {
+				w.WriteField("csrf", csrf)
+			}
+			fw, _ := w.CreateFormFile("file", tt.file)
+			fw.Write(text)
+			w.Close()
+			body := &trickle{b: buf.Bytes(), piece: buf.Len()/10 + 1, pause: 250 * time.Millisecond}
+			req, _ := http.NewRequest("POST", slow.URL+tt.path, body)
+			req.Header.Set("Content-Type", w.FormDataContentType())
+			if tt.key != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.key)
+			}
+			resp, err := b.c.Do(req)
+			if err != nil {
+				t.Fatalf("slow upload: no answer: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("slow upload: %d, want %d", resp.StatusCode, tt.want)
+			}
+			queued := false
+			for _, j := range env.jobs.List(100) {
+				queued = queued || j.Name == tt.file
+			}
+			if !queued {
+				t.Errorf("slow upload %s answered but not queued", tt.file)
+			}
+		})
+	}
+}

@@ -398,6 +398,7 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
 		return apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "Biểu mẫu tải lên phải gửi dạng multipart/form-data.")
 	}
+	uploadDeadlines(c)
 	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, maxFormFiles*s.up.limit+1<<20)
 	mr, err := c.Request().MultipartReader()
 	if err != nil {
