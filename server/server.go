@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -189,9 +190,20 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 	}
 	// However Run ends, a running merge is cancelled and waited for: the index closes after Run returns.
 	defer s.compact.stop()
-	srv := &http.Server{Handler: s.e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+	// Requests are counted, and their contexts derive from base, so that shutdown can stop the ones that
+	// outlast its grace period and wait for them (see stopLate).
+	base, stopRequests := context.WithCancel(context.Background())
+	defer stopRequests()
+	var inFlight atomic.Int64
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inFlight.Add(1)
+		defer inFlight.Add(-1)
+		s.e.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+		BaseContext: func(net.Listener) context.Context { return base },
+		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	scheme := "http"
 	serve := func() error { return srv.Serve(ln) }
 	if s.cfg.TLSCertFile != "" || s.cfg.TLSKeyFile != "" {
@@ -217,10 +229,31 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("dừng máy chủ: %w", err)
+		if err := s.stopLate(srv, stopRequests, &inFlight); err != nil {
+			return err
+		}
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// stopLate ends the requests still running when the shutdown grace period is over (an upload, a backup, a
+// batch match): their contexts are cancelled and their connections closed, and Run waits for them to
+// return, since the caller closes the index and the store as soon as Run does.
+func (s *Server) stopLate(srv *http.Server, stopRequests context.CancelFunc, inFlight *atomic.Int64) error {
+	s.log.Warn("shutdown: stopping the requests still running after the grace period", slog.Int64("requests", inFlight.Load()),
+		slog.Duration("grace", s.cfg.ShutdownTimeout))
+	stopRequests()
+	_ = srv.Close()
+	wait := max(s.cfg.ShutdownTimeout, 5*time.Second)
+	deadline := time.Now().Add(wait)
+	for inFlight.Load() > 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("dừng máy chủ: %d yêu cầu vẫn chạy %s sau khi được lệnh dừng", inFlight.Load(), wait)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	return nil
 }

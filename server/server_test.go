@@ -10,12 +10,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"ketnoi/corpus"
 	"ketnoi/indexer"
-	"ketnoi/indexer/bleveidx"
 	"ketnoi/internal/corpustest"
 	"ketnoi/matcher"
 )
@@ -378,21 +378,9 @@ func TestHealthz(t *testing.T) {
 
 func TestGracefulShutdownDrains(t *testing.T) {
 	// Run on a real port; cancel while a request is in flight; the request must complete.
-	dir := t.TempDir()
-	st, _ := corpus.Open(dir)
-	defer st.Close()
-	idx, err := bleveidx.Open(dir + "/idx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idx.Close()
-	slow := &slowIndex{Index: idx, delay: 300 * time.Millisecond}
-	srv := New(DefaultConfig(), slow, st, matcher.New(slow, st, matcher.DefaultWeights(), 2026), nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	urls := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx, "127.0.0.1:0", func(u string) { urls <- u }) }()
-	u := <-urls
+	u, cancel, done := runWrapped(t, DefaultConfig(), func(idx indexer.Index) indexer.Index {
+		return &slowIndex{Index: idx, delay: 300 * time.Millisecond}
+	})
 	got := make(chan int, 1)
 	go func() {
 		resp, err := http.Get(u + "api/v1/search?q=a")
@@ -411,6 +399,64 @@ func TestGracefulShutdownDrains(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
 	}
+}
+
+// TestShutdownStopsLateRequests: a request still running when the shutdown grace period is over is told to
+// stop (its context ends) and Run returns, without an error, only once the request has let go of the
+// index: the caller closes the index and the store as soon as Run returns.
+func TestShutdownStopsLateRequests(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.ShutdownTimeout = 200 * time.Millisecond
+	held := &holdingIndex{entered: make(chan struct{}, 1)}
+	u, cancel, done := runWrapped(t, cfg, func(idx indexer.Index) indexer.Index {
+		held.Index = idx
+		return held
+	})
+	go func() {
+		if resp, err := http.Get(u + "api/v1/search?q=a"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-held.entered
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run with a request outlasting the grace period: %v", err)
+	}
+	if !held.released.Load() {
+		t.Error("Run returned while a request still held the index")
+	}
+}
+
+// runWrapped runs a server on a real port over an empty store and index, the index seen through wrap; stop
+// cancels Run, whose error then comes on done.
+func runWrapped(t *testing.T, cfg Config, wrap func(indexer.Index) indexer.Index) (u string, stop func(), done <-chan error) {
+	t.Helper()
+	_, st, idx := corpustest.Empty(t)
+	w := wrap(idx)
+	srv := New(cfg, w, st, matcher.New(w, st, matcher.DefaultWeights(), 2026), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	urls := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Run(ctx, "127.0.0.1:0", func(u string) { urls <- u }) }()
+	return <-urls, cancel, errc
+}
+
+// holdingIndex holds a search until its request's context ends, as a long request (a batch match, a
+// backup) holds the index.
+type holdingIndex struct {
+	indexer.Index
+	entered  chan struct{}
+	released atomic.Bool
+}
+
+func (h *holdingIndex) Search(ctx context.Context, r *indexer.SearchRequest) (*indexer.SearchResult, error) {
+	select {
+	case h.entered <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	h.released.Store(true)
+	return nil, ctx.Err()
 }
 
 // slowIndex delays searches, to hold a request in flight.
