@@ -119,6 +119,22 @@ const XLSXSheet = "ketnoi"
 // maxXLSXCell is the most characters a spreadsheet cell holds (Excel's limit).
 const maxXLSXCell = 32767
 
+// CellTooLongError is a value longer than a spreadsheet cell holds: the table cannot be written as XLSX.
+// It is the data's limit, not a failure of the writer, so that callers can say so.
+type CellTooLongError struct {
+	Row    int // in the sheet, the header being 1
+	Column string
+	Record string // the row's id, when the table has an id column first
+}
+
+func (e *CellTooLongError) Error() string {
+	where := fmt.Sprintf("dòng %d", e.Row)
+	if e.Record != "" {
+		where = fmt.Sprintf("bản ghi %s (dòng %d)", e.Record, e.Row)
+	}
+	return fmt.Sprintf("%s, cột %s: ô dài hơn %d ký tự, bảng tính không chứa được (hãy xuất JSONL)", where, e.Column, maxXLSXCell)
+}
+
 // WriteXLSX writes the table as an Excel workbook of one sheet, every cell a text cell: a spreadsheet
 // never runs text as a formula, and codes such as "01" keep their leading zero.
 func (t *Table) WriteXLSX(w io.Writer) error {
@@ -135,7 +151,11 @@ func (t *Table) WriteXLSX(w io.Writer) error {
 		row := make([]any, len(cells))
 		for i, c := range cells {
 			if len(c) > maxXLSXCell && len([]rune(c)) > maxXLSXCell {
-				return fmt.Errorf("dòng %d, cột %s: ô dài hơn %d ký tự, bảng tính không chứa được (hãy xuất JSONL)", n, t.Header[i], maxXLSXCell)
+				e := &CellTooLongError{Row: n, Column: t.Header[i]}
+				if t.Header[0] == "id" {
+					e.Record = cells[0]
+				}
+				return e
 			}
 			row[i] = excelize.Cell{Value: c}
 		}

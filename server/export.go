@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -122,6 +123,10 @@ func (s *Server) apiExport(c echo.Context) error {
 	// Written to memory first: an error half way must be an error response, not a truncated file.
 	var b strings.Builder
 	if _, err := WriteExport(&b, s.store, kind, format); err != nil {
+		var long *corpus.CellTooLongError
+		if errors.As(err, &long) {
+			return apiErr(http.StatusUnprocessableEntity, "cell_too_long", "Không xuất được dạng XLSX: "+long.Error()+".")
+		}
 		return err
 	}
 	h := c.Response().Header()

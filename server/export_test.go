@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -49,6 +50,36 @@ func TestExportAPI(t *testing.T) {
 				if n := bytes.Count(body, []byte("\n")); n != counts[corpus.KindNeed] {
 					t.Errorf("%d lines, %d needs", n, counts[corpus.KindNeed])
 				}
+			}
+		})
+	}
+}
+
+// TestExportXLSXCellTooLong: a result whose summary is longer than a spreadsheet cell holds cannot be
+// exported as XLSX; staff are told so (which record's field, and to take JSONL), not given a server error,
+// and the other formats still export it.
+func TestExportXLSXCellTooLong(t *testing.T) {
+	e := newBrokerEnv(t)
+	long, _ := json.Marshal(map[string]string{"summary": strings.Repeat("Quy trình chế biến cá ngừ đại dương. ", 1000)})
+	if code, body, _ := e.do(t, "PATCH", "/api/v1/results/kq-ts-044", e.staff, string(long)); code != http.StatusOK {
+		t.Fatalf("long summary: %d %.200s", code, body)
+	}
+	for _, c := range []struct {
+		format string
+		status int
+	}{{"csv", http.StatusOK}, {"jsonl", http.StatusOK}, {"xlsx", http.StatusUnprocessableEntity}} {
+		t.Run(c.format, func(t *testing.T) {
+			code, body, _ := e.do(t, "GET", "/api/v1/export?kind=result&format="+c.format, e.staff, "")
+			if code != c.status {
+				t.Fatalf("%d, want %d: %.300s", code, c.status, body)
+			}
+			if code == http.StatusOK {
+				return
+			}
+			var ae APIError
+			if err := json.Unmarshal(body, &ae); err != nil || ae.Code != "cell_too_long" ||
+				!strings.Contains(ae.Message, "kq-ts-044") || !strings.Contains(ae.Message, "summary") || !strings.Contains(ae.Message, "JSONL") {
+				t.Errorf("refusal: %s", body)
 			}
 		})
 	}
