@@ -217,9 +217,16 @@ func formValue(name, v string) json.RawMessage {
 func sidecarJSON(record []byte, fields map[string]json.RawMessage) ([]byte, *APIError) {
 	m := map[string]json.RawMessage{}
 	if len(record) > 0 {
-		if err := json.Unmarshal(record, &m); err != nil {
-			return nil, apiErr(http.StatusBadRequest, "bad_record", "Phần \"record\" phải là một đối tượng JSON: "+err.Error())
+		var sent map[string]json.RawMessage // stays nil for a JSON null: no record, as if none was sent
+		if err := json.Unmarshal(record, &sent); err != nil {
+			msg := "Phần \"record\" phải là một đối tượng JSON {…}."
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				msg = fmt.Sprintf("Phần \"record\" không phải JSON hợp lệ: lỗi cú pháp ở byte %d.", se.Offset)
+			}
+			return nil, apiErr(http.StatusBadRequest, "bad_record", msg)
 		}
+		maps.Copy(m, sent)
 	}
 	for k, v := range fields {
 		m[k] = v

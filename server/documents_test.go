@@ -438,3 +438,37 @@ func TestSlowUploadAnswered(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadRecordPart: the optional record part of an upload is a JSON object or null (no record); any
+// other part is refused in Vietnamese, never with the JSON decoder's English, and never a server error.
+func TestUploadRecordPart(t *testing.T) {
+	u := uploadServer(t, 8, false)
+	for _, tt := range []struct {
+		name, record string
+		want         int
+		says         string // in the refusal's message
+	}{
+		{"null and a field", "null", http.StatusAccepted, ""},
+		{"object", `{"title": "Quy trình ủ phân"}`, http.StatusAccepted, ""},
+		{"syntax error", `{"title": "x",}`, http.StatusBadRequest, "lỗi cú pháp ở byte 15"},
+		{"array", `[1, 2]`, http.StatusBadRequest, "đối tượng JSON"},
+		{"string", `"tên"`, http.StatusBadRequest, "đối tượng JSON"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctype, body := multipartBody(t, "a.txt", []byte("Quy trình ủ phân hữu cơ."),
+				map[string]string{"record": tt.record, "organization": "Viện Nông nghiệp"})
+			code, b, _ := u.do(t, "POST", uploadRoute, u.staff, ctype, body)
+			if code != tt.want {
+				t.Fatalf("%d, want %d: %s", code, tt.want, b)
+			}
+			if tt.says == "" {
+				return
+			}
+			var ae APIError
+			if json.Unmarshal(b, &ae); ae.Code != "bad_record" || !strings.Contains(ae.Message, tt.says) ||
+				strings.Contains(ae.Message, "json:") || strings.Contains(ae.Message, "invalid character") {
+				t.Errorf("refusal: %s", b)
+			}
+		})
+	}
+}
