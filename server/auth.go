@@ -45,6 +45,7 @@ func (s *Server) requireRole(roles ...corpus.Role) echo.MiddlewareFunc {
 			if err != nil {
 				return err
 			}
+			c.Set(ctxPrincipal, k) // before the role check: a refused attempt is audited with who made it
 			allowed := false
 			for _, r := range roles {
 				allowed = allowed || k.Role.Allows(r)
@@ -53,7 +54,6 @@ func (s *Server) requireRole(roles ...corpus.Role) echo.MiddlewareFunc {
 				return apiErr(http.StatusForbidden, "forbidden",
 					"Khóa API có vai trò "+k.Role.Label()+" ("+string(k.Role)+"), không đủ quyền cho thao tác này; cần vai trò "+roleList(roles)+".")
 			}
-			c.Set(ctxPrincipal, k)
 			// Only now is the client's write budget spent, and a body refused for its size: the caller is
 			// known to be allowed.
 			if err := s.limitWrite(c); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -12,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -470,5 +472,37 @@ func TestUploadRecordPart(t *testing.T) {
 				t.Errorf("refusal: %s", b)
 			}
 		})
+	}
+}
+
+// TestAuditLogRecordsBackups: a backup hands out the whole data directory, so it is audited like a write,
+// whether it was given or refused; other reads are not.
+func TestAuditLogRecordsBackups(t *testing.T) {
+	u := uploadServer(t, 4, false)
+	admin, _, err := u.keys.Create("Quản trị C", corpus.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{admin, u.staff} {
+		if code, _, _ := u.do(t, "GET", backupRoute, key, "", nil); code != http.StatusOK && code != http.StatusForbidden {
+			t.Fatalf("backup: %d", code)
+		}
+	}
+	u.do(t, "GET", "/api/v1/jobs", u.staff, "", nil)
+	b, err := os.ReadFile(filepath.Join(u.dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var e auditEntry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %d %s", e.Method, e.Path, e.Status, e.KeyName))
+	}
+	want := []string{"GET " + backupRoute + " 200 Quản trị C", "GET " + backupRoute + " 403 Cán bộ A"}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

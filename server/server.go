@@ -133,7 +133,7 @@ func New(cfg Config, idx indexer.Index, store *corpus.Store, m *matcher.Matcher,
 	// (the default level 5.3 times) for a fraction of the CPU; the default took 4% of a loaded server's. An
 	// answer that fits in one packet is sent as it is.
 	s.e.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestSpeed, MinLength: 1400,
-		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/admin/backup" }}))
+		Skipper: func(c echo.Context) bool { return c.Path() == backupRoute }}))
 	// Batch matching runs for minutes on a large corpus: it has its own, longer, deadline (batch.go).
 	if cfg.RequestTimeout > 0 {
 		s.e.Use(middleware.ContextTimeoutWithConfig(middleware.ContextTimeoutConfig{Timeout: cfg.RequestTimeout,
