@@ -55,7 +55,10 @@ func (p Problem) String() string {
 		fmt.Fprintf(&b, "dòng %d", p.Line)
 	}
 	if p.ID != "" {
-		fmt.Fprintf(&b, " (%s)", p.ID)
+		if b.Len() > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "(%s)", p.ID)
 	}
 	if p.Field != "" {
 		if b.Len() > 0 {

@@ -176,6 +176,11 @@ func decodeSent(body []byte, kind, tempID, Noun string) (corpus.Record, error) {
 	}
 	b, _ := json.Marshal(m)
 	p := corpus.DecodeRecord(b)
+	for i := range p.Problems {
+		if p.Problems[i].ID == tempID { // the caller sent no id: ours means nothing to them
+			p.Problems[i].ID = ""
+		}
+	}
 	if p.Record == nil {
 		e := apiErr(http.StatusBadRequest, "invalid_"+kind, Noun+" không hợp lệ.")
 		e.Details = p.Problems
