@@ -112,7 +112,11 @@ func parseSearchParams(v url.Values) (*searchParams, error) {
 	num("trl_max", &p.TRLMax)
 	if page := 0; v.Get("page") != "" {
 		num("page", &page)
-		if page > 1 {
+		if page > 1 && p.Size >= 1 && p.Size <= MaxSize { // a bad size is refused below, as itself
+			if page-1 > MaxFrom/p.Size && err == nil {
+				// Said of page, which the client sent, not of from, which it did not (and no overflow).
+				err = apiErr(http.StatusBadRequest, "bad_page", fmt.Sprintf("page phải từ 1 đến %d (mỗi trang %d kết quả).", MaxFrom/p.Size+1, p.Size))
+			}
 			p.From = (page - 1) * p.Size
 		}
 	}

@@ -223,6 +223,10 @@ func TestSearchAPIErrorsHaveOneShape(t *testing.T) {
 		{"/api/v1/search?q=a&sort=random", 400, "bad_sort"},
 		{"/api/v1/search?q=a&cursor=xyz", 400, "bad_cursor"},
 		{"/api/v1/search?q=a&cursor=e30&from=10", 400, "bad_cursor"},
+		{"/api/v1/search?q=a&page=1002", 400, "bad_page"},
+		{"/api/v1/search?q=a&page=9223372036854775807", 400, "bad_page"},
+		{"/api/v1/search?q=a&page=4611686018427387905&size=4", 400, "bad_page"},
+		{"/api/v1/search?q=a&page=2&size=0", 400, "bad_size"},
 		{"/api/v1/results/khong-co", 404, "not_found"},
 		{"/api/v1/needs/nc-mat", 404, "not_found"}, // broker_only: same answer as a missing need
 		{"/api/v1/nothing", 404, "not_found"},
