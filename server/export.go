@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -44,42 +45,54 @@ func ExportError(kind, format string) error {
 }
 
 // WriteExport writes every live record of kind (result, need) or every broker decision (feedback, with
-// its history) in format, and says how many it wrote.
+// its history) in format, and says how many it wrote. Records are written (JSONL) or laid out as a row
+// (CSV, XLSX) one at a time as the store is read, so that a corpus with its full text is never held whole
+// in memory.
 func WriteExport(w io.Writer, st *corpus.Store, kind, format string) (int, error) {
 	if err := ExportError(kind, format); err != nil {
 		return 0, err
 	}
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
 	var table *corpus.Table
-	var items []any
+	n := 0
 	if kind == KindFeedback {
 		rows, err := FeedbackRows(st, "", false)
 		if err != nil {
 			return 0, err
 		}
-		table = FeedbackTable(rows)
+		table, n = FeedbackTable(rows), len(rows)
 		for i := range rows {
-			items = append(items, &rows[i])
+			if format == "jsonl" {
+				if err := enc.Encode(&rows[i]); err != nil {
+					return 0, fmt.Errorf("xuất %s dạng %s: %w", kind, format, err)
+				}
+			}
 		}
 	} else {
-		var recs []corpus.Record
+		table, _ = corpus.RecordTable(kind, nil)
 		err := st.Each(func(e *corpus.Entry) error {
 			if e.Kind != kind {
 				return nil
 			}
 			rec, err := e.Decode()
-			if err == nil {
-				recs = append(recs, rec)
-				items = append(items, rec)
+			if err != nil {
+				return err
 			}
-			return err
+			n++
+			if format == "jsonl" {
+				return enc.Encode(rec)
+			}
+			row, err := corpus.RecordTable(kind, []corpus.Record{rec})
+			if err != nil {
+				return err
+			}
+			table.Rows = append(table.Rows, row.Rows...)
+			return nil
 		})
 		if err != nil {
-			return 0, fmt.Errorf("đọc kho để xuất: %w", err)
-		}
-		if format != "jsonl" {
-			if table, err = corpus.RecordTable(kind, recs); err != nil {
-				return 0, err
-			}
+			return 0, fmt.Errorf("xuất %s dạng %s: %w", kind, format, err)
 		}
 	}
 	var err error
@@ -89,22 +102,12 @@ func WriteExport(w io.Writer, st *corpus.Store, kind, format string) (int, error
 	case "xlsx":
 		err = table.WriteXLSX(w)
 	case "jsonl":
-		bw := bufio.NewWriter(w)
-		enc := json.NewEncoder(bw)
-		enc.SetEscapeHTML(false)
-		for _, it := range items {
-			if err = enc.Encode(it); err != nil {
-				break
-			}
-		}
-		if err == nil {
-			err = bw.Flush()
-		}
+		err = bw.Flush()
 	}
 	if err != nil {
 		return 0, fmt.Errorf("xuất %s dạng %s: %w", kind, format, err)
 	}
-	return len(items), nil
+	return n, nil
 }
 
 // apiExport answers GET /api/v1/export?kind=result|need|feedback&format=csv|xlsx|jsonl as a download.
@@ -120,17 +123,28 @@ func (s *Server) apiExport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Written to memory first: an error half way must be an error response, not a truncated file.
-	var b strings.Builder
-	if _, err := WriteExport(&b, s.store, kind, format); err != nil {
+	// Written to a temporary file first: an error half way must be an error response, not a truncated
+	// file, and a corpus with its full text is too large to hold in memory.
+	f, err := os.CreateTemp("", "ketnoi-xuat-*")
+	if err != nil {
+		return fmt.Errorf("tệp tạm để xuất: %w", err)
+	}
+	defer func() {
+		f.Close()
+		os.Remove(f.Name())
+	}()
+	if _, err := WriteExport(f, s.store, kind, format); err != nil {
 		var long *corpus.CellTooLongError
 		if errors.As(err, &long) {
 			return apiErr(http.StatusUnprocessableEntity, "cell_too_long", "Không xuất được dạng XLSX: "+long.Error()+".")
 		}
 		return err
 	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("đọc lại tệp xuất: %w", err)
+	}
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="ketnoi-%s-%s.%s"`, kind,
 		time.Now().In(corpus.Vietnam).Format("20060102"), format))
-	return c.Blob(http.StatusOK, exportTypes[format], []byte(b.String()))
+	return c.Stream(http.StatusOK, exportTypes[format], f)
 }

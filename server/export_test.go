@@ -3,16 +3,23 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
 	"ketnoi/corpus"
+	"ketnoi/internal/corpustest"
 )
 
 // TestExportAPI: staff only; each kind and format downloads with its type and a file name, the JSONL has
 // one line per record; a kind not offered is bad_kind in the one error shape.
 func TestExportAPI(t *testing.T) {
+	tmp := t.TempDir() // where the exports are written before they are sent
+	t.Setenv("TMPDIR", tmp)
 	e := newBrokerEnv(t)
 	counts, err := e.st.Counts()
 	if err != nil {
@@ -53,6 +60,9 @@ func TestExportAPI(t *testing.T) {
 			}
 		})
 	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("exports left %d temporary files", len(left))
+	}
 }
 
 // TestExportXLSXCellTooLong: a result whose summary is longer than a spreadsheet cell holds cannot be
@@ -80,6 +90,58 @@ func TestExportXLSXCellTooLong(t *testing.T) {
 			if err := json.Unmarshal(body, &ae); err != nil || ae.Code != "cell_too_long" ||
 				!strings.Contains(ae.Message, "kq-ts-044") || !strings.Contains(ae.Message, "summary") || !strings.Contains(ae.Message, "JSONL") {
 				t.Errorf("refusal: %s", body)
+			}
+		})
+	}
+}
+
+// heapProbe is a writer that, at its first write, measures the live heap: what the exporter holds by the
+// time it starts writing.
+type heapProbe struct {
+	heap  uint64
+	wrote bool
+}
+
+func (p *heapProbe) Write(b []byte) (int, error) {
+	if !p.wrote {
+		p.wrote = true
+		p.heap = liveHeap()
+	}
+	return len(b), nil
+}
+
+func liveHeap() uint64 {
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestExportStreams: an export does not hold the corpus with its full text in memory — JSONL writes each
+// record as it is read, CSV and XLSX keep only the rows — so a large corpus cannot exhaust the server's
+// memory: the heap when writing starts is far below the text the store holds.
+func TestExportStreams(t *testing.T) {
+	_, st, _ := corpustest.Empty(t)
+	const n, bodyBytes = 120, 250 << 10 // 30 MB of full text
+	body := strings.Repeat("Quy trình chưng cất tinh dầu quế bằng hơi nước quy mô nông hộ. ", bodyBytes/70)
+	var recs []corpus.Record
+	for i := range n {
+		recs = append(recs, &corpus.Result{ID: fmt.Sprintf("kq-dai-%03d", i), Kind: corpus.KindResult,
+			Title: "Báo cáo dài số " + strconv.Itoa(i), Body: body + strconv.Itoa(i)})
+	}
+	if _, err := st.Put(recs, "test"); err != nil {
+		t.Fatal(err)
+	}
+	recs, body = nil, ""
+	for _, format := range []string{"jsonl", "csv", "xlsx"} {
+		t.Run(format, func(t *testing.T) {
+			base := liveHeap()
+			p := &heapProbe{}
+			if got, err := WriteExport(p, st, corpus.KindResult, format); err != nil || got != n {
+				t.Fatalf("export: %d records, %v", got, err)
+			}
+			if held := int64(p.heap) - int64(base); held > n*bodyBytes/2 {
+				t.Errorf("%d MB on the heap when the export started writing: the corpus's text is %d MB", held>>20, n*bodyBytes>>20)
 			}
 		})
 	}
