@@ -321,15 +321,11 @@ func (s *Store) Changes(after uint64, limit int, fn func(*Entry) error) (uint64,
 			if limit > 0 && n >= limit {
 				break
 			}
-			raw := records.Get(id)
-			if raw == nil {
-				return fmt.Errorf("chỉ mục thay đổi trỏ tới bản ghi không tồn tại %q", id)
+			e, err := changedEntry(records, id)
+			if err != nil {
+				return err
 			}
-			var e Entry
-			if err := json.Unmarshal(raw, &e); err != nil {
-				return fmt.Errorf("bản ghi %s hỏng trong kho: %w", id, err)
-			}
-			if err := fn(&e); err != nil {
+			if err := fn(e); err != nil {
 				return err
 			}
 			last = binary.BigEndian.Uint64(k)
@@ -338,6 +334,42 @@ func (s *Store) Changes(after uint64, limit int, fn func(*Entry) error) (uint64,
 		return nil
 	})
 	return last, err
+}
+
+// Latest calls fn for the live records of kind, the most recently changed first, until fn has had n of
+// them: the newest records are found without reading all the others (a feed of a large corpus).
+func (s *Store) Latest(kind string, n int, fn func(*Entry) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		records := tx.Bucket(bucketRecords)
+		c := tx.Bucket(bucketSeq).Cursor()
+		for k, id := c.Last(); k != nil && n > 0; k, id = c.Prev() {
+			e, err := changedEntry(records, id)
+			if err != nil {
+				return err
+			}
+			if e.Deleted || e.Kind != kind {
+				continue
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+			n--
+		}
+		return nil
+	})
+}
+
+// changedEntry reads the entry the change history points to.
+func changedEntry(records *bolt.Bucket, id []byte) (*Entry, error) {
+	raw := records.Get(id)
+	if raw == nil {
+		return nil, fmt.Errorf("chỉ mục thay đổi trỏ tới bản ghi không tồn tại %q", id)
+	}
+	var e Entry
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return nil, fmt.Errorf("bản ghi %s hỏng trong kho: %w", id, err)
+	}
+	return &e, nil
 }
 
 // Each calls fn for every live record, in id order.

@@ -123,16 +123,7 @@ func liveHeap() uint64 {
 func TestExportStreams(t *testing.T) {
 	_, st, _ := corpustest.Empty(t)
 	const n, bodyBytes = 120, 250 << 10 // 30 MB of full text
-	body := strings.Repeat("Quy trình chưng cất tinh dầu quế bằng hơi nước quy mô nông hộ. ", bodyBytes/70)
-	var recs []corpus.Record
-	for i := range n {
-		recs = append(recs, &corpus.Result{ID: fmt.Sprintf("kq-dai-%03d", i), Kind: corpus.KindResult,
-			Title: "Báo cáo dài số " + strconv.Itoa(i), Body: body + strconv.Itoa(i)})
-	}
-	if _, err := st.Put(recs, "test"); err != nil {
-		t.Fatal(err)
-	}
-	recs, body = nil, ""
+	putLongResults(t, st, n, bodyBytes)
 	for _, format := range []string{"jsonl", "csv", "xlsx"} {
 		t.Run(format, func(t *testing.T) {
 			base := liveHeap()
@@ -144,5 +135,19 @@ func TestExportStreams(t *testing.T) {
 				t.Errorf("%d MB on the heap when the export started writing: the corpus's text is %d MB", held>>20, n*bodyBytes>>20)
 			}
 		})
+	}
+}
+
+// putLongResults stores n results with bodyBytes of full text each, as reports extracted from PDFs have.
+func putLongResults(t *testing.T, st *corpus.Store, n, bodyBytes int) {
+	t.Helper()
+	body := strings.Repeat("Quy trình chưng cất tinh dầu quế bằng hơi nước quy mô nông hộ. ", bodyBytes/70)
+	var recs []corpus.Record
+	for i := range n {
+		recs = append(recs, &corpus.Result{ID: fmt.Sprintf("kq-dai-%03d", i), Kind: corpus.KindResult,
+			Title: "Báo cáo dài số " + strconv.Itoa(i), Body: body + strconv.Itoa(i)})
+	}
+	if _, err := st.Put(recs, "test"); err != nil {
+		t.Fatal(err)
 	}
 }

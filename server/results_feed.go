@@ -41,12 +41,9 @@ func (s *Server) resultsFeed(c echo.Context) error {
 	if v.Has("size") {
 		n = p.Size
 	}
-	entries, err := s.newestResults(c, p)
+	entries, err := s.newestResults(c, p, n)
 	if err != nil {
 		return err
-	}
-	if len(entries) > n {
-		entries = entries[:n]
 	}
 	base := s.siteBase(c)
 	canon := p.values()
@@ -105,50 +102,63 @@ func feedScope(p *searchParams) string {
 	return strings.Join(parts, ", ")
 }
 
-// newestResults is every result the parameters select, newest change first.
-func (s *Server) newestResults(c echo.Context, p *searchParams) ([]*corpus.Entry, error) {
+// newestResults is the n newest results the parameters select, newest change first. Only those n are
+// kept as the results are read: a feed is public and polled, and a corpus with its full text is large.
+func (s *Server) newestResults(c echo.Context, p *searchParams, n int) ([]*corpus.Entry, error) {
 	var out []*corpus.Entry
 	narrowed := p.values()
 	narrowed.Del("size")
 	if len(narrowed) == 0 {
-		err := s.store.Each(func(e *corpus.Entry) error {
-			if e.Kind == corpus.KindResult {
-				out = append(out, e)
-			}
+		err := s.store.Latest(corpus.KindResult, n, func(e *corpus.Entry) error {
+			out = keepNewest(out, e, n)
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-	} else {
-		req := p.request(publicConfidentiality)
-		req.Kinds, req.Facets, req.Highlight, req.ScoresOnly = []string{corpus.KindResult}, nil, false, true
-		req.Size, req.From, req.After = MaxSize, 0, ""
-		for seen := 0; seen < feedScan; {
-			res, err := s.idx.Search(c.Request().Context(), req)
-			if err != nil {
-				return nil, s.searchErr(err)
-			}
-			for _, h := range res.Hits {
-				e, err := s.store.Get(h.ID)
-				if err != nil && !errors.Is(err, corpus.ErrNotFound) {
-					return nil, err
-				}
-				if e != nil && !e.Deleted && e.Kind == corpus.KindResult {
-					out = append(out, e)
-				}
-			}
-			seen += len(res.Hits)
-			if res.Next == "" || len(res.Hits) == 0 {
-				break
-			}
-			req.After = res.Next
-		}
+		return out, nil
 	}
-	slices.SortFunc(out, func(a, b *corpus.Entry) int {
+	req := p.request(publicConfidentiality)
+	req.Kinds, req.Facets, req.Highlight, req.ScoresOnly = []string{corpus.KindResult}, nil, false, true
+	req.Size, req.From, req.After = MaxSize, 0, ""
+	for seen := 0; seen < feedScan; {
+		res, err := s.idx.Search(c.Request().Context(), req)
+		if err != nil {
+			return nil, s.searchErr(err)
+		}
+		for _, h := range res.Hits {
+			e, err := s.store.Get(h.ID)
+			if err != nil && !errors.Is(err, corpus.ErrNotFound) {
+				return nil, err
+			}
+			if e != nil && !e.Deleted && e.Kind == corpus.KindResult {
+				out = keepNewest(out, e, n)
+			}
+		}
+		seen += len(res.Hits)
+		if res.Next == "" || len(res.Hits) == 0 {
+			break
+		}
+		req.After = res.Next
+	}
+	return out, nil
+}
+
+// keepNewest adds e to newest, the n newest entries so far in order (latest change first), and drops what
+// falls off its end.
+func keepNewest(newest []*corpus.Entry, e *corpus.Entry, n int) []*corpus.Entry {
+	i, _ := slices.BinarySearchFunc(newest, e, func(a, b *corpus.Entry) int {
 		return cmp.Or(b.Modified.Compare(a.Modified), cmp.Compare(b.Seq, a.Seq))
 	})
-	return out, nil
+	if i >= n {
+		return newest
+	}
+	newest = slices.Insert(newest, i, e)
+	if len(newest) > n {
+		newest[n] = nil
+		newest = newest[:n]
+	}
+	return newest
 }
 
 // resultItem is a result as a feed entry: what a reader needs to decide to open it, each value escaped.

@@ -5,13 +5,17 @@ import (
 	"encoding/xml"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"ketnoi/corpus"
+	"ketnoi/internal/corpustest"
 )
 
 // resultsAtom is what the tests read of a results feed.
@@ -173,5 +177,56 @@ func TestResultsFeed(t *testing.T) {
 		if code != http.StatusBadRequest || !strings.Contains(string(body), msg) {
 			t.Errorf("%s: %d %s", q, code, body)
 		}
+	}
+}
+
+// TestResultsFeedReadsOnlyNewest: the public feed of all results reads the newest results only, not the
+// whole corpus with its full text at every poll; it still lists them newest first, after an edit and a
+// deletion too.
+func TestResultsFeedReadsOnlyNewest(t *testing.T) {
+	_, st, idx := corpustest.Empty(t)
+	const n, bodyBytes = 120, 250 << 10 // 30 MB of full text
+	putLongResults(t, st, n, bodyBytes)
+	fresh := []corpus.Record{
+		&corpus.Result{ID: "kq-moi-1", Kind: corpus.KindResult, Title: "Máy sấy cá cơm bằng bơm nhiệt"},
+		&corpus.Result{ID: "kq-moi-2", Kind: corpus.KindResult, Title: "Lò sấy hạt điều dùng vỏ điều"},
+		&corpus.Need{ID: "nc-moi", Kind: corpus.KindNeed, Title: "Cần máy sấy", Enterprise: "Cơ sở A"},
+	}
+	for _, r := range fresh { // one store change each, so that the order is certain
+		if _, err := st.Put([]corpus.Record{r}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edited := *fresh[0].(*corpus.Result)
+	edited.Title += " (bản sửa)"
+	if _, err := st.Put([]corpus.Record{&edited}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Delete([]string{"kq-dai-119"}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(New(DefaultConfig(), idx, st, nil, nil).Handler())
+	defer ts.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	code, body, _ := get(t, ts.URL+resultsFeedPath+"?size=3")
+	runtime.ReadMemStats(&after)
+	if code != http.StatusOK {
+		t.Fatalf("feed: %d %s", code, body)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > n*bodyBytes/2 {
+		t.Errorf("one poll of the feed allocated %d MB: the corpus's text is %d MB", alloc>>20, n*bodyBytes>>20)
+	}
+	var f resultsAtom
+	if err := xml.Unmarshal(body, &f); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range f.Entries {
+		got = append(got, e.Title[0])
+	}
+	want := []string{edited.Title, "Lò sấy hạt điều dùng vỏ điều", "Báo cáo dài số 118"}
+	if !slices.Equal(got, want) {
+		t.Errorf("feed entries %q, want %q", got, want)
 	}
 }
