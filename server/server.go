@@ -178,7 +178,18 @@ func validRequestID(id string) bool {
 }
 
 // Handler is the server's http.Handler (for tests with httptest).
-func (s *Server) Handler() http.Handler { return s.e }
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// serveHTTP answers a HEAD request as the GET of the same address (HTTP requires it of every resource
+// that answers GET; uptime monitors and link checkers send it). Echo routes the request it is given, so it
+// gets a GET; net/http still holds the HEAD it read, so it sends the headers and drops the body.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		r = r.Clone(r.Context())
+		r.Method = http.MethodGet
+	}
+	s.e.ServeHTTP(w, r)
+}
 
 // Run serves on addr until ctx is cancelled, then stops accepting, drains in-flight requests and returns;
 // the caller closes the index and the store after Run returns. ready, if not nil, receives the URL once
@@ -198,7 +209,7 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		inFlight.Add(1)
 		defer inFlight.Add(-1)
-		s.e.ServeHTTP(w, r)
+		s.serveHTTP(w, r)
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
