@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -20,6 +21,9 @@ func (s *Server) oaiRespond(c echo.Context) error {
 	args := c.QueryParams()
 	if c.Request().Method == http.MethodPost {
 		if err := c.Request().ParseForm(); err != nil {
+			if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) { // a form, only too large
+				return err
+			}
 			return apiErr(http.StatusBadRequest, "bad_form", "Thân yêu cầu POST phải là biểu mẫu application/x-www-form-urlencoded.")
 		}
 		args = c.Request().PostForm

@@ -76,3 +76,26 @@ func host(t *testing.T, u string) string {
 	}
 	return p.Hostname()
 }
+
+// TestOAIPostTooLarge: a POST form over the body limit is refused as too large (413), whether its size is
+// announced or not, not as a body that is not a form.
+func TestOAIPostTooLarge(t *testing.T) {
+	ts, _ := oaiServer(t, DefaultConfig())
+	form := "verb=Identify&x=" + strings.Repeat("a", 2<<20)
+	for _, chunked := range []bool{false, true} {
+		var body io.Reader = strings.NewReader(form)
+		if chunked {
+			body = io.MultiReader(body) // no length known: sent chunked
+		}
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/oai", body)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("chunked %v: %d, want 413", chunked, resp.StatusCode)
+		}
+	}
+}
