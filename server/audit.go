@@ -101,7 +101,9 @@ func (s *Server) auditWrites(next echo.HandlerFunc) echo.HandlerFunc {
 				status = e.Code
 			}
 		}
-		entry := auditEntry{Time: time.Now().UTC(), Method: m, Path: c.Request().URL.Path, Status: status,
+		// Follow and feed tokens open what the store keeps only the hash of: the path is redacted as in the
+		// request log, whatever method reached it.
+		entry := auditEntry{Time: time.Now().UTC(), Method: m, Path: redactPath(c.Request().URL.Path), Status: status,
 			IP: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
 		if k, ok := principal(c); ok {
 			entry.KeyID, entry.KeyName, entry.Role, entry.User = k.ID, k.Name, string(k.Role), k.User

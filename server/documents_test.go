@@ -506,3 +506,25 @@ func TestAuditLogRecordsBackups(t *testing.T) {
 		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestAuditLogHidesTokens: a write sent to a follow page's or a feed's address (refused: they only answer
+// GET) leaves its audit entry without the token, which opens what the store keeps only the hash of.
+func TestAuditLogHidesTokens(t *testing.T) {
+	u := uploadServer(t, 4, false)
+	follow, feed := corpus.NewToken(), corpus.FeedTokenPrefix+corpus.NewToken()
+	for _, p := range []string{followPrefix + follow, followAPI + follow, feedsPrefix + "needs/" + feed + feedSuffix} {
+		if code, _, _ := u.do(t, "POST", p, "", "", nil); code != http.StatusMethodNotAllowed {
+			t.Errorf("POST %s: %d, want 405", p, code)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(u.dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n != 3 {
+		t.Errorf("%d audit entries, want 3:\n%s", n, b)
+	}
+	if strings.Contains(string(b), follow) || strings.Contains(string(b), feed) {
+		t.Errorf("a token in the audit log:\n%s", b)
+	}
+}
