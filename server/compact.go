@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"ketnoi/corpus"
 	"ketnoi/indexer"
 )
 
@@ -178,13 +179,14 @@ func (s *Server) webStaffCompact(c echo.Context) error {
 	return s.backTo(c, staffCompactSection, flash{"Đã bắt đầu gộp chỉ mục; tìm kiếm và tải lên vẫn chạy bình thường.", false})
 }
 
-// compactLine says the latest merge's state to staff, in the server's local time.
+// compactLine says the latest merge's state to staff, in the province's time like every other time they
+// see (the server's own zone is often UTC).
 func compactLine(st CompactStatus) string {
 	at := func(t *time.Time) string {
 		if t == nil {
 			return "?"
 		}
-		return t.Local().Format("15:04:05 02/01/2006")
+		return t.In(corpus.Vietnam).Format("15:04:05 02/01/2006")
 	}
 	took := (time.Duration(st.TookMS) * time.Millisecond).Round(100 * time.Millisecond)
 	switch st.State {

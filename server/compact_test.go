@@ -209,3 +209,25 @@ func TestStaffPageCompact(t *testing.T) {
 		t.Errorf("broker POST: %d", p.code)
 	}
 }
+
+// TestCompactLineInProvinceTime: the staff page says when the latest merge ran in the province's time, as
+// it says every other time, whatever the server's own time zone.
+func TestCompactLineInProvinceTime(t *testing.T) {
+	local := time.Local
+	time.Local = time.UTC // as on most servers
+	defer func() { time.Local = local }()
+	start := time.Date(2026, 11, 27, 10, 15, 0, 0, time.UTC)
+	end := start.Add(90 * time.Second)
+	for _, tt := range []struct {
+		st   CompactStatus
+		want string
+	}{
+		{CompactStatus{State: CompactDone, Started: &start, Finished: &end, TookMS: 90000}, "17:16:30 27/11/2026"},
+		{CompactStatus{State: CompactRunning, Started: &start}, "17:15:00 27/11/2026"},
+		{CompactStatus{State: CompactFailed, Started: &start, Error: "lỗi"}, "17:15:00 27/11/2026"},
+	} {
+		if got := compactLine(tt.st); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q, want the time %s", tt.st.State, got, tt.want)
+		}
+	}
+}
