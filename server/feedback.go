@@ -153,7 +153,7 @@ func decodeStrict(body []byte, v any, fields string) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &te):
+	case errors.As(err, &te) && te.Field != "": // no field: the body itself is not an object
 		return apiErr(http.StatusBadRequest, "bad_type", fmt.Sprintf("Trường %s phải là %s.", te.Field, jsonTypeLabel(te.Type.Kind().String())))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")

@@ -105,6 +105,8 @@ func TestFeedbackValidation(t *testing.T) {
 		name, body, code, field, msg string
 	}{
 		{"not json", `{"need_id": `, "bad_json", "", "JSON hợp lệ"},
+		{"array", `[]`, "bad_json", "", "đối tượng JSON"},
+		{"string", `"nc-001"`, "bad_json", "", "đối tượng JSON"},
 		{"misspelt field", `{"need_id": "nc-001", "result_id": "kq-ts-001", "desicion": "accept"}`, "unknown_field", "", `"desicion"`},
 		{"number for id", `{"need_id": 1, "result_id": "kq-ts-001", "decision": "accept"}`, "bad_type", "", "need_id phải là chuỗi"},
 		{"missing need", `{"result_id": "kq-ts-001", "decision": "accept"}`, "missing_need_id", "need_id", "Thiếu mã nhu cầu"},
