@@ -138,17 +138,36 @@ func uploadDeadlines(c echo.Context) {
 // stageFile streams one file part of an upload to the queue's disk; the queue's refusals become API
 // errors. Shared by apiUpload and the staff page's form (staff.go).
 func (s *Server) stageFile(c echo.Context, part *multipart.Part) (*indexer.Staged, error) {
-	staged, err := s.up.jobs.Stage(part.FileName(), part, s.up.limit)
+	body := &bodyReader{r: part}
+	staged, err := s.up.jobs.Stage(part.FileName(), body, s.up.limit)
 	switch {
 	case errors.Is(err, indexer.ErrBusy):
 		return nil, s.busyError(c)
 	case errors.Is(err, indexer.ErrTooLarge):
 		return nil, apiErr(http.StatusRequestEntityTooLarge, "file_too_large",
 			fmt.Sprintf("Tệp vượt giới hạn %d MB.", s.up.limit>>20))
+	case err != nil && body.err != nil:
+		return nil, uploadReadError(body.err)
 	case err != nil:
-		return nil, uploadReadError(err)
+		// Not the request's fault (a full disk, the upload folder gone): the server's error, logged.
+		return nil, err
 	}
 	return staged, nil
+}
+
+// bodyReader remembers why reading the request failed, to tell the client's broken upload from a failure
+// to store it.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 // commitStaged queues a staged upload in the name of the request's key; the staged upload is used up

@@ -528,3 +528,39 @@ func TestAuditLogHidesTokens(t *testing.T) {
 		t.Errorf("a token in the audit log:\n%s", b)
 	}
 }
+
+// TestUploadStoreFailureIsServers: an upload the server cannot store (its upload folder is gone) is the
+// server's error — 500, and logged — not the client's "could not read the upload"; an upload whose body is
+// cut off still is the client's.
+func TestUploadStoreFailureIsServers(t *testing.T) {
+	u := uploadServer(t, 4, false)
+	ctype, body := multipartBody(t, "a.txt", []byte(strings.Repeat("Quy trình ủ phân hữu cơ. ", 100)), nil)
+	whole := body.Bytes()
+	for _, tt := range []struct {
+		name   string
+		body   []byte
+		before func()
+		status int
+		code   string
+	}{
+		{"body cut off", whole[:len(whole)/2], func() {}, http.StatusBadRequest, "bad_multipart"},
+		{"upload folder gone", whole, func() {
+			dir := filepath.Join(u.dir, "uploads")
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dir, []byte("không phải thư mục"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, http.StatusInternalServerError, "internal"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.before()
+			code, b, _ := u.do(t, "POST", uploadRoute, u.staff, ctype, bytes.NewReader(tt.body))
+			var ae APIError
+			if json.Unmarshal(b, &ae); code != tt.status || ae.Code != tt.code {
+				t.Errorf("%d %s, want %d %s", code, b, tt.status, tt.code)
+			}
+		})
+	}
+}
