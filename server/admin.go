@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -48,6 +49,15 @@ func (s *Server) apiBackup(c echo.Context) error {
 		slog.Int("records", m.Total()), slog.Int("originals", m.Originals), slog.Int64("bytes", w.n),
 		slog.Duration("took", time.Since(start)))
 	return nil
+}
+
+// sendSliding answers 200 with r as the body, the write deadline sliding forward while bytes flow: a large
+// download (an original file, an export) on a slow line outlasts the server's WriteTimeout.
+func sendSliding(c echo.Context, ctype string, r io.Reader) error {
+	c.Response().Header().Set(echo.HeaderContentType, ctype)
+	c.Response().WriteHeader(http.StatusOK)
+	_, err := io.Copy(&slidingWriter{w: c.Response(), rc: http.NewResponseController(c.Response())}, r)
+	return err
 }
 
 // slidingWriter pushes the connection's write deadline forward as the response makes progress.

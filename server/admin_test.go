@@ -17,6 +17,7 @@ import (
 	"ketnoi/corpus/sample"
 	"ketnoi/indexer"
 	"ketnoi/indexer/bleveidx"
+	"ketnoi/internal/corpustest"
 )
 
 func TestAdminBackup(t *testing.T) {
@@ -129,14 +130,7 @@ func TestAdminBackupOutlivesWriteTimeout(t *testing.T) {
 		}
 		st.PutFrom([]corpus.Record{&corpus.Result{ID: fmt.Sprint("kq-", i), Kind: corpus.KindResult, Title: "Tệp lớn"}}, "lon.pdf", sha)
 	}
-	keys := corpus.OpenKeyring(dir)
-	admin, _, _ := keys.Create("Quản trị", corpus.RoleAdmin)
-	cfg := DefaultConfig()
-	cfg.Keys = keys
-	ts := httptest.NewUnstartedServer(New(cfg, nil, st, nil, nil).Handler())
-	ts.Config.WriteTimeout = time.Second
-	ts.Start()
-	defer ts.Close()
+	ts, admin := writeTimeoutServer(t, dir, st, nil, corpus.RoleAdmin)
 	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/api/v1/admin/backup", nil)
 	req.Header.Set("Authorization", "Bearer "+admin)
 	resp, err := http.DefaultClient.Do(req)
@@ -144,23 +138,96 @@ func TestAdminBackupOutlivesWriteTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var arch bytes.Buffer
+	start := time.Now()
+	arch := slowRead(t, resp.Body)
+	m, err := corpus.VerifyBackup(arch)
+	if err != nil || m.Originals != 4 {
+		t.Fatalf("slow download: %v (after %s)", err, time.Since(start))
+	}
+}
+
+// writeTimeoutServer is a server over st (and idx) with a key of role, on a connection whose WriteTimeout
+// is a second: any answer that takes longer is cut unless its deadline slides.
+func writeTimeoutServer(t *testing.T, dir string, st *corpus.Store, idx indexer.Index, role corpus.Role) (*httptest.Server, string) {
+	t.Helper()
+	keys := corpus.OpenKeyring(dir)
+	key, _, err := keys.Create("Người tải", role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Keys = keys
+	ts := httptest.NewUnstartedServer(New(cfg, idx, st, nil, nil).Handler())
+	ts.Config.WriteTimeout = time.Second
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return ts, key
+}
+
+// slowRead reads a download 2 MB at a time with pauses, as a slow line does: slower than a test server's
+// WriteTimeout of a second allows for a whole answer of several MB.
+func slowRead(t *testing.T, r io.Reader) *bytes.Buffer {
+	t.Helper()
+	var got bytes.Buffer
 	start := time.Now()
 	for {
-		n, err := io.CopyN(&arch, resp.Body, 2<<20)
+		n, err := io.CopyN(&got, r, 2<<20)
 		if err == io.EOF || n == 0 {
 			break
 		}
 		if err != nil {
-			t.Fatalf("download cut after %d bytes, %s: %v", arch.Len(), time.Since(start), err)
+			t.Fatalf("download cut after %d bytes, %s: %v", got.Len(), time.Since(start), err)
 		}
 		time.Sleep(150 * time.Millisecond)
 	}
 	if time.Since(start) < 1500*time.Millisecond {
 		t.Logf("download took only %s", time.Since(start))
 	}
-	m, err := corpus.VerifyBackup(&arch)
-	if err != nil || m.Originals != 4 {
-		t.Fatalf("slow download: %v (after %s)", err, time.Since(start))
+	return &got
+}
+
+// TestDownloadsOutliveWriteTimeout: an original file and an export, read more slowly than the server's
+// WriteTimeout allows a whole answer, still arrive whole: their deadline slides while bytes flow, as a
+// backup's does.
+func TestDownloadsOutliveWriteTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads slowly on purpose")
+	}
+	dir, st, idx := corpustest.Empty(t)
+	orig := make([]byte, 24<<20) // incompressible, more than socket buffers hold
+	rand.Read(orig)
+	sha, err := st.PutOriginal(bytes.NewReader(orig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := &corpus.Result{ID: "kq-lon", Kind: corpus.KindResult, Title: "Báo cáo quét",
+		Extraction: &corpus.Extraction{File: "bao-cao.pdf", SHA256: sha, Format: "pdf", Pages: 1}}
+	if _, err := st.PutFrom([]corpus.Record{big}, "bao-cao.pdf", sha); err != nil {
+		t.Fatal(err)
+	}
+	putLongResults(t, st, 100, 250<<10) // a 25 MB export
+	ts, staff := writeTimeoutServer(t, dir, st, idx, corpus.RoleStaff)
+	for _, tt := range []struct {
+		name, path, key string
+		check           func(b []byte) bool
+	}{
+		{"original file", "/api/v1/results/kq-lon/file", "", func(b []byte) bool { return bytes.Equal(b, orig) }},
+		{"export", "/api/v1/export?kind=result&format=jsonl", staff, func(b []byte) bool { return bytes.Count(b, []byte("\n")) == 101 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, ts.URL+tt.path, nil)
+			req.Header.Set("Accept-Encoding", "identity") // as large on the wire as on disk
+			if tt.key != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.key)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if b := slowRead(t, resp.Body).Bytes(); resp.StatusCode != http.StatusOK || !tt.check(b) {
+				t.Errorf("%d, %d bytes: not the whole download", resp.StatusCode, len(b))
+			}
+		})
 	}
 }

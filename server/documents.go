@@ -438,7 +438,7 @@ func (s *Server) apiOriginal(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, "attachment; filename*=UTF-8''"+url.PathEscape(filepath.Base(name)))
 	c.Response().Header().Set("X-Content-Type-Options", "nosniff")
-	return c.Stream(http.StatusOK, ctype, f)
+	return sendSliding(c, ctype, f)
 }
 
 // principalID is the id of the key a request was authenticated with ("" on open routes).

@@ -146,5 +146,5 @@ func (s *Server) apiExport(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="ketnoi-%s-%s.%s"`, kind,
 		time.Now().In(corpus.Vietnam).Format("20060102"), format))
-	return c.Stream(http.StatusOK, exportTypes[format], f)
+	return sendSliding(c, exportTypes[format], f)
 }
