@@ -359,11 +359,12 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 		return filepath.Base(path)
 	}
 	_, err := p.Run(ctx, paths)
-	j.mu.Lock()
+	// Each job's end is written to disk and its upload released before anyone can read the job as ended.
 	now := time.Now().UTC()
-	var finished []*Job
-	for _, path := range paths {
-		job := byPath[path]
+	finished := make([]*Job, len(paths))
+	j.mu.Lock()
+	for i, path := range paths {
+		job := byPath[path].copy()
 		out := outs[path]
 		job.Finished = now
 		switch {
@@ -382,15 +383,20 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 		default:
 			job.State, job.Error = JobFailed, "không có kết quả"
 		}
-		finished = append(finished, job.copy())
+		finished[i] = job
 	}
-	j.perFile = time.Since(t0) / time.Duration(len(paths))
 	j.mu.Unlock()
 	for _, c := range finished {
 		if j.save(c) == nil {
 			j.release(c)
 		}
 	}
+	j.mu.Lock()
+	for i, path := range paths {
+		*byPath[path] = *finished[i]
+	}
+	j.perFile = time.Since(t0) / time.Duration(len(paths))
+	j.mu.Unlock()
 }
 
 // RetryAfter is how long a client refused with ErrBusy should wait: about the time the runner takes to
