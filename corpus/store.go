@@ -309,6 +309,17 @@ func (s *Store) Seq() (uint64, error) {
 	return seq, err
 }
 
+// Version identifies the store's content: it changes with every write of any kind (records, need states,
+// decisions, alerts), being the last committed transaction's id. For caches of figures over the whole store.
+func (s *Store) Version() (uint64, error) {
+	var v uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v = uint64(tx.ID())
+		return nil
+	})
+	return v, err
+}
+
 // Changes calls fn, in sequence order, for the latest change of every id changed after seq (live records
 // and tombstones), at most limit entries (0: all). It returns the highest sequence number visited.
 func (s *Store) Changes(after uint64, limit int, fn func(*Entry) error) (uint64, error) {

@@ -42,6 +42,17 @@ type Stats struct {
 
 // CollectStats reads the store and the index.
 func CollectStats(st *corpus.Store, idx Index) (*Stats, error) {
+	s, err := StoreStats(st, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s, s.AddIndex(idx)
+}
+
+// StoreStats is CollectStats without the index's figures: the part that reads every record, which a server
+// keeps between requests while the store does not change. mkt, when not nil, is the market report already
+// collected from the same store.
+func StoreStats(st *corpus.Store, mkt *market.Report) (*Stats, error) {
 	s := &Stats{Records: map[string]int{}, ByField: map[string]int{}, ByYear: map[string]int{}, ByOrg: map[string]int{},
 		PagesByRung: map[string]int{}, FailedByCause: map[string]int{}}
 	err := st.Each(func(e *corpus.Entry) error {
@@ -104,29 +115,37 @@ func CollectStats(st *corpus.Store, idx Index) (*Stats, error) {
 	if s.StoreSeq, err = st.Seq(); err != nil {
 		return nil, err
 	}
-	if s.IndexSeq, err = idx.AppliedSeq(); err != nil {
-		return nil, err
-	}
-	if s.IndexDocs, err = idx.Count(); err != nil {
-		return nil, err
-	}
-	if s.IndexBytes, err = idx.DiskSize(); err != nil {
-		return nil, err
-	}
-	s.IndexSegments = -1
-	if sc, ok := SegmentCounterOf(idx); ok {
-		if s.IndexSegments, err = sc.SegmentCount(); err != nil {
+	if s.Market = mkt; mkt == nil {
+		if s.Market, err = market.Collect(st, time.Now()); err != nil {
 			return nil, err
 		}
-	}
-	if o, ok := OutdatedOf(idx); ok {
-		s.IndexOutdated = o.Outdated()
-	}
-	if s.Market, err = market.Collect(st, time.Now()); err != nil {
-		return nil, err
 	}
 	if fi, err := os.Stat(filepath.Join(st.Dir(), "store.db")); err == nil {
 		s.StoreBytes = fi.Size()
 	}
 	return s, nil
+}
+
+// AddIndex sets the index's figures: how far it has caught up with the store, its size and segments.
+func (s *Stats) AddIndex(idx Index) error {
+	var err error
+	if s.IndexSeq, err = idx.AppliedSeq(); err != nil {
+		return err
+	}
+	if s.IndexDocs, err = idx.Count(); err != nil {
+		return err
+	}
+	if s.IndexBytes, err = idx.DiskSize(); err != nil {
+		return err
+	}
+	s.IndexSegments = -1
+	if sc, ok := SegmentCounterOf(idx); ok {
+		if s.IndexSegments, err = sc.SegmentCount(); err != nil {
+			return err
+		}
+	}
+	if o, ok := OutdatedOf(idx); ok {
+		s.IndexOutdated = o.Outdated()
+	}
+	return nil
 }

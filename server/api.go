@@ -242,9 +242,20 @@ func (s *Server) lookup(c echo.Context, kind string) (corpus.Record, error) {
 }
 
 func (s *Server) apiStats(c echo.Context) error {
-	st, err := indexer.CollectStats(s.store, s.idx)
+	ctx := c.Request().Context()
+	base, err := s.statsFigures.get(ctx, s.store, func() (*indexer.Stats, error) {
+		mkt, err := s.marketReport(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return indexer.StoreStats(s.store, mkt)
+	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, st)
+	st := *base // the kept figures are shared: only this copy's index figures are set
+	if err := st.AddIndex(s.idx); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, &st)
 }

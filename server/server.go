@@ -22,6 +22,7 @@ import (
 
 	"ketnoi/corpus"
 	"ketnoi/indexer"
+	"ketnoi/market"
 	"ketnoi/matcher"
 	"ketnoi/oai"
 )
@@ -80,6 +81,9 @@ type Server struct {
 	lim        *limits       // client-IP rule and rate limits (limits.go)
 	metrics    *serverMetrics
 	compact    *compaction // online index merge (compact.go)
+	// The statistics over the whole store, kept while the store does not change (figures.go).
+	statsFigures  figures[*indexer.Stats]
+	marketFigures figures[*market.Report]
 }
 
 // New builds a server; routes are set up in routes.go.

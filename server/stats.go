@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -44,12 +45,12 @@ type statsPage struct {
 	Now    string
 }
 
-func (s *Server) marketReport() (*market.Report, error) {
-	return market.Collect(s.store, time.Now())
+func (s *Server) marketReport(ctx context.Context) (*market.Report, error) {
+	return s.marketFigures.get(ctx, s.store, func() (*market.Report, error) { return market.Collect(s.store, time.Now()) })
 }
 
 func (s *Server) webStats(c echo.Context) error {
-	r, err := s.marketReport()
+	r, err := s.marketReport(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func (s *Server) apiStatsMarket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.marketReport()
+	r, err := s.marketReport(c.Request().Context())
 	if err != nil {
 		return err
 	}
