@@ -201,6 +201,9 @@ func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	}
 }
 
+// errJSONEnd stops readJSONValues at a syntax error, which has been reported.
+var errJSONEnd = errors.New("JSON hỏng")
+
 func readJSON(r io.Reader, emit func(Parsed) error) error {
 	data, err := io.ReadAll(io.LimitReader(r, 1<<30))
 	if err != nil {
@@ -208,30 +211,69 @@ func readJSON(r io.Reader, emit func(Parsed) error) error {
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 || trimmed[0] != '[' {
+	if len(trimmed) == 0 || trimmed[0] != '[' && json.Valid(trimmed) {
 		p := DecodeRecord(trimmed)
 		p.Line = 1
 		return emit(p)
 	}
-	// An array: decode element by element so that one bad element loses only itself.
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if _, err := dec.Token(); err != nil {
-		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemBadJSON, Message: "JSON hỏng: " + err.Error()}}})
+	// A sequence of top-level values (one array, or arrays and objects one after another, as files
+	// joined end to end are): each object is a record, each array's elements are, decoded one by one so
+	// that one bad element loses only itself. Nothing after the first array is left unread.
+	if err := readJSONValues(data, emit); err != errJSONEnd {
+		return err
 	}
-	for dec.More() {
+	return nil
+}
+
+// readJSONValues reads the records of a sequence of top-level JSON values.
+func readJSONValues(data []byte, emit func(Parsed) error) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	// valueLine is the line where the value starting at or after offset begins.
+	valueLine := func(offset int64) int {
+		return lineAt(data, offset+int64(len(data[offset:])-len(bytes.TrimLeft(data[offset:], " \t\r\n,"))))
+	}
+	// broken reports the rest of the file as unreadable and ends the reading (errJSONEnd, or emit's error).
+	broken := func(offset int64, err error) error {
+		if e := emit(Parsed{Line: valueLine(offset), Problems: Problems{{Severity: Rejected, Code: ProblemBadJSON,
+			Message: "JSON hỏng từ đây đến hết tệp, phần còn lại không đọc được: " + jsonErrorText(err)}}}); e != nil {
+			return e
+		}
+		return errJSONEnd
+	}
+	// record reads the next value as one record.
+	record := func() error {
 		offset := dec.InputOffset()
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return emit(Parsed{Line: lineAt(data, offset), Problems: Problems{{Severity: Rejected, Code: ProblemBadJSON,
-				Message: "JSON hỏng từ đây đến hết tệp, phần còn lại không đọc được: " + err.Error()}}})
+			return broken(offset, err)
 		}
 		p := DecodeRecord(raw)
-		p.Line = lineAt(data, offset+int64(len(data[offset:])-len(bytes.TrimLeft(data[offset:], " \t\r\n,"))))
-		if e := emit(p); e != nil {
-			return e
+		p.Line = valueLine(offset)
+		return emit(p)
+	}
+	for {
+		offset := dec.InputOffset()
+		if len(bytes.TrimSpace(data[offset:])) == 0 {
+			return nil
+		}
+		if bytes.TrimLeft(data[offset:], " \t\r\n")[0] != '[' {
+			if err := record(); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := dec.Token(); err != nil {
+			return broken(offset, err)
+		}
+		for dec.More() {
+			if err := record(); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil { // the closing bracket
+			return broken(dec.InputOffset(), err)
 		}
 	}
-	return nil
 }
 
 func lineAt(data []byte, offset int64) int {
@@ -412,6 +454,9 @@ func jsonKindName(v string) string {
 }
 
 func jsonErrorText(err error) string {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "tệp kết thúc giữa chừng (thiếu dấu đóng } hoặc ])"
+	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return fmt.Sprintf("lỗi cú pháp ở byte %d (%s)", se.Offset, se.Error())

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -170,5 +171,49 @@ func TestSectorAncestors(t *testing.T) {
 	}
 	if got := FieldAncestors("405"); strings.Join(got, ",") != "405,4" {
 		t.Errorf("FieldAncestors(405) = %v", got)
+	}
+}
+
+// TestReadJSONNothingAfterTheArrayIsLost: a .json file holding more than one array, objects one after
+// another, or an array cut short reads every record there is and names what it could not read; nothing
+// is dropped in silence.
+func TestReadJSONNothingAfterTheArrayIsLost(t *testing.T) {
+	tests := []struct {
+		name, in string
+		ids      []string
+		rejected []int // lines of rejected parts
+	}{
+		{"two arrays", "[{\"id\":\"a1\",\"kind\":\"result\",\"title\":\"Một\"},{\"id\":\"a2\",\"kind\":\"result\",\"title\":\"Hai\"}]\n" +
+			"[{\"id\":\"a3\",\"kind\":\"result\",\"title\":\"Ba\"}]\n", []string{"a1", "a2", "a3"}, nil},
+		{"objects one per line", "{\"id\":\"o1\",\"kind\":\"result\",\"title\":\"Một\"}\n{\"id\":\"o2\",\"kind\":\"need\",\"title\":\"Hai\"}\n",
+			[]string{"o1", "o2"}, nil},
+		{"array then an object", "[{\"id\":\"b1\",\"kind\":\"result\",\"title\":\"Một\"}]\n{\"id\":\"b2\",\"kind\":\"result\",\"title\":\"Hai\"}",
+			[]string{"b1", "b2"}, nil},
+		{"garbage after the array", "[{\"id\":\"g1\",\"kind\":\"result\",\"title\":\"Một\"}]\nrác ở cuối\n", []string{"g1"}, []int{2}},
+		{"array cut short", "[{\"id\":\"c1\",\"kind\":\"result\",\"title\":\"Một\"},\n{\"id\":\"c2\",\"kind\":\"result\",\"title\":\"Hai\"}\n",
+			[]string{"c1", "c2"}, []int{3}},
+		{"one object", "\ufeff{\"id\":\"s1\",\"kind\":\"result\",\"title\":\"Một\"}\n", []string{"s1"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ids []string
+			var rejected []int
+			for _, p := range readAll(t, "ban-ghi.json", tt.in, FormatJSON) {
+				if p.Record != nil {
+					ids = append(ids, p.Record.RecordID())
+					continue
+				}
+				rejected = append(rejected, p.Line)
+				if msg := p.Problems.String(); strings.Contains(msg, "EOF") || !strings.Contains(msg, "ban-ghi.json, dòng") {
+					t.Errorf("rejection not in Vietnamese or not placed: %s", msg)
+				}
+			}
+			if strings.Join(ids, ",") != strings.Join(tt.ids, ",") {
+				t.Errorf("records %v, want %v", ids, tt.ids)
+			}
+			if fmt.Sprint(rejected) != fmt.Sprint(tt.rejected) {
+				t.Errorf("rejected at lines %v, want %v", rejected, tt.rejected)
+			}
+		})
 	}
 }
