@@ -468,13 +468,32 @@ func jsonErrorText(err error) string {
 // "price_vnd.max" ("price_vnd_min" is accepted too).
 const csvListSep = ";"
 
-func readCSV(r io.Reader, emit func(Parsed) error) error {
-	br := bufio.NewReader(r)
+// newCSVReader reads CSV without its byte order mark, separated as its header row is: by commas, or by
+// semicolons or tabs when the header has no comma (Excel saves "CSV" with semicolons where the decimal
+// mark is a comma, as in Vietnamese settings).
+func newCSVReader(r io.Reader) *csv.Reader {
+	br := bufio.NewReaderSize(r, 64<<10)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, utf8BOM) {
 		br.Discard(3)
 	}
+	head, _ := br.Peek(64 << 10)
+	if i := bytes.IndexAny(head, "\r\n"); i >= 0 {
+		head = head[:i]
+	}
 	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
+	if !bytes.ContainsRune(head, ',') {
+		if bytes.ContainsRune(head, ';') {
+			cr.Comma = ';'
+		} else if bytes.ContainsRune(head, '\t') {
+			cr.Comma = '\t'
+		}
+	}
+	return cr
+}
+
+func readCSV(r io.Reader, emit func(Parsed) error) error {
+	cr := newCSVReader(r)
 	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if err == io.EOF {

@@ -217,3 +217,33 @@ func TestReadJSONNothingAfterTheArrayIsLost(t *testing.T) {
 		})
 	}
 }
+
+// TestReadCSVSeparators: a CSV saved by Excel with Vietnamese settings separates cells with semicolons
+// (and a tab-separated export with tabs); every row reads as it does with commas, lists in a quoted
+// cell included, and ReadTable (the feedback import) reads the same file alike.
+func TestReadCSVSeparators(t *testing.T) {
+	tests := []struct{ name, in string }{
+		{"comma", "id,kind,title,keywords,trl\r\nkq-1,result,Máy sấy cá cơm,\"cá cơm;sấy\",6\r\nkq-2,need,\"Lò sấy; tiết kiệm\",,\r\n"},
+		{"semicolon with BOM and CRLF", "\ufeffid;kind;title;keywords;trl\r\nkq-1;result;Máy sấy cá cơm;\"cá cơm;sấy\";6\r\nkq-2;need;\"Lò sấy; tiết kiệm\";;\r\n"},
+		{"tab", "id\tkind\ttitle\tkeywords\ttrl\nkq-1\tresult\tMáy sấy cá cơm\tcá cơm;sấy\t6\nkq-2\tneed\tLò sấy; tiết kiệm\t\t\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := readAll(t, "mau.csv", tt.in, FormatCSV)
+			if len(ps) != 2 || ps[0].Record == nil || ps[1].Record == nil {
+				t.Fatalf("rows: %+v", ps)
+			}
+			r := ps[0].Record.(*Result)
+			if r.ID != "kq-1" || r.Title != "Máy sấy cá cơm" || r.TRL != 6 || strings.Join(r.Keywords, "|") != "cá cơm|sấy" {
+				t.Errorf("row 2 read as %+v", r)
+			}
+			if n := ps[1].Record.(*Need); n.Title != "Lò sấy; tiết kiệm" || ps[1].Line != 3 {
+				t.Errorf("row 3 read as %q at line %d", n.Title, ps[1].Line)
+			}
+			tab, err := ReadTable(strings.NewReader(tt.in), FormatCSV)
+			if err != nil || strings.Join(tab.Header, ",") != "id,kind,title,keywords,trl" || len(tab.Rows) != 2 || tab.Rows[1][2] != "Lò sấy; tiết kiệm" {
+				t.Errorf("ReadTable: %+v %v", tab, err)
+			}
+		})
+	}
+}

@@ -1,9 +1,6 @@
 package corpus
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -241,12 +238,7 @@ func ReadTable(r io.Reader, format Format) (*Table, error) {
 	var rows [][]string
 	switch format {
 	case FormatCSV:
-		br := bufio.NewReader(r)
-		if b, err := br.Peek(3); err == nil && bytes.Equal(b, utf8BOM) {
-			br.Discard(3)
-		}
-		cr := csv.NewReader(br)
-		cr.FieldsPerRecord = -1
+		cr := newCSVReader(r)
 		var err error
 		if rows, err = cr.ReadAll(); err != nil {
 			return nil, fmt.Errorf("đọc CSV: %w", err)
