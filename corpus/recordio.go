@@ -500,7 +500,7 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 		return nil
 	}
 	if err != nil {
-		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV, Message: "không đọc được dòng tiêu đề CSV: " + err.Error()}}})
+		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV, Message: "không đọc được dòng tiêu đề CSV: " + csvErrorText(err)}}})
 	}
 	header = normaliseHeader(header)
 	for {
@@ -511,7 +511,7 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				if e := emit(Parsed{Line: pe.StartLine, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV, Message: "dòng CSV hỏng: " + pe.Err.Error()}}}); e != nil {
+				if e := emit(Parsed{Line: pe.StartLine, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV, Message: "dòng CSV hỏng: " + csvErrorText(pe.Err)}}}); e != nil {
 					return e
 				}
 				continue
@@ -531,6 +531,21 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 			return e
 		}
 	}
+}
+
+// csvErrorText says in Vietnamese what is wrong with a CSV row.
+func csvErrorText(err error) string {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, csv.ErrBareQuote):
+		return "dấu ngoặc kép \" nằm giữa một ô không mở bằng ngoặc kép (ô có \" phải nằm trong ngoặc kép, \" viết thành \"\")"
+	case errors.Is(err, csv.ErrQuote):
+		return "ô mở bằng ngoặc kép \" mà không đóng đúng chỗ (thiếu \" đóng, hoặc \" bên trong chưa viết thành \"\")"
+	}
+	return err.Error()
 }
 
 // normaliseHeader makes column names as the record format spells them.

@@ -247,3 +247,23 @@ func TestReadCSVSeparators(t *testing.T) {
 		})
 	}
 }
+
+// TestReadCSVBrokenQuotesInVietnamese: a row with a stray or unclosed quote is rejected with the line and
+// a Vietnamese reason (not encoding/csv's English), and the rows after it still go in.
+func TestReadCSVBrokenQuotesInVietnamese(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"bare quote", "id,kind,title\nkq-1,result,Máy \"sấy\" cá\nkq-2,result,Lò sấy\n", "nằm giữa một ô"},
+		{"unclosed quote", "id,kind,title\nkq-1,result,\"Máy \"sấy\" cá\"x\nkq-2,result,Lò sấy\n", "không đóng đúng chỗ"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := readAll(t, "mau.csv", tt.in, FormatCSV)
+			if len(ps) != 2 || ps[0].Record != nil || ps[0].Line != 2 || ps[1].Record == nil {
+				t.Fatalf("rows: %+v", ps)
+			}
+			if msg := ps[0].Problems.String(); !strings.Contains(msg, tt.want) || strings.Contains(msg, "quote") {
+				t.Errorf("message %q, want Vietnamese containing %q", msg, tt.want)
+			}
+		})
+	}
+}
