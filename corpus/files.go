@@ -103,7 +103,7 @@ func (s *Store) PutFiles(changes []FileChange) (PutStats, error) {
 				}
 			}
 			if c.Previous != "" && c.Previous != c.State.DocID {
-				if err := leaveTx(tx, c.Previous, c.State.Path, now, &seq); err != nil {
+				if _, err := leaveTx(tx, c.Previous, c.State.Path, now, &seq); err != nil {
 					return err
 				}
 			}
@@ -137,21 +137,58 @@ func (s *Store) ForgetFiles(paths []string) error {
 	})
 }
 
-// leaveTx takes path out of a document's sources; a document with no source left is deleted.
-func leaveTx(tx *bolt.Tx, id, path string, now time.Time, seq *uint64) error {
+// ForgetGoneFiles forgets files gone from disk, in one transaction: each path leaves the sources of the
+// document it gave (a document left without a source is deleted, see leaveTx) and its state goes. It
+// returns the ids deleted.
+func (s *Store) ForgetGoneFiles(paths []string) ([]string, error) {
+	var deleted []string
+	now := time.Now().UTC()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		meta, files := tx.Bucket(bucketMeta), tx.Bucket(bucketFiles)
+		seq := getSeq(meta)
+		for _, p := range paths {
+			var st FileState
+			if raw := files.Get([]byte(p)); raw != nil && json.Unmarshal(raw, &st) == nil && st.DocID != "" {
+				gone, err := leaveTx(tx, st.DocID, p, now, &seq)
+				if err != nil {
+					return err
+				}
+				if gone {
+					deleted = append(deleted, st.DocID)
+				}
+			}
+			if err := files.Delete([]byte(p)); err != nil {
+				return err
+			}
+		}
+		return meta.Put(keySeq, seqKey(seq))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ghi kho dữ liệu: %w", err)
+	}
+	return deleted, nil
+}
+
+// leaveTx takes path out of a document's sources; a document with no source left is deleted (and
+// true returned). A staff edit ("api") is not a source that keeps a document alive: the document
+// still comes from files, and the edits go on to the file's new version (see the indexer).
+func leaveTx(tx *bolt.Tx, id, path string, now time.Time, seq *uint64) (bool, error) {
 	records := tx.Bucket(bucketRecords)
 	raw := records.Get([]byte(id))
 	if raw == nil {
-		return nil
+		return false, nil
 	}
 	var e Entry
 	if err := json.Unmarshal(raw, &e); err != nil || e.Deleted {
-		return err
+		return false, err
 	}
+	n := len(e.Sources)
 	e.Sources = slices.DeleteFunc(e.Sources, func(s string) bool { return s == path })
-	if len(e.Sources) == 0 {
-		_, err := deleteTx(tx, id, now, seq)
-		return err
+	if len(e.Sources) == n {
+		return false, nil // the path never gave this document
 	}
-	return putEntry(records, &e)
+	if !slices.ContainsFunc(e.Sources, func(s string) bool { return s != "api" }) {
+		return deleteTx(tx, id, now, seq)
+	}
+	return false, putEntry(records, &e)
 }

@@ -390,7 +390,13 @@ func (p *Pipeline) one(ctx context.Context, c candidate) done {
 	if p.DisplayName != nil {
 		name = p.DisplayName(c.path)
 	}
-	rec, probs := docRecord(doc, name, side, existing)
+	// A changed file is a new document (a new id from its new content), but the fields staff corrected
+	// on the version it replaces are kept.
+	edited := existing
+	if edited == nil && c.prevDoc != "" {
+		edited = p.existing(c.prevDoc)
+	}
+	rec, probs := docRecord(doc, name, side, edited)
 	if probs.Rejected() {
 		return fail(extract.ReasonMalformed, "tệp kèm: "+probs.String())
 	}
@@ -471,43 +477,22 @@ func (p *Pipeline) emit(sum *Summary, prog *Progress, o FileOutcome) {
 	}
 }
 
-// Prune forgets the files under roots that are gone from disk, and deletes the documents left with no
-// file (their originals stay until purged). It returns the ids deleted.
+// Prune forgets the files under roots that are gone from disk, taking each out of its document's sources,
+// and deletes the documents left with no file (their originals stay until purged). It returns the ids
+// deleted.
 func Prune(ctx context.Context, store *corpus.Store, idx Index, roots []string) ([]string, error) {
 	var gone []string
-	live := map[string]int{} // doc id → files still present
 	err := store.FileStates(func(st corpus.FileState) error {
-		if st.DocID == "" {
-			if under(st.Path, roots) && !exists(st.Path) {
-				gone = append(gone, st.Path)
-			}
-			return nil
-		}
 		if under(st.Path, roots) && !exists(st.Path) {
 			gone = append(gone, st.Path)
-			live[st.DocID] += 0
-			return nil
 		}
-		live[st.DocID]++
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	var del []string
-	for id, n := range live {
-		if n == 0 {
-			if _, err := store.Get(id); err == nil {
-				del = append(del, id)
-			}
-		}
-	}
-	if len(del) > 0 {
-		if err := store.Delete(del); err != nil && !errors.Is(err, corpus.ErrNotFound) {
-			return nil, err
-		}
-	}
-	if err := store.ForgetFiles(gone); err != nil {
+	del, err := store.ForgetGoneFiles(gone)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := Sync(ctx, store, idx, nil); err != nil {

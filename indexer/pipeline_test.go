@@ -205,3 +205,90 @@ func getResult(t *testing.T, st *corpus.Store, id string) *corpus.Result {
 	}
 	return r
 }
+
+// touch moves a file's modification time forward, so a run sees it changed whatever the clock's grain.
+func touch(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	at := time.Now().Add(d)
+	if err := os.Chtimes(path, at, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPipelineChangedFileKeepsStaffEdits: a report replaced by a new version (new content, so a new
+// document) keeps the fields staff corrected by hand, and its old version leaves the search even though
+// the edit is one of its sources.
+func TestPipelineChangedFileKeepsStaffEdits(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	txt := filepath.Join(dir, "bao-cao.txt")
+	write(t, txt, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt, mật độ 150 con/m².")
+	_, outs := e.run(txt)
+	oldID := outs["bao-cao.txt"].DocID
+	rec := getResult(t, e.store, oldID)
+	rec.Organization = "Viện Nghiên cứu Nuôi trồng Thủy sản III (sửa tay)"
+	rec.TRL = 6
+	rec.Edited = []string{"organization", "trl"}
+	if _, err := e.store.Put([]corpus.Record{rec}, "api"); err != nil {
+		t.Fatal(err)
+	}
+
+	write(t, txt, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt, mật độ 200 con/m², bản sửa năm 2024.")
+	touch(t, txt, 2*time.Second)
+	_, outs = e.run(txt)
+	newID := outs["bao-cao.txt"].DocID
+	if newID == "" || newID == oldID {
+		t.Fatalf("changed file: %+v", outs["bao-cao.txt"])
+	}
+	got := getResult(t, e.store, newID)
+	if got.Organization != rec.Organization || got.TRL != 6 || strings.Join(got.Edited, ",") != "organization,trl" {
+		t.Errorf("staff edits lost on the new version: organization %q, trl %d, edited %v", got.Organization, got.TRL, got.Edited)
+	}
+	if _, err := e.store.Get(oldID); err == nil {
+		t.Errorf("old version %s still in the store", oldID)
+	}
+	if ids := e.search(`"150 con"`); len(ids) != 0 {
+		t.Errorf("old version still found: %v", ids)
+	}
+	if ids := e.search(`"200 con"`); len(ids) != 1 || ids[0] != newID {
+		t.Errorf("new version: %v, want [%s]", ids, newID)
+	}
+}
+
+// TestPruneCopyThenChange: the same report under two names, one removed and pruned, then the other
+// changed: the old content goes from the store and the search (the pruned name no longer keeps it).
+func TestPruneCopyThenChange(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	for _, p := range []string{a, b} {
+		write(t, p, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt ở Bình Định.")
+	}
+	_, outs := e.run(a, b)
+	oldID := outs["b.txt"].DocID
+	if outs["a.txt"].DocID != oldID {
+		t.Fatalf("one content, two documents: %+v", outs)
+	}
+	if err := os.Remove(a); err != nil {
+		t.Fatal(err)
+	}
+	del, err := indexer.Prune(context.Background(), e.store, e.idx, []string{dir})
+	if err != nil || len(del) != 0 {
+		t.Fatalf("prune with a copy left deleted %v (%v)", del, err)
+	}
+	write(t, b, "Nuôi cá chình trong bể xi măng có mái che ở Phù Mỹ.")
+	touch(t, b, 2*time.Second)
+	e.run(b)
+	if del, err = indexer.Prune(context.Background(), e.store, e.idx, []string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Get(oldID); err == nil {
+		t.Errorf("document %s of no file left in the store", oldID)
+	}
+	if ids := e.search(`"tôm thẻ chân trắng"`); len(ids) != 0 {
+		t.Errorf("old content still found: %v", ids)
+	}
+	if ids := e.search(`"cá chình"`); len(ids) != 1 {
+		t.Errorf("new content: %v", ids)
+	}
+}
