@@ -2,6 +2,7 @@ package indexer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,20 +28,34 @@ func DocID(sha256hex string) string {
 
 // sidecarRecord reads the sidecar of a document file as a record overlay (any record field, id
 // included). Fields it does not set are left to extraction.
-func sidecarRecord(path string) (map[string]json.RawMessage, error) {
+func sidecarRecord(path string) (map[string]json.RawMessage, *extract.Error) {
 	sc := extract.SidecarPath(path)
 	if sc == "" {
 		return nil, nil
 	}
 	b, err := os.ReadFile(sc)
 	if err != nil {
-		return nil, fmt.Errorf("tệp kèm %s: %w", filepath.Base(sc), err)
+		return nil, extract.Errorf(extract.ReasonIO, "tệp kèm %s: %v", filepath.Base(sc), err)
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("tệp kèm %s không phải một đối tượng JSON: %v", filepath.Base(sc), err)
+		why := "không phải một đối tượng JSON {...}"
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			why = fmt.Sprintf("JSON hỏng, lỗi cú pháp ở byte %d", se.Offset)
+		}
+		return nil, extract.Errorf(extract.ReasonMalformed, "tệp kèm %s: %s", filepath.Base(sc), why)
 	}
 	return m, nil
+}
+
+// sidecarID is the id a sidecar gives its document, or "".
+func sidecarID(side map[string]json.RawMessage) string {
+	var id string
+	if raw, ok := side["id"]; ok && json.Unmarshal(raw, &id) == nil {
+		return id
+	}
+	return ""
 }
 
 // docRecord makes the result record of an extracted document: metadata from the cover (and the

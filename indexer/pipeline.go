@@ -2,8 +2,8 @@ package indexer
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -163,7 +163,7 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 		}
 		todo = append(todo, c)
 	}
-	err := p.process(ctx, todo, &sum, &prog)
+	err := p.process(ctx, todo, p.sidecarClaims(cands), &sum, &prog)
 	sum.Files = len(files)
 	sum.Duration = time.Since(start)
 	return sum, err
@@ -193,7 +193,7 @@ type done struct {
 	outcome FileOutcome
 }
 
-func (p *Pipeline) process(ctx context.Context, todo []candidate, sum *Summary, prog *Progress) error {
+func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[string]string, sum *Summary, prog *Progress) error {
 	if len(todo) == 0 {
 		return nil
 	}
@@ -206,7 +206,7 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, sum *Summary, 
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
-				results <- p.one(ctx, c)
+				results <- p.one(ctx, c, claims)
 			}
 		}()
 	}
@@ -344,34 +344,36 @@ func (p *Pipeline) commit(ctx context.Context, batch []done) error {
 
 // one takes a file from disk to a FileChange: kept original, hash, same-content check, extraction,
 // record.
-func (p *Pipeline) one(ctx context.Context, c candidate) done {
+func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]string) done {
 	t0 := time.Now()
 	out := FileOutcome{Path: c.path, Bytes: c.size}
 	state := corpus.FileState{Path: c.path, Size: c.size, ModTime: c.mtime.UnixNano(), Sidecar: c.sidecar, Version: ExtractionVersion}
 	fail := func(r extract.Reason, msg string) done {
-		out.Outcome, out.Reason, out.Message, out.Seconds = OutcomeFailed, r, msg, time.Since(t0).Seconds()
-		state.Outcome, state.Reason, state.Message = corpus.FileFailed, string(r), msg
-		return done{c: c, change: corpus.FileChange{State: state, Original: state.SHA256, Previous: c.prevDoc}, outcome: out}
+		out.Seconds = time.Since(t0).Seconds()
+		return failDone(done{c: c, change: corpus.FileChange{State: state, Original: state.SHA256, Previous: c.prevDoc}, outcome: out}, r, msg)
 	}
 	sha, err := p.keepOriginal(c.path)
 	if err != nil {
 		return fail(extract.ReasonIO, err.Error())
 	}
 	state.SHA256 = sha
+	// A sidecar that cannot be read fails the file: indexing it without the corrections staff wrote
+	// (its id among them) would make a document they did not ask for.
 	side, serr := sidecarRecord(c.path)
 	if serr != nil {
-		out.Warnings = append(out.Warnings, serr.Error())
+		return fail(serr.Reason, serr.Detail)
 	}
 	// Same content already indexed (another name, or the file was only touched): no extraction, the
 	// document gets one more path. A sidecar with its own id makes it a separate document.
 	id := DocID(sha)
-	if raw, ok := side["id"]; ok {
-		var sid string
-		if json.Unmarshal(raw, &sid) == nil && sid != "" {
-			id = sid
-		}
+	if sid := sidecarID(side); sid != "" {
+		id = sid
 	}
 	existing := p.existing(id)
+	if owner := claims[id]; owner != "" && owner != c.path &&
+		(existing == nil || existing.Extraction == nil || existing.Extraction.SHA256 != sha) {
+		return fail(extract.ReasonMalformed, fmt.Sprintf("tệp kèm: mã %q đã là mã của tài liệu lấy từ tệp khác (%s); hãy đặt mã khác trong tệp kèm", id, owner))
+	}
 	if existing != nil && existing.Extraction != nil && existing.Extraction.SHA256 == sha && side == nil &&
 		!(existing.Extraction.NeedsOCR && p.OCRAvailable) {
 		state.Outcome, state.DocID, state.NeedsOCR = corpus.FileIndexed, id, existing.Extraction.NeedsOCR
@@ -413,6 +415,39 @@ func (p *Pipeline) one(ctx context.Context, c candidate) done {
 	}
 	out.Seconds = time.Since(t0).Seconds()
 	return done{c: c, change: corpus.FileChange{State: state, Record: rec, Original: sha, Previous: c.prevDoc}, outcome: out}
+}
+
+// sidecarClaims maps each id the sidecars of this run's files give to the one file that may have it:
+// the file that gave it already, else the first to give it. Another file whose sidecar gives the same
+// id fails rather than replace that document's text with its own.
+func (p *Pipeline) sidecarClaims(cands []candidate) map[string]string {
+	claims := map[string]string{}
+	held := map[string]bool{} // the claim is the document's file already
+	for _, c := range cands {
+		if c.sidecar == 0 {
+			continue
+		}
+		side, err := sidecarRecord(c.path)
+		id := sidecarID(side)
+		if err != nil || id == "" || held[id] {
+			continue
+		}
+		st, found, _ := p.Store.FileState(c.path)
+		if owner := claims[id]; owner == "" || found && st.DocID == id {
+			claims[id], held[id] = c.path, found && st.DocID == id
+		}
+	}
+	return claims
+}
+
+// failDone turns d into a failed file: no record, the reason in its state and its outcome.
+func failDone(d done, r extract.Reason, msg string) done {
+	d.outcome.Outcome, d.outcome.Reason, d.outcome.Message = OutcomeFailed, r, msg
+	d.outcome.DocID, d.outcome.Pages, d.outcome.Rungs, d.outcome.NeedsOCR = "", 0, nil, false
+	d.change.State.Outcome, d.change.State.Reason, d.change.State.Message = corpus.FileFailed, string(r), msg
+	d.change.State.DocID, d.change.State.NeedsOCR = "", false
+	d.change.Record = nil
+	return d
 }
 
 func (p *Pipeline) existing(id string) *corpus.Result {

@@ -3,6 +3,7 @@ package indexer_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -290,5 +291,75 @@ func TestPruneCopyThenChange(t *testing.T) {
 	}
 	if ids := e.search(`"cá chình"`); len(ids) != 1 {
 		t.Errorf("new content: %v", ids)
+	}
+}
+
+// TestPipelineSidecarProblems: a sidecar that is not a JSON object fails its file with a Vietnamese
+// reason (not indexed without the corrections, under an id staff did not give), and a sidecar giving
+// the id of another file's document fails instead of replacing that document's text, whether the other
+// file was read in the same run or an earlier one. A file indexed alone with an earlier file's id (an
+// upload of a new version) still replaces it.
+func TestPipelineSidecarProblems(t *testing.T) {
+	tests := []struct {
+		name    string
+		sidecar string
+		want    string // in the failure message; "" when the file goes in
+	}{
+		{"broken JSON", `{"id": "kq-9", "trl": 4`, "JSON hỏng, lỗi cú pháp ở byte"},
+		{"not an object", `["kq-9"]`, "không phải một đối tượng JSON"},
+		{"rejected field", `{"trl": "sáu"}`, "tệp kèm: "},
+		{"id of another file", `{"id": "kq-1"}`, `mã "kq-1" đã là mã của tài liệu lấy từ tệp khác`},
+		{"own id", `{"id": "kq-9"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			dir := t.TempDir()
+			first, second := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+			write(t, first, "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề ven biển.")
+			write(t, filepath.Join(dir, "a.json"), `{"id": "kq-1"}`)
+			write(t, second, "Giống lúa chịu hạn cho vùng đất cát ven biển Phù Cát.")
+			write(t, filepath.Join(dir, "b.json"), tt.sidecar)
+			// Both in one run, then again after the second file changed (the first unchanged, not read).
+			for round := range 2 {
+				if round == 1 {
+					write(t, second, "Giống lúa chịu hạn và chịu mặn cho vùng đất cát ven biển Phù Cát.")
+					touch(t, second, 2*time.Second)
+				}
+				sum, outs := e.run(first, second)
+				o := outs["b.txt"]
+				if tt.want == "" {
+					if o.Outcome == indexer.OutcomeFailed || o.DocID != "kq-9" {
+						t.Fatalf("round %d: %+v", round, o)
+					}
+				} else if o.Outcome != indexer.OutcomeFailed || !strings.Contains(o.Message, tt.want) || sum.FailedCount() != 1 {
+					t.Fatalf("round %d: outcome %+v, want a failure saying %q", round, o, tt.want)
+				}
+				if ids := e.search("sấy cá cơm"); len(ids) != 1 || ids[0] != "kq-1" {
+					t.Errorf("round %d: the first file's document: %v", round, ids)
+				}
+				if ids := e.search("lúa chịu hạn"); (len(ids) == 1) != (tt.want == "") {
+					t.Errorf("round %d: the second file found as %v", round, ids)
+				}
+			}
+		})
+	}
+
+	// Alone, a file with an earlier file's id replaces its document.
+	e := newEnv(t)
+	dir := t.TempDir()
+	for i, text := range []string{"Máy sấy cá cơm bằng bơm nhiệt.", "Máy sấy cá cơm bằng bơm nhiệt, bản sửa có lò đốt trấu."} {
+		sub := filepath.Join(dir, fmt.Sprint("job-", i))
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(sub, "upload.txt"), text)
+		write(t, filepath.Join(sub, "upload.json"), `{"id": "kq-1"}`)
+		if _, outs := e.run(filepath.Join(sub, "upload.txt")); outs["upload.txt"].DocID != "kq-1" {
+			t.Fatalf("upload %d: %+v", i, outs["upload.txt"])
+		}
+	}
+	if ids := e.search(`"lò đốt trấu"`); len(ids) != 1 {
+		t.Errorf("new version not indexed: %v", ids)
 	}
 }
