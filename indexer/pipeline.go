@@ -129,8 +129,12 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 	var cands []candidate
 	for _, f := range files {
 		st, err := os.Stat(f)
+		if err == nil && !st.Mode().IsRegular() {
+			// Opening a pipe would wait for a writer for good.
+			err = errors.New("không phải tệp thường (thư mục, ống dẫn, thiết bị hay socket)")
+		}
 		if err != nil {
-			p.emit(&sum, &prog, FileOutcome{Path: f, Outcome: OutcomeFailed, Reason: extract.ReasonIO, Message: err.Error()})
+			p.emit(&sum, &prog, FileOutcome{Path: f, Outcome: OutcomeFailed, Reason: extract.ReasonIO, Message: ioMessage(err)})
 			continue
 		}
 		c := candidate{path: f, size: st.Size(), mtime: st.ModTime()}
@@ -354,7 +358,7 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 	}
 	sha, err := p.keepOriginal(c.path)
 	if err != nil {
-		return fail(extract.ReasonIO, err.Error())
+		return fail(extract.ReasonIO, ioMessage(err))
 	}
 	state.SHA256 = sha
 	// A sidecar that cannot be read fails the file: indexing it without the corrections staff wrote
@@ -471,6 +475,17 @@ func (p *Pipeline) keepOriginal(path string) (string, error) {
 	}
 	defer f.Close()
 	return p.Store.PutOriginalLazy(f) // made durable once per batch, before the batch commits
+}
+
+// ioMessage says in Vietnamese why a file could not be read.
+func ioMessage(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "tệp không còn trên đĩa (bị xoá hay đổi tên trong lúc chạy)"
+	case errors.Is(err, fs.ErrPermission):
+		return "không có quyền đọc tệp"
+	}
+	return err.Error()
 }
 
 func (p *Pipeline) emit(sum *Summary, prog *Progress, o FileOutcome) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -361,5 +362,45 @@ func TestPipelineSidecarProblems(t *testing.T) {
 	}
 	if ids := e.search(`"lò đốt trấu"`); len(ids) != 1 {
 		t.Errorf("new version not indexed: %v", ids)
+	}
+}
+
+// TestPipelineFilesThatCannotBeRead: a pipe, a folder, a file gone since it was listed each end with
+// a Vietnamese reason, without hanging the run (opening a pipe waits for a writer), and the other files
+// go in.
+func TestPipelineFilesThatCannotBeRead(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "a.txt")
+	write(t, good, "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề ven biển.")
+	fifo := filepath.Join(dir, "ong.txt")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	tests := []struct{ path, want string }{
+		{fifo, "không phải tệp thường"},
+		{t.TempDir(), "không phải tệp thường"},
+		{filepath.Join(dir, "da-xoa.txt"), "tệp không còn trên đĩa"},
+	}
+	files := []string{good}
+	for _, tt := range tests {
+		files = append(files, tt.path)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	outs := map[string]indexer.FileOutcome{}
+	p := &indexer.Pipeline{Store: e.store, Index: e.idx, Extractor: e.x, Workers: 2,
+		OnFile: func(o indexer.FileOutcome) { outs[o.Path] = o }}
+	sum, err := p.Run(ctx, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		if o := outs[tt.path]; o.Outcome != indexer.OutcomeFailed || o.Reason != extract.ReasonIO || !strings.Contains(o.Message, tt.want) {
+			t.Errorf("%s: %+v, want failed io %q", tt.path, o, tt.want)
+		}
+	}
+	if sum.Added != 1 || sum.FailedCount() != len(tests) || len(e.search("sấy cá cơm")) != 1 {
+		t.Errorf("summary %+v", sum)
 	}
 }

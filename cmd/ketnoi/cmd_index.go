@@ -29,6 +29,8 @@ Lập chỉ mục các tệp và thư mục (đọc đệ quy):
 - báo cáo PDF (kể cả bản quét: OCR khi có tesseract), DOCX, ODT, TXT: trích văn bản trên mọi lõi, mỗi tệp
   trong một tiến trình con có giới hạn; tệp kèm X.json cạnh X.pdf ghi đè mọi trường của bản ghi;
 - bản ghi kết quả nghiên cứu và nhu cầu công nghệ (.json, .jsonl, .csv; xem docs/records.md).
+Trong thư mục, liên kết tượng trưng tới tệp được đọc như tệp đó; liên kết tới thư mục không được đọc theo
+(tránh vòng lặp) và, cùng ống dẫn, thiết bị, được báo lỗi kèm lý do.
 Chạy lại là tăng dần: tệp không đổi (cùng cỡ, cùng thời điểm sửa) không được đọc lại; tệp đổi nội dung thay
 bản cũ; cùng một báo cáo dưới hai tên là một tài liệu với hai đường dẫn. Bị ngắt (kể cả kill -9) thì chạy lại
 đúng lệnh đó: tệp đã xong không làm lại. --prune xoá tài liệu mà tệp đã biến mất khỏi các thư mục đã cho.
@@ -246,6 +248,10 @@ func collectFiles(paths []string) ([]string, []string) {
 			continue
 		}
 		if !info.IsDir() {
+			if !info.Mode().IsRegular() {
+				problems = append(problems, notRegular(p))
+				continue
+			}
 			files = append(files, p)
 			continue
 		}
@@ -255,9 +261,28 @@ func collectFiles(paths []string) ([]string, []string) {
 				problems = append(problems, fmt.Sprintf("%s: không đọc được (%v)", path, err))
 				return nil
 			}
-			if de.Type().IsRegular() && de.Name()[0] != '.' {
-				found = append(found, path)
+			if de.IsDir() || de.Name()[0] == '.' {
+				return nil
 			}
+			mode := de.Type()
+			if mode&fs.ModeSymlink != 0 {
+				// A link to a file is read as the file; a link to a folder is not followed (it may loop).
+				st, err := os.Stat(path)
+				switch {
+				case err != nil:
+					problems = append(problems, fmt.Sprintf("%s: liên kết tượng trưng trỏ tới tệp không có hoặc không đọc được", path))
+					return nil
+				case st.IsDir():
+					problems = append(problems, fmt.Sprintf("%s: liên kết tới thư mục, không đọc theo (tránh vòng lặp); hãy đưa thẳng thư mục đó vào lệnh", path))
+					return nil
+				}
+				mode = st.Mode()
+			}
+			if !mode.IsRegular() {
+				problems = append(problems, notRegular(path))
+				return nil
+			}
+			found = append(found, path)
 			return nil
 		})
 		if err != nil {
@@ -267,6 +292,11 @@ func collectFiles(paths []string) ([]string, []string) {
 		files = append(files, found...)
 	}
 	return files, problems
+}
+
+// notRegular names a path that is not a file to read: a pipe would block the run for good.
+func notRegular(path string) string {
+	return fmt.Sprintf("%s: không phải tệp thường (ống dẫn, thiết bị hay socket), bỏ qua", path)
 }
 
 const importBatch = 500

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestIndexFolderOddities: a folder with a link to a report, a link looping back to a parent, a
+// dangling link, a named pipe (in the folder and named on the command line) and a name in Unicode NFD:
+// the reports go in (the linked one too), every odd entry is named with a Vietnamese reason, nothing
+// hangs, and the exit code says something was not read.
+func TestIndexFolderOddities(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	docs := filepath.Join(dir, "bao-cao")
+	other := filepath.Join(dir, "ngoai")
+	for _, d := range []string{filepath.Join(docs, "con"), other} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(docs, "a.txt"), "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
+	writeFile(t, filepath.Join(docs, "ba\u0301o-ca\u0301o.txt"), "Giống lúa chịu hạn cho vùng đất cát ven biển.")
+	writeFile(t, filepath.Join(other, "say.txt"), "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề.")
+	pipe := filepath.Join(docs, "ong.txt")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	links := map[string]string{
+		filepath.Join(docs, "con", "say.txt"):  filepath.Join(other, "say.txt"),
+		filepath.Join(docs, "con", "vong"):     "..",
+		filepath.Join(docs, "con", "hong.txt"): filepath.Join(dir, "khong-co.txt"),
+	}
+	for link, target := range links {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := ketnoi(t, "index", "--data", data, "--no-ocr", docs, pipe)
+	if code != 1 {
+		t.Errorf("exit code %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"ong.txt: không phải tệp thường",
+		"vong: liên kết tới thư mục, không đọc theo",
+		"hong.txt: liên kết tượng trưng trỏ tới tệp không có",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if n := strings.Count(errOut, "ong.txt: không phải tệp thường"); n != 2 {
+		t.Errorf("the pipe is named %d times, want 2 (in the folder and on the command line):\n%s", n, errOut)
+	}
+	for _, q := range []string{"tôm thẻ", "lúa chịu hạn", "sấy cá cơm"} {
+		if code, out, _ := ketnoi(t, "search", "--data", data, "--json", q); code != 0 || !strings.Contains(out, `"total": 1`) {
+			t.Errorf("%q: %d\n%s", q, code, out)
+		}
+	}
+}
