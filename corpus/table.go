@@ -186,6 +186,8 @@ func readXLSX(r io.Reader, emit func(Parsed) error) error {
 	if len(sheets) == 0 {
 		return nil
 	}
+	props, _ := f.GetWorkbookProps()
+	date1904 := props.Date1904 != nil && *props.Date1904
 	rows, err := f.Rows(sheets[0])
 	if err != nil {
 		return fmt.Errorf("đọc trang %q: %w", sheets[0], err)
@@ -216,11 +218,37 @@ func readXLSX(r io.Reader, emit func(Parsed) error) error {
 		}
 		// A sheet leaves out the empty cells at the end of a row.
 		row = append(row, make([]string, len(header)-len(row))...)
+		for i, h := range header {
+			if xlsxDateColumns[h] {
+				row[i] = xlsxDate(row[i], date1904)
+			}
+		}
 		if err := emit(tableRow(header, row, line)); err != nil {
 			return err
 		}
 	}
 	return rows.Error()
+}
+
+// xlsxDateColumns are the record fields that hold a date: a date typed into a sheet is stored as a
+// serial day number, which the raw cell value gives.
+var xlsxDateColumns = map[string]bool{"deadline": true, "updated_at": true}
+
+// xlsxDate writes a cell holding a serial day number as the date it stands for (YYYY-MM-DD, with the
+// time when it has one); any other value is left as it is.
+func xlsxDate(v string, date1904 bool) string {
+	n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || n <= 0 || n >= 2958466 { // 9999-12-31 is the last day a sheet knows
+		return v
+	}
+	t, err := excelize.ExcelDateToTime(n, date1904)
+	if err != nil {
+		return v
+	}
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+		return t.Format("2006-01-02")
+	}
+	return t.Format("2006-01-02 15:04:05")
 }
 
 func blank(row []string) bool {
