@@ -122,7 +122,7 @@ func openPDF(data []byte) (f *pdfFile, err error) {
 func openView(v *patchedReader) (f *pdfFile, err error) {
 	defer func() {
 		if x := recover(); x != nil {
-			f, err = nil, Errorf(ReasonMalformed, "%v", x)
+			f, err = nil, Errorf(ReasonMalformed, "cấu trúc PDF hỏng, không sửa được (%v)", x)
 		}
 	}()
 	r, err := pdf.NewReaderEncrypted(v, int64(len(v.data)), nil)
@@ -142,7 +142,7 @@ func classifyOpenError(err error) error {
 	case strings.Contains(msg, "encrypt") || strings.Contains(msg, "crypt"):
 		return Errorf(ReasonUnsupported, "kiểu mã hoá không được hỗ trợ (%s)", msg)
 	}
-	return Errorf(ReasonMalformed, "%s", msg)
+	return Errorf(ReasonMalformed, "cấu trúc PDF hỏng, không sửa được (%s)", msg)
 }
 
 // maxPages bounds a document; a page tree claiming more is cut and reported.

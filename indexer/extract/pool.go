@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -178,10 +179,7 @@ func (w *worker) deathDocument(path string) *Document {
 			break
 		}
 	}
-	state := ""
-	if w.cmd.ProcessState != nil {
-		state = w.cmd.ProcessState.String()
-	}
+	state := exitText(w.cmd.ProcessState)
 	if strings.Contains(tail, "out of memory") || strings.Contains(tail, "cannot allocate memory") {
 		return &Document{File: path, Err: Errorf(ReasonTooLarge, "hết bộ nhớ cho phép khi đọc tệp (%s)", state)}
 	}
@@ -189,6 +187,17 @@ func (w *worker) deathDocument(path string) *Document {
 		return &Document{File: path, Err: Errorf(ReasonCrashed, "%s (%s)", first, state)}
 	}
 	return &Document{File: path, Err: Errorf(ReasonCrashed, "%s", state)}
+}
+
+// exitText says in Vietnamese how a worker process ended.
+func exitText(ps *os.ProcessState) string {
+	if ps == nil {
+		return "tiến trình trích xuất đã dừng"
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("tiến trình trích xuất bị dừng bởi tín hiệu %d", int(ws.Signal()))
+	}
+	return fmt.Sprintf("tiến trình trích xuất thoát với mã %d", ps.ExitCode())
 }
 
 // Close stops the workers.
