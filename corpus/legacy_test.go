@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -58,4 +59,60 @@ func TestLegacyRecordFiles(t *testing.T) {
 
 func quote(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"`
+}
+
+// TestLegacyPartAfterUTF8: a record file that starts in UTF-8 (more than the part looked at first) and
+// goes on in a legacy encoding, as files joined together do: the legacy lines are read as the Unicode
+// they stand for, with a warning naming the line they start at, not turned into U+FFFD.
+func TestLegacyPartAfterUTF8(t *testing.T) {
+	for _, tt := range []struct {
+		format Format
+		enc    vntext.Encoding
+		head   string
+		row    func(i int, title string) string
+	}{
+		{FormatCSV, vntext.CP1258, "id,kind,title\n", func(i int, title string) string { return fmt.Sprintf("kq-%d,result,%s\n", i, title) }},
+		{FormatCSV, vntext.TCVN3, "id,kind,title\n", func(i int, title string) string { return fmt.Sprintf("kq-%d,result,%s\n", i, title) }},
+		{FormatJSONL, vntext.VNI, "", func(i int, title string) string {
+			return fmt.Sprintf("{\"id\":\"kq-%d\",\"kind\":\"result\",\"title\":\"%s\"}\n", i, title)
+		}},
+	} {
+		t.Run(string(tt.format)+"/"+string(tt.enc), func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString(tt.head)
+			n := 0
+			for b.Len() < 100<<10 {
+				n++
+				b.WriteString(tt.row(n, "Máy sấy cá cơm bằng bơm nhiệt"))
+			}
+			late, err := pdffixture.EncodeLegacy(tt.row(n+1, "Giống lúa chịu hạn ở Phù Cát"), tt.enc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := b.String() + string(late) + tt.row(n+2, "Lò sấy tiết kiệm củi")
+			lateLine := strings.Count(b.String(), "\n") + 1
+			var got []Parsed
+			if err := ReadRecords("noi.x", strings.NewReader(text), tt.format, func(p Parsed) error { got = append(got, p); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != n+2 {
+				t.Fatalf("%d records, want %d", len(got), n+2)
+			}
+			if r, ok := got[n].Record.(*Result); !ok || r.Title != "Giống lúa chịu hạn ở Phù Cát" {
+				t.Errorf("legacy line read as %+v", got[n])
+			}
+			if r, ok := got[n+1].Record.(*Result); !ok || r.Title != "Lò sấy tiết kiệm củi" {
+				t.Errorf("UTF-8 line after it read as %+v", got[n+1])
+			}
+			var notes []string
+			for _, p := range got {
+				for _, pr := range p.Problems {
+					notes = append(notes, pr.String())
+				}
+			}
+			if len(notes) != 1 || !strings.Contains(notes[0], fmt.Sprintf("từ dòng %d tệp không còn là UTF-8", lateLine)) {
+				t.Errorf("warnings %q, want one naming line %d", notes, lateLine)
+			}
+		})
+	}
 }
