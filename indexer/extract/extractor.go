@@ -60,8 +60,9 @@ func (x *Extractor) Extract(ctx context.Context, path string) *Document {
 	} else {
 		doc = ExtractLocal(ctx, path, x.opt)
 	}
+	ocred := false
 	if doc.Err == nil && doc.Format == FormatPDF {
-		x.ocr(ctx, doc)
+		ocred = x.ocr(ctx, doc)
 	}
 	if sc := SidecarPath(path); sc != "" && doc.Err == nil {
 		m, err := ReadSidecar(sc)
@@ -77,6 +78,9 @@ func (x *Extractor) Extract(ctx context.Context, path string) *Document {
 			return doc
 		}
 		doc.Err = &Error{Reason: ReasonNoText, Detail: "không có lớp văn bản và không có ảnh trang để nhận dạng"}
+		if ocred {
+			doc.Err.Detail = "không có lớp văn bản, và OCR không nhận ra chữ nào trên ảnh trang"
+		}
 	}
 	return doc
 }
@@ -90,8 +94,9 @@ func hasWarning(d *Document, code string) bool {
 	return false
 }
 
-// ocr is the fourth rung: pages with almost no text are OCRed when they carry an image.
-func (x *Extractor) ocr(ctx context.Context, doc *Document) {
+// ocr is the fourth rung: pages with almost no text are OCRed when they carry an image. It says
+// whether any page was given to tesseract.
+func (x *Extractor) ocr(ctx context.Context, doc *Document) bool {
 	var weak []int
 	for _, p := range doc.Pages {
 		// Pages from pdftotext alone (the library could not open the file) have no image count: try them.
@@ -100,16 +105,16 @@ func (x *Extractor) ocr(ctx context.Context, doc *Document) {
 		}
 	}
 	if len(weak) == 0 {
-		return
+		return false
 	}
 	if err := x.OCRStatus(); err != nil {
 		doc.Warn(WarnNeedsOCR, 0, "%d trang không có lớp văn bản cần nhận dạng ký tự (OCR): %v", len(weak), err)
-		return
+		return false
 	}
 	imgs, err := ListImages(ctx, doc.File)
 	if err != nil {
 		doc.Warn(WarnNeedsOCR, 0, "không liệt kê được ảnh trong tệp để OCR: %v", err)
-		return
+		return false
 	}
 	var todo []int
 	for _, n := range weak {
@@ -118,7 +123,7 @@ func (x *Extractor) ocr(ctx context.Context, doc *Document) {
 		}
 	}
 	if len(todo) == 0 {
-		return
+		return false
 	}
 	// One call per file (one pdftoppm/pdfimages per run of pages); the tesseract processes of all files
 	// share the extractor's slots, one per core, each single-threaded.
@@ -148,6 +153,7 @@ func (x *Extractor) ocr(ctx context.Context, doc *Document) {
 	if len(results) > 0 {
 		doc.Metadata = MergeMetadata(doc.Metadata, CoverMetadata(pageTexts(doc.Pages, 3)))
 	}
+	return true
 }
 
 func defaultOCRWorkers() int { return max(1, runtime.NumCPU()) }

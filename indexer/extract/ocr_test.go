@@ -459,3 +459,29 @@ func BenchmarkOCR(b *testing.B) {
 		}
 	}
 }
+
+// TestBlankScanSaysOCRFoundNothing: a scan of an empty page (an image, no text layer) that OCR reads no
+// word from fails as no_text saying so, not that the file has no page image to read; a file with neither
+// text nor image keeps saying that.
+func TestBlankScanSaysOCRFoundNothing(t *testing.T) {
+	needOCRTools(t)
+	blank, err := pdffixture.Scanned(nil, 150, false)
+	b := pdffixture.NewBuilder("empty page")
+	empty, eerr := b.Bytes(b.Document([]pdffixture.Page{{Content: []byte("q Q")}}), b.Info("Trống", "pdffixture"))
+	tests := []struct {
+		name, path, want string
+	}{
+		{"blank scan", writeFixture(t, "trang-trang.pdf", blank, err), "OCR không nhận ra chữ nào"},
+		{"nothing at all", writeFixture(t, "rong.pdf", empty, eerr), "không có ảnh trang"},
+	}
+	x := NewExtractor(Options{}, 0, nil)
+	defer x.Close()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := x.Extract(context.Background(), tt.path)
+			if doc.Err == nil || doc.Err.Reason != ReasonNoText || !strings.Contains(doc.Err.Detail, tt.want) {
+				t.Errorf("got %+v, want no_text saying %q", doc.Err, tt.want)
+			}
+		})
+	}
+}
