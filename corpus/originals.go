@@ -37,7 +37,8 @@ func (s *Store) putOriginal(r io.Reader, durable bool) (string, error) {
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
 	h := sha256.New()
-	if _, err := io.Copy(io.MultiWriter(tmp, h), r); err != nil {
+	n, err := io.Copy(io.MultiWriter(tmp, h), r)
+	if err != nil {
 		tmp.Close()
 		return "", fmt.Errorf("lưu tệp gốc: %w", err)
 	}
@@ -52,8 +53,10 @@ func (s *Store) putOriginal(r io.Reader, durable bool) (string, error) {
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	final := s.OriginalPath(sum)
-	if _, err := os.Stat(final); err == nil {
-		return sum, nil // already kept
+	// Already kept, unless what is there is cut short: a lazy copy renamed into place but never synced
+	// (see SyncOriginals) may be empty or partial after a power loss, and must not stay under its name.
+	if st, err := os.Stat(final); err == nil && st.Size() == n {
+		return sum, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return "", fmt.Errorf("lưu tệp gốc: %w", err)
