@@ -117,6 +117,7 @@ type candidate struct {
 	mtime   time.Time
 	sidecar int64  // sidecar's mtime, 0 when none
 	prevDoc string // the document the file gave last time
+	prev    corpus.FileState
 }
 
 // Run indexes the document files among paths (files or directories, walked recursively). Files given
@@ -156,9 +157,8 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 		if err != nil {
 			return sum, err
 		}
-		c.prevDoc = st.DocID
+		c.prevDoc, c.prev = st.DocID, st
 		if found && p.unchanged(st, c) {
-			sum.Unchanged++
 			prog.Skipped++
 			prog.Bytes += c.size
 			p.emit(&sum, &prog, FileOutcome{Path: c.path, Outcome: OutcomeUnchanged, DocID: st.DocID,
@@ -378,6 +378,13 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 		(existing == nil || existing.Extraction == nil || existing.Extraction.SHA256 != sha) {
 		return fail(extract.ReasonMalformed, fmt.Sprintf("tệp kèm: mã %q đã là mã của tài liệu lấy từ tệp khác (%s); hãy đặt mã khác trong tệp kèm", id, owner))
 	}
+	// Only touched (same content, same sidecar) since its document was deleted by staff: it stays
+	// deleted, as an unchanged file's does.
+	if existing == nil && c.prevDoc == id && c.prev.Outcome == corpus.FileIndexed && c.prev.SHA256 == sha && c.prev.Sidecar == c.sidecar {
+		state.Outcome, state.DocID, state.NeedsOCR = corpus.FileIndexed, id, c.prev.NeedsOCR
+		out.Outcome, out.DocID, out.Seconds = OutcomeUnchanged, id, time.Since(t0).Seconds()
+		return done{c: c, change: corpus.FileChange{State: state, Original: sha, Previous: c.prevDoc}, outcome: out}
+	}
 	if existing != nil && existing.Extraction != nil && existing.Extraction.SHA256 == sha && side == nil &&
 		!(existing.Extraction.NeedsOCR && p.OCRAvailable) {
 		state.Outcome, state.DocID, state.NeedsOCR = corpus.FileIndexed, id, existing.Extraction.NeedsOCR
@@ -500,6 +507,7 @@ func (p *Pipeline) emit(sum *Summary, prog *Progress, o FileOutcome) {
 		sum.Failed[o.Reason]++
 		prog.Failed++
 	case OutcomeUnchanged:
+		sum.Unchanged++
 		if o.Reason != "" {
 			// Still failed since an earlier run: listed and counted again, never silently skipped.
 			sum.Failed[o.Reason]++

@@ -217,16 +217,21 @@ func touch(t *testing.T, path string, d time.Duration) {
 	}
 }
 
+// indexOneFile indexes a text file holding text into a new index, and returns it, the file and its
+// document.
+func indexOneFile(t *testing.T, text string) (*env, string, string) {
+	e := newEnv(t)
+	txt := filepath.Join(t.TempDir(), "bao-cao.txt")
+	write(t, txt, text)
+	_, outs := e.run(txt)
+	return e, txt, outs["bao-cao.txt"].DocID
+}
+
 // TestPipelineChangedFileKeepsStaffEdits: a report replaced by a new version (new content, so a new
 // document) keeps the fields staff corrected by hand, and its old version leaves the search even though
 // the edit is one of its sources.
 func TestPipelineChangedFileKeepsStaffEdits(t *testing.T) {
-	e := newEnv(t)
-	dir := t.TempDir()
-	txt := filepath.Join(dir, "bao-cao.txt")
-	write(t, txt, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt, mật độ 150 con/m².")
-	_, outs := e.run(txt)
-	oldID := outs["bao-cao.txt"].DocID
+	e, txt, oldID := indexOneFile(t, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt, mật độ 150 con/m².")
 	rec := getResult(t, e.store, oldID)
 	rec.Organization = "Viện Nghiên cứu Nuôi trồng Thủy sản III (sửa tay)"
 	rec.TRL = 6
@@ -237,7 +242,7 @@ func TestPipelineChangedFileKeepsStaffEdits(t *testing.T) {
 
 	write(t, txt, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt, mật độ 200 con/m², bản sửa năm 2024.")
 	touch(t, txt, 2*time.Second)
-	_, outs = e.run(txt)
+	_, outs := e.run(txt)
 	newID := outs["bao-cao.txt"].DocID
 	if newID == "" || newID == oldID {
 		t.Fatalf("changed file: %+v", outs["bao-cao.txt"])
@@ -402,5 +407,36 @@ func TestPipelineFilesThatCannotBeRead(t *testing.T) {
 	}
 	if sum.Added != 1 || sum.FailedCount() != len(tests) || len(e.search("sấy cá cơm")) != 1 {
 		t.Errorf("summary %+v", sum)
+	}
+}
+
+// TestDeletedDocumentStaysDeletedWhenOnlyTouched: a document staff deleted is not brought back by its
+// file being touched (copied to another disk, checked out again): same content, same sidecar. A file
+// whose content changed is a new document and goes in.
+func TestDeletedDocumentStaysDeletedWhenOnlyTouched(t *testing.T) {
+	e, txt, id := indexOneFile(t, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
+	if err := e.store.Delete([]string{id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indexer.Sync(context.Background(), e.store, e.idx, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, step := range []struct {
+		change func()
+		found  int
+	}{
+		{func() {}, 0},
+		{func() { touch(t, txt, 2*time.Second) }, 0},
+		{func() { touch(t, txt, 4*time.Second) }, 0},
+		{func() {
+			write(t, txt, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt, bản sửa.")
+			touch(t, txt, 6*time.Second)
+		}, 1},
+	} {
+		step.change()
+		sum, _ := e.run(txt)
+		if got := len(e.search("tôm thẻ")); got != step.found || sum.Added+sum.Updated+sum.Unchanged != 1 {
+			t.Errorf("step %d: found %d, want %d; %+v", i, got, step.found, sum)
+		}
 	}
 }
