@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -167,7 +168,11 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 		}
 		todo = append(todo, c)
 	}
-	err := p.process(ctx, todo, p.sidecarClaims(cands), &sum, &prog)
+	var claims map[string]string
+	if slices.ContainsFunc(todo, func(c candidate) bool { return c.sidecar != 0 }) {
+		claims = p.sidecarClaims(cands) // only when a file to read has a sidecar: reruns stay cheap
+	}
+	err := p.process(ctx, todo, claims, &sum, &prog)
 	sum.Files = len(files)
 	sum.Duration = time.Since(start)
 	return sum, err
