@@ -33,7 +33,8 @@ Trong thư mục, liên kết tượng trưng tới tệp được đọc như t
 (tránh vòng lặp) và, cùng ống dẫn, thiết bị, được báo lỗi kèm lý do.
 Chạy lại là tăng dần: tệp không đổi (cùng cỡ, cùng thời điểm sửa) không được đọc lại; tệp đổi nội dung thay
 bản cũ; cùng một báo cáo dưới hai tên là một tài liệu với hai đường dẫn. Bị ngắt (kể cả kill -9) thì chạy lại
-đúng lệnh đó: tệp đã xong không làm lại. --prune xoá tài liệu mà tệp đã biến mất khỏi các thư mục đã cho.
+đúng lệnh đó: tệp đã xong không làm lại. --prune xoá tài liệu mà tệp đã biến mất khỏi các thư mục đã cho
+(thư mục không đọc được lúc chạy, như ổ mạng chưa gắn, thì không bị dọn).
 Trang không có lớp chữ mà máy không có tesseract: tệp vẫn vào chỉ mục, báo "cần OCR", lần chạy sau có
 tesseract sẽ đọc lại. --report ghi kết quả từng tệp ra CSV hoặc JSON.
 Cuối lần chạy, các nhu cầu thường trực ("standing": true) được ghép lại với kết quả vừa thêm hay sửa; kết
@@ -130,6 +131,12 @@ func runIndex(e *env, args []string) error {
 	if *prune {
 		var roots []string
 		for _, p := range pos {
+			// A path that cannot be read now (a share not mounted, a typo) says nothing about its files:
+			// pruning it would delete every document under it.
+			if _, err := os.Stat(p); err != nil {
+				fmt.Fprintf(e.stderr, "KHÔNG DỌN %s: không đọc được đường dẫn này nên không xoá tài liệu nào của nó\n", p)
+				continue
+			}
 			if abs, err := filepath.Abs(p); err == nil {
 				roots = append(roots, abs)
 			}
@@ -158,6 +165,8 @@ func runIndex(e *env, args []string) error {
 	}
 	if len(docs) > 0 {
 		printSummary(e, sum)
+	} else if sum.Pruned > 0 {
+		fmt.Fprintf(e.stdout, "Đã xoá %d tài liệu vì tệp không còn.\n", sum.Pruned)
 	}
 	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(start).Round(time.Millisecond))
 	if st.rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 || alertsFailed {

@@ -61,3 +61,53 @@ func TestIndexFolderOddities(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneSkipsUnreadableRoot: --prune with a folder that cannot be read now (a share not mounted, a
+// typo) deletes nothing under it and says so; once the folder is back and a report really gone, pruning
+// deletes that one and says how many.
+func TestPruneSkipsUnreadableRoot(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	share := filepath.Join(dir, "chia-se")
+	if err := os.Mkdir(share, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(share, "a.txt"), "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
+	writeFile(t, filepath.Join(share, "b.txt"), "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề.")
+	if code, out, errOut := ketnoi(t, "index", "--data", data, share); code != 0 {
+		t.Fatalf("index: %d\n%s\n%s", code, out, errOut)
+	}
+	found := func(q string) bool {
+		_, out, _ := ketnoi(t, "search", "--data", data, "--json", q)
+		return strings.Contains(out, `"total": 1`)
+	}
+	unmounted := share + ".cu"
+	if err := os.Rename(share, unmounted); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := ketnoi(t, "index", "--data", data, "--prune", share)
+	if code != 1 || !strings.Contains(errOut, "KHÔNG DỌN "+share) {
+		t.Errorf("prune of a missing folder: exit %d\n%s", code, errOut)
+	}
+	if !found("tôm thẻ") || !found("sấy cá cơm") {
+		t.Fatal("documents of a folder that could not be read were deleted")
+	}
+	if err := os.Rename(unmounted, share); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(share, "a.txt")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := ketnoi(t, "index", "--data", data, "--prune", share)
+	if code != 0 || !strings.Contains(out, "1 tài liệu đã xoá vì tệp không còn") || found("tôm thẻ") || !found("sấy cá cơm") {
+		t.Errorf("prune after a report was removed: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// The folder emptied: no report to read, the count is still told.
+	if err := os.Remove(filepath.Join(share, "b.txt")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = ketnoi(t, "index", "--data", data, "--prune", share)
+	if code != 0 || !strings.Contains(out, "Đã xoá 1 tài liệu vì tệp không còn") || found("sấy cá cơm") {
+		t.Errorf("prune of an emptied folder: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
