@@ -111,3 +111,23 @@ func TestPruneSkipsUnreadableRoot(t *testing.T) {
 		t.Errorf("prune of an emptied folder: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestIndexFolderHoldingTheDataDirectory: `ketnoi index .` in a folder of reports that also holds the data
+// directory (./data by default) reads the reports, not the data directory's own files (the index's
+// metadata, kept originals, uploads): a rerun is clean and exits 0.
+func TestIndexFolderHoldingTheDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	writeFile(t, filepath.Join(dir, "bao-cao.txt"), "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
+	writeFile(t, filepath.Join(dir, "ban-ghi.jsonl"), `{"id":"kq-1","kind":"result","title":"Máy sấy cá cơm bằng bơm nhiệt"}`+"\n")
+	for run := range 2 {
+		code, out, errOut := ketnoi(t, "index", "--data", data, dir)
+		if code != 0 || strings.Contains(out+errOut, "data/") {
+			t.Errorf("run %d: exit %d\n%s\n%s", run, code, out, errOut)
+		}
+	}
+	_, out, _ := ketnoi(t, "stats", "--data", data, "--json")
+	if !strings.Contains(out, `"result": 2`) {
+		t.Errorf("stats: %s", out)
+	}
+}
