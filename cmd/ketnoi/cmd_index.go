@@ -279,7 +279,8 @@ func collectFiles(paths []string) ([]string, []string) {
 				}
 				return nil
 			}
-			if de.Name()[0] == '.' {
+			// Hidden files, and the owner file Word keeps next to a document it has open (~$name.docx).
+			if de.Name()[0] == '.' || strings.HasPrefix(de.Name(), "~$") {
 				return nil
 			}
 			mode := de.Type()

@@ -9,7 +9,8 @@ import (
 )
 
 // TestIndexFolderOddities: a folder with a link to a report, a link looping back to a parent, a
-// dangling link, a named pipe (in the folder and named on the command line) and a name in Unicode NFD:
+// dangling link, a named pipe (in the folder and named on the command line), Word's owner file of an
+// open report and a name in Unicode NFD:
 // the reports go in (the linked one too), every odd entry is named with a Vietnamese reason, nothing
 // hangs, and the exit code says something was not read.
 func TestIndexFolderOddities(t *testing.T) {
@@ -25,6 +26,9 @@ func TestIndexFolderOddities(t *testing.T) {
 	writeFile(t, filepath.Join(docs, "a.txt"), "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
 	writeFile(t, filepath.Join(docs, "ba\u0301o-ca\u0301o.txt"), "Giống lúa chịu hạn cho vùng đất cát ven biển.")
 	writeFile(t, filepath.Join(other, "say.txt"), "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề.")
+	// Word's owner file while a report is open: not a report.
+	writeFile(t, filepath.Join(docs, "~$bao-cao.docx"), "\x0cNguyen Van A"+strings.Repeat(" ", 41)+"\x0c\x00"+
+		strings.Join(strings.Split("Nguyen Van A", ""), "\x00")+strings.Repeat("\x00", 90))
 	pipe := filepath.Join(docs, "ong.txt")
 	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
 		t.Skipf("no named pipes here: %v", err)
@@ -51,6 +55,9 @@ func TestIndexFolderOddities(t *testing.T) {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
+	}
+	if strings.Contains(errOut, "~$") {
+		t.Errorf("Word's owner file read as a report:\n%s", errOut)
 	}
 	if n := strings.Count(errOut, "ong.txt: không phải tệp thường"); n != 2 {
 		t.Errorf("the pipe is named %d times, want 2 (in the folder and on the command line):\n%s", n, errOut)
