@@ -30,8 +30,8 @@ Lập chỉ mục các tệp và thư mục (đọc đệ quy):
   trong một tiến trình con có giới hạn; tệp kèm X.json cạnh X.pdf ghi đè mọi trường của bản ghi;
 - bản ghi kết quả nghiên cứu và nhu cầu công nghệ (.json, .jsonl, .csv; xem docs/records.md).
 Trong thư mục, liên kết tượng trưng tới tệp được đọc như tệp đó; liên kết tới thư mục không được đọc theo
-(tránh vòng lặp) và, cùng ống dẫn, thiết bị, được báo lỗi kèm lý do; thư mục dữ liệu ketnoi nằm bên trong
-(như ./data khi chạy ketnoi index .) được bỏ qua.
+(tránh vòng lặp) và, cùng ống dẫn, thiết bị, được báo lỗi kèm lý do; tệp và thư mục ẩn (.Trash…), tệp ~$ của
+Word đang mở và thư mục dữ liệu ketnoi nằm bên trong (như ./data khi chạy ketnoi index .) được bỏ qua.
 Chạy lại là tăng dần: tệp không đổi (cùng cỡ, cùng thời điểm sửa) không được đọc lại; tệp đổi nội dung thay
 bản cũ; cùng một báo cáo dưới hai tên là một tài liệu với hai đường dẫn. Bị ngắt (kể cả kill -9) thì chạy lại
 đúng lệnh đó: tệp đã xong không làm lại. --prune xoá tài liệu mà tệp đã biến mất khỏi các thư mục đã cho
@@ -273,8 +273,9 @@ func collectFiles(paths []string) ([]string, []string) {
 			}
 			if de.IsDir() {
 				// A ketnoi data directory inside the folder (./data under `ketnoi index .`) holds the
-				// index's own files, kept originals and uploads: not reports to read again.
-				if path != p && isDataDir(path) {
+				// index's own files, kept originals and uploads: not reports to read again. Hidden
+				// folders (.Trash-1000, .git) are not the staff's reports either, as hidden files are not.
+				if path != p && (isDataDir(path) || de.Name()[0] == '.') {
 					return filepath.SkipDir
 				}
 				return nil

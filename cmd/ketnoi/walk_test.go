@@ -10,7 +10,7 @@ import (
 
 // TestIndexFolderOddities: a folder with a link to a report, a link looping back to a parent, a
 // dangling link, a named pipe (in the folder and named on the command line), Word's owner file of an
-// open report and a name in Unicode NFD:
+// open report, a report in a hidden folder (the trash) and a name in Unicode NFD:
 // the reports go in (the linked one too), every odd entry is named with a Vietnamese reason, nothing
 // hangs, and the exit code says something was not read.
 func TestIndexFolderOddities(t *testing.T) {
@@ -18,7 +18,7 @@ func TestIndexFolderOddities(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	docs := filepath.Join(dir, "bao-cao")
 	other := filepath.Join(dir, "ngoai")
-	for _, d := range []string{filepath.Join(docs, "con"), other} {
+	for _, d := range []string{filepath.Join(docs, "con"), filepath.Join(docs, ".Trash-1000", "files"), other} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -26,6 +26,8 @@ func TestIndexFolderOddities(t *testing.T) {
 	writeFile(t, filepath.Join(docs, "a.txt"), "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
 	writeFile(t, filepath.Join(docs, "ba\u0301o-ca\u0301o.txt"), "Giống lúa chịu hạn cho vùng đất cát ven biển.")
 	writeFile(t, filepath.Join(other, "say.txt"), "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề.")
+	// A report deleted to the trash, inside a hidden folder: not to be indexed.
+	writeFile(t, filepath.Join(docs, ".Trash-1000", "files", "cu.txt"), "Chế phẩm sinh học xử lý nước thải lò bún (đã xoá).")
 	// Word's owner file while a report is open: not a report.
 	writeFile(t, filepath.Join(docs, "~$bao-cao.docx"), "\x0cNguyen Van A"+strings.Repeat(" ", 41)+"\x0c\x00"+
 		strings.Join(strings.Split("Nguyen Van A", ""), "\x00")+strings.Repeat("\x00", 90))
@@ -61,6 +63,9 @@ func TestIndexFolderOddities(t *testing.T) {
 	}
 	if n := strings.Count(errOut, "ong.txt: không phải tệp thường"); n != 2 {
 		t.Errorf("the pipe is named %d times, want 2 (in the folder and on the command line):\n%s", n, errOut)
+	}
+	if code, out, _ := ketnoi(t, "search", "--data", data, "--json", "chế phẩm sinh học"); code != 0 || !strings.Contains(out, `"total": 0`) {
+		t.Errorf("a report in a hidden folder was indexed: %d\n%s", code, out)
 	}
 	for _, q := range []string{"tôm thẻ", "lúa chịu hạn", "sấy cá cơm"} {
 		if code, out, _ := ketnoi(t, "search", "--data", data, "--json", q); code != 0 || !strings.Contains(out, `"total": 1`) {
