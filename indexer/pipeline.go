@@ -381,6 +381,9 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 	existing := p.existing(id)
 	if owner := claims[id]; owner != "" && owner != c.path &&
 		(existing == nil || existing.Extraction == nil || existing.Extraction.SHA256 != sha) {
+		if p.DisplayName != nil {
+			owner = p.DisplayName(owner) // an upload's own name, not where the server keeps it
+		}
 		return fail(extract.ReasonMalformed, fmt.Sprintf("tệp kèm: mã %q đã là mã của tài liệu lấy từ tệp khác (%s); hãy đặt mã khác trong tệp kèm", id, owner))
 	}
 	// Only touched (same content, same sidecar) since its document was deleted by staff: it stays

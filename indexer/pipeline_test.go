@@ -440,3 +440,35 @@ func TestDeletedDocumentStaysDeletedWhenOnlyTouched(t *testing.T) {
 		}
 	}
 }
+
+// TestSidecarCollisionNamesUploadsByTheirNames: two uploads run together whose records give the same id:
+// the later fails naming the other by the name it was uploaded under, not the server's path for it.
+func TestSidecarCollisionNamesUploadsByTheirNames(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	names := map[string]string{}
+	var paths []string
+	for i, text := range []string{"Máy sấy cá cơm bằng bơm nhiệt.", "Giống lúa chịu hạn cho vùng đất cát."} {
+		job := filepath.Join(dir, fmt.Sprint("job-", i))
+		if err := os.Mkdir(job, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(job, "upload.txt")
+		write(t, path, text)
+		write(t, filepath.Join(job, "upload.json"), `{"id": "kq-1"}`)
+		names[path] = fmt.Sprintf("Báo cáo %d.txt", i+1)
+		paths = append(paths, path)
+	}
+	outs := map[string]indexer.FileOutcome{}
+	p := &indexer.Pipeline{Store: e.store, Index: e.idx, Extractor: e.x, Workers: 2,
+		DisplayName: func(path string) string { return names[path] },
+		OnFile:      func(o indexer.FileOutcome) { outs[o.Path] = o }}
+	if _, err := p.Run(context.Background(), paths); err != nil {
+		t.Fatal(err)
+	}
+	first, second := outs[paths[0]], outs[paths[1]]
+	if first.DocID != "kq-1" || second.Outcome != indexer.OutcomeFailed ||
+		!strings.Contains(second.Message, "(Báo cáo 1.txt)") || strings.Contains(second.Message, dir) {
+		t.Errorf("first %+v\nsecond %+v", first, second)
+	}
+}
