@@ -386,6 +386,10 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 		}
 		return fail(extract.ReasonMalformed, fmt.Sprintf("tệp kèm: mã %q đã là mã của tài liệu lấy từ tệp khác (%s); hãy đặt mã khác trong tệp kèm", id, owner))
 	}
+	if src := p.recordFileOf(existing, sidecarID(side)); src != "" {
+		// The report would replace that record, and the next import of the record file replace it back.
+		return fail(extract.ReasonMalformed, fmt.Sprintf("tệp kèm: mã %q đã là mã của bản ghi nhập từ tệp %s; hãy đặt mã khác trong tệp kèm", id, src))
+	}
 	// Only touched (same content, same sidecar) since its document was deleted by staff: it stays
 	// deleted, as an unchanged file's does.
 	if existing == nil && c.prevDoc == id && c.prev.Outcome == corpus.FileIndexed && c.prev.SHA256 == sha && c.prev.Sidecar == c.sidecar {
@@ -457,6 +461,24 @@ func (p *Pipeline) sidecarClaims(cands []candidate) map[string]string {
 		}
 	}
 	return claims
+}
+
+// recordFileOf returns the record file (JSON, JSONL, CSV, XLSX) that existing, the record a sidecar id
+// names, was imported from, when it was not made from a document.
+func (p *Pipeline) recordFileOf(existing *corpus.Result, sid string) string {
+	if existing == nil || existing.Extraction != nil || sid == "" {
+		return ""
+	}
+	e, err := p.Store.Get(sid)
+	if err != nil {
+		return ""
+	}
+	for _, src := range e.Sources {
+		if corpus.FormatOf(src) != "" {
+			return src
+		}
+	}
+	return ""
 }
 
 // failDone turns d into a failed file: no record, the reason in its state and its outcome.

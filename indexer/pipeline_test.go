@@ -315,12 +315,18 @@ func TestPipelineSidecarProblems(t *testing.T) {
 		{"not an object", `["kq-9"]`, "không phải một đối tượng JSON"},
 		{"rejected field", `{"trl": "sáu"}`, "tệp kèm: "},
 		{"id of another file", `{"id": "kq-1"}`, `mã "kq-1" đã là mã của tài liệu lấy từ tệp khác`},
+		{"id of an imported record", `{"id": "kq-5"}`, `mã "kq-5" đã là mã của bản ghi nhập từ tệp ban-ghi.csv`},
 		{"own id", `{"id": "kq-9"}`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			dir := t.TempDir()
+			// A record imported from a record file, as `ketnoi index ban-ghi.csv` does.
+			imported := &corpus.Result{ID: "kq-5", Kind: corpus.KindResult, Title: "Chế phẩm sinh học xử lý nước thải lò bún"}
+			if _, err := e.store.Put([]corpus.Record{imported}, "ban-ghi.csv"); err != nil {
+				t.Fatal(err)
+			}
 			first, second := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
 			write(t, first, "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề ven biển.")
 			write(t, filepath.Join(dir, "a.json"), `{"id": "kq-1"}`)
@@ -346,6 +352,9 @@ func TestPipelineSidecarProblems(t *testing.T) {
 				}
 				if ids := e.search("lúa chịu hạn"); (len(ids) == 1) != (tt.want == "") {
 					t.Errorf("round %d: the second file found as %v", round, ids)
+				}
+				if ent, err := e.store.Get("kq-5"); err != nil || !strings.Contains(string(ent.Record), "Chế phẩm sinh học") {
+					t.Errorf("round %d: the imported record replaced: %v", round, err)
 				}
 			}
 		})
