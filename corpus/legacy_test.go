@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"ketnoi/corpus/vntext"
 	"ketnoi/internal/pdffixture"
@@ -112,6 +113,53 @@ func TestLegacyPartAfterUTF8(t *testing.T) {
 			}
 			if len(notes) != 1 || !strings.Contains(notes[0], fmt.Sprintf("từ dòng %d tệp không còn là UTF-8", lateLine)) {
 				t.Errorf("warnings %q, want one naming line %d", notes, lateLine)
+			}
+		})
+	}
+}
+
+// TestUTF16RecordFiles: a record file saved as UTF-16 with a byte order mark (Excel's "Unicode Text",
+// tab-separated) reads as the Unicode it is, without a warning, not as TCVN3 or Windows-1252 bytes.
+func TestUTF16RecordFiles(t *testing.T) {
+	utf16Bytes := func(s string, bigEndian bool) string {
+		var b []byte
+		if bigEndian {
+			b = append(b, 0xFE, 0xFF)
+		} else {
+			b = append(b, 0xFF, 0xFE)
+		}
+		for _, u := range utf16.Encode([]rune(s)) {
+			if bigEndian {
+				b = append(b, byte(u>>8), byte(u))
+			} else {
+				b = append(b, byte(u), byte(u>>8))
+			}
+		}
+		return string(b)
+	}
+	for _, tt := range []struct {
+		name      string
+		format    Format
+		text      string
+		bigEndian bool
+	}{
+		{"csv tab LE", FormatCSV, "id\tkind\ttitle\r\nkq-1\tresult\tGiống lúa chịu hạn ở Phù Cát\r\n", false},
+		{"csv comma BE", FormatCSV, "id,kind,title\nkq-1,result,Giống lúa chịu hạn ở Phù Cát\n", true},
+		{"jsonl LE", FormatJSONL, `{"id":"kq-1","kind":"result","title":"Giống lúa chịu hạn ở Phù Cát"}` + "\n", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []Parsed
+			if err := ReadRecords("unicode.x", strings.NewReader(utf16Bytes(tt.text, tt.bigEndian)), tt.format, func(p Parsed) error {
+				got = append(got, p)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].Record == nil || len(got[0].Problems) != 0 {
+				t.Fatalf("%+v", got)
+			}
+			if r := got[0].Record.(*Result); r.ID != "kq-1" || r.Title != "Giống lúa chịu hạn ở Phù Cát" {
+				t.Errorf("read as %+v", r)
 			}
 		})
 	}

@@ -15,6 +15,9 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+
 	"ketnoi/corpus/vntext"
 	"ketnoi/internal/csvsafe"
 )
@@ -102,6 +105,11 @@ func inFile(name string, p Parsed) Parsed {
 func legacyToUTF8(r io.Reader) (_ io.Reader, note func() *Problem, _ error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(64 << 10)
+	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+		// UTF-16 with its byte order mark, as Excel's "Unicode Text" saves: Unicode already, nothing to note.
+		dec := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder()
+		return transform.NewReader(br, dec), func() *Problem { return nil }, nil
+	}
 	if utf8.Valid(trimPartialRune(head)) {
 		u := &utf8Stream{br: br}
 		return u, u.takeNote, nil
