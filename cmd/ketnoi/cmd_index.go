@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -101,6 +102,10 @@ func runIndex(e *env, args []string) error {
 	for _, p := range walkProblems {
 		st.failedFiles++
 		fmt.Fprintf(e.stderr, "LỖI %s\n", p)
+	}
+	if rep != nil {
+		// The report of an earlier run kept in the folder is not a record file to import.
+		files = slices.DeleteFunc(files, func(f string) bool { return sameFile(f, rep.path) })
 	}
 	docs, records, skipped := classifyFiles(files)
 	for _, f := range skipped {
@@ -312,6 +317,16 @@ func collectFiles(paths []string) ([]string, []string) {
 		files = append(files, found...)
 	}
 	return files, problems
+}
+
+// sameFile reports whether two paths name the same file (the second one need not exist yet).
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 // isDataDir reports a ketnoi data directory (its store is there).

@@ -143,3 +143,25 @@ func TestIndexFolderHoldingTheDataDirectory(t *testing.T) {
 		t.Errorf("stats: %s", out)
 	}
 }
+
+// TestIndexReportKeptInTheFolder: `ketnoi index . --report ket-qua.csv` run again in the same folder does
+// not import the earlier run's report as a record file (its rows would all be rejected).
+func TestIndexReportKeptInTheFolder(t *testing.T) {
+	for _, name := range []string{"ket-qua.csv", "ket-qua.json"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			data := filepath.Join(t.TempDir(), "data")
+			writeFile(t, filepath.Join(dir, "bao-cao.txt"), "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
+			report := filepath.Join(dir, name)
+			for run := range 2 {
+				code, out, errOut := ketnoi(t, "index", "--data", data, "--report", report, dir)
+				if code != 0 || strings.Contains(out+errOut, name+":") || strings.Contains(errOut, name+",") {
+					t.Errorf("run %d: exit %d\n%s\n%s", run, code, out, errOut)
+				}
+			}
+			if b, err := os.ReadFile(report); err != nil || !strings.Contains(string(b), "bao-cao.txt") {
+				t.Errorf("report: %v\n%s", err, b)
+			}
+		})
+	}
+}
