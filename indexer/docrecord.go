@@ -58,6 +58,47 @@ func sidecarID(side map[string]json.RawMessage) string {
 	return ""
 }
 
+// sidecarClaims maps each id the sidecars of this run's files give to the one file that may have it:
+// the file that gave it already, else the first to give it. Another file whose sidecar gives the same
+// id fails rather than replace that document's text with its own.
+func (p *Pipeline) sidecarClaims(cands []candidate) map[string]string {
+	claims := map[string]string{}
+	held := map[string]bool{} // the claim is the document's file already
+	for _, c := range cands {
+		if c.sidecar == 0 {
+			continue
+		}
+		side, err := sidecarRecord(c.path)
+		id := sidecarID(side)
+		if err != nil || id == "" || held[id] {
+			continue
+		}
+		st, found, _ := p.Store.FileState(c.path)
+		if owner := claims[id]; owner == "" || found && st.DocID == id {
+			claims[id], held[id] = c.path, found && st.DocID == id
+		}
+	}
+	return claims
+}
+
+// recordFileOf returns the record file (JSON, JSONL, CSV, XLSX) that existing, the record a sidecar id
+// names, was imported from, when it was not made from a document.
+func (p *Pipeline) recordFileOf(existing *corpus.Result, sid string) string {
+	if existing == nil || existing.Extraction != nil || sid == "" {
+		return ""
+	}
+	e, err := p.Store.Get(sid)
+	if err != nil {
+		return ""
+	}
+	for _, src := range e.Sources {
+		if corpus.FormatOf(src) != "" {
+			return src
+		}
+	}
+	return ""
+}
+
 // docRecord makes the result record of an extracted document: metadata from the cover (and the
 // sidecar, which also gives any other record field), text page by page, how it was extracted; then the
 // fields staff corrected by hand on the existing record win.

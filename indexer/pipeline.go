@@ -440,47 +440,6 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 	return done{c: c, change: corpus.FileChange{State: state, Record: rec, Original: sha, Previous: c.prevDoc}, outcome: out}
 }
 
-// sidecarClaims maps each id the sidecars of this run's files give to the one file that may have it:
-// the file that gave it already, else the first to give it. Another file whose sidecar gives the same
-// id fails rather than replace that document's text with its own.
-func (p *Pipeline) sidecarClaims(cands []candidate) map[string]string {
-	claims := map[string]string{}
-	held := map[string]bool{} // the claim is the document's file already
-	for _, c := range cands {
-		if c.sidecar == 0 {
-			continue
-		}
-		side, err := sidecarRecord(c.path)
-		id := sidecarID(side)
-		if err != nil || id == "" || held[id] {
-			continue
-		}
-		st, found, _ := p.Store.FileState(c.path)
-		if owner := claims[id]; owner == "" || found && st.DocID == id {
-			claims[id], held[id] = c.path, found && st.DocID == id
-		}
-	}
-	return claims
-}
-
-// recordFileOf returns the record file (JSON, JSONL, CSV, XLSX) that existing, the record a sidecar id
-// names, was imported from, when it was not made from a document.
-func (p *Pipeline) recordFileOf(existing *corpus.Result, sid string) string {
-	if existing == nil || existing.Extraction != nil || sid == "" {
-		return ""
-	}
-	e, err := p.Store.Get(sid)
-	if err != nil {
-		return ""
-	}
-	for _, src := range e.Sources {
-		if corpus.FormatOf(src) != "" {
-			return src
-		}
-	}
-	return ""
-}
-
 // failDone turns d into a failed file: no record, the reason in its state and its outcome.
 func failDone(d done, r extract.Reason, msg string) done {
 	d.outcome.Outcome, d.outcome.Reason, d.outcome.Message = OutcomeFailed, r, msg
