@@ -111,7 +111,7 @@ func (h *Harvester) Run(ctx context.Context) (Stats, error) {
 		args = h.listArgs(state.RunFrom)
 	}
 	st.From = state.RunFrom
-	prev := ""
+	loop := newLoopGuard(args.Get("resumptionToken"))
 	for {
 		if err := ctx.Err(); err != nil {
 			return st, fmt.Errorf("đã dừng giữa chừng; chạy lại cùng lệnh để tiếp tục: %w", err)
@@ -131,7 +131,7 @@ func (h *Harvester) Run(ctx context.Context) (Stats, error) {
 				// the list is asked again from the run's own date; what was stored comes back unchanged.
 				h.log("Kho không nhận lại resumptionToken đã lưu (%s); thu thập lại đợt này từ đầu (%s)", e.Message, scope(state.RunFrom))
 				st.Restarted = true
-				state.Token, state.RunStarted, args, prev = "", "", h.listArgs(state.RunFrom), ""
+				state.Token, state.RunStarted, args, loop = "", "", h.listArgs(state.RunFrom), newLoopGuard("")
 				continue
 			default:
 				return st, fmt.Errorf("%w: %s (%s)", ErrProtocol, e.Message, e.Code)
@@ -140,6 +140,9 @@ func (h *Harvester) Run(ctx context.Context) (Stats, error) {
 				state.RunStarted = resp.ResponseDate
 			}
 			break
+		}
+		if err := loop.check(resp); err != nil {
+			return st, err
 		}
 		if state.RunStarted == "" {
 			state.RunStarted = resp.ResponseDate
@@ -150,10 +153,6 @@ func (h *Harvester) Run(ctx context.Context) (Stats, error) {
 		if resp.Token == "" {
 			break
 		}
-		if resp.Token == prev {
-			return st, fmt.Errorf("%w: kho trả lại cùng một resumptionToken hai lần; dừng để không lặp vô hạn", ErrProtocol)
-		}
-		prev = resp.Token
 		args = url.Values{"verb": {"ListRecords"}, "resumptionToken": {resp.Token}}
 	}
 	state.Last, state.Token, state.TokenExpires, state.RunFrom, state.RunStarted = state.RunStarted, "", time.Time{}, "", ""

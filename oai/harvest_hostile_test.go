@@ -1,0 +1,120 @@
+package oai
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+	"ketnoi/internal/corpustest"
+)
+
+// hostileHead opens a response of a repository the tests below make misbehave.
+const hostileHead = `<?xml version="1.0" encoding="UTF-8"?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2025-06-01T10:00:00Z</responseDate>
+<request>https://kho.example.edu.vn/oai</request>`
+
+const hostileIdentify = hostileHead + `<Identify><repositoryName>Kho</repositoryName><baseURL>https://kho.example.edu.vn/oai</baseURL>
+<protocolVersion>2.0</protocolVersion><adminEmail>a@kho.example.edu.vn</adminEmail><earliestDatestamp>2010-01-01T00:00:00Z</earliestDatestamp>
+<deletedRecord>persistent</deletedRecord><granularity>YYYY-MM-DDThh:mm:ssZ</granularity></Identify></OAI-PMH>`
+
+// hostileRecord is a minimal oai_dc record.
+func hostileRecord(identifier, title string) string {
+	return fmt.Sprintf(`<record><header><identifier>%s</identifier><datestamp>2025-05-30T08:00:00Z</datestamp></header>
+<metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<dc:title>%s</dc:title></oai_dc:dc></metadata></record>`, identifier, title)
+}
+
+// hostileList is a ListRecords response: records, then a resumption token element when token is not nil.
+func hostileList(token *string, records ...string) string {
+	s := hostileHead + "<ListRecords>" + strings.Join(records, "")
+	if token != nil {
+		s += "<resumptionToken>" + *token + "</resumptionToken>"
+	}
+	return s + "</ListRecords></OAI-PMH>"
+}
+
+func ptr(s string) *string { return &s }
+
+// hostileRepo serves Identify, and every list request through list (its resumptionToken, "" for the
+// first request, and how many list requests came before it); it counts the list requests.
+func hostileRepo(t *testing.T, list func(token string, n int) string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		if r.Form.Get("verb") == "Identify" {
+			fmt.Fprint(w, hostileIdentify)
+			return
+		}
+		fmt.Fprint(w, list(r.Form.Get("resumptionToken"), int(n.Add(1)-1)))
+	}))
+	t.Cleanup(ts.Close)
+	return ts, &n
+}
+
+// harvestOnce runs a harvest of ts into st, bounded in time so that a harvest that never ends fails.
+func harvestOnce(t *testing.T, st *corpus.Store, idx indexer.Index, ts *httptest.Server) (Stats, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h := &Harvester{Store: st, Index: idx, Client: &Client{BaseURL: ts.URL}}
+	return h.Run(ctx)
+}
+
+// TestHarvestStopsListThatNeverEnds: a repository whose list goes round in a circle — two tokens in turn,
+// the same page under ever new tokens (the token ignored), empty pages without end — is stopped with a
+// protocol error after a bounded number of requests, keeping the pages before the circle; a page that comes twice (a
+// record changed while the list was paged) is not taken for a circle.
+func TestHarvestStopsListThatNeverEnds(t *testing.T) {
+	cases := []struct {
+		name    string
+		list    func(token string, n int) string
+		maxReqs int64
+		stored  int  // results stored
+		circle  bool // the harvest must stop with a protocol error
+	}{
+		{"two tokens in turn", func(token string, n int) string {
+			next := map[string]string{"": "A", "A": "B", "B": "A"}[token]
+			return hostileList(ptr(next), hostileRecord(fmt.Sprintf("oai:kho.example.edu.vn:%d", n), fmt.Sprintf("Kết quả số %d", n)))
+		}, 4, 2, true},
+		{"token ignored", func(token string, n int) string {
+			return hostileList(ptr(fmt.Sprintf("t%d", n)), hostileRecord("oai:kho.example.edu.vn:1", "Kết quả số một"),
+				hostileRecord("oai:kho.example.edu.vn:2", "Kết quả số hai"))
+		}, 4, 2, true},
+		{"empty pages without end", func(token string, n int) string {
+			return hostileList(ptr(fmt.Sprintf("t%d", n)))
+		}, maxEmptyPages + 1, 0, true},
+		{"one page twice, then the end", func(token string, n int) string {
+			switch n {
+			case 0, 1:
+				return hostileList(ptr(fmt.Sprintf("t%d", n)), hostileRecord("oai:kho.example.edu.vn:1", "Kết quả số một"))
+			}
+			return hostileList(ptr(""), hostileRecord("oai:kho.example.edu.vn:2", "Kết quả số hai"))
+		}, 3, 2, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, st, idx := corpustest.Empty(t)
+			ts, reqs := hostileRepo(t, c.list)
+			stats, err := harvestOnce(t, st, idx, ts)
+			if c.circle != (err != nil) || (err != nil && !errors.Is(err, ErrProtocol)) {
+				t.Fatalf("after %d requests: %v, want a protocol error: %v", reqs.Load(), err, c.circle)
+			}
+			if reqs.Load() > c.maxReqs {
+				t.Errorf("%d list requests, want at most %d", reqs.Load(), c.maxReqs)
+			}
+			if n, _ := st.Counts(); n[corpus.KindResult] != c.stored || stats.Added != c.stored {
+				t.Errorf("%d results stored (%d added), want %d", n[corpus.KindResult], stats.Added, c.stored)
+			}
+		})
+	}
+}
