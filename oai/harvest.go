@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"ketnoi/corpus"
+	"ketnoi/corpus/vntext"
 	"ketnoi/indexer"
 )
 
@@ -375,7 +376,9 @@ func (h *Harvester) ours(id string, src *source, identifier string) (bool, error
 	if err := json.Unmarshal(e.Record, &r); err != nil {
 		return false, err
 	}
-	return r.Source == src.base && r.SourceID == identifier, nil
+	// The store keeps source and source_id normalised (corpus.Normalize): an identifier sent in NFD or
+	// with doubled spaces is compared as it was stored.
+	return r.Source == vntext.Normalize(src.base) && r.SourceID == vntext.Normalize(identifier), nil
 }
 
 // existingID finds the local copy of a harvested record.

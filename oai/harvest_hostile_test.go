@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/unicode/norm"
+
 	"ketnoi/corpus"
 	"ketnoi/indexer"
 	"ketnoi/internal/corpustest"
@@ -114,6 +116,48 @@ func TestHarvestStopsListThatNeverEnds(t *testing.T) {
 			}
 			if n, _ := st.Counts(); n[corpus.KindResult] != c.stored || stats.Added != c.stored {
 				t.Errorf("%d results stored (%d added), want %d", n[corpus.KindResult], stats.Added, c.stored)
+			}
+		})
+	}
+}
+
+// TestHarvestIdentifierNotNormalised: identifiers sent in decomposed Unicode (NFD) or with doubled spaces
+// find their records again on the next harvest — updated in place, not copied under a second id — and a
+// deletion sent with such an identifier removes its record.
+func TestHarvestIdentifierNotNormalised(t *testing.T) {
+	for _, identifier := range []string{
+		norm.NFD.String("oai:kho.example.edu.vn:báo-cáo-thủy-sản"),
+		"oai:kho.example.edu.vn:bao  cao",
+		"oai:kho.example.edu.vn:" + norm.NFD.String("Hoài Nhơn") + "  2024",
+	} {
+		t.Run(identifier, func(t *testing.T) {
+			_, st, idx := corpustest.Empty(t)
+			title := "Nuôi cá rô phi"
+			deleted := false
+			ts, _ := hostileRepo(t, func(string, int) string {
+				if deleted {
+					return hostileList(nil, `<record><header status="deleted"><identifier>`+identifier+
+						`</identifier><datestamp>2025-06-02T00:00:00Z</datestamp></header></record>`)
+				}
+				return hostileList(nil, hostileRecord(identifier, title))
+			})
+			if _, err := harvestOnce(t, st, idx, ts); err != nil {
+				t.Fatal(err)
+			}
+			title = "Nuôi cá rô phi đơn tính"
+			stats, err := harvestOnce(t, st, idx, ts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := st.Counts(); n[corpus.KindResult] != 1 || stats.Updated != 1 {
+				t.Errorf("second harvest: %d results stored, %+v; want the one record updated", n[corpus.KindResult], stats)
+			}
+			deleted = true
+			if stats, err = harvestOnce(t, st, idx, ts); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := st.Counts(); n[corpus.KindResult] != 0 || stats.Deleted != 1 {
+				t.Errorf("after the deletion: %d results stored, %+v", n[corpus.KindResult], stats)
 			}
 		})
 	}
