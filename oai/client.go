@@ -1,6 +1,7 @@
 package oai
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Client sends OAI-PMH requests to one repository, politely: one request at a time, each bounded in time
@@ -153,6 +155,9 @@ type Response struct {
 	Cursor           int
 	CompleteListSize int
 	HasToken         bool
+	// Repaired counts the bytes that were not UTF-8 (each became U+FFFD) and the characters XML 1.0
+	// forbids (dropped) that the response held: the harvester warns about them.
+	Repaired int
 }
 
 // Err is the response's first protocol error, or nil.
@@ -256,11 +261,12 @@ func (c *Client) Do(ctx context.Context, args url.Values) (*Response, error) {
 }
 
 func parseResponse(body []byte) (*Response, error) {
+	body, repaired := cleanXML(body)
 	var env inEnvelope
 	if err := xml.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("phản hồi không phải XML OAI-PMH hợp lệ: %w", err)
 	}
-	out := &Response{ResponseDate: strings.TrimSpace(env.ResponseDate)}
+	out := &Response{ResponseDate: strings.TrimSpace(env.ResponseDate), Repaired: repaired}
 	if _, _, err := ParseDatestamp(out.ResponseDate); err != nil {
 		return nil, fmt.Errorf("phản hồi OAI-PMH có responseDate sai: %w", err)
 	}
@@ -303,6 +309,42 @@ func parseResponse(body []byte) (*Response, error) {
 		}
 	}
 	return out, nil
+}
+
+// cleanXML makes a response the XML parser reads: bytes that are not UTF-8 become U+FFFD and characters
+// outside XML 1.0's range (control characters pasted from a PDF, U+FFFE) are dropped. encoding/xml stops
+// at the first of either, and one such record would otherwise stop the harvest at its page, every run.
+func cleanXML(b []byte) ([]byte, int) {
+	if utf8.Valid(b) && !bytes.ContainsFunc(b, notXMLChar) {
+		return b, 0
+	}
+	out := make([]byte, 0, len(b))
+	n := 0
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			out = utf8.AppendRune(out, utf8.RuneError)
+			n++
+		case notXMLChar(r):
+			n++
+		default:
+			out = append(out, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return out, n
+}
+
+// notXMLChar reports a character XML 1.0 does not allow (its production Char).
+func notXMLChar(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return false
+	case r < 0x20, r == 0xFFFE, r == 0xFFFF:
+		return true
+	}
+	return false
 }
 
 // ErrProtocol wraps a protocol error the harvester cannot go on after.

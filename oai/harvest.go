@@ -205,6 +205,9 @@ type source struct {
 // full-text files.
 func (h *Harvester) page(ctx context.Context, src *source, key string, resp *Response, state *corpus.HarvestState, st *Stats) error {
 	st.Pages++
+	if resp.Repaired > 0 {
+		h.log("CẢNH BÁO trang %d: phản hồi của kho có %d byte không phải UTF-8 hoặc ký tự điều khiển mà XML không cho phép; đã thay bằng “\uFFFD” hoặc bỏ đi để đọc tiếp", st.Pages, resp.Repaired)
+	}
 	var pg corpus.HarvestPage
 	pg.Source = "oai " + src.base
 	used := map[string]string{} // local id → identifier, within the page

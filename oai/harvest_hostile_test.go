@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -158,6 +159,48 @@ func TestHarvestIdentifierNotNormalised(t *testing.T) {
 			}
 			if n, _ := st.Counts(); n[corpus.KindResult] != 0 || stats.Deleted != 1 {
 				t.Errorf("after the deletion: %d results stored, %+v", n[corpus.KindResult], stats)
+			}
+		})
+	}
+}
+
+// TestHarvestSloppyXML: a page holding bytes that are not UTF-8 and control characters XML forbids is
+// read all the same — every record stored, the bad bytes as U+FFFD, the control characters dropped — with
+// a warning, instead of stopping the harvest at that page on every run.
+func TestHarvestSloppyXML(t *testing.T) {
+	cases := []struct {
+		name, title, want string
+	}{
+		{"Windows-1252 byte", "Nu\xf4i cá rô phi", "Nu\uFFFDi cá rô phi"},
+		{"truncated UTF-8", "Nuôi cá r\xc3", "Nuôi cá r\uFFFD"},
+		{"vertical tab from a PDF", "Nuôi cá\x0brô phi", "Nuôi cárô phi"},
+		{"NUL and U+FFFF", "Nuôi\x00 cá \uFFFFrô phi", "Nuôi cá rô phi"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, st, idx := corpustest.Empty(t)
+			ts, _ := hostileRepo(t, func(string, int) string {
+				return hostileList(nil, hostileRecord("oai:kho.example.edu.vn:1", "Kết quả đứng trước"),
+					hostileRecord("oai:kho.example.edu.vn:2", c.title), hostileRecord("oai:kho.example.edu.vn:3", "Kết quả đứng sau"))
+			})
+			var logs []string
+			h := &Harvester{Store: st, Index: idx, Client: &Client{BaseURL: ts.URL}, Log: func(m string) { logs = append(logs, m) }}
+			stats, err := h.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stats.Added != 3 || stats.Next == "" {
+				t.Errorf("stats %+v, want 3 records added and the run complete", stats)
+			}
+			rec, err := st.Record("2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.(*corpus.Result).Title; got != c.want {
+				t.Errorf("title %q, want %q", got, c.want)
+			}
+			if !slices.ContainsFunc(logs, func(l string) bool { return strings.HasPrefix(l, "CẢNH BÁO trang 1") }) {
+				t.Errorf("no warning about the page: %q", logs)
 			}
 		})
 	}
