@@ -63,11 +63,12 @@ func FormatDatestamp(t time.Time) string { return t.UTC().Format(layoutSeconds) 
 
 // ParseDatestamp reads a UTC datestamp at either granularity; days tells which one it was.
 func ParseDatestamp(s string) (t time.Time, days bool, err error) {
-	// The lengths keep out what time.Parse lets by: fractions of a second, a one-digit day.
-	if t, err := time.Parse(layoutSeconds, s); err == nil && len(s) == len(layoutSeconds) {
+	// The lengths keep out what time.Parse lets by: fractions of a second, a one-digit day; and year 0000
+	// is no year of the schema's dates.
+	if t, err := time.Parse(layoutSeconds, s); err == nil && len(s) == len(layoutSeconds) && t.Year() > 0 {
 		return t, false, nil
 	}
-	if t, err := time.Parse(layoutDays, s); err == nil && len(s) == len(layoutDays) {
+	if t, err := time.Parse(layoutDays, s); err == nil && len(s) == len(layoutDays) && t.Year() > 0 {
 		return t, true, nil
 	}
 	return time.Time{}, false, fmt.Errorf("%q không phải ngày giờ UTC dạng YYYY-MM-DD hoặc YYYY-MM-DDThh:mm:ssZ", s)
@@ -146,6 +147,66 @@ func allSets() []setInfo {
 		out = append(out, setInfo{Spec: spec, Name: t.LabelVI, NameEN: t.LabelEN})
 	}
 	return out
+}
+
+// metadataPrefixPattern is the syntax of a metadataPrefix (the schema's metadataPrefixType).
+var metadataPrefixPattern = regexp.MustCompile(`^[A-Za-z0-9\-_.!~*'()]+$`)
+
+// schemePattern is the syntax of a URI scheme (RFC 3986, section 3.1).
+var schemePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.\-]*$`)
+
+// validURI reports whether s is a URI as the schema's anyURI takes it (an identifier argument is echoed
+// in the response's request element, which must stay valid): its white space collapsed and the
+// characters a URI may not hold but an IRI or a careless client may (spaces, letters beyond ASCII, <>"'
+// {}|\^` and controls) let by, what is left must parse as a URI reference: escapes of two hex digits, one
+// fragment at most, a scheme before any colon of the first segment, a numeric port, brackets only around
+// an IP literal host.
+func validURI(s string) bool {
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }), " ")
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) {
+			return false
+		}
+	}
+	if strings.Count(s, "#") > 1 {
+		return false
+	}
+	rest := s
+	if i := strings.IndexAny(s, ":/?#"); i >= 0 && s[i] == ':' {
+		if !schemePattern.MatchString(s[:i]) {
+			return false
+		}
+		rest = s[i+1:]
+	}
+	if auth, ok := strings.CutPrefix(rest, "//"); ok {
+		rest = ""
+		if i := strings.IndexAny(auth, "/?#"); i >= 0 {
+			auth, rest = auth[:i], auth[i:]
+		}
+		at := strings.IndexByte(auth, '@')
+		host := auth[at+1:]
+		if strings.ContainsAny(auth[:max(at, 0)], "[]") || strings.Contains(host, "@") {
+			return false
+		}
+		if ip, ok := strings.CutPrefix(host, "["); ok {
+			_, after, closed := strings.Cut(ip, "]")
+			if !closed || (after != "" && after[0] != ':') {
+				return false
+			}
+			host = "ip" + after
+		}
+		if strings.ContainsAny(host, "[]") {
+			return false
+		}
+		if _, port, ok := strings.Cut(host, ":"); ok && (port == "" || strings.Trim(port, "0123456789") != "") {
+			return false
+		}
+	}
+	return !strings.ContainsAny(rest, "[]")
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // setSpecPattern is the syntax of a setSpec (the schema's setSpecType).

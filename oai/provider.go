@@ -163,6 +163,14 @@ func checkArgs(args url.Values) (string, error) {
 		if v[0] == "" || len(v[0]) > maxArgumentBytes {
 			return "", protoErr(ErrBadArgument, "Tham số %s rỗng hoặc quá dài.", name)
 		}
+		// Arguments of a wrong syntax are badArgument (section 3.6); answered otherwise, they would be
+		// echoed in the request element where the schema does not allow them.
+		if name == "metadataPrefix" && !metadataPrefixPattern.MatchString(v[0]) {
+			return "", protoErr(ErrBadArgument, "Tham số metadataPrefix %q sai cú pháp (chỉ chữ, số và -_.!~*'()).", clip(v[0]))
+		}
+		if name == "identifier" && !validURI(v[0]) {
+			return "", protoErr(ErrBadArgument, "Tham số identifier %q không phải URI hợp lệ.", clip(v[0]))
+		}
 	}
 	if args.Has("resumptionToken") {
 		if len(args) != 2 {
