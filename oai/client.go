@@ -266,10 +266,11 @@ func parseResponse(body []byte) (*Response, error) {
 	if err := xml.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("phản hồi không phải XML OAI-PMH hợp lệ: %w", err)
 	}
-	out := &Response{ResponseDate: strings.TrimSpace(env.ResponseDate), Repaired: repaired}
-	if _, _, err := ParseDatestamp(out.ResponseDate); err != nil {
+	date, err := responseDate(strings.TrimSpace(env.ResponseDate))
+	if err != nil {
 		return nil, fmt.Errorf("phản hồi OAI-PMH có responseDate sai: %w", err)
 	}
+	out := &Response{ResponseDate: date, Repaired: repaired}
 	for _, e := range env.Errors {
 		out.Errors = append(out.Errors, ProtocolError{Code: e.Code, Message: strings.TrimSpace(e.Message)})
 	}
@@ -309,6 +310,21 @@ func parseResponse(body []byte) (*Response, error) {
 		}
 	}
 	return out, nil
+}
+
+// responseDate is a response's responseDate in the protocol's form, which the next harvest sends back as
+// its from: a repository that writes it with an offset or fractions of a second
+// ("2025-06-01T17:00:00+07:00", "2025-06-01T10:00:00.250Z") is read as the same instant in UTC, cut down to
+// its second, so that the harvest neither fails nor skips what changed in that second.
+func responseDate(s string) (string, error) {
+	if _, _, err := ParseDatestamp(s); err == nil {
+		return s, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || t.Year() <= 0 {
+		return "", fmt.Errorf("%q không phải ngày giờ dạng YYYY-MM-DDThh:mm:ssZ", s)
+	}
+	return FormatDatestamp(t.Truncate(time.Second)), nil
 }
 
 // cleanXML makes a response the XML parser reads: bytes that are not UTF-8 become U+FFFD and characters

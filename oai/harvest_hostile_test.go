@@ -205,3 +205,50 @@ func TestHarvestSloppyXML(t *testing.T) {
 		})
 	}
 }
+
+// TestHarvestResponseDateOffset: a repository that writes its responseDate with an offset or fractions of a
+// second is harvested all the same; the next harvest asks from that instant in UTC, to the second, at or
+// before it — never after, which would skip what changed in between.
+func TestHarvestResponseDateOffset(t *testing.T) {
+	cases := []struct{ date, next string }{
+		{"2025-06-01T17:00:00+07:00", "2025-06-01T10:00:00Z"},
+		{"2025-06-01T05:30:59-04:30", "2025-06-01T10:00:59Z"},
+		{"2025-06-01T10:00:00.999Z", "2025-06-01T10:00:00Z"},
+		{"2025-06-01T10:00:00Z", "2025-06-01T10:00:00Z"},
+	}
+	for _, c := range cases {
+		t.Run(c.date, func(t *testing.T) {
+			_, st, idx := corpustest.Empty(t)
+			var froms []string
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				r.ParseForm()
+				switch {
+				case r.Form.Get("verb") == "Identify":
+					fmt.Fprint(w, hostileIdentify)
+				case len(froms) == 0:
+					froms = append(froms, r.Form.Get("from"))
+					fmt.Fprint(w, strings.Replace(hostileList(nil, hostileRecord("oai:kho.example.edu.vn:1", "Kết quả số một")),
+						"<responseDate>2025-06-01T10:00:00Z</responseDate>", "<responseDate>"+c.date+"</responseDate>", 1))
+				default:
+					froms = append(froms, r.Form.Get("from"))
+					fmt.Fprint(w, hostileHead+`<error code="noRecordsMatch">Không có gì mới.</error></OAI-PMH>`)
+				}
+			}))
+			defer ts.Close()
+			h := &Harvester{Store: st, Index: idx, Client: &Client{BaseURL: ts.URL}}
+			stats, err := h.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stats.Added != 1 || stats.Next != c.next {
+				t.Errorf("first harvest %+v, want 1 added and the next from %s", stats, c.next)
+			}
+			if _, err := h.Run(context.Background()); err != nil {
+				t.Fatalf("second harvest: %v", err)
+			}
+			if len(froms) != 2 || froms[0] != "" || froms[1] != c.next {
+				t.Errorf("the harvests asked from %q, want everything, then from %s", froms, c.next)
+			}
+		})
+	}
+}
