@@ -301,14 +301,53 @@ func (h *Harvester) carryOver(r *corpus.Result, linksFile bool) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	if linksFile && old.Extraction != nil {
+	extracted := linksFile && old.Extraction != nil
+	if extracted {
 		r.Pages, r.Extraction = old.Pages, old.Extraction
 	}
 	if len(old.Edited) > 0 {
 		indexer.KeepEdited(r, old)
 	}
 	b, err := json.Marshal(r)
-	return err == nil && bytes.Equal(b, e.Record), nil
+	if err != nil || bytes.Equal(b, e.Record) {
+		return err == nil, err
+	}
+	if extracted {
+		// The pipeline filled what the record leaves empty from the document's cover (summary, authors…):
+		// a record that differs from the stored one in those only is the same record sent again, and
+		// storing it would empty them until its file is fetched and read once more. A record that changed
+		// goes in as sent, and the pipeline fills them again.
+		filled := *r
+		fillFromCover(&filled, old)
+		if b, err := json.Marshal(&filled); err == nil && bytes.Equal(b, e.Record) {
+			*r = filled
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// fillFromCover gives r the fields the indexing pipeline takes from a document's cover (see
+// indexer.docRecord) that r leaves empty, as old has them.
+func fillFromCover(r, old *corpus.Result) {
+	if r.Summary == "" {
+		r.Summary = old.Summary
+	}
+	if len(r.Authors) == 0 {
+		r.Authors = old.Authors
+	}
+	if r.Organization == "" {
+		r.Organization = old.Organization
+	}
+	if r.Year == 0 {
+		r.Year = old.Year
+	}
+	if len(r.Keywords) == 0 {
+		r.Keywords = old.Keywords
+	}
+	if r.Language == "" {
+		r.Language = old.Language
+	}
 }
 
 // localPart is the record's identifier within its repository: the oai-identifier scheme's local part,
