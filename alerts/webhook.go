@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -174,6 +175,11 @@ func (w *Webhook) post(ctx context.Context, a *corpus.Alert) error {
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+			// A receiver that hangs: said in words, not as Go's "Client.Timeout exceeded while awaiting headers".
+			return fmt.Errorf("máy nhận không trả lời trong %d giây", w.cfg.TimeoutSeconds)
+		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL is in the logs' context already

@@ -215,3 +215,34 @@ func TestBackoffDoubles(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookReceiverHangs: a receiver that never answers costs each attempt its timeout, no more; the
+// attempts stay bounded, and the alert is marked failed with the reason in Vietnamese.
+func TestWebhookReceiverHangs(t *testing.T) {
+	w := newWorld(t)
+	a := raiseOne(t, w)
+	var mu sync.Mutex
+	tries := 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tries++
+		mu.Unlock()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	cfg := DefaultConfig()
+	cfg.TimeoutSeconds, cfg.Attempts = 1, 2
+	stop := runWebhook(t, w, srv.URL, nil, cfg)
+	defer stop()
+	waitFor(t, "giving up", func() bool { return alertState(t, w, a.Seq).Delivery == corpus.DeliveryFailed })
+	mu.Lock()
+	defer mu.Unlock()
+	if st := alertState(t, w, a.Seq); tries != 2 || st.DeliveryError != "máy nhận không trả lời trong 1 giây" {
+		t.Errorf("%d tries, delivery error %q", tries, st.DeliveryError)
+	}
+}
