@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,7 +85,7 @@ func (c *Client) get(ctx context.Context, hc *http.Client, u string) (*http.Resp
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			why = err.Error()
+			why = requestErr(err, hc.Timeout)
 		case resp.StatusCode == http.StatusOK:
 			return resp, nil
 		case resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
@@ -112,6 +113,20 @@ func (c *Client) get(ctx context.Context, hc *http.Client, u string) (*http.Resp
 	}
 }
 
+// requestErr says why a request failed, for people: a timeout in words; otherwise the transport's reason
+// without the URL, which the message names already (its resumption token redacted).
+func requestErr(err error, limit time.Duration) string {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Sprintf("không trả lời trong %s", limit)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
 // retryAfter reads a Retry-After header: seconds, or an HTTP date; 0 when absent or unreadable.
 func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
@@ -132,7 +147,7 @@ func redactURL(u string) string {
 	if p, err := url.Parse(u); err == nil && p.Query().Has("resumptionToken") {
 		q := p.Query()
 		q.Set("resumptionToken", "…")
-		p.RawQuery = q.Encode()
+		p.RawQuery = strings.Replace(q.Encode(), url.QueryEscape("…"), "…", 1) // shown, not sent
 		u = p.String()
 	}
 	if r := []rune(u); len(r) > 160 {

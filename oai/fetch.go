@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -75,11 +76,20 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, dir, stem string) (string, 
 	if err != nil || !f.allowed(u) {
 		return "", "", fmt.Errorf("%s: chỉ tải tệp qua http(s) từ máy chủ của kho hoặc máy chủ được cho phép (--file-host)", redactURL(rawURL))
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, f.timeout())
 	defer cancel()
+	// A download that runs out of its time says so in words, not as Go's "context deadline exceeded".
+	tooLong := func(err error) error {
+		var ne net.Error
+		if parent.Err() == nil && (ctx.Err() != nil || errors.As(err, &ne) && ne.Timeout()) {
+			return fmt.Errorf("%s: tải quá %s; bỏ", redactURL(rawURL), f.timeout())
+		}
+		return err
+	}
 	resp, err := f.Client.get(ctx, f.httpClient(), u.String())
 	if err != nil {
-		return "", "", err
+		return "", "", tooLong(err)
 	}
 	defer resp.Body.Close()
 	ctype, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
@@ -110,7 +120,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL, dir, stem string) (string, 
 		err = cerr
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("%s: tải: %w", redactURL(rawURL), err)
+		return "", "", tooLong(fmt.Errorf("%s: tải: %w", redactURL(rawURL), err))
 	}
 	if written > limit {
 		return "", "", fmt.Errorf("%s: tệp lớn hơn giới hạn %d MB", redactURL(rawURL), limit>>20)

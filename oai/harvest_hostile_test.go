@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -248,6 +249,52 @@ func TestHarvestResponseDateOffset(t *testing.T) {
 			}
 			if len(froms) != 2 || froms[0] != "" || froms[1] != c.next {
 				t.Errorf("the harvests asked from %q, want everything, then from %s", froms, c.next)
+			}
+		})
+	}
+}
+
+// TestTimeoutsInWords: a repository that never answers, and a file server that sends its headers and
+// then nothing, cost each request its time limit, no more; the messages say so in Vietnamese, without
+// Go's "context deadline exceeded" and with the resumption token left out (as "…", not its URL escape).
+func TestTimeoutsInWords(t *testing.T) {
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".pdf") {
+			w.Header().Set("Content-Type", "application/pdf")
+			w.Write([]byte("%PDF-1.7\n"))
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	noSleep := func(context.Context, time.Duration) error { return nil }
+	client := &Client{BaseURL: hang.URL + "/oai", Timeout: 300 * time.Millisecond, MaxRetries: 1, Sleep: noSleep}
+	cases := []struct {
+		name string
+		run  func() error
+		want string
+	}{
+		{"list page", func() error {
+			_, err := client.Do(context.Background(), url.Values{"verb": {"ListRecords"}, "resumptionToken": {"bi-mat-123"}})
+			return err
+		}, "không trả lời trong 300ms"},
+		{"file", func() error {
+			f := &Fetcher{Client: client, Timeout: 300 * time.Millisecond}
+			_, _, err := f.Fetch(context.Background(), hang.URL+"/tep/bao-cao.pdf", t.TempDir(), "tt-1")
+			return err
+		}, "tải quá 300ms"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.run()
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "deadline") ||
+				strings.Contains(err.Error(), "bi-mat-123") || strings.Contains(err.Error(), "%E2%80%A6") {
+				t.Errorf("error %v, want one saying %q", err, c.want)
 			}
 		})
 	}
