@@ -170,6 +170,8 @@ type Response struct {
 	Cursor           int
 	CompleteListSize int
 	HasToken         bool
+	// Payload is the name of the element that answers the verb (ListRecords, GetRecord…), "" when none.
+	Payload string
 	// Repaired counts the bytes that were not UTF-8 (each became U+FFFD) and the characters XML 1.0
 	// forbids (dropped) that the response held: the harvester warns about them.
 	Repaired int
@@ -301,6 +303,9 @@ func parseResponse(body []byte) (*Response, error) {
 	for _, l := range env.Lists {
 		if l.XMLName.Space != NamespaceOAI {
 			continue
+		}
+		if l.XMLName.Local != "request" {
+			out.Payload = l.XMLName.Local
 		}
 		for _, r := range l.Records {
 			rec := r.Header.record()

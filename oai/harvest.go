@@ -2,6 +2,7 @@ package oai
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -141,6 +142,11 @@ func (h *Harvester) Run(ctx context.Context) (Stats, error) {
 				state.RunStarted = resp.ResponseDate
 			}
 			break
+		}
+		if resp.Payload != "ListRecords" {
+			// An envelope without the list (or with another verb's answer) is no empty list: taken as one,
+			// the run would be complete and the next one would ask only for what changed after it.
+			return st, fmt.Errorf("%w: kho trả lời ListRecords mà không có danh sách <ListRecords> (%s); chạy lại sau", ErrProtocol, cmp.Or(resp.Payload, "phản hồi trống"))
 		}
 		if err := loop.check(resp); err != nil {
 			return st, err

@@ -299,3 +299,46 @@ func TestTimeoutsInWords(t *testing.T) {
 		})
 	}
 }
+
+// TestHarvestResponseWithoutList: a repository that answers ListRecords with an envelope that holds no
+// list (nothing, another verb's answer) has not said its list is empty: the run fails and is not marked
+// complete, so the next one still asks for everything rather than only what changed after it.
+func TestHarvestResponseWithoutList(t *testing.T) {
+	cases := []struct{ name, body string }{
+		{"empty envelope", hostileHead + `</OAI-PMH>`},
+		{"Identify instead", hostileIdentify},
+		{"ListIdentifiers instead", hostileHead + `<ListIdentifiers><header><identifier>oai:kho.example.edu.vn:1</identifier>
+<datestamp>2025-05-30T08:00:00Z</datestamp></header></ListIdentifiers></OAI-PMH>`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, st, idx := corpustest.Empty(t)
+			broken := true
+			var froms []string
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Query().Get("verb") == "Identify":
+					fmt.Fprint(w, hostileIdentify)
+				case broken:
+					froms = append(froms, r.URL.Query().Get("from"))
+					fmt.Fprint(w, c.body)
+				default:
+					froms = append(froms, r.URL.Query().Get("from"))
+					fmt.Fprint(w, hostileList(nil, hostileRecord("oai:kho.example.edu.vn:1", "Kết quả số một")))
+				}
+			}))
+			defer ts.Close()
+			stats, err := harvestOnce(t, st, idx, ts)
+			if !errors.Is(err, ErrProtocol) || stats.Next != "" {
+				t.Fatalf("harvest of a response without the list: %+v, %v", stats, err)
+			}
+			broken = false
+			if stats, err = harvestOnce(t, st, idx, ts); err != nil || stats.Added != 1 {
+				t.Fatalf("next harvest: %+v, %v", stats, err)
+			}
+			if len(froms) != 2 || froms[1] != "" {
+				t.Errorf("the harvests asked from %q, want everything the second time", froms)
+			}
+		})
+	}
+}
