@@ -44,7 +44,20 @@ func (f *Fetcher) allowed(u *url.URL) bool {
 	if base, err := url.Parse(f.Client.BaseURL); err == nil && strings.EqualFold(base.Hostname(), host) {
 		return true
 	}
-	return slices.ContainsFunc(f.Hosts, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), host) })
+	return slices.ContainsFunc(f.Hosts, func(h string) bool { return strings.EqualFold(hostName(h), host) })
+}
+
+// hostName is the host name of an allowed host as people write it: "cdn.example.vn", and also with a
+// port ("cdn.example.vn:8443") or as an address ("https://cdn.example.vn/tep/"), which name the same host.
+func hostName(h string) string {
+	h = strings.TrimSpace(h)
+	if !strings.Contains(h, "://") {
+		h = "//" + h
+	}
+	if u, err := url.Parse(h); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return h
 }
 
 func (f *Fetcher) httpClient() *http.Client {

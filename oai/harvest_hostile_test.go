@@ -342,3 +342,33 @@ func TestHarvestResponseWithoutList(t *testing.T) {
 		})
 	}
 }
+
+// TestFileHostsAsWritten: an allowed file host given with a port or as an address names the same host;
+// other hosts, and other schemes on an allowed host, stay refused.
+func TestFileHostsAsWritten(t *testing.T) {
+	f := &Fetcher{Client: &Client{BaseURL: "https://kho.example.edu.vn/oai/request"},
+		Hosts: []string{"files.example.vn:8443", "https://cdn.example.vn/tep/", " Tep.Example.VN "}}
+	cases := []struct {
+		link string
+		ok   bool
+	}{
+		{"https://kho.example.edu.vn/bitstream/1/a.pdf", true},
+		{"https://files.example.vn:8443/a.pdf", true},
+		{"http://files.example.vn/a.pdf", true},
+		{"https://cdn.example.vn/khac/a.pdf", true},
+		{"https://tep.example.vn/a.pdf", true},
+		{"https://example.vn/a.pdf", false},
+		{"https://files.example.vn.evil.example/a.pdf", false},
+		{"ftp://cdn.example.vn/a.pdf", false},
+		{"http://127.0.0.1/a.pdf", false},
+	}
+	for _, c := range cases {
+		u, err := url.Parse(c.link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.allowed(u); got != c.ok {
+			t.Errorf("%s: allowed %v, want %v", c.link, got, c.ok)
+		}
+	}
+}
