@@ -280,7 +280,12 @@ func (c *Client) Do(ctx context.Context, args url.Values) (*Response, error) {
 func parseResponse(body []byte) (*Response, error) {
 	body, repaired := cleanXML(body)
 	var env inEnvelope
-	if err := xml.Unmarshal(body, &env); err != nil {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	// HTML's named entities (&nbsp; &eacute;), which careless repositories leave in descriptions, are
+	// read as their characters; any other entity, one a DTD declares included, stays an error: nothing
+	// outside the response is ever read.
+	dec.Entity = xml.HTMLEntity
+	if err := dec.Decode(&env); err != nil {
 		return nil, fmt.Errorf("phản hồi không phải XML OAI-PMH hợp lệ: %w", err)
 	}
 	date, err := responseDate(strings.TrimSpace(env.ResponseDate))

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -370,5 +372,53 @@ func TestFileHostsAsWritten(t *testing.T) {
 		if got := f.allowed(u); got != c.ok {
 			t.Errorf("%s: allowed %v, want %v", c.link, got, c.ok)
 		}
+	}
+}
+
+// TestHarvestEntities: HTML's named entities in a record (&nbsp;, &eacute;) are read as their characters
+// instead of stopping the harvest at that page; an entity a DTD declares — an external one reading a
+// local file, or one that multiplies itself — is refused, and nothing of the file gets in.
+func TestHarvestEntities(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "bi-mat.txt")
+	if err := os.WriteFile(secret, []byte("MẬT-KHẨU-QUẢN-TRỊ"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dtd := `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE OAI-PMH [<!ENTITY tep SYSTEM "file://` + secret + `"><!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>`
+	cases := []struct {
+		name, title, want string
+		refused           bool
+	}{
+		{"HTML entities", "Nuôi&nbsp;cá rô phi Caf&eacute; &amp; tôm", "Nuôi cá rô phi Café & tôm", false},
+		{"external entity", "Tệp &tep;", "", true},
+		{"entity that multiplies", "&b;&b;&b;", "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, st, idx := corpustest.Empty(t)
+			ts, _ := hostileRepo(t, func(string, int) string {
+				body := hostileList(nil, hostileRecord("oai:kho.example.edu.vn:1", c.title))
+				if c.refused {
+					body = dtd + strings.TrimPrefix(body, `<?xml version="1.0" encoding="UTF-8"?>`)
+				}
+				return body
+			})
+			_, err := harvestOnce(t, st, idx, ts)
+			if c.refused {
+				if err == nil || strings.Contains(err.Error(), "MẬT-KHẨU") {
+					t.Fatalf("harvest of a response with a declared entity: %v", err)
+				}
+				if n, _ := st.Counts(); n[corpus.KindResult] != 0 {
+					t.Errorf("%d results stored", n[corpus.KindResult])
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := storedResult(t, st, "1").Title; got != c.want {
+				t.Errorf("title %q, want %q", got, c.want)
+			}
+		})
 	}
 }
