@@ -1,11 +1,13 @@
 package corpus
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -446,21 +448,38 @@ func seqKey(n uint64) []byte {
 // writeFileAtomic writes a file so that a crash leaves either the old or the new content: temp file in the
 // same directory, fsync, rename, fsync of the directory.
 func writeFileAtomic(path string, data []byte) error {
+	return WriteAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFileAtomic is writeFileAtomic for other packages.
+func WriteFileAtomic(path string, data []byte) error { return writeFileAtomic(path, data) }
+
+// WriteAtomic is WriteFileAtomic for content written as it is produced (an export of the whole corpus),
+// so that it never has to be held in memory. produce failing leaves path as it was.
+func WriteAtomic(path string, produce func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	if _, err := f.Write(data); err != nil {
+	fail := func(err error) error {
 		f.Close()
 		os.Remove(tmp)
 		return err
 	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := produce(bw); err != nil {
+		return fail(err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fail(err)
+	}
 	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
+		return fail(err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
@@ -476,6 +495,3 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return nil
 }
-
-// WriteFileAtomic is writeFileAtomic for other packages (index pointers, reports).
-func WriteFileAtomic(path string, data []byte) error { return writeFileAtomic(path, data) }

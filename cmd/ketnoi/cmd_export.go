@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -51,8 +51,9 @@ func runExport(e *env, args []string) error {
 	if err := server.ExportError(*kind, *format); err != nil {
 		return usageError{err.Error()}
 	}
-	var buf bytes.Buffer
-	n := -1
+	// Written as it is produced, into a temporary file renamed over path at the end: an export of the whole
+	// corpus with its full text is never held in memory, and a failed one leaves path as it was.
+	var produce func(io.Writer) (int, error)
 	st, err := openStore(e.data)
 	var held *errHeld
 	switch {
@@ -65,22 +66,41 @@ func runExport(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		buf.Write(body)
+		produce = func(w io.Writer) (int, error) { _, err := w.Write(body); return -1, err }
 	case err != nil:
 		return err
 	default:
 		defer st.Close()
-		if n, err = server.WriteExport(&buf, st, *kind, *format); err != nil {
-			return err
-		}
+		produce = func(w io.Writer) (int, error) { return server.WriteExport(w, st, *kind, *format) }
 	}
-	if err := corpus.WriteFileAtomic(path, buf.Bytes()); err != nil {
+	n := -1
+	var size int64
+	err = corpus.WriteAtomic(path, func(w io.Writer) error {
+		cw := &countingWriter{w: w}
+		var err error
+		n, err = produce(cw)
+		size = cw.n
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("ghi %s: %w", path, err)
 	}
 	if n >= 0 {
 		fmt.Fprintf(e.stderr, "Đã xuất %d mục (%s) vào %s\n", n, *kind, path)
 	} else {
-		fmt.Fprintf(e.stderr, "Đã xuất %s vào %s (%d byte)\n", *kind, path, buf.Len())
+		fmt.Fprintf(e.stderr, "Đã xuất %s vào %s (%d byte)\n", *kind, path, size)
 	}
 	return nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
