@@ -12,7 +12,7 @@ import (
 )
 
 // The audit log records every write, who made it and when, with the data (DATA/audit.log, JSON lines,
-// appended and synced): uploads, edits, deletes, retries, sign-ins, backups, needs submitted, published,
+// appended and synced): uploads, edits, deletes, retries, sign-ins, backups, exports, needs submitted, published,
 // rejected or closed, and refused attempts. It never holds a key or a password, only the id and name of
 // the key or user.
 
@@ -78,16 +78,21 @@ func (a *auditLog) close() error {
 	return a.f.Close()
 }
 
-// backupRoute is the one read that is audited: it hands out the whole data directory.
-const backupRoute = "/api/v1/admin/backup"
+// backupRoute and exportRoute are the reads that are audited: one hands out the whole data directory, the
+// other every record of a kind, confidential needs included.
+const (
+	backupRoute = "/api/v1/admin/backup"
+	exportRoute = "/api/v1/export"
+)
 
-// auditWrites is middleware: after every request that is not a read, and every backup, one audit entry.
+// auditWrites is middleware: after every request that is not a read, and every backup and export, one
+// audit entry.
 func (s *Server) auditWrites(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
 		m := c.Request().Method
 		// An OAI-PMH POST is a read sent as a form (oai.go).
-		if s.audit == nil || safeMethod(m) && c.Path() != backupRoute || c.Path() == oaiPath {
+		if s.audit == nil || safeMethod(m) && c.Path() != backupRoute && c.Path() != exportRoute || c.Path() == oaiPath {
 			return err
 		}
 		status := c.Response().Status

@@ -475,8 +475,9 @@ func TestUploadRecordPart(t *testing.T) {
 	}
 }
 
-// TestAuditLogRecordsBackups: a backup hands out the whole data directory, so it is audited like a write,
-// whether it was given or refused; other reads are not.
+// TestAuditLogRecordsBackups: a backup hands out the whole data directory and an export every record of a
+// kind, confidential needs included, so both are audited like writes, whether given or refused; other
+// reads are not.
 func TestAuditLogRecordsBackups(t *testing.T) {
 	u := uploadServer(t, 4, false)
 	admin, _, err := u.keys.Create("Quản trị C", corpus.RoleAdmin)
@@ -486,6 +487,12 @@ func TestAuditLogRecordsBackups(t *testing.T) {
 	for _, key := range []string{admin, u.staff} {
 		if code, _, _ := u.do(t, "GET", backupRoute, key, "", nil); code != http.StatusOK && code != http.StatusForbidden {
 			t.Fatalf("backup: %d", code)
+		}
+	}
+	// An export hands out confidential needs too: audited, and so is a refused one.
+	for _, key := range []string{u.staff, u.brk} {
+		if code, _, _ := u.do(t, "GET", exportRoute+"?kind=need&format=jsonl", key, "", nil); code != http.StatusOK && code != http.StatusForbidden {
+			t.Fatalf("export: %d", code)
 		}
 	}
 	u.do(t, "GET", "/api/v1/jobs", u.staff, "", nil)
@@ -501,7 +508,8 @@ func TestAuditLogRecordsBackups(t *testing.T) {
 		}
 		got = append(got, fmt.Sprintf("%s %s %d %s", e.Method, e.Path, e.Status, e.KeyName))
 	}
-	want := []string{"GET " + backupRoute + " 200 Quản trị C", "GET " + backupRoute + " 403 Cán bộ A"}
+	want := []string{"GET " + backupRoute + " 200 Quản trị C", "GET " + backupRoute + " 403 Cán bộ A",
+		"GET " + exportRoute + " 200 Cán bộ A", "GET " + exportRoute + " 403 Môi giới B"}
 	if !slices.Equal(got, want) {
 		t.Errorf("audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
