@@ -3,18 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"ketnoi/corpus"
 	"ketnoi/indexer"
 	"ketnoi/indexer/extract"
 )
@@ -27,6 +31,20 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 	start := time.Now()
 	base = strings.TrimRight(base, "/")
 	client := &http.Client{Timeout: 0} // uploads can be long; each request is bounded by ctx
+	// The key is checked first: files the server already has are not sent, so without this a wrong key
+	// would pass for as long as nothing new came up.
+	b, err := apiCall(ctx, http.MethodGet, base+"/api/v1/whoami", key, nil, time.Minute)
+	var who struct{ Role corpus.Role }
+	if err == nil {
+		err = json.Unmarshal(b, &who)
+	}
+	if err != nil || who.Role != corpus.RoleStaff {
+		msg := "khoá API không phải khoá cán bộ"
+		if err != nil {
+			msg = err.Error()
+		}
+		return sum, &uploadError{fatal: true, msg: "máy chủ từ chối khoá API (" + msg + "); tạo khoá cán bộ bằng: ketnoi keys create --role staff"}
+	}
 	prog := indexer.Progress{Files: len(docs), Started: start}
 	for _, path := range docs {
 		if st, err := os.Stat(path); err == nil {
@@ -35,20 +53,27 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// sent is one file in upload order: its job, or why it could not be sent.
+	// sent is one file in upload order: its job, the document the server already has from it, or why it
+	// could not be sent.
 	type sent struct {
 		path, job string
 		size      int64
 		err       error
+		unchanged string
 	}
 	// Buffered: the server's queue bounds how far uploads run ahead of the outcomes anyway.
 	uploads := make(chan sent, 256)
 	go func() {
 		defer close(uploads)
 		for _, path := range docs {
-			job, size, err := uploadOne(ctx, client, base, key, path)
+			var job string
+			var size int64
+			id, err := remoteHas(ctx, client, base, key, path)
+			if id == "" && err == nil {
+				job, size, err = uploadOne(ctx, client, base, key, path)
+			}
 			select {
-			case uploads <- sent{path, job, size, err}:
+			case uploads <- sent{path: path, job: job, size: size, err: err, unchanged: id}:
 			case <-ctx.Done():
 				return
 			}
@@ -62,7 +87,9 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 	defer bar.finish()
 	for u := range uploads {
 		o := indexer.FileOutcome{Path: u.path, Bytes: u.size}
-		if u.err != nil {
+		if u.unchanged != "" {
+			o.Outcome, o.DocID = indexer.OutcomeUnchanged, u.unchanged
+		} else if u.err != nil {
 			var ue *uploadError
 			if errors.As(u.err, &ue) && ue.fatal || ctx.Err() != nil {
 				return sum, u.err
@@ -92,6 +119,8 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 			sum.Updated++
 		case indexer.OutcomeSame:
 			sum.Same++
+		case indexer.OutcomeUnchanged:
+			sum.Unchanged++
 		}
 		if o.NeedsOCR {
 			sum.NeedsOCR++
@@ -102,7 +131,7 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 			sum.Rungs[k] += v
 		}
 		rep.add(o)
-		if !quiet && o.Outcome != indexer.OutcomeFailed {
+		if !quiet && o.Outcome != indexer.OutcomeFailed && o.Outcome != indexer.OutcomeUnchanged {
 			bar.println(e.stdout, outcomeLine(o))
 		}
 		prog.Done++
@@ -117,6 +146,46 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 	sum.Files = len(docs)
 	sum.Duration = time.Since(start)
 	return sum, nil
+}
+
+// remoteHas returns the id of the document the server already holds from exactly this file's content, or ""
+// when the file must be sent: a folder sent again then costs a hash and a lookup per unchanged report, not
+// an upload and a pass through the pipeline. A file with a sidecar is always sent (its corrections may have
+// changed), and so is one whose document waits for OCR (the server may have tesseract now).
+func remoteHas(ctx context.Context, client *http.Client, base, key, path string) (string, error) {
+	if extract.SidecarPath(path) != "" {
+		return "", nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	_, err = io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		return "", err
+	}
+	sha := hex.EncodeToString(h.Sum(nil))
+	id := indexer.DocID(sha)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/results/"+url.PathEscape(id), nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("hỏi máy chủ về tài liệu %s: %w", id, err)
+	}
+	defer resp.Body.Close()
+	var rec struct {
+		Extraction *struct {
+			SHA256   string `json:"sha256"`
+			NeedsOCR bool   `json:"needs_ocr"`
+		} `json:"extraction"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&rec) != nil ||
+		rec.Extraction == nil || rec.Extraction.SHA256 != sha || rec.Extraction.NeedsOCR {
+		return "", nil // not known as it is: send it, and the server decides
+	}
+	return id, nil
 }
 
 // uploadError is an answer of the server; fatal ones (no or wrong key) stop the run.

@@ -41,6 +41,9 @@ func TestIndexThroughServer(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "bao-cao.json"), `{"trl": 7, "field_codes": ["40101"]}`)
 	writeFile(t, filepath.Join(dir, "hong.pdf"), "%PDF-1.4\nrác")
+	if err := os.WriteFile(filepath.Join(dir, "bao-cao-2.pdf"), fx[1].PDF, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	if out, err := exec.Command(bin, "index", "--data", data, dir).CombinedOutput(); err == nil || !strings.Contains(string(out), "--server "+u) {
 		t.Errorf("index while serving should point to --server: %v\n%s", err, out)
@@ -52,6 +55,25 @@ func TestIndexThroughServer(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "hong.pdf") || !strings.Contains(stderr, "malformed") || !strings.Contains(stdout, "bao-cao.pdf: mới") {
 		t.Fatalf("index --server: exit %d\n%s\n%s", code, stdout, stderr)
 	}
+	// Sent again: the report without a sidecar is known to the server as it is and not sent; the one with
+	// a sidecar is (its corrections may have changed), and the broken one fails again.
+	jobsBefore := len(remoteJobs(t, u, key))
+	code, stdout, stderr = ketnoi(t, "index", "--server", u, "--key", key, dir)
+	if code != 1 || !strings.Contains(stdout, "0 mới, 1 cập nhật, 1 không đổi") || !strings.Contains(stderr, "hong.pdf") {
+		t.Errorf("index --server again: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := len(remoteJobs(t, u, key)); n != jobsBefore+2 {
+		t.Errorf("%d jobs after sending again, want %d (the unchanged report not sent)", n, jobsBefore+2)
+	}
+	// A broker's key is refused before anything, even when nothing would be sent.
+	broker, err := exec.Command(bin, "keys", "create", "--data", data, "--name", "Môi giới thử", "--role", "broker").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := ketnoi(t, "index", "--server", u, "--key", strings.TrimSpace(string(broker)), dir); code == 0 || !strings.Contains(errOut, "khoá cán bộ") {
+		t.Errorf("broker key: exit %d, %s", code, errOut)
+	}
+
 	resp, err := http.Get(u + "api/v1/search?q=" + url.QueryEscape("sấy cá cơm"))
 	if err != nil {
 		t.Fatal(err)
@@ -120,4 +142,21 @@ func TestDeleteKeepsOriginalUntilPurge(t *testing.T) {
 	if code, _, errOut := ketnoi(t, "delete", "--data", data, "--purge", id); code != 0 || originals() != before-1 {
 		t.Errorf("purge: exit %d, originals %d → %d: %s", code, before, originals(), errOut)
 	}
+}
+
+// remoteJobs lists the upload jobs a server knows.
+func remoteJobs(t *testing.T, u, key string) []json.RawMessage {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u+"api/v1/jobs", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var jobs struct{ Jobs []json.RawMessage }
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&jobs) != nil {
+		t.Fatalf("GET /api/v1/jobs: %d", resp.StatusCode)
+	}
+	return jobs.Jobs
 }
