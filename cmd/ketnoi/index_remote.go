@@ -67,8 +67,7 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 		defer close(uploads)
 		for _, path := range docs {
 			var job string
-			var size int64
-			id, err := remoteHas(ctx, client, base, key, path)
+			id, size, err := remoteHas(ctx, client, base, key, path)
 			if id == "" && err == nil {
 				job, size, err = uploadOne(ctx, client, base, key, path)
 			}
@@ -125,8 +124,10 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 		if o.NeedsOCR {
 			sum.NeedsOCR++
 		}
-		sum.Pages += o.Pages
-		sum.Bytes += u.size
+		if o.Outcome != indexer.OutcomeUnchanged { // as a local run counts: what was read this time
+			sum.Pages += o.Pages
+			sum.Bytes += u.size
+		}
 		for k, v := range o.Rungs {
 			sum.Rungs[k] += v
 		}
@@ -152,19 +153,20 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 // when the file must be sent: a folder sent again then costs a hash and a lookup per unchanged report, not
 // an upload and a pass through the pipeline. A file with a sidecar is always sent (its corrections may have
 // changed), and so is one whose document waits for OCR (the server may have tesseract now).
-func remoteHas(ctx context.Context, client *http.Client, base, key, path string) (string, error) {
+// The size is the file's, when it was read.
+func remoteHas(ctx context.Context, client *http.Client, base, key, path string) (string, int64, error) {
 	if extract.SidecarPath(path) != "" {
-		return "", nil
+		return "", 0, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	h := sha256.New()
-	_, err = io.Copy(h, f)
+	size, err := io.Copy(h, f)
 	f.Close()
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	sha := hex.EncodeToString(h.Sum(nil))
 	id := indexer.DocID(sha)
@@ -172,7 +174,7 @@ func remoteHas(ctx context.Context, client *http.Client, base, key, path string)
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("hỏi máy chủ về tài liệu %s: %w", id, err)
+		return "", size, fmt.Errorf("hỏi máy chủ về tài liệu %s: %w", id, err)
 	}
 	defer resp.Body.Close()
 	var rec struct {
@@ -183,9 +185,9 @@ func remoteHas(ctx context.Context, client *http.Client, base, key, path string)
 	}
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&rec) != nil ||
 		rec.Extraction == nil || rec.Extraction.SHA256 != sha || rec.Extraction.NeedsOCR {
-		return "", nil // not known as it is: send it, and the server decides
+		return "", size, nil // not known as it is: send it, and the server decides
 	}
-	return id, nil
+	return id, size, nil
 }
 
 // uploadError is an answer of the server; fatal ones (no or wrong key) stop the run.
