@@ -161,7 +161,6 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 		c.prevDoc, c.prev = st.DocID, st
 		if found && p.unchanged(st, c) {
 			prog.Skipped++
-			prog.Bytes += c.size
 			p.emit(&sum, &prog, FileOutcome{Path: c.path, Outcome: OutcomeUnchanged, DocID: st.DocID,
 				Reason: extract.Reason(st.Reason), Message: st.Message, NeedsOCR: st.NeedsOCR, Bytes: c.size})
 			continue
@@ -485,43 +484,49 @@ func ioMessage(err error) string {
 }
 
 func (p *Pipeline) emit(sum *Summary, prog *Progress, o FileOutcome) {
-	switch o.Outcome {
-	case OutcomeAdded:
-		sum.Added++
-	case OutcomeUpdated:
-		sum.Updated++
-	case OutcomeSame:
-		sum.Same++
-	case OutcomeFailed:
-		sum.Failed[o.Reason]++
-		prog.Failed++
-	case OutcomeUnchanged:
-		sum.Unchanged++
-		if o.Reason != "" {
-			// Still failed since an earlier run: listed and counted again, never silently skipped.
-			sum.Failed[o.Reason]++
-			prog.Failed++
-		}
-	}
-	if o.NeedsOCR {
-		sum.NeedsOCR++
-	}
-	if o.Outcome != OutcomeUnchanged {
-		sum.Pages += o.Pages
-		sum.Bytes += o.Bytes
-		prog.Pages += o.Pages
-		prog.Bytes += o.Bytes
-		for k, v := range o.Rungs {
-			sum.Rungs[k] += v
-		}
-	}
-	prog.Done++
+	sum.Add(prog, o)
 	if p.OnFile != nil {
 		p.OnFile(o)
 	}
 	if p.OnProgress != nil && o.Outcome != OutcomeUnchanged {
 		p.OnProgress(*prog)
 	}
+}
+
+// Add counts one file's outcome into a run's totals and its progress: the same for a local run and for
+// files sent to a server (ketnoi index --server).
+func (s *Summary) Add(prog *Progress, o FileOutcome) {
+	switch o.Outcome {
+	case OutcomeAdded:
+		s.Added++
+	case OutcomeUpdated:
+		s.Updated++
+	case OutcomeSame:
+		s.Same++
+	case OutcomeFailed:
+		s.Failed[o.Reason]++
+		prog.Failed++
+	case OutcomeUnchanged:
+		s.Unchanged++
+		if o.Reason != "" {
+			// Still failed since an earlier run: listed and counted again, never silently skipped.
+			s.Failed[o.Reason]++
+			prog.Failed++
+		}
+	}
+	if o.NeedsOCR {
+		s.NeedsOCR++
+	}
+	if o.Outcome != OutcomeUnchanged { // what was read this time
+		s.Pages += o.Pages
+		s.Bytes += o.Bytes
+		prog.Pages += o.Pages
+		for k, v := range o.Rungs {
+			s.Rungs[k] += v
+		}
+	}
+	prog.Bytes += o.Bytes // unchanged files too: the bar is over every byte of the run
+	prog.Done++
 }
 
 // Prune forgets the files under roots that are gone from disk, taking each out of its document's sources,

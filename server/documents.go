@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -182,8 +181,7 @@ func (s *Server) commitStaged(c echo.Context, staged *indexer.Staged, sidecar []
 
 // busyError refuses an upload while the queue is full, with the wait the queue's pace suggests.
 func (s *Server) busyError(c echo.Context) *APIError {
-	secs := int(math.Ceil(s.up.jobs.RetryAfter().Seconds()))
-	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	secs := retryAfter(c, s.up.jobs.RetryAfter())
 	return apiErr(http.StatusServiceUnavailable, "busy", fmt.Sprintf("Hàng đợi đang đầy, hãy thử lại sau %d giây.", secs))
 }
 

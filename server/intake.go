@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -122,7 +121,7 @@ func (s *Server) webIntakePost(c echo.Context) error {
 
 // intakeLimited answers a client over its submission limit: 429 with Retry-After, and the form as typed.
 func (s *Server) intakeLimited(c echo.Context, f *needForm, wait time.Duration) error {
-	c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	retryAfter(c, wait)
 	f.General = []string{fmt.Sprintf("Địa chỉ mạng này đã gửi nhiều nhu cầu trong thời gian ngắn; hãy thử lại sau %d phút. Nội dung bạn nhập vẫn còn dưới đây.",
 		int(math.Ceil(wait.Minutes())))}
 	return s.renderIntake(c, http.StatusTooManyRequests, f)

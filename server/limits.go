@@ -105,6 +105,13 @@ func (s *Server) limitWrite(c echo.Context) error {
 	return s.spend(c, s.lim.write, "write")
 }
 
+// retryAfter tells the client, in whole seconds (at least one), when to come back, and returns them.
+func retryAfter(c echo.Context, wait time.Duration) int {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	return secs
+}
+
 // spend answers 429 with Retry-After when the client's bucket is empty.
 func (s *Server) spend(c echo.Context, l *ratelimit.Limiter, class string) error {
 	if l == nil {
@@ -125,8 +132,7 @@ func (s *Server) spend(c echo.Context, l *ratelimit.Limiter, class string) error
 	if ok {
 		return nil
 	}
-	secs := max(1, int(math.Ceil(wait.Seconds())))
-	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	secs := retryAfter(c, wait)
 	s.metrics.rateLimited.WithLabelValues(class).Inc()
 	what := "yêu cầu đọc (tìm kiếm, ghép nối, xem trang)"
 	if class == "write" {

@@ -177,7 +177,7 @@ func (s *Server) webSignInPost(c echo.Context) error {
 	client := clientKey(c.RealIP())
 	view := signInView{staffChrome: staffChrome{Title: "Đăng nhập cán bộ"}, Next: safeNext(c.FormValue("tiep"))}
 	if wait := s.staff.limiter.wait(client, now); wait > 0 {
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		retryAfter(c, wait)
 		view.Token = loginToken(c)
 		view.Error = fmt.Sprintf("Đăng nhập sai quá nhiều lần từ địa chỉ này; hãy thử lại sau %d phút.", int(math.Ceil(wait.Minutes())))
 		return s.render(c, http.StatusTooManyRequests, "staff_login.html", view)

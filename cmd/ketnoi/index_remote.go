@@ -107,37 +107,14 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 				o.Outcome, o.Reason, o.Message = indexer.OutcomeFailed, extract.ReasonCrashed, j.Error
 			}
 		}
-		switch o.Outcome {
-		case indexer.OutcomeFailed:
-			sum.Failed[o.Reason]++
-			prog.Failed++
-			bar.println(e.stderr, "LỖI "+outcomeLine(o))
-		case indexer.OutcomeAdded:
-			sum.Added++
-		case indexer.OutcomeUpdated:
-			sum.Updated++
-		case indexer.OutcomeSame:
-			sum.Same++
-		case indexer.OutcomeUnchanged:
-			sum.Unchanged++
-		}
-		if o.NeedsOCR {
-			sum.NeedsOCR++
-		}
-		if o.Outcome != indexer.OutcomeUnchanged { // as a local run counts: what was read this time
-			sum.Pages += o.Pages
-			sum.Bytes += u.size
-		}
-		for k, v := range o.Rungs {
-			sum.Rungs[k] += v
-		}
+		sum.Add(&prog, o)
 		rep.add(o)
-		if !quiet && o.Outcome != indexer.OutcomeFailed && o.Outcome != indexer.OutcomeUnchanged {
+		switch {
+		case o.Outcome == indexer.OutcomeFailed:
+			bar.println(e.stderr, "LỖI "+outcomeLine(o))
+		case !quiet && o.Outcome != indexer.OutcomeUnchanged:
 			bar.println(e.stdout, outcomeLine(o))
 		}
-		prog.Done++
-		prog.Pages += o.Pages
-		prog.Bytes += u.size
 		prog.Current = u.path
 		bar.update(prog)
 	}
