@@ -241,6 +241,8 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 		return err
 	case <-ctx.Done():
 	}
+	s.log.Info("shutdown: answering the requests in flight, then closing", slog.Int64("requests", inFlight.Load()),
+		slog.Duration("grace", s.cfg.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -115,6 +115,13 @@ func runServe(e *env, args []string) error {
 		return err
 	}
 	warm(d.idx)
+	// Deferred before d.close, so it runs after it: the operator learns that the data directory is closed.
+	stopped := false
+	defer func() {
+		if stopped {
+			fmt.Fprintln(e.stderr, "Đã dừng máy chủ: kho và chỉ mục đã đóng.")
+		}
+	}()
 	defer d.close()
 	if o, ok := indexer.OutdatedOf(d.idx); ok {
 		if msg := o.Outdated(); msg != "" {
@@ -180,7 +187,7 @@ func runServe(e *env, args []string) error {
 	runner.Kick() // what changed while no server ran (ketnoi delete, a killed pass)
 	urlFile := filepath.Join(e.data, serverURLFile)
 	defer os.Remove(urlFile)
-	return srv.Run(ctx, *addr, func(url string) {
+	err = srv.Run(ctx, *addr, func(url string) {
 		_ = corpus.WriteFileAtomic(urlFile, []byte(url+"\n"))
 		docs, _ := d.idx.Count()
 		fmt.Fprintf(e.stdout, "ketnoi đang chạy tại %s (%d tài liệu). Dừng: Ctrl+C\n", url, docs)
@@ -191,6 +198,8 @@ func runServe(e *env, args []string) error {
 			bg.start(hook.Run)
 		}
 	})
+	stopped = err == nil
+	return err
 }
 
 // background runs goroutines until stop, which cancels them and waits for them to return.

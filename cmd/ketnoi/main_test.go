@@ -388,9 +388,12 @@ func TestServeSeedsSampleAndSurvivesKill(t *testing.T) {
 	if h.Documents != st.IndexDocs {
 		t.Errorf("restart: %d documents, want %d", h.Documents, st.IndexDocs)
 	}
-	// SIGTERM stops it cleanly.
+	// SIGTERM stops it cleanly, and says so once the data directory is closed.
 	cmd2.Process.Signal(syscall.SIGTERM)
 	if err := cmd2.Wait(); err != nil {
 		t.Errorf("serve after SIGTERM: %v", err)
+	}
+	if log := cmd2.Stderr.(*bytes.Buffer).String(); !strings.HasSuffix(log, "Đã dừng máy chủ: kho và chỉ mục đã đóng.\n") {
+		t.Errorf("serve after SIGTERM: the last line is not the stop message; stderr:\n%s", log)
 	}
 }
