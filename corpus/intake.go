@@ -130,16 +130,23 @@ var Vietnam = time.FixedZone("ICT", 7*3600)
 // DeadlinePassed reports whether a deadline (YYYY-MM-DD, meant as the end of that day in Việt Nam, or
 // RFC 3339) is before now. A deadline that is not stated or not a date never passes.
 func DeadlinePassed(deadline string, now time.Time) bool {
+	end, ok := DeadlineEnd(deadline)
+	return ok && !now.Before(end)
+}
+
+// DeadlineEnd is the moment a deadline passes (the midnight that ends a YYYY-MM-DD day in Việt Nam);
+// false for a deadline that is not stated or not a date.
+func DeadlineEnd(deadline string) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339, deadline); err == nil {
-		return now.After(t)
+		return t.Add(time.Nanosecond), true // passed once now is after it
 	}
 	if t, err := time.ParseInLocation("2006-01-02", deadline, Vietnam); err == nil {
-		return !now.Before(t.AddDate(0, 0, 1))
+		return t.AddDate(0, 0, 1), true
 	}
 	if t, err := time.ParseInLocation("2006-01-02 15:04:05", deadline, Vietnam); err == nil {
-		return now.After(t)
+		return t.Add(time.Nanosecond), true
 	}
-	return false
+	return time.Time{}, false
 }
 
 // ErrExists means a record with the id exists already.
@@ -354,25 +361,30 @@ func setNeedStateTx(tx *bolt.Tx, id, state string, by Actor, reason string) erro
 // (an imported one is published since it was stored). ErrNotFound when there is neither.
 func (s *Store) NeedStatus(id string) (*NeedStatus, error) {
 	var st *NeedStatus
-	err := s.db.View(func(tx *bolt.Tx) error {
-		e, err := getIntake(tx.Bucket(bucketIntake), id)
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			rec, err := liveNeedTx(tx, id)
-			if err != nil {
-				return err
-			}
-			e = importedEntry(rec)
-		}
-		st, err = statusTx(tx, e)
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		st, err = needStatusTx(tx, id)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("đọc trạng thái nhu cầu %s: %w", id, err)
 	}
 	return st, nil
+}
+
+// needStatusTx is NeedStatus inside a transaction.
+func needStatusTx(tx *bolt.Tx, id string) (*NeedStatus, error) {
+	e, err := getIntake(tx.Bucket(bucketIntake), id)
+	if err != nil {
+		return nil, err
+	}
+	if e == nil {
+		rec, err := liveNeedTx(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		e = importedEntry(rec)
+	}
+	return statusTx(tx, e)
 }
 
 // NeedStatusByToken returns the status of the need a follow token belongs to; ErrNotFound for a token

@@ -46,16 +46,21 @@ func (s *Server) apiSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := searchAnswer(c.Request().Context(), s.idx, p)
+	req, err := s.publicRequest(c.Request().Context(), p)
+	if err != nil {
+		return s.searchErr(err)
+	}
+	out, err := searchAnswer(c.Request().Context(), s.idx, p, req)
 	if err != nil {
 		return s.searchErr(err)
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-// searchAnswer is the API's answer to a search: hits, facets, cursor, relaxed phrases, corrected query.
-func searchAnswer(ctx context.Context, idx indexer.Index, p *searchParams) (*searchResponse, error) {
-	res, err := indexer.SearchOrRelax(ctx, idx, p.request(publicConfidentiality))
+// searchAnswer is the API's answer to the search req of p: hits, facets, cursor, relaxed phrases,
+// corrected query.
+func searchAnswer(ctx context.Context, idx indexer.Index, p *searchParams, req *indexer.SearchRequest) (*searchResponse, error) {
+	res, err := indexer.SearchOrRelax(ctx, idx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +82,8 @@ func SearchAPI(ctx context.Context, idx indexer.Index, q string, size int) (any,
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return searchAnswer(ctx, idx, p)
+	// Results only (no kind is asked), so there is no need to leave out.
+	return searchAnswer(ctx, idx, p, p.request(publicConfidentiality))
 }
 
 // searchErr turns a backend failure into an APIError: a cancelled or timed-out query is the client's

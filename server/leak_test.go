@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"ketnoi/corpus"
 	"ketnoi/corpus/sample"
@@ -165,7 +166,8 @@ func brokerSampleServer(t *testing.T, more ...corpus.Record) (*httptest.Server, 
 	return sampleServerWith(t, cfg, more...), brokerKey
 }
 
-// visibleNeeds counts the needs the public may see in sampleServerWith's corpus, and by sector.
+// visibleNeeds counts the needs the public may see in sampleServerWith's corpus, and by sector: public or
+// anonymised, and still sought (the sample's needs are published; some are past their deadline).
 func visibleNeeds(t *testing.T) (int, map[string]int) {
 	t.Helper()
 	recs, err := sample.Records()
@@ -174,7 +176,8 @@ func visibleNeeds(t *testing.T) (int, map[string]int) {
 	}
 	n, by := 1, map[string]int{} // the anonymised need nc-an of sampleServer, without sectors
 	for _, r := range recs {
-		if need, ok := r.(*corpus.Need); ok && need.EffectiveConfidentiality() != corpus.ConfBrokerOnly {
+		if need, ok := r.(*corpus.Need); ok && need.EffectiveConfidentiality() != corpus.ConfBrokerOnly &&
+			!corpus.DeadlinePassed(need.Deadline, time.Now()) {
 			n++
 			seen := map[string]bool{} // the facet counts a need once under every level of its codes
 			for _, s := range need.Sectors {

@@ -84,6 +84,8 @@ type Server struct {
 	// The statistics over the whole store, kept while the store does not change (figures.go).
 	statsFigures  figures[*indexer.Stats]
 	marketFigures figures[*market.Report]
+	// The needs public searches leave out (needs_open.go).
+	closedNeeds closedNeedSet
 }
 
 // New builds a server; routes are set up in routes.go.

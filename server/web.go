@@ -96,7 +96,11 @@ func (s *Server) webSearch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := indexer.SearchOrRelax(c.Request().Context(), s.idx, p.request(publicConfidentiality))
+	req, err := s.publicRequest(c.Request().Context(), p)
+	if err != nil {
+		return s.searchErr(err)
+	}
+	res, err := indexer.SearchOrRelax(c.Request().Context(), s.idx, req)
 	if err != nil {
 		return s.searchErr(err)
 	}
