@@ -44,6 +44,7 @@ type BatchItem struct {
 	Matches []Match
 	Took    time.Duration
 	Err     error // this need could not be matched; the others were
+	Note    *Note // why nothing was searched for (Plan.Note)
 }
 
 // Batch matches every need, workers at a time (GOMAXPROCS when workers < 1), and returns the items in
@@ -69,14 +70,14 @@ func (m *Matcher) Batch(ctx context.Context, needs []*corpus.Need, size int, min
 					return
 				}
 				start := time.Now()
-				ms, err := m.Match(ctx, needs[i], size)
+				ms, plan, err := m.MatchPlan(ctx, needs[i], size)
 				kept := ms[:0]
 				for _, mt := range ms {
 					if mt.Score >= minScore {
 						kept = append(kept, mt)
 					}
 				}
-				items[i] = BatchItem{Need: needs[i], Matches: kept, Took: time.Since(start), Err: err}
+				items[i] = BatchItem{Need: needs[i], Matches: kept, Took: time.Since(start), Err: err, Note: plan.Note}
 				if progress != nil {
 					mu.Lock()
 					progress(int(done.Add(1)), len(needs))

@@ -97,6 +97,39 @@ type Plan struct {
 	Terms    []string
 	Synonyms []string
 	Feedback []string
+	// Note, when not nil, says why nothing was searched for (and so nothing matched).
+	Note *Note
+}
+
+// Note explains an empty answer: Code is a fixed English identifier, Message says it in Vietnamese.
+type Note struct {
+	Code, Message string
+}
+
+// NoteNoTerms: the text has no word to search by.
+const NoteNoTerms = "no_search_terms"
+
+// noTerms is the note for a counterpart text (of a need, or of a result in reverse matching) that has no
+// word to search by. Searching with no word would match everything, newest first, and score it: a list
+// that means nothing.
+func noTerms(reverse bool) *Note {
+	if reverse {
+		return &Note{Code: NoteNoTerms, Message: "Kết quả không có từ nào để tìm (tiêu đề, từ khóa, tóm tắt, ứng dụng chỉ có hư từ, " +
+			"dấu câu hoặc con số) nên không ghép được với nhu cầu nào. Hãy ghi rõ công nghệ bằng vài từ có nghĩa."}
+	}
+	return &Note{Code: NoteNoTerms, Message: "Nhu cầu không có từ nào để tìm (tiêu đề và mô tả chỉ có hư từ, dấu câu hoặc con số) " +
+		"nên không ghép được với kết quả nào. Hãy mô tả công nghệ cần tìm bằng vài từ có nghĩa, ví dụ “máy sấy cá cơm”."}
+}
+
+// searchable reports whether informative terms hold a word to search by: one with a letter. Numbers alone
+// (a year, a quantity) name no topic, and would match whatever mentions them; beside words they count.
+func searchable(terms []string) bool {
+	for _, t := range terms {
+		if strings.IndexFunc(t, unicode.IsLetter) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Match ranks results for a need.
@@ -113,6 +146,9 @@ func (m *Matcher) MatchPlan(ctx context.Context, need *corpus.Need, size int) ([
 	text := cutRunes(need.Title+"\n"+need.Description, MaxNeedRunes)
 	// informativeTerms keeps first occurrences in order: the title's words come first.
 	q, plan := m.candidateQuery(text, min(len(informativeTerms(need.Title)), m.w.TitleTerms))
+	if !searchable(plan.Terms) {
+		return []Match{}, Plan{Terms: []string{}, Note: noTerms(false)}, nil
+	}
 	exclude := []string{need.ID}
 	if m.w.PRFTerms > 0 && m.w.PRFDocs >= 2 {
 		// First pass: the best few candidates only, without highlights, on half the words (the rarest), to
@@ -188,6 +224,9 @@ func (m *Matcher) Reverse(ctx context.Context, r *corpus.Result, size int, opt R
 	}
 	text := cutRunes(strings.Join([]string{r.Title, strings.Join(r.Keywords, ", "), r.Summary, r.Applications}, "\n"), MaxNeedRunes)
 	q, plan := m.candidateQuery(text, 0)
+	if !searchable(plan.Terms) {
+		return []Match{}, Plan{Terms: []string{}, Note: noTerms(true)}, nil
+	}
 	conf := opt.Confidentiality
 	if len(conf) == 0 {
 		conf = []string{corpus.ConfPublic, corpus.ConfAnonymised}
@@ -238,7 +277,10 @@ func (m *Matcher) Similar(ctx context.Context, r *corpus.Result, size int) ([]in
 		return nil, errors.New("kết quả không có tiêu đề")
 	}
 	text := cutRunes(strings.Join([]string{r.Title, strings.Join(r.Keywords, ", "), r.Summary}, "\n"), MaxNeedRunes)
-	q, _ := m.candidateQuery(text, 0)
+	q, plan := m.candidateQuery(text, 0)
+	if !searchable(plan.Terms) {
+		return nil, nil // nothing to be like: not the newest results
+	}
 	res, err := m.idx.Search(ctx, &indexer.SearchRequest{
 		Query: q, Kinds: []string{indexer.KindResult}, Size: size, Highlight: true, ExcludeIDs: []string{r.ID},
 	})

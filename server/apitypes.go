@@ -60,8 +60,23 @@ type matchResponse struct {
 	Matches []matchJSON `json:"matches"`
 	// Query is what the candidates were searched with: the need's informative words and what vocabulary
 	// bridging added (synonyms, feedback terms from the best first results).
-	Query  *matchQueryJSON `json:"query,omitempty"`
-	TookMS float64         `json:"took_ms"`
+	Query *matchQueryJSON `json:"query,omitempty"`
+	// Note says why there are no matches when nothing could be searched for (matcher.Plan.Note).
+	Note   *noteJSON `json:"note,omitempty"`
+	TookMS float64   `json:"took_ms"`
+}
+
+// noteJSON explains an empty answer: code is a fixed English identifier, message Vietnamese.
+type noteJSON struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func noteOf(n *matcher.Note) *noteJSON {
+	if n == nil {
+		return nil
+	}
+	return &noteJSON{Code: n.Code, Message: n.Message}
 }
 
 type matchQueryJSON struct {
@@ -143,6 +158,7 @@ func MatchFeedbackJSON(ms []matcher.Match, plan *matcher.Plan, took float64, lat
 	out := matchResponse{Matches: matchesJSON(ms, latest), TookMS: took}
 	if plan != nil {
 		out.Query = &matchQueryJSON{Terms: plan.Terms, Synonyms: plan.Synonyms, Feedback: plan.Feedback}
+		out.Note = noteOf(plan.Note)
 	}
 	return out
 }

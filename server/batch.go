@@ -68,6 +68,7 @@ type BatchNeed struct {
 	MinTRL          int         `json:"min_trl,omitempty"`
 	TookMS          float64     `json:"took_ms"`
 	Error           string      `json:"error,omitempty"`
+	Note            *noteJSON   `json:"note,omitempty"` // why it has no matches: nothing to search by
 	Matches         []matchJSON `json:"matches"`
 }
 
@@ -118,7 +119,7 @@ func RunBatch(ctx context.Context, st *corpus.Store, m *matcher.Matcher, opt Bat
 		n := it.Need
 		bn := BatchNeed{ID: n.ID, Title: n.Title, Description: n.Description, Enterprise: n.Enterprise,
 			Confidentiality: n.EffectiveConfidentiality(), State: states[n.ID], Deadline: n.Deadline, MinTRL: n.MinTRL,
-			TookMS: float64(it.Took.Microseconds()) / 1000}
+			TookMS: float64(it.Took.Microseconds()) / 1000, Note: noteOf(it.Note)}
 		if bn.Confidentiality == corpus.ConfAnonymised {
 			bn.Enterprise = ""
 		}

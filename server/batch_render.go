@@ -29,8 +29,11 @@ func WriteBatchCSV(w io.Writer, r *BatchReport) error {
 		need := []string{n.ID, n.Title, enterpriseText(n)}
 		if len(n.Matches) == 0 {
 			why := "Chưa tìm thấy kết quả phù hợp."
-			if n.Error != "" {
+			switch {
+			case n.Error != "":
 				why = "Lỗi khi ghép nối: " + n.Error
+			case n.Note != nil:
+				why = n.Note.Message
 			}
 			cw.Write(append(need, "", "", "", "", "", "", why, "", "", ""))
 			continue

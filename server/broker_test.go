@@ -61,6 +61,9 @@ func TestBrokerPage(t *testing.T) {
 		{"unknown need", "nhu-cau=nc-khong-co", []string{"Không tìm thấy nhu cầu"}, nil, []string{`class="match"`}},
 		{"a result id as need", "nhu-cau=kq-ts-050", []string{"Không tìm thấy nhu cầu"}, nil, nil},
 		{"too long", "mo-ta=" + strings.Repeat("a", 4100), []string{"Nhu cầu dài quá"}, nil, nil},
+		// Nothing to search by: no list of the newest results, but why.
+		{"no word to search by", "tieu-de=" + url.QueryEscape("Cần các và của, 2024!"),
+			[]string{`data-code="no_search_terms"`, "Nhu cầu không có từ nào để tìm"}, nil, []string{`class="match"`, "Đã tìm theo"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := b.get(brokerPath + "?" + tc.query)

@@ -180,11 +180,20 @@ func printMatchAll(w io.Writer, r *server.BatchReport, each bool) {
 		fmt.Fprintf(w, "Bỏ qua %s.\n", strings.Join(skipped, ", "))
 	}
 	if !each {
+		// The files say it on the need's row and page; the summary names the needs too.
+		for _, n := range r.Needs {
+			if n.Note != nil {
+				fmt.Fprintf(w, "Nhu cầu %s: %s\n", n.ID, n.Note.Message)
+			}
+		}
 		return
 	}
 	for _, n := range r.Needs {
 		fmt.Fprintf(w, "\n%s  %s\n", n.ID, n.Title)
-		if len(n.Matches) == 0 {
+		switch {
+		case n.Note != nil:
+			fmt.Fprintf(w, "    (%s)\n", n.Note.Message)
+		case len(n.Matches) == 0:
 			fmt.Fprintln(w, "    (chưa có kết quả phù hợp)")
 		}
 		for i, m := range n.Matches {

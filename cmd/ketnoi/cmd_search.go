@@ -83,6 +83,9 @@ type matchOut struct {
 		Reasons      []string             `json:"reasons"`
 		Feedback     *server.FeedbackJSON `json:"feedback"`
 	} `json:"matches"`
+	Note *struct {
+		Message string `json:"message"`
+	} `json:"note"`
 }
 
 func sizeFlag(e *env, c *command) (*flag.FlagSet, *int, *bool) {
@@ -280,6 +283,9 @@ func runMatch(e *env, args []string) error {
 		return fmt.Errorf("đọc kết quả: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "Nhu cầu: %s\n%d kết quả phù hợp\n", need.Title, len(out.Matches))
+	if out.Note != nil {
+		fmt.Fprintln(e.stdout, out.Note.Message)
+	}
 	for i, m := range out.Matches {
 		fmt.Fprintf(e.stdout, "\n%2d. %s  [%s]\n    điểm %.3f", i+1, m.Title, m.ID, m.Score)
 		for _, s := range []string{m.Organization, yearText(m.Year), trlText(m.TRL)} {

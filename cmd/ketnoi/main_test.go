@@ -240,6 +240,37 @@ func TestMatchNeedFile(t *testing.T) {
 	}
 }
 
+// TestMatchNoSearchableWord: a need with no word to search by gets no match and the reason, from ketnoi
+// match and from ketnoi match --all (a batch that writes files names it in its summary).
+func TestMatchNoSearchableWord(t *testing.T) {
+	data := indexedCSV(t, "id,kind,title,deadline\nkq-say,result,Máy sấy cá cơm bằng bơm nhiệt,\n"+
+		"nc-rong,need,\"Cần các và của những, 2024!\",2999-12-31\nnc-say,need,Cần máy sấy cá cơm,2999-12-31\n")
+	const why = "Nhu cầu không có từ nào để tìm"
+	f := filepath.Join(t.TempDir(), "rong.json")
+	os.WriteFile(f, []byte(`{"title":"Cần các và của những, 2024!"}`), 0o644)
+	if code, out, errOut := ketnoi(t, "match", "--data", data, f); code != 0 || !strings.Contains(out, "0 kết quả phù hợp\n"+why) {
+		t.Errorf("match: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut := ketnoi(t, "match", "--data", data, "--json", f)
+	var res struct {
+		Matches []json.RawMessage `json:"matches"`
+		Note    struct{ Code, Message string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.Matches == nil || len(res.Matches) != 0 ||
+		res.Note.Code != "no_search_terms" || !strings.HasPrefix(res.Note.Message, why) {
+		t.Errorf("match --json: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, args := range [][]string{{}, {"--csv", filepath.Join(t.TempDir(), "ghep.csv")}} {
+		code, out, errOut := ketnoi(t, append([]string{"match", "--all", "--data", data}, args...)...)
+		if code != 0 || !strings.Contains(out, why) || strings.Count(out, why) != 1 {
+			t.Errorf("match --all %v: exit %d\n%s\n%s", args, code, out, errOut)
+		}
+		if len(args) == 0 && !strings.Contains(out, "kq-say") {
+			t.Errorf("match --all: the ordinary need nc-say found nothing:\n%s", out)
+		}
+	}
+}
+
 func TestReindexSwapsAndKeepsResults(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
