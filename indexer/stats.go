@@ -26,6 +26,7 @@ type Stats struct {
 	ByField       map[string]int `json:"results_by_field"` // top-level field of science
 	ByYear        map[string]int `json:"results_by_year"`
 	WithoutField  int            `json:"results_without_field"`
+	WithoutYear   int            `json:"results_without_year"`
 	ByOrg         map[string]int `json:"results_by_organization"`
 	// Documents made from files: how many, pages by extraction rung, OCR.
 	FromFiles     int            `json:"results_from_files"`
@@ -78,6 +79,8 @@ func StoreStats(st *corpus.Store, mkt *market.Report) (*Stats, error) {
 		}
 		if r.Year > 0 {
 			s.ByYear[fmt.Sprint(r.Year)]++
+		} else {
+			s.WithoutYear++
 		}
 		if r.Organization != "" {
 			s.ByOrg[r.Organization]++

@@ -131,27 +131,24 @@ func Collect(st *corpus.Store, now time.Time) (*Report, error) {
 				y.Pages += x.Extraction.Pages
 			}
 			byField.addAll(topFields(x.FieldCodes))
-			if x.Year > 0 {
-				fs := topFields(x.FieldCodes)
-				if len(fs) == 0 {
-					fs = []string{""}
+			// A result with no year or no TRL counts as not stated, as in every other chart: the bars of a
+			// chart add up to the results.
+			yk := numKey(x.Year)
+			fs := topFields(x.FieldCodes)
+			if len(fs) == 0 {
+				fs = []string{""}
+			}
+			for _, f := range fs {
+				if fieldYear[f] == nil {
+					fieldYear[f] = tally{}
 				}
-				for _, f := range fs {
-					if fieldYear[f] == nil {
-						fieldYear[f] = tally{}
-					}
-					fieldYear[f].add(strconv.Itoa(x.Year))
-				}
+				fieldYear[f].add(yk)
 			}
 			sectorResults.addAll(divisions(x.Sectors))
-			if x.Year > 0 {
-				byYear.add(strconv.Itoa(x.Year))
-			}
+			byYear.add(yk)
 			byOrg.add(x.Organization)
 			byLoc.add(x.Locality)
-			if x.TRL > 0 {
-				byTRL.add(strconv.Itoa(x.TRL))
-			}
+			byTRL.add(numKey(x.TRL))
 			byIP.add(x.IPStatus)
 		case *corpus.Need:
 			r.Needs++
@@ -192,16 +189,16 @@ func Collect(st *corpus.Store, now time.Time) (*Report, error) {
 	for _, f := range r.ByField { // the fields in the order of their size
 		if ys := fieldYear[f.Key]; ys != nil {
 			t := Trend{Key: f.Key, Label: f.Label, ByYear: ys.counts(nil, 0)}
-			slices.SortFunc(t.ByYear, func(a, b Count) int { return cmp.Compare(a.Key, b.Key) })
+			sortNumeric(t.ByYear)
 			r.FieldTrends = append(r.FieldTrends, t)
 		}
 	}
 	r.ByYear = byYear.counts(nil, 0)
-	slices.SortFunc(r.ByYear, func(a, b Count) int { return cmp.Compare(a.Key, b.Key) })
+	sortNumeric(r.ByYear)
 	r.ByOrganization = byOrg.counts(nil, TopOrganizations)
 	r.ByLocality = byLoc.counts(corpus.Localities.Label, 0)
 	r.ByTRL = byTRL.counts(func(k string) string { n, _ := strconv.Atoi(k); return corpus.TRLText(n) }, 0)
-	slices.SortFunc(r.ByTRL, func(a, b Count) int { return cmp.Compare(atoi(a.Key), atoi(b.Key)) })
+	sortNumeric(r.ByTRL)
 	r.ByIPStatus = byIP.counts(corpus.IPStatuses.Label, 0)
 	r.NeedsByField = needField.counts(corpus.Fields.Label, 0)
 	r.NeedsByLocality = needLoc.counts(corpus.Localities.Label, 0)
@@ -308,6 +305,28 @@ func BalanceLabel(b string) string {
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// numKey is the tally key of a number a record may leave out (year, TRL): "" (not stated) for 0.
+func numKey(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// sortNumeric orders counts by their numeric keys (years, TRL levels), smallest first, with the records
+// that state none last.
+func sortNumeric(cs []Count) {
+	last := func(c Count) int {
+		if c.Key == "" {
+			return 1
+		}
+		return 0
+	}
+	slices.SortFunc(cs, func(a, b Count) int {
+		return cmp.Or(cmp.Compare(last(a), last(b)), cmp.Compare(atoi(a.Key), atoi(b.Key)))
+	})
+}
 
 // topFields is the set of top-level fields of science of a record's field codes.
 func topFields(codes []string) []string {

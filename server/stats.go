@@ -160,8 +160,8 @@ func statBlocks(r *market.Report) []statBlock {
 	blocks = append(blocks,
 		countBlock("results_by_field", "Kết quả nghiên cứu theo lĩnh vực KH&CN", "Số kết quả thuộc mỗi lĩnh vực cấp một (một kết quả có thể thuộc nhiều lĩnh vực).", "Lĩnh vực", r.ByField),
 		countBlock("needs_by_field", "Nhu cầu đang mở theo lĩnh vực KH&CN", "Số nhu cầu đang mở thuộc mỗi lĩnh vực cấp một.", "Lĩnh vực", r.NeedsByField),
-		countBlock("results_by_year", "Kết quả nghiên cứu theo năm thực hiện", "Số kết quả theo năm ghi trong bản ghi.", "Năm", r.ByYear),
-		countBlock("results_by_trl", "Kết quả theo mức sẵn sàng công nghệ (TRL)", "Số kết quả ở mỗi mức TRL.", "TRL", r.ByTRL),
+		countBlock("results_by_year", "Kết quả nghiên cứu theo năm thực hiện", "Số kết quả theo năm ghi trong bản ghi; «"+market.NotStated+"»: kết quả không ghi năm.", "Năm", r.ByYear),
+		countBlock("results_by_trl", "Kết quả theo mức sẵn sàng công nghệ (TRL)", "Số kết quả ở mỗi mức TRL; «"+market.NotStated+"»: kết quả không ghi TRL.", "TRL", r.ByTRL),
 		countBlock("results_by_ip_status", "Kết quả theo tình trạng sở hữu trí tuệ", "Số kết quả theo tình trạng bảo hộ.", "Tình trạng", r.ByIPStatus),
 		countBlock("results_by_locality", "Kết quả theo địa bàn", "Số kết quả theo địa bàn trong tỉnh.", "Địa bàn", r.ByLocality),
 		countBlock("needs_by_locality", "Nhu cầu đang mở theo địa bàn", "Số nhu cầu đang mở theo địa bàn trong tỉnh.", "Địa bàn", r.NeedsByLocality),
@@ -170,8 +170,8 @@ func statBlocks(r *market.Report) []statBlock {
 	return blocks
 }
 
-// TrendTable is the trend as a table: every year some result has (oldest first), and for each year the
-// results of each field of r.FieldTrends (0 when none).
+// TrendTable is the trend as a table: every year some result has (oldest first, then "" for the results
+// without a year), and for each year the results of each field of r.FieldTrends (0 when none).
 func TrendTable(r *market.Report) ([]string, [][]int) {
 	var years []string
 	counts := [][]int{}
@@ -198,12 +198,16 @@ func trendBlock(r *market.Report) statBlock {
 		t.Head = append(t.Head, tr.Label)
 		series = append(series, chartSeries{Name: maxLabel(tr.Label), Class: "s" + strconv.Itoa(min(i, 6))})
 	}
+	labels := make([]string, len(years))
 	for i, y := range years {
-		t.Rows = append(t.Rows, statRow{Key: y, Label: y, Values: itoas(counts[i]), Nums: counts[i]})
+		if labels[i] = y; y == "" {
+			labels[i] = market.NotStated
+		}
+		t.Rows = append(t.Rows, statRow{Key: y, Label: labels[i], Values: itoas(counts[i]), Nums: counts[i]})
 	}
 	return statBlock{Table: t, Chart: stacked("bd-trend", t.Caption,
-		"Mỗi cột một năm thực hiện, chia theo lĩnh vực KH&CN cấp một; số trên cột là tổng kết quả của năm (một kết quả nhiều lĩnh vực được tính ở mỗi lĩnh vực).",
-		series, years, counts)}
+		"Mỗi cột một năm thực hiện, chia theo lĩnh vực KH&CN cấp một; số trên cột là tổng kết quả của năm (một kết quả nhiều lĩnh vực được tính ở mỗi lĩnh vực); «"+market.NotStated+"»: kết quả không ghi năm.",
+		series, labels, counts)}
 }
 
 func itoas(ns []int) []string {

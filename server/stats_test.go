@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,4 +90,78 @@ func countIn(cs []market.Count, key string) int {
 		}
 	}
 	return -1
+}
+
+// TestStatsChartsCountEveryResult: results that state no year or no TRL have a "not stated" bar in the
+// year, TRL and trend charts, so each chart's table adds up to the results the page names, and the JSON
+// says the same as the page.
+func TestStatsChartsCountEveryResult(t *testing.T) {
+	extra := []corpus.Record{
+		&corpus.Result{ID: "kq-khong-nam", Kind: corpus.KindResult, Title: "Máy sấy không ghi năm", TRL: 5, FieldCodes: []string{"402"}},
+		&corpus.Result{ID: "kq-khong-gi", Kind: corpus.KindResult, Title: "Quy trình không ghi năm và TRL"},
+	}
+	srv, _ := storeServer(t, DefaultConfig(), extra)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	var r market.Report
+	if code, body, _ := get(t, ts.URL+"/api/v1/stats/market"); code != http.StatusOK || json.Unmarshal(body, &r) != nil {
+		t.Fatalf("stats/market: %d %.300s", code, body)
+	}
+	var all struct {
+		WithoutYear int `json:"results_without_year"`
+	}
+	if code, body, _ := get(t, ts.URL+"/api/v1/stats"); code != http.StatusOK || json.Unmarshal(body, &all) != nil || all.WithoutYear != 2 {
+		t.Errorf("/api/v1/stats: %d results without a year, want 2", all.WithoutYear)
+	}
+	_, page, _ := get(t, ts.URL+"/thong-ke")
+	rowRe := regexp.MustCompile(`<tr data-key="([^"]*)"><th scope="row">([^<]*)</th>((?:<td data-n="\d+">\d+</td>)+)`)
+	numRe := regexp.MustCompile(`data-n="(\d+)"`)
+	for _, tc := range []struct {
+		stat      string
+		json      []market.Count
+		notStated int
+	}{
+		{"results_by_year", r.ByYear, 2},
+		{"results_by_trl", r.ByTRL, 1 + 35}, // the sample has 35 results without a TRL
+		{"results_by_field_and_year", nil, 2},
+	} {
+		t.Run(tc.stat, func(t *testing.T) {
+			i := bytes.Index(page, []byte(`data-stat="`+tc.stat+`"`))
+			if i < 0 {
+				t.Fatal("no table")
+			}
+			table := page[i:]
+			table = table[:bytes.Index(table, []byte("</table>"))]
+			chart := page[:i]
+			chart = chart[bytes.LastIndex(chart, []byte(`<svg class="chart"`)):]
+			sum, rows := 0, rowRe.FindAllSubmatch(table, -1)
+			for _, row := range rows {
+				key, n := string(row[1]), 0
+				for _, m := range numRe.FindAllSubmatch(row[3], -1) {
+					v, _ := strconv.Atoi(string(m[1]))
+					n += v
+				}
+				sum += n
+				if tc.json != nil && countIn(tc.json, key) != n {
+					t.Errorf("row %q: %d on the page, %d in the JSON", key, n, countIn(tc.json, key))
+				}
+			}
+			if len(rows) == 0 {
+				t.Fatal("no rows")
+			}
+			last := rows[len(rows)-1]
+			if string(last[1]) != "" || string(last[2]) != market.NotStated || !bytes.Contains(chart, []byte(">"+market.NotStated+"</text>")) {
+				t.Errorf("last row %q %q, want the results that state none, in the chart too", last[1], last[2])
+			}
+			if tc.stat == "results_by_field_and_year" {
+				return // a result of two fields counts in both
+			}
+			if sum != r.Results {
+				t.Errorf("the table adds up to %d, %d results", sum, r.Results)
+			}
+			if n := countIn(tc.json, ""); n != tc.notStated {
+				t.Errorf("%d not stated, want %d", n, tc.notStated)
+			}
+		})
+	}
 }

@@ -186,6 +186,9 @@ func runStats(e *env, args []string) error {
 	for _, k := range sortedKeys(s.ByYear) {
 		fmt.Fprintf(w, "  %s  %5d\n", k, s.ByYear[k])
 	}
+	if s.WithoutYear > 0 {
+		fmt.Fprintf(w, "  %s  %5d\n", "(chưa ghi năm)", s.WithoutYear)
+	}
 	if len(s.ByOrg) > 0 {
 		fmt.Fprintln(w, "\nKết quả theo cơ quan (10 nhiều nhất):")
 		orgs := sortedKeys(s.ByOrg)
