@@ -52,6 +52,9 @@ type Job struct {
 	Finished time.Time    `json:"finished,omitzero"`
 	// By is the id of the key that uploaded it.
 	By string `json:"by,omitempty"`
+	// Restore: the upload brings back the document staff deleted that its content gave (asked for
+	// explicitly); without it that document stays deleted and the outcome says so.
+	Restore bool `json:"restore,omitempty"`
 }
 
 // ErrBusy is returned by Stage, Commit and Retry when the queue is full: the client should retry later.
@@ -153,8 +156,8 @@ func (j *Jobs) Stage(name string, body io.Reader, limit int64) (*Staged, error) 
 func (st *Staged) Abort() { _ = os.RemoveAll(st.dir) }
 
 // Commit writes the job (and the sidecar record, if any) and queues it: from here on the upload is
-// acknowledged, and survives a restart.
-func (st *Staged) Commit(sidecar []byte, by string) (*Job, error) {
+// acknowledged, and survives a restart. restore asks for the document staff deleted to come back.
+func (st *Staged) Commit(sidecar []byte, by string, restore bool) (*Job, error) {
 	j := st.j
 	if len(sidecar) > 0 {
 		if err := corpus.WriteFileAtomic(filepath.Join(st.dir, "upload.json"), sidecar); err != nil {
@@ -162,7 +165,7 @@ func (st *Staged) Commit(sidecar []byte, by string) (*Job, error) {
 			return nil, err
 		}
 	}
-	job := &Job{ID: st.id, Name: st.name, Size: st.size, State: JobQueued, Created: time.Now().UTC(), By: by}
+	job := &Job{ID: st.id, Name: st.name, Size: st.size, State: JobQueued, Created: time.Now().UTC(), By: by, Restore: restore}
 	if err := j.save(job); err != nil {
 		st.Abort()
 		return nil, err
@@ -325,6 +328,7 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 		upload[i] = j.uploadPath(id)
 	}
 	byPath := map[string]*Job{} // read-only once the run starts
+	restore := map[string]bool{}
 	var paths []string
 	j.mu.Lock()
 	for i, id := range ids {
@@ -334,6 +338,7 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 		}
 		job.State = JobRunning
 		byPath[upload[i]] = job
+		restore[upload[i]] = job.Restore
 		paths = append(paths, upload[i])
 	}
 	running := make([]*Job, 0, len(paths))
@@ -350,6 +355,7 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 	outs := map[string]*FileOutcome{}
 	p := *j.p
 	p.RetryFailed = true // an upload is always read
+	p.Restore = func(path string) bool { return restore[path] }
 	p.OnFile = func(o FileOutcome) { oc := o; outs[o.Path] = &oc }
 	p.OnProgress = nil
 	p.DisplayName = func(path string) string {
