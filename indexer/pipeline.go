@@ -100,6 +100,10 @@ type Pipeline struct {
 	// Restore, when it returns true for a file, brings back the document staff deleted that the file's
 	// content gave; otherwise that document stays deleted (see keepDeleted).
 	Restore func(path string) bool
+	// OnStart is called when a worker starts on a file (hashing, then extraction), from the workers: possibly
+	// several calls at once, each holding up its worker, so it must be quick. An unchanged file, or one that
+	// cannot be opened, gets no call: its outcome comes at once.
+	OnStart func(path string)
 	// OnFile is called for every file, in completion order, one call at a time.
 	OnFile func(FileOutcome)
 	// OnProgress is called after every file and on a timer, one call at a time.
@@ -233,6 +237,9 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
+				if p.OnStart != nil {
+					p.OnStart(c.path)
+				}
 				results <- p.one(ctx, c, claims)
 			}
 		}()
