@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -115,6 +116,57 @@ func (s *Store) PurgeOriginals(shas []string) ([]string, error) {
 		}
 	}
 	return removed, nil
+}
+
+// Deleted reports whether id is a deleted record (a tombstone), and the original file its last version was
+// read from. A live or unknown id is not deleted. Only the start of a live entry is read: its record,
+// which may hold a report's whole text, is not decoded (indexing runs ask this of every unchanged file).
+func (s *Store) Deleted(id string) (original string, deleted bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketRecords).Get([]byte(id))
+		if raw == nil {
+			return nil
+		}
+		original, deleted, err = tombstoneOf(raw)
+		return err
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("đọc bản ghi %s: %w", id, err)
+	}
+	return original, deleted, nil
+}
+
+// tombstoneOf reads a stored entry key by key and stops at its record: a tombstone has none (deleteTx
+// drops it), so an entry with one is live.
+func tombstoneOf(raw []byte) (original string, deleted bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if _, err := dec.Token(); err != nil {
+		return "", false, err
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return "", false, err
+		}
+		var v any
+		switch k {
+		case "record":
+			return "", false, nil
+		case "deleted":
+			v = &deleted
+		case "original":
+			v = &original
+		default:
+			v = &json.RawMessage{}
+		}
+		if err := dec.Decode(v); err != nil {
+			return "", false, err
+		}
+	}
+	if !deleted {
+		original = ""
+	}
+	return original, deleted, nil
 }
 
 // Tombstone returns the entry of a record, deleted or not (a deleted one keeps its id and original).

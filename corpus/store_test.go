@@ -98,6 +98,32 @@ func TestStoreDeleteLeavesTombstone(t *testing.T) {
 	}
 }
 
+// TestStoreDeleted: Deleted tells a tombstone, with the original its last version was read from, from a
+// live record (even one whose own fields are named "deleted" and "original") and an unknown id.
+func TestStoreDeleted(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	odd := res("odd", "Bản ghi có trường lạ")
+	odd.Extra = map[string]json.RawMessage{"deleted": json.RawMessage("true"), "original": json.RawMessage(`"x"`)}
+	if _, err := s.PutFrom([]Record{res("gone", "Một"), res("live", "Hai"), odd}, "", "abc123"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete([]string{"gone"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		id, original string
+		deleted      bool
+	}{{"gone", "abc123", true}, {"live", "", false}, {"odd", "", false}, {"unknown", "", false}} {
+		if orig, del, err := s.Deleted(tt.id); err != nil || del != tt.deleted || orig != tt.original {
+			t.Errorf("Deleted(%s) = %q, %v, %v; want %q, %v", tt.id, orig, del, err, tt.original, tt.deleted)
+		}
+	}
+}
+
 func TestStoreLockedWhileOpen(t *testing.T) {
 	dir := t.TempDir()
 	s, err := Open(dir)

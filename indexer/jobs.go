@@ -52,6 +52,9 @@ type Job struct {
 	Finished time.Time    `json:"finished,omitzero"`
 	// By is the id of the key that uploaded it.
 	By string `json:"by,omitempty"`
+	// Restore: the upload brings back the document staff deleted that its content gave (asked for
+	// explicitly); without it that document stays deleted and the outcome says so.
+	Restore bool `json:"restore,omitempty"`
 }
 
 // ErrBusy is returned by Stage, Commit and Retry when the queue is full: the client should retry later.
@@ -153,8 +156,8 @@ func (j *Jobs) Stage(name string, body io.Reader, limit int64) (*Staged, error) 
 func (st *Staged) Abort() { _ = os.RemoveAll(st.dir) }
 
 // Commit writes the job (and the sidecar record, if any) and queues it: from here on the upload is
-// acknowledged, and survives a restart.
-func (st *Staged) Commit(sidecar []byte, by string) (*Job, error) {
+// acknowledged, and survives a restart. restore asks for the document staff deleted to come back.
+func (st *Staged) Commit(sidecar []byte, by string, restore bool) (*Job, error) {
 	j := st.j
 	if len(sidecar) > 0 {
 		if err := corpus.WriteFileAtomic(filepath.Join(st.dir, "upload.json"), sidecar); err != nil {
@@ -162,7 +165,7 @@ func (st *Staged) Commit(sidecar []byte, by string) (*Job, error) {
 			return nil, err
 		}
 	}
-	job := &Job{ID: st.id, Name: st.name, Size: st.size, State: JobQueued, Created: time.Now().UTC(), By: by}
+	job := &Job{ID: st.id, Name: st.name, Size: st.size, State: JobQueued, Created: time.Now().UTC(), By: by, Restore: restore}
 	if err := j.save(job); err != nil {
 		st.Abort()
 		return nil, err
@@ -315,9 +318,10 @@ func (j *Jobs) Run(ctx context.Context) {
 	}
 }
 
-// runGroup runs the given jobs through one pipeline run. A job's outcome is final once the pipeline
-// reports its file (after its batch committed); a job the run did not reach when the server stopped is
-// queued again.
+// runGroup runs the given jobs through one pipeline run. A job stays queued until a worker starts on its
+// file and is running from then on (in memory only: a running job is queued again after a restart anyway,
+// so this costs no write); it ends when the pipeline reports its file (after its batch committed), not when
+// the whole group does. A job the run did not finish when the server stopped is queued again.
 func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 	t0 := time.Now()
 	upload := make([]string, len(ids))
@@ -325,6 +329,7 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 		upload[i] = j.uploadPath(id)
 	}
 	byPath := map[string]*Job{} // read-only once the run starts
+	restore := map[string]bool{}
 	var paths []string
 	j.mu.Lock()
 	for i, id := range ids {
@@ -332,25 +337,35 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 		if !ok || byPath[upload[i]] != nil {
 			continue
 		}
-		job.State = JobRunning
 		byPath[upload[i]] = job
+		restore[upload[i]] = job.Restore
 		paths = append(paths, upload[i])
 	}
-	running := make([]*Job, 0, len(paths))
-	for _, path := range paths {
-		running = append(running, byPath[path].copy())
-	}
 	j.mu.Unlock()
-	for _, c := range running {
-		_ = j.save(c)
-	}
 	if len(paths) == 0 {
 		return
 	}
-	outs := map[string]*FileOutcome{}
+	ended := map[string]bool{} // only OnFile, then this goroutine after the run, touch it
 	p := *j.p
 	p.RetryFailed = true // an upload is always read
-	p.OnFile = func(o FileOutcome) { oc := o; outs[o.Path] = &oc }
+	onStart := p.OnStart
+	p.OnStart = func(path string) {
+		j.mu.Lock()
+		if job := byPath[path]; job != nil {
+			job.State = JobRunning
+		}
+		j.mu.Unlock()
+		if onStart != nil {
+			onStart(path)
+		}
+	}
+	p.Restore = func(path string) bool { return restore[path] }
+	p.OnFile = func(o FileOutcome) {
+		if job := byPath[o.Path]; job != nil && !ended[o.Path] {
+			ended[o.Path] = true
+			j.end(ctx, job, &o, nil)
+		}
+	}
 	p.OnProgress = nil
 	p.DisplayName = func(path string) string {
 		if job := byPath[path]; job != nil {
@@ -359,43 +374,44 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 		return filepath.Base(path)
 	}
 	_, err := p.Run(ctx, paths)
-	// Each job's end is written to disk and its upload released before anyone can read the job as ended.
-	now := time.Now().UTC()
-	finished := make([]*Job, len(paths))
-	j.mu.Lock()
-	for i, path := range paths {
-		job := byPath[path].copy()
-		out := outs[path]
-		job.Finished = now
-		switch {
-		case out != nil:
-			out.Path = job.Name
-			job.Outcome = out
-			job.State, job.Error = JobDone, ""
-			if out.Outcome == OutcomeFailed {
-				job.State, job.Error = JobFailed, out.Message
-			}
-		case err != nil && ctx.Err() != nil:
-			job.State, job.Error = JobQueued, "" // the server is stopping: the job runs again on restart
-			job.Finished = time.Time{}
-		case err != nil:
-			job.State, job.Error = JobFailed, err.Error()
-		default:
-			job.State, job.Error = JobFailed, "không có kết quả"
-		}
-		finished[i] = job
-	}
-	j.mu.Unlock()
-	for _, c := range finished {
-		if j.save(c) == nil {
-			j.release(c)
+	for _, path := range paths {
+		if !ended[path] {
+			j.end(ctx, byPath[path], nil, err)
 		}
 	}
 	j.mu.Lock()
-	for i, path := range paths {
-		*byPath[path] = *finished[i]
-	}
 	j.perFile = time.Since(t0) / time.Duration(len(paths))
+	j.mu.Unlock()
+}
+
+// end finishes a job of a run with its file's outcome, or, when the run gave none, by the run's error: the
+// job is written to disk and its upload released before anyone can read it as ended.
+func (j *Jobs) end(ctx context.Context, job *Job, out *FileOutcome, err error) {
+	j.mu.Lock()
+	c := job.copy()
+	j.mu.Unlock()
+	c.Finished = time.Now().UTC()
+	switch {
+	case out != nil:
+		out.Path = c.Name
+		c.Outcome = out
+		c.State, c.Error = JobDone, ""
+		if out.Outcome == OutcomeFailed {
+			c.State, c.Error = JobFailed, out.Message
+		}
+	case err != nil && ctx.Err() != nil:
+		c.State, c.Error = JobQueued, "" // the server is stopping: the job runs again on restart
+		c.Finished = time.Time{}
+	case err != nil:
+		c.State, c.Error = JobFailed, err.Error()
+	default:
+		c.State, c.Error = JobFailed, "không có kết quả"
+	}
+	if j.save(c) == nil {
+		j.release(c)
+	}
+	j.mu.Lock()
+	*job = *c
 	j.mu.Unlock()
 }
 

@@ -40,9 +40,12 @@ type FileOutcome struct {
 	Pages    int            `json:"pages,omitempty"`
 	Rungs    map[string]int `json:"rungs,omitempty"`
 	NeedsOCR bool           `json:"needs_ocr,omitempty"`
-	Warnings []string       `json:"warnings,omitempty"`
-	Bytes    int64          `json:"bytes"`
-	Seconds  float64        `json:"seconds"`
+	// Deleted: the file's content is that of document DocID, which staff deleted; it stays deleted
+	// (Outcome unchanged) unless the run was asked to restore it (Pipeline.Restore).
+	Deleted  bool     `json:"deleted,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	Bytes    int64    `json:"bytes"`
+	Seconds  float64  `json:"seconds"`
 }
 
 // Progress is a snapshot of a run for a progress display.
@@ -66,6 +69,7 @@ type Summary struct {
 	Same      int                    `json:"same"`
 	Failed    map[extract.Reason]int `json:"failed"`
 	NeedsOCR  int                    `json:"needs_ocr"`
+	Deleted   int                    `json:"deleted"` // unchanged files whose document staff deleted: not brought back
 	Pruned    int                    `json:"pruned"`
 	Pages     int                    `json:"pages"`
 	Bytes     int64                  `json:"bytes"`
@@ -93,6 +97,13 @@ type Pipeline struct {
 	OCRAvailable bool
 	// RetryFailed reads failed files again even when unchanged.
 	RetryFailed bool
+	// Restore, when it returns true for a file, brings back the document staff deleted that the file's
+	// content gave; otherwise that document stays deleted (see keepDeleted).
+	Restore func(path string) bool
+	// OnStart is called when a worker starts on a file (hashing, then extraction), from the workers: possibly
+	// several calls at once, each holding up its worker, so it must be quick. An unchanged file, or one that
+	// cannot be opened, gets no call: its outcome comes at once.
+	OnStart func(path string)
 	// OnFile is called for every file, in completion order, one call at a time.
 	OnFile func(FileOutcome)
 	// OnProgress is called after every file and on a timer, one call at a time.
@@ -160,9 +171,21 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 		}
 		c.prevDoc, c.prev = st.DocID, st
 		if found && p.unchanged(st, c) {
+			deleted, err := p.docDeleted(st)
+			if err != nil {
+				return sum, err
+			}
+			if deleted && p.restore(c.path) {
+				todo = append(todo, c)
+				continue
+			}
 			prog.Skipped++
-			p.emit(&sum, &prog, FileOutcome{Path: c.path, Outcome: OutcomeUnchanged, DocID: st.DocID,
-				Reason: extract.Reason(st.Reason), Message: st.Message, NeedsOCR: st.NeedsOCR, Bytes: c.size})
+			o := FileOutcome{Path: c.path, Outcome: OutcomeUnchanged, DocID: st.DocID,
+				Reason: extract.Reason(st.Reason), Message: st.Message, NeedsOCR: st.NeedsOCR, Bytes: c.size}
+			if deleted {
+				keepDeleted(&o)
+			}
+			p.emit(&sum, &prog, o)
 			continue
 		}
 		todo = append(todo, c)
@@ -190,7 +213,7 @@ func (p *Pipeline) unchanged(st corpus.FileState, c candidate) bool {
 	if p.RetryFailed && st.Outcome == corpus.FileFailed {
 		return false
 	}
-	// A document deleted by staff stays deleted: its unchanged file is not brought back.
+	// A document deleted by staff stays deleted: its unchanged file is not brought back (see Run).
 	return true
 }
 
@@ -214,6 +237,9 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 		go func() {
 			defer wg.Done()
 			for c := range jobs {
+				if p.OnStart != nil {
+					p.OnStart(c.path)
+				}
 				results <- p.one(ctx, c, claims)
 			}
 		}()
@@ -297,7 +323,7 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 			prog.Current = d.c.path
 			mu.Unlock()
 			if id := d.change.State.DocID; id != "" {
-				if sha, ok := written[id]; ok && sha == d.change.State.SHA256 && d.outcome.Outcome != OutcomeFailed {
+				if sha, ok := written[id]; ok && sha == d.change.State.SHA256 && d.outcome.Outcome != OutcomeFailed && !d.outcome.Deleted {
 					d.outcome.Outcome = OutcomeSame
 				}
 				written[id] = d.change.State.SHA256
@@ -389,11 +415,14 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 		// The report would replace that record, and the next import of the record file replace it back.
 		return fail(extract.ReasonMalformed, fmt.Sprintf("tệp kèm: mã %q đã là mã của bản ghi nhập từ tệp %s; hãy đặt mã khác trong tệp kèm", id, src))
 	}
-	// Only touched (same content, same sidecar) since its document was deleted by staff: it stays
-	// deleted, as an unchanged file's does.
-	if existing == nil && c.prevDoc == id && c.prev.Outcome == corpus.FileIndexed && c.prev.SHA256 == sha && c.prev.Sidecar == c.sidecar {
-		state.Outcome, state.DocID, state.NeedsOCR = corpus.FileIndexed, id, c.prev.NeedsOCR
-		out.Outcome, out.DocID, out.Seconds = OutcomeUnchanged, id, time.Since(t0).Seconds()
+	// The content of a document staff deleted (the file touched, copied, or uploaded again): it stays
+	// deleted, as an unchanged file's does, unless restoring was asked for.
+	if deleted, err := p.contentDeleted(c, existing, id, sha); err != nil {
+		return fail(extract.ReasonIO, err.Error())
+	} else if deleted {
+		state.Outcome, state.DocID = corpus.FileIndexed, id // no OCR wanted for a deleted document
+		out.DocID, out.Seconds = id, time.Since(t0).Seconds()
+		keepDeleted(&out)
 		return done{c: c, change: corpus.FileChange{State: state, Original: sha, Previous: c.prevDoc}, outcome: out}
 	}
 	if existing != nil && existing.Extraction != nil && existing.Extraction.SHA256 == sha && side == nil &&
@@ -508,6 +537,9 @@ func (s *Summary) Add(prog *Progress, o FileOutcome) {
 		prog.Failed++
 	case OutcomeUnchanged:
 		s.Unchanged++
+		if o.Deleted {
+			s.Deleted++
+		}
 		if o.Reason != "" {
 			// Still failed since an earlier run: listed and counted again, never silently skipped.
 			s.Failed[o.Reason]++

@@ -419,34 +419,76 @@ func TestPipelineFilesThatCannotBeRead(t *testing.T) {
 	}
 }
 
-// TestDeletedDocumentStaysDeletedWhenOnlyTouched: a document staff deleted is not brought back by its
-// file being touched (copied to another disk, checked out again): same content, same sidecar. A file
-// whose content changed is a new document and goes in.
-func TestDeletedDocumentStaysDeletedWhenOnlyTouched(t *testing.T) {
-	e, txt, id := indexOneFile(t, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
-	if err := e.store.Delete([]string{id}); err != nil {
-		t.Fatal(err)
+// TestDeletedDocumentStaysDeleted: a document staff deleted is not brought back by a file with the content
+// it was read from, however the file comes back: unchanged, touched (copied to another disk, checked out
+// again), under another path (a copy, or an upload, whose path is new every time), or with its sidecar
+// edited. Each such file is reported unchanged, saying its document is deleted. Asked to restore, the run
+// brings it back; a file whose content changed is a new document and goes in.
+func TestDeletedDocumentStaysDeleted(t *testing.T) {
+	const text = "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt."
+	copied := func(t *testing.T, _ string) string {
+		cp := filepath.Join(t.TempDir(), "ban-sao.txt")
+		write(t, cp, text)
+		return cp
 	}
-	if _, err := indexer.Sync(context.Background(), e.store, e.idx, nil); err != nil {
-		t.Fatal(err)
-	}
-	for i, step := range []struct {
-		change func()
-		found  int
+	tests := []struct {
+		name    string
+		change  func(t *testing.T, txt string) string // returns the file to index
+		restore bool
+		found   int
+		outcome string
 	}{
-		{func() {}, 0},
-		{func() { touch(t, txt, 2*time.Second) }, 0},
-		{func() { touch(t, txt, 4*time.Second) }, 0},
-		{func() {
-			write(t, txt, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt, bản sửa.")
+		{"unchanged", func(t *testing.T, txt string) string { return txt }, false, 0, indexer.OutcomeUnchanged},
+		{"touched", func(t *testing.T, txt string) string { touch(t, txt, 2*time.Second); return txt }, false, 0, indexer.OutcomeUnchanged},
+		{"copied", copied, false, 0, indexer.OutcomeUnchanged},
+		{"sidecar edited", func(t *testing.T, txt string) string {
+			write(t, strings.TrimSuffix(txt, ".txt")+".json", `{"trl": 4}`)
+			return txt
+		}, false, 0, indexer.OutcomeUnchanged},
+		{"unchanged, restored", func(t *testing.T, txt string) string { return txt }, true, 1, indexer.OutcomeAdded},
+		{"copied, restored", copied, true, 1, indexer.OutcomeAdded},
+		{"content changed", func(t *testing.T, txt string) string {
+			write(t, txt, text+" Bản sửa.")
 			touch(t, txt, 6*time.Second)
-		}, 1},
-	} {
-		step.change()
-		sum, _ := e.run(txt)
-		if got := len(e.search("tôm thẻ")); got != step.found || sum.Added+sum.Updated+sum.Unchanged != 1 {
-			t.Errorf("step %d: found %d, want %d; %+v", i, got, step.found, sum)
-		}
+			return txt
+		}, false, 1, indexer.OutcomeAdded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, txt, id := indexOneFile(t, text)
+			if err := e.store.Delete([]string{id}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := indexer.Sync(context.Background(), e.store, e.idx, nil); err != nil {
+				t.Fatal(err)
+			}
+			file := tt.change(t, txt)
+			var got []indexer.FileOutcome
+			p := &indexer.Pipeline{Store: e.store, Index: e.idx, Extractor: e.x, Workers: 1,
+				OnFile:  func(o indexer.FileOutcome) { got = append(got, o) },
+				Restore: func(string) bool { return tt.restore }}
+			sum, err := p.Run(context.Background(), []string{file})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.search("tôm thẻ")); n != tt.found || len(got) != 1 || got[0].Outcome != tt.outcome {
+				t.Fatalf("found %d, want %d; outcomes %+v, want %s", n, tt.found, got, tt.outcome)
+			}
+			o, kept := got[0], tt.found == 0
+			if o.Deleted != kept || kept && (o.DocID != id || !strings.Contains(o.Message, id+" đã bị xoá") || sum.Deleted != 1) {
+				t.Errorf("outcome %+v, summary %+v: want it to say %s stays deleted: %v", o, sum, id, kept)
+			}
+			if tt.restore && o.DocID != id {
+				t.Errorf("restored as %s, want %s", o.DocID, id)
+			}
+			// Indexed again as it is, the file says the same (the unchanged file's quick path).
+			if kept {
+				_, outs := e.run(file)
+				if again := outs[filepath.Base(file)]; again.Outcome != indexer.OutcomeUnchanged || !again.Deleted || again.Message != o.Message {
+					t.Errorf("again: %+v, want %+v", again, o)
+				}
+			}
+		})
 	}
 }
 

@@ -74,6 +74,7 @@ func (s *Server) apiUpload(c echo.Context) error {
 	}()
 	fields := map[string]json.RawMessage{}
 	var record []byte
+	restore := false
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -100,6 +101,14 @@ func (s *Server) apiUpload(c echo.Context) error {
 				return apiErr(http.StatusRequestEntityTooLarge, "record_too_large", "Phần \"record\" quá lớn.")
 			}
 			record = b
+		case name == restoreField:
+			v, err := readFieldPart(part, len(fields))
+			if err != nil {
+				return err
+			}
+			if restore, err = parseRestore(v); err != nil {
+				return err
+			}
 		case name != "":
 			v, err := readFieldPart(part, len(fields))
 			if err != nil {
@@ -115,13 +124,28 @@ func (s *Server) apiUpload(c echo.Context) error {
 	if aerr != nil {
 		return aerr
 	}
-	job, err := s.commitStaged(c, staged, sidecar)
+	job, err := s.commitStaged(c, staged, sidecar, restore)
 	staged = nil
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/jobs/"+job.ID)
 	return c.JSON(http.StatusAccepted, job)
+}
+
+// restoreField is the upload field that brings back a document staff deleted: without it, a file with the
+// content of a deleted document leaves it deleted (the job's outcome says so), as `ketnoi index` does.
+const restoreField = "restore"
+
+// parseRestore reads the restore field: true, 1 or on (a checkbox) ask for it; false, 0 or nothing do not.
+func parseRestore(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "on":
+		return true, nil
+	case "false", "0", "":
+		return false, nil
+	}
+	return false, apiErr(http.StatusBadRequest, "bad_restore", "Trường \"restore\" phải là true hoặc false.")
 }
 
 // uploadDeadlines lets an upload outlast the server's read and write timeouts, which protect ordinary
@@ -171,8 +195,8 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 
 // commitStaged queues a staged upload in the name of the request's key; the staged upload is used up
 // either way.
-func (s *Server) commitStaged(c echo.Context, staged *indexer.Staged, sidecar []byte) (*indexer.Job, error) {
-	job, err := staged.Commit(sidecar, principalID(c))
+func (s *Server) commitStaged(c echo.Context, staged *indexer.Staged, sidecar []byte, restore bool) (*indexer.Job, error) {
+	job, err := staged.Commit(sidecar, principalID(c), restore)
 	if errors.Is(err, indexer.ErrBusy) {
 		return nil, s.busyError(c)
 	}

@@ -58,8 +58,9 @@ type serverOpts struct {
 	run       bool // start the job runner
 	staffName string
 	logs      io.Writer
-	sample    bool          // the sample corpus, indexed, and a matcher over it
-	config    func(*Config) // changes to the default configuration
+	sample    bool                    // the sample corpus, indexed, and a matcher over it
+	config    func(*Config)           // changes to the default configuration
+	pipeline  func(*indexer.Pipeline) // changes to the upload queue's pipeline
 }
 
 func newWriteServer(t *testing.T, o serverOpts) *uploadEnv {
@@ -109,6 +110,9 @@ func newWriteServer(t *testing.T, o serverOpts) *uploadEnv {
 	s := New(cfg, idx, st, m, log)
 	x := extract.NewExtractor(extract.Options{NoOCR: true}, 1, nil)
 	p := &indexer.Pipeline{Store: st, Index: idx, Extractor: x, Workers: 1, WriteLock: s.WriteLock(), BatchDocs: 1}
+	if o.pipeline != nil {
+		o.pipeline(p)
+	}
 	jobs, err := indexer.NewJobs(p, filepath.Join(dir, "uploads"), o.capacity)
 	if err != nil {
 		t.Fatal(err)

@@ -271,6 +271,7 @@ type jobRow struct {
 	Pages                             int
 	Rungs                             string
 	NeedsOCR                          bool
+	Deleted                           bool // the file is a deleted document's, left deleted (DocID)
 	Warnings                          []string
 	Reason, Message                   string
 }
@@ -287,6 +288,10 @@ func rowOf(j *indexer.Job) jobRow {
 		r.Pages, r.NeedsOCR, r.Warnings = o.Pages, o.NeedsOCR, o.Warnings
 		if j.State == indexer.JobDone {
 			r.DocID = o.DocID
+		}
+		if o.Deleted {
+			// Said in the outcome column, with the way to restore it; not an error.
+			r.Deleted, r.Message = true, ""
 		}
 		if o.Reason != "" {
 			r.Reason = o.Reason.Label()
@@ -420,6 +425,7 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 		}
 	}()
 	fields := map[string]json.RawMessage{}
+	restore := false
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -442,6 +448,14 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 				return s.uploadFailed(c, part.FileName(), err)
 			}
 			staged = append(staged, st)
+		case name == restoreField:
+			val, err := readFieldPart(part, len(fields))
+			if err == nil {
+				restore, err = parseRestore(val)
+			}
+			if err != nil {
+				return s.uploadFailed(c, "", err)
+			}
 		case slices.ContainsFunc(uploadFields, func(f uploadField) bool { return f.Name == name }):
 			val, err := readFieldPart(part, len(fields))
 			if err != nil {
@@ -463,7 +477,7 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 	for len(staged) > 0 {
 		st := staged[0]
 		staged = staged[1:] // committed or aborted by Commit: never aborted again by the defer
-		job, err := s.commitStaged(c, st, sidecar)
+		job, err := s.commitStaged(c, st, sidecar, restore)
 		if err != nil {
 			var ae *APIError
 			if !errors.As(err, &ae) {

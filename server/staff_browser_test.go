@@ -60,6 +60,25 @@ func TestStaffPageInBrowser(t *testing.T) {
 		t.Errorf("%d jobs, want 2", n)
 	}
 
+	// The dropped file's document deleted, the same file dropped again: the table the script draws says the
+	// document stays deleted and how to restore it, not as an error.
+	for _, j := range e.jobs.List(10) {
+		if j.Name == "kéo thả.txt" && j.Outcome != nil {
+			if code, b, _ := e.do(t, "DELETE", "/api/v1/results/"+j.Outcome.DocID, e.staff, "", nil); code != 204 {
+				t.Fatalf("delete: %d %s", code, b)
+			}
+		}
+	}
+	browsertest.Eval[bool](t, ctx, `(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File(["Quy trình ủ phân hữu cơ từ vỏ cà phê."], "gửi lại.txt", {type: "text/plain"}));
+		return document.getElementById("vung-tha").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+	})()`)
+	browsertest.WaitFor(t, ctx, "the resent file's job to say its document stays deleted", `[...document.querySelectorAll("#bang-cong-viec tr[data-job]")].some(tr =>
+		tr.querySelector(".name").textContent === "gửi lại.txt" && tr.querySelector(".state").textContent === "xong" &&
+		tr.querySelector(".outcome .deleted").textContent.includes("Không đưa lại") && tr.querySelector(".error").textContent === "" &&
+		!tr.querySelector(".outcome a"))`)
+
 	// After the import, merge the index from the page; it reports the merge done after a reload.
 	browsertest.ClickAndWait(t, ctx, "#gop-chi-muc button[type=submit]")
 	if got := browsertest.Text(t, ctx, ".flash"); !strings.Contains(got, "Đã bắt đầu gộp chỉ mục") {

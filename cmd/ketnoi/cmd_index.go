@@ -24,7 +24,7 @@ func init() {
 	register(&command{
 		name:    "index",
 		summary: "lập chỉ mục báo cáo (PDF, DOCX, ODT, TXT) và bản ghi (JSON, JSONL, CSV)",
-		usage:   "[--workers N] [--no-ocr] [--prune] [--report TỆP.csv|.json] [--retry-failed] TỆP_HOẶC_THƯ_MỤC...",
+		usage:   "[--workers N] [--no-ocr] [--prune] [--report TỆP.csv|.json] [--retry-failed] [--restore-deleted] TỆP_HOẶC_THƯ_MỤC...",
 		help: `
 Lập chỉ mục các tệp và thư mục (đọc đệ quy):
 - báo cáo PDF (kể cả bản quét: OCR khi có tesseract), DOCX, ODT, TXT: trích văn bản trên mọi lõi, mỗi tệp
@@ -34,7 +34,9 @@ Trong thư mục, liên kết tượng trưng tới tệp được đọc như t
 (tránh vòng lặp) và, cùng ống dẫn, thiết bị, được báo lỗi kèm lý do; tệp và thư mục ẩn (.Trash…), tệp ~$ của
 Word đang mở và thư mục dữ liệu ketnoi nằm bên trong (như ./data khi chạy ketnoi index .) được bỏ qua.
 Chạy lại là tăng dần: tệp không đổi (cùng cỡ, cùng thời điểm sửa) không được đọc lại; tệp đổi nội dung thay
-bản cũ; cùng một báo cáo dưới hai tên là một tài liệu với hai đường dẫn. Bị ngắt (kể cả kill -9) thì chạy lại
+bản cũ; cùng một báo cáo dưới hai tên là một tài liệu với hai đường dẫn. Tài liệu cán bộ đã xoá không trở lại
+khi tệp cùng nội dung được lập chỉ mục lại (kể cả tệp chép sang chỗ khác hay gửi qua --server): tệp được báo
+"không đổi" kèm lý do; --restore-deleted đưa các tài liệu đó trở lại. Bị ngắt (kể cả kill -9) thì chạy lại
 đúng lệnh đó: tệp đã xong không làm lại. --prune xoá tài liệu mà tệp đã biến mất khỏi các thư mục đã cho
 (thư mục không đọc được lúc chạy, như ổ mạng chưa gắn, thì không bị dọn).
 Trang không có lớp chữ mà máy không có tesseract: tệp vẫn vào chỉ mục, báo "cần OCR", lần chạy sau có
@@ -60,6 +62,7 @@ func runIndex(e *env, args []string) error {
 	prune := fs.Bool("prune", false, "xoá tài liệu mà tệp đã biến mất")
 	report := fs.String("report", "", "ghi kết quả từng tệp ra TỆP (.csv hoặc .json)")
 	retry := fs.Bool("retry-failed", false, "đọc lại cả tệp lỗi lần trước dù không đổi")
+	restore := fs.Bool("restore-deleted", false, "đưa lại tài liệu cán bộ đã xoá khi tệp của nó được lập chỉ mục lại")
 	weights := fs.String("weights", "", "tệp trọng số ghép nối (JSON) cho việc ghép lại nhu cầu thường trực; dùng cùng tệp với serve")
 	serverURL := fs.String("server", "", "gửi tệp tới máy chủ ketnoi đang chạy (URL) thay vì mở thư mục dữ liệu")
 	key := fs.String("key", os.Getenv("KETNOI_KEY"), "khoá API cán bộ cho --server (hoặc biến môi trường KETNOI_KEY)")
@@ -81,7 +84,7 @@ func runIndex(e *env, args []string) error {
 	defer stop()
 	start := time.Now()
 	if *serverURL != "" {
-		return runIndexRemote(ctx, e, *serverURL, *key, pos, *quiet, rep, start)
+		return runIndexRemote(ctx, e, *serverURL, *key, pos, *quiet, *restore, rep, start)
 	}
 	d, err := openOrCreateData(ctx, e.data, nil)
 	var held *errHeld
@@ -126,7 +129,7 @@ func runIndex(e *env, args []string) error {
 	}
 	var sum indexer.Summary
 	if len(docs) > 0 {
-		sum, err = indexDocuments(ctx, e, d, docs, xf, *retry, *quiet, rep)
+		sum, err = indexDocuments(ctx, e, d, docs, xf, *retry, *restore, *quiet, rep)
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("đã dừng giữa chừng; chạy lại cùng lệnh để tiếp tục")
@@ -182,7 +185,7 @@ func runIndex(e *env, args []string) error {
 }
 
 // runIndexRemote is `ketnoi index --server URL`: documents go to the server's upload queue.
-func runIndexRemote(ctx context.Context, e *env, url, key string, pos []string, quiet bool, rep *reportWriter, start time.Time) error {
+func runIndexRemote(ctx context.Context, e *env, url, key string, pos []string, quiet, restore bool, rep *reportWriter, start time.Time) error {
 	if key == "" {
 		return usageError{"--server cần khoá API cán bộ: --key KHOÁ hoặc biến môi trường KETNOI_KEY"}
 	}
@@ -201,7 +204,7 @@ func runIndexRemote(ctx context.Context, e *env, url, key string, pos []string, 
 		fmt.Fprintf(e.stderr, "BỎ QUA %s: %s\n", f, msg)
 		rep.add(indexer.FileOutcome{Path: f, Outcome: "skipped", Reason: extract.ReasonUnsupported, Message: msg})
 	}
-	sum, err := indexRemote(ctx, e, url, key, docs, quiet, rep)
+	sum, err := indexRemote(ctx, e, url, key, docs, quiet, restore, rep)
 	if cerr := rep.close(); err == nil {
 		err = cerr
 	}

@@ -22,7 +22,7 @@ import (
 )
 
 // indexDocuments runs the pipeline over document files with a progress display and per-file lines.
-func indexDocuments(ctx context.Context, e *env, d *data, docs []string, xf extractFlags, retry, quiet bool, rep *reportWriter) (indexer.Summary, error) {
+func indexDocuments(ctx context.Context, e *env, d *data, docs []string, xf extractFlags, retry, restore, quiet bool, rep *reportWriter) (indexer.Summary, error) {
 	x := xf.extractor()
 	defer x.Close()
 	ocrErr := x.OCRStatus()
@@ -52,6 +52,9 @@ func indexDocuments(ctx context.Context, e *env, d *data, docs []string, xf extr
 			}
 		},
 		OnProgress: bar.update,
+	}
+	if restore {
+		p.Restore = func(string) bool { return true }
 	}
 	sum, err := p.Run(ctx, docs)
 	bar.finish()
@@ -102,6 +105,9 @@ func printSummary(e *env, s indexer.Summary) {
 		s.Files, s.Added, s.Updated, s.Unchanged, s.Same, s.FailedCount())
 	if s.NeedsOCR > 0 {
 		fmt.Fprintf(w, ", %d cần OCR", s.NeedsOCR)
+	}
+	if s.Deleted > 0 {
+		fmt.Fprintf(w, ", %d tệp của tài liệu đã bị xoá (không đưa lại; --restore-deleted để khôi phục)", s.Deleted)
 	}
 	if s.Pruned > 0 {
 		fmt.Fprintf(w, ", %d tài liệu đã xoá vì tệp không còn", s.Pruned)

@@ -26,7 +26,7 @@ import (
 // indexRemote sends document files to a running server (POST /api/v1/documents) instead of opening the
 // data directory the server holds, and follows the jobs to their outcome while the next files go up, with
 // the same progress display and per-file lines as a local run. Uploads stream from disk.
-func indexRemote(ctx context.Context, e *env, base, key string, docs []string, quiet bool, rep *reportWriter) (indexer.Summary, error) {
+func indexRemote(ctx context.Context, e *env, base, key string, docs []string, quiet, restore bool, rep *reportWriter) (indexer.Summary, error) {
 	sum := indexer.Summary{Failed: map[extract.Reason]int{}, Rungs: map[string]int{}}
 	start := time.Now()
 	base = strings.TrimRight(base, "/")
@@ -69,7 +69,7 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 			var job string
 			id, size, err := remoteHas(ctx, client, base, key, path)
 			if id == "" && err == nil {
-				job, size, err = uploadOne(ctx, client, base, key, path)
+				job, size, err = uploadOne(ctx, client, base, key, path, restore)
 			}
 			select {
 			case uploads <- sent{path: path, job: job, size: size, err: err, unchanged: id}:
@@ -177,8 +177,9 @@ type uploadError struct {
 func (u *uploadError) Error() string { return u.msg }
 
 // uploadOne streams one file (and its sidecar, as the "record" part) to the server, waiting and
-// retrying while the server says it is busy.
-func uploadOne(ctx context.Context, client *http.Client, base, key, path string) (string, int64, error) {
+// retrying while the server says it is busy. restore sends the field that brings back a document staff
+// deleted (--restore-deleted); without it the server leaves it deleted, as a local run does.
+func uploadOne(ctx context.Context, client *http.Client, base, key, path string, restore bool) (string, int64, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", 0, err
@@ -194,6 +195,11 @@ func uploadOne(ctx context.Context, client *http.Client, base, key, path string)
 		mw := multipart.NewWriter(pw)
 		go func() {
 			err := func() error {
+				if restore {
+					if err := mw.WriteField("restore", "true"); err != nil {
+						return err
+					}
+				}
 				if len(sidecar) > 0 {
 					w, err := mw.CreateFormField("record")
 					if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -170,14 +169,7 @@ func TestMatchAllThroughServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := buildBinary(t)
-	data := filepath.Join(t.TempDir(), "data")
-	_, u := startServe(t, bin, data)
-	out, err := exec.Command(bin, "keys", "create", "--data", data, "--name", "Môi giới thử", "--role", "broker").Output()
-	if err != nil {
-		t.Fatalf("keys create: %v", err)
-	}
-	key := strings.TrimSpace(string(out))
+	_, data, u, key := serveWithKey(t, "broker")
 	t.Setenv("KETNOI_KEY", "")
 	if code, _, errOut := ketnoi(t, "match", "--all", "--data", data); code != 2 || !strings.Contains(errOut, "--key") || !strings.Contains(errOut, u) {
 		t.Errorf("without a key: %d %s", code, errOut)

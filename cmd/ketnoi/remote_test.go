@@ -26,14 +26,7 @@ func TestIndexThroughServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := buildBinary(t)
-	data := filepath.Join(t.TempDir(), "data")
-	_, u := startServe(t, bin, data)
-	out, err := exec.Command(bin, "keys", "create", "--data", data, "--name", "Cán bộ thử", "--role", "staff").Output()
-	if err != nil {
-		t.Fatalf("keys create: %v", err)
-	}
-	key := strings.TrimSpace(string(out))
+	bin, data, u, key := serveWithKey(t, "staff")
 
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "bao-cao.pdf"), fx[0].PDF, 0o644); err != nil {
@@ -144,6 +137,20 @@ func TestDeleteKeepsOriginalUntilPurge(t *testing.T) {
 	}
 }
 
+// serveWithKey builds the binary, starts `ketnoi serve` on a new data directory and makes a key of the
+// role for it.
+func serveWithKey(t *testing.T, role string) (bin, data, u, key string) {
+	t.Helper()
+	bin = buildBinary(t)
+	data = filepath.Join(t.TempDir(), "data")
+	_, u = startServe(t, bin, data)
+	out, err := exec.Command(bin, "keys", "create", "--data", data, "--name", "Thử "+role, "--role", role).Output()
+	if err != nil {
+		t.Fatalf("keys create: %v", err)
+	}
+	return bin, data, u, strings.TrimSpace(string(out))
+}
+
 // remoteJobs lists the upload jobs a server knows.
 func remoteJobs(t *testing.T, u, key string) []json.RawMessage {
 	t.Helper()
@@ -159,4 +166,90 @@ func remoteJobs(t *testing.T, u, key string) []json.RawMessage {
 		t.Fatalf("GET /api/v1/jobs: %d", resp.StatusCode)
 	}
 	return jobs.Jobs
+}
+
+// TestDeletedDocumentLocallyAndThroughServer: a document staff deleted stays deleted when its folder is
+// indexed again, whether by `ketnoi index` or by `ketnoi index --server`, and both say so in the same
+// words: the same summary line and the same --report row. --restore-deleted brings it back, both ways.
+func TestDeletedDocumentLocallyAndThroughServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "ca-bop.txt"), "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.")
+	_, _, u, key := serveWithKey(t, "staff")
+	local := filepath.Join(t.TempDir(), "data")
+
+	type row struct {
+		Outcome string `json:"outcome"`
+		DocID   string `json:"doc_id"`
+		Message string `json:"message"`
+		Deleted bool   `json:"deleted"`
+	}
+	ways := []struct {
+		name   string
+		index  func(extra ...string) (int, string, string)
+		delete func(id string)
+	}{
+		{"local", func(extra ...string) (int, string, string) {
+			return ketnoi(t, append([]string{"index", "--data", local, "--no-ocr", dir}, extra...)...)
+		}, func(id string) {
+			if code, _, errOut := ketnoi(t, "delete", "--data", local, id); code != 0 {
+				t.Fatalf("delete: %s", errOut)
+			}
+		}},
+		{"server", func(extra ...string) (int, string, string) {
+			return ketnoi(t, append([]string{"index", "--server", u, "--key", key, dir}, extra...)...)
+		}, func(id string) {
+			req, _ := http.NewRequest(http.MethodDelete, u+"api/v1/results/"+id, nil)
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil || resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("DELETE %s: %v %v", id, err, resp)
+			}
+			resp.Body.Close()
+		}},
+	}
+	summaries, reports := map[string]string{}, map[string]row{}
+	for _, w := range ways {
+		rep := filepath.Join(t.TempDir(), "r.json")
+		if code, stdout, stderr := w.index("--report", rep); code != 0 || !strings.Contains(stdout, "1 mới") {
+			t.Fatalf("%s: first index: %d\n%s\n%s", w.name, code, stdout, stderr)
+		}
+		var rows []row
+		b, _ := os.ReadFile(rep)
+		if json.Unmarshal(b, &rows) != nil || len(rows) != 1 {
+			t.Fatalf("%s: report %s", w.name, b)
+		}
+		w.delete(rows[0].DocID)
+		code, stdout, stderr := w.index("--report", rep)
+		b, _ = os.ReadFile(rep)
+		rows = nil
+		if code != 0 || json.Unmarshal(b, &rows) != nil || len(rows) != 1 {
+			t.Fatalf("%s: index after the delete: %d %s\n%s\n%s", w.name, code, b, stdout, stderr)
+		}
+		summaries[w.name] = regexp.MustCompile(`Báo cáo: .*`).FindString(stdout)
+		reports[w.name] = rows[0]
+		if r := rows[0]; r.Outcome != "unchanged" || !r.Deleted || !strings.Contains(r.Message, "đã bị xoá") {
+			t.Errorf("%s: report row %+v, want the document left deleted", w.name, r)
+		}
+		if code, stdout, stderr := w.index("--restore-deleted"); code != 0 || !strings.Contains(stdout, "1 mới") {
+			t.Errorf("%s: --restore-deleted: %d\n%s\n%s", w.name, code, stdout, stderr)
+		}
+	}
+	if summaries["local"] != summaries["server"] || !strings.Contains(summaries["local"], "1 không đổi") ||
+		!strings.Contains(summaries["local"], "1 tệp của tài liệu đã bị xoá") {
+		t.Errorf("summaries differ or do not say it:\nlocal:  %s\nserver: %s", summaries["local"], summaries["server"])
+	}
+	if reports["local"] != reports["server"] {
+		t.Errorf("reports differ:\nlocal:  %+v\nserver: %+v", reports["local"], reports["server"])
+	}
+	resp, err := http.Get(u + "api/v1/results/" + reports["server"].DocID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the document on the server after --restore-deleted: %s", resp.Status)
+	}
 }

@@ -59,7 +59,10 @@
   function row(j) {
     var o = j.outcome || {};
     var outcome = [];
-    if (j.state === 'done' && o.doc_id) {
+    if (o.deleted) {
+      outcome.push(el('span', { 'class': 'deleted' }, ['Không đưa lại: tài liệu ' + o.doc_id +
+        ' đã bị xoá. Muốn khôi phục, tải tệp lên lại và đánh dấu ô “Khôi phục tài liệu đã bị xoá”.']));
+    } else if (j.state === 'done' && o.doc_id) {
       var id = encodeURIComponent(o.doc_id);
       outcome.push(el('a', { href: '/ket-qua/' + id }, [o.doc_id]));
       if (o.pages) { outcome.push(' · ' + o.pages + ' trang'); }
@@ -70,7 +73,7 @@
       outcome.push(' · ', el('a', { 'class': 'edit', href: '/can-bo/sua/' + id }, ['Sửa thông tin']));
     }
     (o.warnings || []).forEach(function (w) { outcome.push(el('small', { 'class': 'warn' }, [w])); });
-    var reason = reasonOf(j), msg = messageOf(j);
+    var reason = reasonOf(j), msg = o.deleted ? '' : messageOf(j);
     var err = [];
     if (reason) { err.push(el('strong', {}, [reason])); if (msg) { err.push(': '); } }
     err.push(msg);
@@ -161,7 +164,7 @@
     return new Promise(function (resolve) {
       var fd = new FormData();
       Array.prototype.forEach.call(form.elements, function (f) {
-        if (f.name && f.name !== 'csrf' && f.type !== 'file' && f.value.trim() !== '') {
+        if (f.name && f.name !== 'csrf' && f.type !== 'file' && f.value.trim() !== '' && (f.type !== 'checkbox' || f.checked)) {
           fd.append(f.name, f.value);
         }
       });
