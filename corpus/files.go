@@ -89,13 +89,15 @@ type FileChange struct {
 }
 
 // PutFiles stores records and the states of the files they came from in one transaction: a record is
-// never on disk without its file's state, nor a state without its record.
+// never on disk without its file's state, nor a state without its record. A file's new version that
+// leaves its previous document without a file replaces it: see carryOverTx.
 func (s *Store) PutFiles(changes []FileChange) (PutStats, error) {
 	var st PutStats
 	now := time.Now().UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		meta, files := tx.Bucket(bucketMeta), tx.Bucket(bucketFiles)
 		seq := getSeq(meta)
+		moved := map[string]string{} // old document → the new version that replaced it
 		for _, c := range changes {
 			if c.Record != nil {
 				if err := putRecordTx(tx, c.Record, c.State.Path, c.Original, now, &seq, &st); err != nil {
@@ -103,8 +105,12 @@ func (s *Store) PutFiles(changes []FileChange) (PutStats, error) {
 				}
 			}
 			if c.Previous != "" && c.Previous != c.State.DocID {
-				if _, err := leaveTx(tx, c.Previous, c.State.Path, now, &seq); err != nil {
+				gone, err := leaveTx(tx, c.Previous, c.State.Path, now, &seq)
+				if err != nil {
 					return err
+				}
+				if gone && c.State.DocID != "" {
+					moved[c.Previous] = c.State.DocID
 				}
 			}
 			c.State.At = now
@@ -115,6 +121,9 @@ func (s *Store) PutFiles(changes []FileChange) (PutStats, error) {
 			if err := files.Put([]byte(c.State.Path), b); err != nil {
 				return err
 			}
+		}
+		if err := carryOverTx(tx, moved, now); err != nil {
+			return err
 		}
 		return meta.Put(keySeq, seqKey(seq))
 	})
