@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -151,31 +152,56 @@ func (s *Store) ForgetFiles(paths []string) error {
 // returns the ids deleted.
 func (s *Store) ForgetGoneFiles(paths []string) ([]string, error) {
 	var deleted []string
-	now := time.Now().UTC()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		meta, files := tx.Bucket(bucketMeta), tx.Bucket(bucketFiles)
-		seq := getSeq(meta)
-		for _, p := range paths {
-			var st FileState
-			if raw := files.Get([]byte(p)); raw != nil && json.Unmarshal(raw, &st) == nil && st.DocID != "" {
-				gone, err := leaveTx(tx, st.DocID, p, now, &seq)
-				if err != nil {
-					return err
-				}
-				if gone {
-					deleted = append(deleted, st.DocID)
-				}
-			}
-			if err := files.Delete([]byte(p)); err != nil {
-				return err
-			}
-		}
-		return meta.Put(keySeq, seqKey(seq))
+	err := s.db.Update(func(tx *bolt.Tx) (err error) {
+		deleted, err = forgetGoneTx(tx, paths)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ghi kho dữ liệu: %w", err)
 	}
 	return deleted, nil
+}
+
+// errDryRun rolls back a transaction that only counted what it would do.
+var errDryRun = errors.New("chạy thử, không ghi")
+
+// GoneFilesWouldDelete returns the ids ForgetGoneFiles(paths) would delete, changing nothing: the same
+// transaction, rolled back.
+func (s *Store) GoneFilesWouldDelete(paths []string) ([]string, error) {
+	var deleted []string
+	err := s.db.Update(func(tx *bolt.Tx) (err error) {
+		if deleted, err = forgetGoneTx(tx, paths); err != nil {
+			return err
+		}
+		return errDryRun
+	})
+	if !errors.Is(err, errDryRun) {
+		return nil, fmt.Errorf("đọc kho dữ liệu: %w", err)
+	}
+	return deleted, nil
+}
+
+func forgetGoneTx(tx *bolt.Tx, paths []string) ([]string, error) {
+	var deleted []string
+	now := time.Now().UTC()
+	meta, files := tx.Bucket(bucketMeta), tx.Bucket(bucketFiles)
+	seq := getSeq(meta)
+	for _, p := range paths {
+		var st FileState
+		if raw := files.Get([]byte(p)); raw != nil && json.Unmarshal(raw, &st) == nil && st.DocID != "" {
+			gone, err := leaveTx(tx, st.DocID, p, now, &seq)
+			if err != nil {
+				return nil, err
+			}
+			if gone {
+				deleted = append(deleted, st.DocID)
+			}
+		}
+		if err := files.Delete([]byte(p)); err != nil {
+			return nil, err
+		}
+	}
+	return deleted, meta.Put(keySeq, seqKey(seq))
 }
 
 // leaveTx takes path out of a document's sources; a document with no source left is deleted (and
