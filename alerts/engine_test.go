@@ -243,6 +243,47 @@ func TestPassSameBatch(t *testing.T) {
 	}
 }
 
+// TestPassNewVersionOfAReport: a report file that qualified and alerted is replaced by a new version (a
+// new document id): the version that still qualifies is the same result, not news, so no second alert;
+// the alert and the pair now name the new id. A version that no longer qualifies drops out.
+func TestPassNewVersionOfAReport(t *testing.T) {
+	w := newWorld(t)
+	w.standing(t, "Môi giới B")
+	file := func(id, prev string, r *corpus.Result) {
+		t.Helper()
+		r.ID = id
+		c := corpus.FileChange{State: corpus.FileState{Path: "/bao-cao/may-say.pdf", DocID: id, Outcome: corpus.FileIndexed}, Record: r, Previous: prev}
+		if _, err := w.store.PutFiles([]corpus.FileChange{c}); err != nil {
+			t.Fatal(err)
+		}
+		w.sync(t)
+	}
+	file("tl-v1", "", dryer("", "Máy sấy cá cơm bơm nhiệt tiết kiệm điện"))
+	_, raised := w.pass(t)
+	if len(raised) != 1 || raised[0].Result != "tl-v1" {
+		t.Fatalf("first version raised %+v", raised)
+	}
+	file("tl-v2", "tl-v1", dryer("", "Máy sấy cá cơm bằng bơm nhiệt, tiết kiệm điện (bản sửa)"))
+	if _, again := w.pass(t); len(again) != 0 {
+		t.Errorf("the new version of an alerted report raised %+v", again)
+	}
+	list, err := w.store.Alerts(corpus.AlertQuery{Need: "nc-001"})
+	if err != nil || len(list) != 1 || list[0].Result != "tl-v2" || list[0].ID != raised[0].ID {
+		t.Errorf("alerts after the new version: %+v %v", list, err)
+	}
+	pairs, _ := w.store.AlertPairs("nc-001")
+	if _, old := pairs["tl-v1"]; old || pairs["tl-v2"].Alert != raised[0].Seq {
+		t.Errorf("pairs after the new version: %+v", pairs)
+	}
+	file("tl-v3", "tl-v2", unrelated(""))
+	w.pass(t)
+	pairs, _ = w.store.AlertPairs("nc-001")
+	_, v2 := pairs["tl-v2"]
+	if _, v3 := pairs["tl-v3"]; v2 || v3 {
+		t.Errorf("a version that no longer qualifies still pairs: %+v", pairs)
+	}
+}
+
 // TestPassBrokerChange: alerts follow the need to its new broker.
 func TestPassBrokerChange(t *testing.T) {
 	w := newWorld(t)

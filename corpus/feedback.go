@@ -157,8 +157,12 @@ func (f *Feedback) normalize() *FeedbackError {
 	return nil
 }
 
-// checkPair finds the pair's records inside tx: a live need and a live result.
+// checkPair finds the pair's records inside tx: a live need and a live result. A result replaced by a new
+// version of its file stands for that version: f is changed to name it.
 func checkPair(tx *bolt.Tx, f *Feedback) (*Need, *Result, error) {
+	if err := followReplacedTx(tx, f); err != nil {
+		return nil, nil, err
+	}
 	records := tx.Bucket(bucketRecords)
 	get := func(id, field, kind, what string) (Record, error) {
 		raw := records.Get([]byte(id))

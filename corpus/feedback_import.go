@@ -43,6 +43,10 @@ func (s *Store) ImportFeedback(fs []Feedback, rows []int) (added int, bad []Feed
 				continue
 			}
 			f.Time, f.Superseded = f.Time.UTC(), false
+			// A decision exported before its report was replaced is looked for, and stored, on the new version.
+			if err := followReplacedTx(tx, &f); err != nil {
+				return err
+			}
 			if dup, err := storedTx(tx, &f); err != nil {
 				return err
 			} else if dup {

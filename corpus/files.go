@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -89,13 +90,15 @@ type FileChange struct {
 }
 
 // PutFiles stores records and the states of the files they came from in one transaction: a record is
-// never on disk without its file's state, nor a state without its record.
+// never on disk without its file's state, nor a state without its record. A file's new version that
+// leaves its previous document without a file replaces it: see carryOverTx.
 func (s *Store) PutFiles(changes []FileChange) (PutStats, error) {
 	var st PutStats
 	now := time.Now().UTC()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		meta, files := tx.Bucket(bucketMeta), tx.Bucket(bucketFiles)
 		seq := getSeq(meta)
+		moved := map[string]string{} // old document → the new version that replaced it
 		for _, c := range changes {
 			if c.Record != nil {
 				if err := putRecordTx(tx, c.Record, c.State.Path, c.Original, now, &seq, &st); err != nil {
@@ -103,8 +106,12 @@ func (s *Store) PutFiles(changes []FileChange) (PutStats, error) {
 				}
 			}
 			if c.Previous != "" && c.Previous != c.State.DocID {
-				if _, err := leaveTx(tx, c.Previous, c.State.Path, now, &seq); err != nil {
+				gone, err := leaveTx(tx, c.Previous, c.State.Path, now, &seq)
+				if err != nil {
 					return err
+				}
+				if gone && c.State.DocID != "" {
+					moved[c.Previous] = c.State.DocID
 				}
 			}
 			c.State.At = now
@@ -115,6 +122,9 @@ func (s *Store) PutFiles(changes []FileChange) (PutStats, error) {
 			if err := files.Put([]byte(c.State.Path), b); err != nil {
 				return err
 			}
+		}
+		if err := carryOverTx(tx, moved, now); err != nil {
+			return err
 		}
 		return meta.Put(keySeq, seqKey(seq))
 	})
@@ -142,31 +152,56 @@ func (s *Store) ForgetFiles(paths []string) error {
 // returns the ids deleted.
 func (s *Store) ForgetGoneFiles(paths []string) ([]string, error) {
 	var deleted []string
-	now := time.Now().UTC()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		meta, files := tx.Bucket(bucketMeta), tx.Bucket(bucketFiles)
-		seq := getSeq(meta)
-		for _, p := range paths {
-			var st FileState
-			if raw := files.Get([]byte(p)); raw != nil && json.Unmarshal(raw, &st) == nil && st.DocID != "" {
-				gone, err := leaveTx(tx, st.DocID, p, now, &seq)
-				if err != nil {
-					return err
-				}
-				if gone {
-					deleted = append(deleted, st.DocID)
-				}
-			}
-			if err := files.Delete([]byte(p)); err != nil {
-				return err
-			}
-		}
-		return meta.Put(keySeq, seqKey(seq))
+	err := s.db.Update(func(tx *bolt.Tx) (err error) {
+		deleted, err = forgetGoneTx(tx, paths)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ghi kho dữ liệu: %w", err)
 	}
 	return deleted, nil
+}
+
+// errDryRun rolls back a transaction that only counted what it would do.
+var errDryRun = errors.New("chạy thử, không ghi")
+
+// GoneFilesWouldDelete returns the ids ForgetGoneFiles(paths) would delete, changing nothing: the same
+// transaction, rolled back.
+func (s *Store) GoneFilesWouldDelete(paths []string) ([]string, error) {
+	var deleted []string
+	err := s.db.Update(func(tx *bolt.Tx) (err error) {
+		if deleted, err = forgetGoneTx(tx, paths); err != nil {
+			return err
+		}
+		return errDryRun
+	})
+	if !errors.Is(err, errDryRun) {
+		return nil, fmt.Errorf("đọc kho dữ liệu: %w", err)
+	}
+	return deleted, nil
+}
+
+func forgetGoneTx(tx *bolt.Tx, paths []string) ([]string, error) {
+	var deleted []string
+	now := time.Now().UTC()
+	meta, files := tx.Bucket(bucketMeta), tx.Bucket(bucketFiles)
+	seq := getSeq(meta)
+	for _, p := range paths {
+		var st FileState
+		if raw := files.Get([]byte(p)); raw != nil && json.Unmarshal(raw, &st) == nil && st.DocID != "" {
+			gone, err := leaveTx(tx, st.DocID, p, now, &seq)
+			if err != nil {
+				return nil, err
+			}
+			if gone {
+				deleted = append(deleted, st.DocID)
+			}
+		}
+		if err := files.Delete([]byte(p)); err != nil {
+			return nil, err
+		}
+	}
+	return deleted, meta.Put(keySeq, seqKey(seq))
 }
 
 // leaveTx takes path out of a document's sources; a document with no source left is deleted (and

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -559,43 +558,4 @@ func (s *Summary) Add(prog *Progress, o FileOutcome) {
 	}
 	prog.Bytes += o.Bytes // unchanged files too: the bar is over every byte of the run
 	prog.Done++
-}
-
-// Prune forgets the files under roots that are gone from disk, taking each out of its document's sources,
-// and deletes the documents left with no file (their originals stay until purged). It returns the ids
-// deleted.
-func Prune(ctx context.Context, store *corpus.Store, idx Index, roots []string) ([]string, error) {
-	var gone []string
-	err := store.FileStates(func(st corpus.FileState) error {
-		if under(st.Path, roots) && !exists(st.Path) {
-			gone = append(gone, st.Path)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	del, err := store.ForgetGoneFiles(gone)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := Sync(ctx, store, idx, nil); err != nil {
-		return nil, err
-	}
-	return del, nil
-}
-
-func under(path string, roots []string) bool {
-	for _, r := range roots {
-		r = filepath.Clean(r)
-		if path == r || strings.HasPrefix(path, r+string(filepath.Separator)) {
-			return true
-		}
-	}
-	return false
-}
-
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return !errors.Is(err, fs.ErrNotExist)
 }

@@ -178,9 +178,9 @@ func TestPipelineIncremental(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "bao-cao.pdf")); err != nil {
 		t.Fatal(err)
 	}
-	del, err := indexer.Prune(context.Background(), e.store, e.idx, []string{dir})
-	if err != nil {
-		t.Fatal(err)
+	del, refused, err := indexer.Prune(context.Background(), e.store, e.idx, []string{dir}, false)
+	if err != nil || len(refused) != 0 {
+		t.Fatal(refused, err)
 	}
 	if len(del) != 1 || len(e.search(`"cá chình"`)) != 0 {
 		t.Errorf("prune deleted %v", del)
@@ -279,14 +279,14 @@ func TestPruneCopyThenChange(t *testing.T) {
 	if err := os.Remove(a); err != nil {
 		t.Fatal(err)
 	}
-	del, err := indexer.Prune(context.Background(), e.store, e.idx, []string{dir})
+	del, _, err := indexer.Prune(context.Background(), e.store, e.idx, []string{dir}, false)
 	if err != nil || len(del) != 0 {
 		t.Fatalf("prune with a copy left deleted %v (%v)", del, err)
 	}
 	write(t, b, "Nuôi cá chình trong bể xi măng có mái che ở Phù Mỹ.")
 	touch(t, b, 2*time.Second)
 	e.run(b)
-	if del, err = indexer.Prune(context.Background(), e.store, e.idx, []string{dir}); err != nil {
+	if del, _, err = indexer.Prune(context.Background(), e.store, e.idx, []string{dir}, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.store.Get(oldID); err == nil {
@@ -521,5 +521,89 @@ func TestSidecarCollisionNamesUploadsByTheirNames(t *testing.T) {
 	if first.DocID != "kq-1" || second.Outcome != indexer.OutcomeFailed ||
 		!strings.Contains(second.Message, "(Báo cáo 1.txt)") || strings.Contains(second.Message, dir) {
 		t.Errorf("first %+v\nsecond %+v", first, second)
+	}
+}
+
+// TestPruneEmptyRoot: a folder given to prune that has no file left at all while documents came from it
+// (a network share not mounted: an empty mount point) is refused, with the number of documents pruning it
+// would delete, unless the caller confirms; the other roots are pruned as usual, and a folder that still
+// holds any file is pruned.
+func TestPruneEmptyRoot(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(t *testing.T, share string) // what happens to the share folder
+		emptyOK bool
+		refused []indexer.PruneRefused // Root filled in by the test
+		deleted int                    // documents deleted, the local one included
+	}{
+		{"share not mounted", unmount, false, []indexer.PruneRefused{{Files: 3, Documents: 2}}, 1},
+		{"only empty folders left", func(t *testing.T, share string) {
+			unmount(t, share)
+			if err := os.MkdirAll(filepath.Join(share, "con", "chau"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, false, []indexer.PruneRefused{{Files: 3, Documents: 2}}, 1},
+		{"emptied on purpose, confirmed", unmount, true, nil, 3},
+		{"a file left", func(t *testing.T, share string) {
+			unmount(t, share)
+			write(t, filepath.Join(share, ".keep"), "")
+		}, false, nil, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			base := t.TempDir()
+			share, local := filepath.Join(base, "chia-se"), filepath.Join(base, "may")
+			for _, d := range []string{filepath.Join(share, "con"), local} {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write(t, filepath.Join(share, "a.txt"), "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
+			write(t, filepath.Join(share, "b.txt"), "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề.")
+			write(t, filepath.Join(share, "con", "c.txt"), "Giống lúa chịu hạn cho vùng đất cát ven biển.")
+			write(t, filepath.Join(local, "b.txt"), "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề.") // a copy: b stays
+			write(t, filepath.Join(local, "x.txt"), "Chế phẩm sinh học xử lý nước thải lò bún.")
+			e.run(filepath.Join(share, "a.txt"), filepath.Join(share, "b.txt"), filepath.Join(share, "con", "c.txt"),
+				filepath.Join(local, "b.txt"), filepath.Join(local, "x.txt"))
+			tc.change(t, share)
+			if err := os.Remove(filepath.Join(local, "x.txt")); err != nil {
+				t.Fatal(err)
+			}
+
+			del, refused, err := indexer.Prune(context.Background(), e.store, e.idx, []string{share, local}, tc.emptyOK)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range tc.refused {
+				tc.refused[i].Root = share
+			}
+			if fmt.Sprint(refused) != fmt.Sprint(tc.refused) || len(del) != tc.deleted {
+				t.Errorf("refused %+v, deleted %v; want %+v and %d deleted", refused, del, tc.refused, tc.deleted)
+			}
+			kept := len(tc.refused) > 0
+			for _, q := range []string{`"tôm thẻ"`, `"lúa chịu hạn"`} {
+				if found := len(e.search(q)) == 1; found != kept {
+					t.Errorf("%s found %v, want %v", q, found, kept)
+				}
+			}
+			if len(e.search(`"sấy cá cơm"`)) != 1 || len(e.search(`"lò bún"`)) != 0 {
+				t.Errorf("the copy's report is gone, or the local file's deletion was not pruned")
+			}
+			if rep, err := indexer.Check(context.Background(), e.store, e.idx); err != nil || !rep.Consistent() {
+				t.Errorf("check: %+v %v", rep, err)
+			}
+		})
+	}
+}
+
+// unmount leaves share as an empty folder, as a mount point is when its network share is not mounted.
+func unmount(t *testing.T, share string) {
+	t.Helper()
+	if err := os.Rename(share, share+".cu"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(share, 0o755); err != nil {
+		t.Fatal(err)
 	}
 }

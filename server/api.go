@@ -215,7 +215,8 @@ func (s *Server) apiNeed(c echo.Context) error {
 }
 
 // lookup finds a record of a kind by the :id parameter. Needs that the public may not see answer 404,
-// exactly like needs that do not exist, so that their existence does not leak.
+// exactly like needs that do not exist, so that their existence does not leak. The id of a report
+// replaced by a new version of its file answers a permanent redirect to the same address of that version.
 func (s *Server) lookup(c echo.Context, kind string) (corpus.Record, error) {
 	id := c.Param("id")
 	if u, err := url.PathUnescape(id); err == nil {
@@ -226,6 +227,13 @@ func (s *Server) lookup(c echo.Context, kind string) (corpus.Record, error) {
 		return nil, notFound
 	}
 	e, err := s.store.Get(id)
+	if errors.Is(err, corpus.ErrNotFound) && kind == corpus.KindResult {
+		if to, rerr := s.store.Replacement(id); rerr != nil {
+			return nil, rerr
+		} else if to != "" {
+			return nil, replacedBy(c, to)
+		}
+	}
 	if errors.Is(err, corpus.ErrNotFound) || (err == nil && e.Kind != kind) {
 		return nil, notFound
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -24,10 +26,37 @@ func apiErr(status int, code, msg string) *APIError {
 	return &APIError{Status: status, Code: code, Message: msg}
 }
 
+// redirectError answers a request with a redirect rather than an error: a handler returns it like one.
+type redirectError struct {
+	status int
+	to     string
+}
+
+func (r *redirectError) Error() string { return "chuyển tới " + r.to }
+
+// replacedBy redirects a request for a replaced result to the same route of the result that replaced
+// it, query kept: 308 for the API (a client keeps its method), 301 for pages (what browsers and search
+// engines know as moved for good).
+func replacedBy(c echo.Context, id string) error {
+	to := strings.Replace(c.Path(), ":id", url.PathEscape(id), 1)
+	if q := c.Request().URL.RawQuery; q != "" {
+		to += "?" + q
+	}
+	status := http.StatusMovedPermanently
+	if isAPI(c) {
+		status = http.StatusPermanentRedirect
+	}
+	return &redirectError{status: status, to: to}
+}
+
 // errorHandler is Echo's single error handler: every error leaves as an APIError (JSON for the API, an
 // HTML page for the web UI); internal error text is logged, never sent.
 func (s *Server) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if re := (*redirectError)(nil); errors.As(err, &re) {
+		_ = c.Redirect(re.status, re.to)
 		return
 	}
 	var ae *APIError

@@ -24,7 +24,7 @@ func init() {
 	register(&command{
 		name:    "index",
 		summary: "lập chỉ mục báo cáo (PDF, DOCX, ODT, TXT) và bản ghi (JSON, JSONL, CSV)",
-		usage:   "[--workers N] [--no-ocr] [--prune] [--report TỆP.csv|.json] [--retry-failed] [--restore-deleted] TỆP_HOẶC_THƯ_MỤC...",
+		usage:   "[--workers N] [--no-ocr] [--prune [--prune-empty]] [--report TỆP.csv|.json] [--retry-failed] [--restore-deleted] TỆP_HOẶC_THƯ_MỤC...",
 		help: `
 Lập chỉ mục các tệp và thư mục (đọc đệ quy):
 - báo cáo PDF (kể cả bản quét: OCR khi có tesseract), DOCX, ODT, TXT: trích văn bản trên mọi lõi, mỗi tệp
@@ -37,13 +37,16 @@ Chạy lại là tăng dần: tệp không đổi (cùng cỡ, cùng thời đi�
 bản cũ; cùng một báo cáo dưới hai tên là một tài liệu với hai đường dẫn. Tài liệu cán bộ đã xoá không trở lại
 khi tệp cùng nội dung được lập chỉ mục lại (kể cả tệp chép sang chỗ khác hay gửi qua --server): tệp được báo
 "không đổi" kèm lý do; --restore-deleted đưa các tài liệu đó trở lại. Bị ngắt (kể cả kill -9) thì chạy lại
-đúng lệnh đó: tệp đã xong không làm lại. --prune xoá tài liệu mà tệp đã biến mất khỏi các thư mục đã cho
-(thư mục không đọc được lúc chạy, như ổ mạng chưa gắn, thì không bị dọn).
+đúng lệnh đó: tệp đã xong không làm lại. --prune xoá tài liệu mà tệp đã biến mất khỏi các thư mục đã cho;
+thư mục không đọc được lúc chạy, hay trống hẳn (không còn tệp nào, kể cả trong thư mục con) trong khi kho còn
+tài liệu từ đó — như ổ mạng chưa gắn — thì không bị dọn, được báo kèm số tài liệu, và mã thoát là 1; thêm
+--prune-empty khi đúng là đã bỏ hết tệp của thư mục đó.
 Trang không có lớp chữ mà máy không có tesseract: tệp vẫn vào chỉ mục, báo "cần OCR", lần chạy sau có
 tesseract sẽ đọc lại. --report ghi kết quả từng tệp ra CSV hoặc JSON.
 Cuối lần chạy, các nhu cầu thường trực ("standing": true) được ghép lại với kết quả vừa thêm hay sửa; kết
 quả mới đủ điểm thành cảnh báo (ketnoi alerts).
-Mã thoát: 0 khi mọi tệp vào được (cảnh báo không tính); 1 khi có tệp lỗi hoặc bản ghi bị loại.`,
+Mã thoát: 0 khi mọi tệp vào được (cảnh báo không tính); 1 khi có tệp lỗi, bản ghi bị loại hoặc thư mục
+trống không được dọn.`,
 		run: runIndex,
 	})
 }
@@ -60,6 +63,7 @@ func runIndex(e *env, args []string) error {
 	fs := newFlags(e, c)
 	quiet := fs.Bool("quiet", false, "chỉ in tóm tắt và lỗi")
 	prune := fs.Bool("prune", false, "xoá tài liệu mà tệp đã biến mất")
+	pruneEmpty := fs.Bool("prune-empty", false, "cùng --prune: dọn cả thư mục đã trống hẳn (mặc định không dọn, vì ổ mạng chưa gắn cũng trông như thư mục trống)")
 	report := fs.String("report", "", "ghi kết quả từng tệp ra TỆP (.csv hoặc .json)")
 	retry := fs.Bool("retry-failed", false, "đọc lại cả tệp lỗi lần trước dù không đổi")
 	restore := fs.Bool("restore-deleted", false, "đưa lại tài liệu cán bộ đã xoá khi tệp của nó được lập chỉ mục lại")
@@ -73,6 +77,9 @@ func runIndex(e *env, args []string) error {
 	}
 	if len(pos) == 0 {
 		return usageError{"cần ít nhất một tệp hoặc thư mục"}
+	}
+	if *pruneEmpty && !*prune {
+		return usageError{"--prune-empty chỉ dùng cùng --prune"}
 	}
 	var rep *reportWriter
 	if *report != "" {
@@ -128,6 +135,7 @@ func runIndex(e *env, args []string) error {
 		}
 	}
 	var sum indexer.Summary
+	pruneRefused := false
 	if len(docs) > 0 {
 		sum, err = indexDocuments(ctx, e, d, docs, xf, *retry, *restore, *quiet, rep)
 		if err != nil {
@@ -150,11 +158,17 @@ func runIndex(e *env, args []string) error {
 				roots = append(roots, abs)
 			}
 		}
-		del, err := indexer.Prune(ctx, d.store, d.idx, roots)
+		del, refused, err := indexer.Prune(ctx, d.store, d.idx, roots, *pruneEmpty)
 		if err != nil {
 			return err
 		}
 		sum.Pruned = len(del)
+		for _, r := range refused {
+			fmt.Fprintf(e.stderr, "KHÔNG DỌN %s: thư mục trống hẳn (ổ mạng chưa gắn?) mà dọn sẽ xoá %d tài liệu (%d tệp đã lập chỉ mục ở đó "+
+				"không còn thấy); chưa xoá tài liệu nào. Nếu đúng là đã bỏ hết tệp ở đó, chạy lại với --prune --prune-empty\n",
+				r.Root, r.Documents, r.Files)
+		}
+		pruneRefused = len(refused) > 0
 	}
 	if _, err := indexer.Sync(ctx, d.store, d.idx, nil); err != nil {
 		return err
@@ -178,7 +192,7 @@ func runIndex(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Đã xoá %d tài liệu vì tệp không còn.\n", sum.Pruned)
 	}
 	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(start).Round(time.Millisecond))
-	if st.rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 || alertsFailed {
+	if st.rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 || alertsFailed || pruneRefused {
 		return exitError{1}
 	}
 	return nil

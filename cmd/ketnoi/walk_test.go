@@ -76,19 +76,26 @@ func TestIndexFolderOddities(t *testing.T) {
 
 // TestPruneSkipsUnreadableRoot: --prune with a folder that cannot be read now (a share not mounted, a
 // typo) deletes nothing under it and says so; once the folder is back and a report really gone, pruning
-// deletes that one and says how many.
+// deletes that one and says how many. A folder left entirely empty is pruned only with --prune-empty.
 func TestPruneSkipsUnreadableRoot(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
+	// indexFolder makes a folder of reports (name → text) and indexes it.
+	indexFolder := func(folder string, reports map[string]string) {
+		t.Helper()
+		if err := os.Mkdir(folder, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, text := range reports {
+			writeFile(t, filepath.Join(folder, name), text)
+		}
+		if code, out, errOut := ketnoi(t, "index", "--data", data, folder); code != 0 {
+			t.Fatalf("index %s: %d\n%s\n%s", folder, code, out, errOut)
+		}
+	}
 	share := filepath.Join(dir, "chia-se")
-	if err := os.Mkdir(share, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(share, "a.txt"), "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
-	writeFile(t, filepath.Join(share, "b.txt"), "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề.")
-	if code, out, errOut := ketnoi(t, "index", "--data", data, share); code != 0 {
-		t.Fatalf("index: %d\n%s\n%s", code, out, errOut)
-	}
+	indexFolder(share, map[string]string{"a.txt": "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.",
+		"b.txt": "Máy sấy cá cơm bằng bơm nhiệt cho làng nghề."})
 	found := func(q string) bool {
 		_, out, _ := ketnoi(t, "search", "--data", data, "--json", q)
 		return strings.Contains(out, `"total": 1`)
@@ -114,13 +121,31 @@ func TestPruneSkipsUnreadableRoot(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "1 tài liệu đã xoá vì tệp không còn") || found("tôm thẻ") || !found("sấy cá cơm") {
 		t.Errorf("prune after a report was removed: exit %d\n%s\n%s", code, out, errOut)
 	}
-	// The folder emptied: no report to read, the count is still told.
+	// The folder emptied, as an unmounted share's mount point is: not pruned unless confirmed, and said
+	// with the folder, what it would delete and the flag; the other paths of the run are still pruned.
 	if err := os.Remove(filepath.Join(share, "b.txt")); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut = ketnoi(t, "index", "--data", data, "--prune", share)
-	if code != 0 || !strings.Contains(out, "Đã xoá 1 tài liệu vì tệp không còn") || found("sấy cá cơm") {
+	other := filepath.Join(dir, "khac")
+	indexFolder(other, map[string]string{"c.txt": "Giống lúa chịu hạn cho vùng đất cát ven biển.",
+		"d.txt": "Chế phẩm sinh học xử lý nước thải lò bún."})
+	if err := os.Remove(filepath.Join(other, "c.txt")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = ketnoi(t, "index", "--data", data, "--prune", share, other)
+	if code != 1 || !strings.Contains(errOut, "KHÔNG DỌN "+share+": thư mục trống hẳn") ||
+		!strings.Contains(errOut, "sẽ xoá 1 tài liệu") || !strings.Contains(errOut, "--prune --prune-empty") {
 		t.Errorf("prune of an emptied folder: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !found("sấy cá cơm") || found("lúa chịu hạn") || !found("lò bún") {
+		t.Error("an empty folder's documents were deleted, or another folder's were not pruned")
+	}
+	if code, _, errOut := ketnoi(t, "index", "--data", data, "--prune-empty", share); code != 2 || !strings.Contains(errOut, "--prune-empty chỉ dùng cùng --prune") {
+		t.Errorf("--prune-empty alone: exit %d\n%s", code, errOut)
+	}
+	code, out, errOut = ketnoi(t, "index", "--data", data, "--prune", "--prune-empty", share)
+	if code != 0 || !strings.Contains(out, "Đã xoá 1 tài liệu vì tệp không còn") || found("sấy cá cơm") {
+		t.Errorf("prune of an emptied folder, confirmed: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
 
