@@ -143,12 +143,22 @@ func runHarvest(e *env, args []string) error {
 		return err
 	}
 	if st.Next != "" {
-		fmt.Fprintf(e.stdout, "Lần sau thu thập những gì thay đổi từ %s. Xong trong %s.\n", st.Next, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(e.stdout, "Lần sau thu thập những gì thay đổi từ %s. Xong trong %s.\n", datestampText(st.Next), time.Since(start).Round(time.Millisecond))
 	}
 	if st.Rejected > 0 || st.FilesFailed > 0 || alertsFailed {
 		return exitError{1}
 	}
 	return nil
+}
+
+// datestampText is an OAI-PMH datestamp for people: as the protocol writes it (UTC, what --from takes),
+// with the province's clock beside it when it has a time of day.
+func datestampText(s string) string {
+	t, days, err := oai.ParseDatestamp(s)
+	if err != nil || days {
+		return s
+	}
+	return s + " (" + listTime(t) + ")"
 }
 
 func setText(set string) string {
@@ -184,7 +194,7 @@ func listHarvests(e *env) error {
 	n := 0
 	err = st.HarvestStates(func(h corpus.HarvestState) error {
 		n++
-		next := h.Last
+		next := datestampText(h.Last)
 		if next == "" {
 			next = "chưa xong lần nào"
 		}
