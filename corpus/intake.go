@@ -127,6 +127,13 @@ func (s *NeedStatus) Effective(now time.Time) string {
 // Vietnam is the province's clock (UTC+7, no daylight saving): a deadline date ends at its midnight.
 var Vietnam = time.FixedZone("ICT", 7*3600)
 
+// VietnamTime shows an instant to people (the command line, error messages) on the province's clock, as
+// the server does, whatever the zone of the machine it runs on, and with the offset, so that no reader
+// takes it for their own clock. layout has no zone of its own.
+func VietnamTime(t time.Time, layout string) string {
+	return t.In(Vietnam).Format(layout + " UTC-07:00")
+}
+
 // DeadlinePassed reports whether a deadline (YYYY-MM-DD, meant as the end of that day in Việt Nam, or
 // RFC 3339) is before now. A deadline that is not stated or not a date never passes.
 func DeadlinePassed(deadline string, now time.Time) bool {

@@ -221,7 +221,7 @@ func (k *Keyring) Revoke(idOrPrefix string) (KeyInfo, error) {
 		r := &f.Keys[i]
 		if r.Revoked != nil {
 			info = r.info()
-			return fmt.Errorf("%w: %s (lúc %s)", ErrKeyRevoked, r.ID, r.Revoked.Local().Format("2006-01-02 15:04"))
+			return fmt.Errorf("%w: %s (lúc %s)", ErrKeyRevoked, r.ID, VietnamTime(*r.Revoked, "2006-01-02 15:04"))
 		}
 		now := time.Now().UTC().Truncate(time.Second)
 		r.Revoked = &now

@@ -9,9 +9,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -21,7 +23,10 @@ import (
 // again after the time it names or a growing pause, a bounded number of times.
 type Client struct {
 	BaseURL string
-	HTTP    *http.Client // nil: a client with Timeout
+	HTTP    *http.Client // nil: a client with Timeout, connecting only where AllowNets lets it (see dialguard.go)
+	// AllowNets are the networks besides public addresses that requests (to the repository and for files)
+	// may connect to; the address written as BaseURL's host is allowed too.
+	AllowNets []netip.Prefix
 	// Timeout bounds one request (default 2 minutes); MaxBytes one response (default 64 MB).
 	Timeout  time.Duration
 	MaxBytes int64
@@ -32,6 +37,9 @@ type Client struct {
 	// Sleep pauses (tests shorten it); Log reports retries.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Log   func(msg string)
+
+	once sync.Once
+	http *http.Client
 }
 
 const userAgent = "ketnoi-harvester/1.0 (OAI-PMH 2.0)"
@@ -40,11 +48,22 @@ func (c *Client) httpClient() *http.Client {
 	if c.HTTP != nil {
 		return c.HTTP
 	}
-	t := c.Timeout
-	if t <= 0 {
-		t = 2 * time.Minute
+	c.once.Do(func() {
+		t := c.Timeout
+		if t <= 0 {
+			t = 2 * time.Minute
+		}
+		c.http = &http.Client{Timeout: t, Transport: c.guard().transport()}
+	})
+	return c.http
+}
+
+// guard is the dial policy of the client's requests, and of its Fetcher's with the hosts it adds.
+func (c *Client) guard(hosts ...string) *dialGuard {
+	if base, err := url.Parse(c.BaseURL); err == nil {
+		hosts = append(hosts, base.Hostname())
 	}
-	return &http.Client{Timeout: t}
+	return newDialGuard(c.AllowNets, hosts...)
 }
 
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
@@ -84,6 +103,9 @@ func (c *Client) get(ctx context.Context, hc *http.Client, u string) (*http.Resp
 		case err != nil:
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			if be, ok := blocked(err); ok { // asking again would not make the address public
+				return nil, fmt.Errorf("%s: %w", redactURL(u), be)
 			}
 			why = requestErr(err, hc.Timeout)
 		case resp.StatusCode == http.StatusOK:

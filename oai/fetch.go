@@ -15,13 +15,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
 
 // Fetcher downloads the full-text files harvested records link. What comes from the remote never names a
 // local file: files are written under names the harvester makes (see Fetch); a file is only taken from a
-// host the harvester trusts (the repository's own, or one named with --file-host), over http(s), within
+// host the harvester trusts (the repository's own, or one named with --file-host) at an address it may
+// reach (dialguard.go), over http(s), within
 // a size and time limit, and only when its first bytes are those of a format the indexing pipeline reads
 // (PDF, DOCX, ODT), whatever its name or Content-Type claims.
 type Fetcher struct {
@@ -31,6 +33,9 @@ type Fetcher struct {
 	// MaxBytes bounds one file (default 100 MB); Timeout one download (default 5 minutes).
 	MaxBytes int64
 	Timeout  time.Duration
+
+	once sync.Once
+	http *http.Client
 }
 
 // errNotDocument is a download that is not a document the pipeline reads.
@@ -60,20 +65,26 @@ func hostName(h string) string {
 	return h
 }
 
+// httpClient checks every hop's host name (CheckRedirect) and every connection's address (the guard's
+// dialer, with the Client's AllowNets; an address written as a --file-host is allowed like the base URL's).
 func (f *Fetcher) httpClient() *http.Client {
-	t := f.Timeout
-	if t <= 0 {
-		t = 5 * time.Minute
-	}
-	return &http.Client{Timeout: t, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 {
-			return errors.New("chuyển hướng quá nhiều lần")
+	f.once.Do(func() {
+		var hosts []string
+		for _, h := range f.Hosts {
+			hosts = append(hosts, hostName(h))
 		}
-		if !f.allowed(req.URL) {
-			return fmt.Errorf("chuyển hướng tới máy chủ không được phép %q", req.URL.Host)
-		}
-		return nil
-	}}
+		f.http = &http.Client{Timeout: f.timeout(), Transport: f.Client.guard(hosts...).transport(),
+			CheckRedirect: func(req *http.Request, via []*http.Request) error {
+				if len(via) >= 5 {
+					return errors.New("chuyển hướng quá nhiều lần")
+				}
+				if !f.allowed(req.URL) {
+					return fmt.Errorf("chuyển hướng tới máy chủ không được phép %q", req.URL.Host)
+				}
+				return nil
+			}}
+	})
+	return f.http
 }
 
 // acceptedTypes are the Content-Types a document may come with (servers often send a generic one);

@@ -100,8 +100,10 @@ func TestAdminCompact(t *testing.T) {
 		}
 	}
 	code, idle, _ := compactCall(t, ts.URL, http.MethodGet, keys[corpus.RoleStaff])
-	if code != 200 || idle.State != CompactIdle || idle.Segments < 1 {
-		t.Errorf("before: %d %+v", code, idle)
+	// bleve's own merger may have merged some of the 41 segments meanwhile, but its budget for an index of
+	// this size is two: there is always something to merge.
+	if code != 200 || idle.State != CompactIdle || idle.Segments < 2 {
+		t.Fatalf("before: %d %+v", code, idle)
 	}
 	_, before, _ := get(t, ts.URL+"/api/v1/search?q=m%C3%A1y+s%E1%BA%A5y")
 
@@ -122,12 +124,18 @@ func TestAdminCompact(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		_, st, _ = compactCall(t, ts.URL, http.MethodGet, keys[corpus.RoleAdmin])
 	}
-	// The rewritten records' old versions are dropped, and the replaced files removed.
+	// What a merge guarantees when no write comes in: one segment, the rewritten records' old versions
+	// dropped, and nothing left to happen on disk: no file the merge replaced remains and no merge of bleve's
+	// own goes on, so the size reported when it ended is the size now. What the merge started from was at
+	// least two complete segments (and maybe files bleve had not yet removed): larger.
 	if st.State != CompactDone || st.SizeAfter <= 0 || st.SizeAfter >= st.SizeBefore || st.Finished == nil || st.By == "" || st.Error != "" {
 		t.Errorf("after: %+v", st)
 	}
-	if st.Segments < 1 || st.Segments > idle.Segments {
+	if st.Segments != 1 {
 		t.Errorf("%d segments after the merge, %d before", st.Segments, idle.Segments)
+	}
+	if now, err := g.Index.DiskSize(); err != nil || now != st.SizeAfter {
+		t.Errorf("index size %d (%v) now, %d when the merge ended", now, err, st.SizeAfter)
 	}
 	_, after, _ := get(t, ts.URL+"/api/v1/search?q=m%C3%A1y+s%E1%BA%A5y")
 	var b, a apiSearch

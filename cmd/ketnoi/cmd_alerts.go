@@ -109,7 +109,7 @@ func runAlerts(e *env, args []string) error {
 		return nil
 	}
 	for _, a := range out.Alerts {
-		fmt.Fprintf(e.stdout, "\n#%d  %s  nhu cầu %s ← kết quả %s  điểm %.3f  (%s)\n", a.Seq, a.Created.Local().Format("2006-01-02 15:04"),
+		fmt.Fprintf(e.stdout, "\n#%d  %s  nhu cầu %s ← kết quả %s  điểm %.3f  (%s)\n", a.Seq, listTime(a.Created),
 			a.Need.ID, a.Result.ID, a.Score, deliveryText(a.Delivery))
 		fmt.Fprintf(e.stdout, "    %s\n    → %s\n", a.Need.Title, a.Result.Title)
 		for _, r := range a.Reasons {

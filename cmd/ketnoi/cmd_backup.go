@@ -221,7 +221,7 @@ func runRestore(e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Đã khôi phục %d bản ghi (%d kết quả, %d nhu cầu), %d tệp gốc, thay đổi #%d (sao lưu lúc %s) vào %s.\n",
 		m.Total(), m.Records[corpus.KindResult], m.Records[corpus.KindNeed], m.Originals, m.Seq,
-		m.Created.Local().Format("2006-01-02 15:04:05"), e.data)
+		corpus.VietnamTime(m.Created, "2006-01-02 15:04:05"), e.data)
 	warnMissing(e, m)
 	st, err := corpus.Open(e.data)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -20,7 +21,7 @@ func init() {
 	register(&command{
 		name:    "harvest",
 		summary: "thu thập kết quả từ một kho OAI-PMH khác (Dublin Core, kèm tệp toàn văn)",
-		usage:   "[--set TẬP] [--from NGÀY] [--prefix oai_dc] [--restart] [--no-files] [--file-host MÁY] URL_GỐC | --list",
+		usage:   "[--set TẬP] [--from NGÀY] [--prefix oai_dc] [--restart] [--no-files] [--file-host MÁY] [--allow-net MẠNG] URL_GỐC | --list",
 		help: `
 Thu thập (harvest) bản ghi từ một kho OAI-PMH 2.0 (DSpace của các trường, sàn công nghệ khác, hoặc một máy
 chủ ketnoi khác ở /oai) vào kho dữ liệu, thành kết quả nghiên cứu: tiêu đề, tác giả, cơ quan, năm, từ khoá
@@ -29,6 +30,11 @@ bản sao ở đây bị xoá. Tệp toàn văn mà bản ghi trỏ tới (PDF, 
 liên kết kèm dc:format) được tải về (giới hạn cỡ và thời gian, kiểm tra đúng loại tệp) và lập chỉ mục như
 ketnoi index, để tìm được cả trong văn bản; chỉ tải từ máy chủ của kho, hoặc máy được cho phép bằng
 --file-host.
+Mọi kết nối (tới kho, tải tệp, từng lần chuyển hướng) được kiểm tra theo địa chỉ IP thực sự kết nối,
+không chỉ theo tên máy: địa chỉ không công khai (chính máy này, mạng riêng 10.x, 172.16–31.x, 192.168.x,
+link-local như 169.254.169.254, multicast…) bị từ chối, kể cả khi một tên miền trỏ tới đó. Kho ở mạng nội
+bộ thì cho phép mạng đó bằng --allow-net 10.0.0.0/8 (hoặc một địa chỉ, --allow-net 10.0.0.5); địa chỉ IP
+ghi thẳng trong URL_GỐC hay --file-host (http://10.0.0.5/oai) được coi là đã cho phép.
 Tăng dần: lần sau chỉ hỏi những gì thay đổi từ lần thu thập trước (nhớ theo từng kho và tập). Bị ngắt
 (kể cả kill -9) thì chạy lại đúng lệnh: tiếp tục từ trang đã lưu, hoặc hỏi lại từ đầu đợt nếu kho không
 nhận resumptionToken cũ nữa. Kho bận (503 + Retry-After) được hỏi lại sau thời gian nó yêu cầu.
@@ -50,6 +56,8 @@ func runHarvest(e *env, args []string) error {
 	noFiles := fs.Bool("no-files", false, "không tải tệp toàn văn")
 	var hosts listFlag
 	fs.Var(&hosts, "file-host", "máy chủ khác được phép tải tệp toàn văn (lặp lại được)")
+	var allowNets listFlag
+	fs.Var(&allowNets, "allow-net", "địa chỉ IP hoặc mạng CIDR không công khai được phép kết nối, ví dụ 10.0.0.0/8 (lặp lại được)")
 	maxMB := fs.Int64("max-file-mb", 100, "cỡ tối đa một tệp toàn văn (MB)")
 	reqTimeout := fs.Duration("request-timeout", 2*time.Minute, "thời gian tối đa cho một yêu cầu OAI-PMH")
 	fileTimeout := fs.Duration("file-timeout", 5*time.Minute, "thời gian tối đa để tải một tệp toàn văn")
@@ -70,6 +78,14 @@ func runHarvest(e *env, args []string) error {
 	base, err := harvestBaseURL(pos[0])
 	if err != nil {
 		return err
+	}
+	var nets []netip.Prefix
+	for _, s := range allowNets {
+		p, err := oai.ParseAllowNet(s)
+		if err != nil {
+			return usageError{"--allow-net: " + err.Error()}
+		}
+		nets = append(nets, p)
 	}
 	if *prefix != oai.PrefixDC {
 		return usageError{fmt.Sprintf("--prefix %q: chỉ thu thập được oai_dc (Dublin Core)", *prefix)}
@@ -98,7 +114,7 @@ func runHarvest(e *env, args []string) error {
 			fmt.Fprintln(e.stdout, msg)
 		}
 	}
-	client := &oai.Client{BaseURL: base, Timeout: *reqTimeout, MaxRetries: *retries,
+	client := &oai.Client{BaseURL: base, Timeout: *reqTimeout, MaxRetries: *retries, AllowNets: nets,
 		Log: func(msg string) { fmt.Fprintln(e.stderr, "CHỜ "+msg) }}
 	h := &oai.Harvester{Store: d.store, Index: d.idx, Client: client, Set: *set, Prefix: *prefix, From: *from,
 		Restart: *restart, Log: say}
@@ -127,12 +143,22 @@ func runHarvest(e *env, args []string) error {
 		return err
 	}
 	if st.Next != "" {
-		fmt.Fprintf(e.stdout, "Lần sau thu thập những gì thay đổi từ %s. Xong trong %s.\n", st.Next, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(e.stdout, "Lần sau thu thập những gì thay đổi từ %s. Xong trong %s.\n", datestampText(st.Next), time.Since(start).Round(time.Millisecond))
 	}
 	if st.Rejected > 0 || st.FilesFailed > 0 || alertsFailed {
 		return exitError{1}
 	}
 	return nil
+}
+
+// datestampText is an OAI-PMH datestamp for people: as the protocol writes it (UTC, what --from takes),
+// with the province's clock beside it when it has a time of day.
+func datestampText(s string) string {
+	t, days, err := oai.ParseDatestamp(s)
+	if err != nil || days {
+		return s
+	}
+	return s + " (" + listTime(t) + ")"
 }
 
 func setText(set string) string {
@@ -168,7 +194,7 @@ func listHarvests(e *env) error {
 	n := 0
 	err = st.HarvestStates(func(h corpus.HarvestState) error {
 		n++
-		next := h.Last
+		next := datestampText(h.Last)
 		if next == "" {
 			next = "chưa xong lần nào"
 		}

@@ -100,12 +100,12 @@ func keysList(e *env, k *corpus.Keyring, asJSON bool) error {
 		if !ki.Active() {
 			r := ki.Revoked
 			j.Revoked = &r
-			revoked = ki.Revoked.Local().Format(listLayout)
+			revoked = listTime(ki.Revoked)
 		} else {
 			active++
 		}
 		items = append(items, j)
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t…%s\t%s\t%s", ki.ID, ki.Name, ki.Role, ki.Hint, ki.Created.Local().Format(listLayout), revoked))
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t…%s\t%s\t%s", ki.ID, ki.Name, ki.Role, ki.Hint, listTime(ki.Created), revoked))
 	}
 	return printList(e, asJSON, items, "Chưa có khóa API nào. Tạo khóa: ketnoi keys create --name TÊN --role staff",
 		"MÃ\tTÊN\tVAI TRÒ\tĐUÔI\tTẠO LÚC\tTHU HỒI", rows, fmt.Sprintf("%d khóa, %d đang hiệu lực.", len(keys), active))

@@ -131,7 +131,7 @@ func usersList(e *env, u *corpus.Users, asJSON bool) error {
 	var rows []string
 	for _, ui := range users {
 		items = append(items, userJSON{ID: ui.ID, Name: ui.Name, Role: ui.Role, Created: ui.Created, PasswordSet: ui.PasswordSet})
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s", ui.ID, ui.Name, ui.Role, ui.Created.Local().Format(listLayout), ui.PasswordSet.Local().Format(listLayout)))
+		rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%s", ui.ID, ui.Name, ui.Role, listTime(ui.Created), listTime(ui.PasswordSet)))
 	}
 	return printList(e, asJSON, items, "Chưa có người dùng nào. Tạo: ketnoi users add --name TÊN --role staff",
 		"MÃ\tTÊN\tVAI TRÒ\tTẠO LÚC\tĐẶT MẬT KHẨU LÚC", rows, fmt.Sprintf("%d người dùng.", len(users)))

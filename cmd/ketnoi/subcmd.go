@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"ketnoi/corpus"
 )
@@ -61,8 +62,9 @@ func (r *roleCommand) createOrList(create, hint string, doCreate func(name, role
 	return false, nil
 }
 
-// listLayout is how lists show times.
-const listLayout = "2006-01-02 15:04"
+// listTime is how lists and messages show a time: the province's clock, with its offset, whatever the
+// machine's zone (the server shows the same clock).
+func listTime(t time.Time) string { return corpus.VietnamTime(t, "2006-01-02 15:04") }
 
 // printList prints a list as JSON (items) or as a table (header and rows, tab-separated, then footer),
 // or the message empty when there are no rows.

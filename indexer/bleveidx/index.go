@@ -11,15 +11,12 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/document"
 	"github.com/blevesearch/bleve/v2/index/scorch"
-	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/blevesearch/bleve/v2/mapping"
 	index "github.com/blevesearch/bleve_index_api"
-	segment "github.com/blevesearch/scorch_segment_api/v2"
 	zapx "github.com/blevesearch/zapx/v17"
 
 	"ketnoi/indexer"
@@ -38,6 +35,9 @@ type Options struct {
 	BatchBytes int
 	// Workers is how many pieces of one Apply are written at the same time; 0 means one per CPU.
 	Workers int
+	// holdMerges keeps bleve's background merger from merging segments (tests of Compact, whose result it
+	// would otherwise complete or hide).
+	holdMerges bool
 }
 
 // DefaultOptions are what Open uses. Bigrams are on: on the public eval sets (eval_test.go, 300 queries
@@ -164,10 +164,12 @@ func (x *Index) Outdated() string {
 // merges them); 100,000 records index at the same speed (2,348 against 2,326/s) with a lower peak (801
 // against 822 MB). Floors of 1, 2 and 8 MB did no better than 4. Batches stay durable (no
 // "unsafe_batch"): see Apply.
-func scorchConfig(Options) map[string]interface{} {
-	return map[string]interface{}{
-		"scorchMergePlanOptions": map[string]interface{}{"FloorSegmentFileSize": floorSegmentFileSize},
+func scorchConfig(o Options) map[string]interface{} {
+	plan := map[string]interface{}{"FloorSegmentFileSize": floorSegmentFileSize}
+	if o.holdMerges { // a budget of as many segments as there are: every one counts as the smallest's size
+		plan = map[string]interface{}{"FloorSegmentFileSize": 1, "MaxSegmentsPerTier": 1 << 20}
 	}
+	return map[string]interface{}{"scorchMergePlanOptions": plan}
 }
 
 const floorSegmentFileSize = 4 << 20
@@ -452,46 +454,6 @@ func (x *Index) DiskSize() (int64, error) {
 	return total, nil
 }
 
-// Compact merges the index into as few segments as bleve allows, reclaiming deleted documents: worth it once
-// after a full rebuild or a big import (smaller on disk, faster searches). It runs beside searches and
-// writes, and returns once the segment files the merge replaced are gone from disk. Cancelled, it returns
-// the context's error at once, and the index is whole whether or not the merge got applied. Not part of
-// indexer.Index.
-func (x *Index) Compact(ctx context.Context) error {
-	bi, err := x.reader()
-	if err != nil {
-		return err
-	}
-	defer x.mu.RUnlock()
-	adv, err := bi.Advanced()
-	if err != nil {
-		return fmt.Errorf("bleveidx: compact: %w", err)
-	}
-	s, ok := adv.(*scorch.Scorch)
-	if !ok {
-		return fmt.Errorf("bleveidx: compact: index type %T is not scorch", adv)
-	}
-	before := segmentFiles(s)
-	// scorch's merger takes the request only between its own merges, and waits for nothing but the index
-	// closing: waiting here on ctx as well lets a shutdown go on (it returns the read lock, so Close can
-	// close scorch, which ends the request).
-	done := make(chan error, 1)
-	go func() { done <- s.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions) }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-	}
-	x.cache.invalidate() // a merge drops deleted documents from the scoring statistics, if it got applied
-	if err != nil {
-		return fmt.Errorf("bleveidx: compact %s: %w", x.dir, err)
-	}
-	if err := ctx.Err(); err != nil { // scorch abandons a cancelled merge and returns nil
-		return fmt.Errorf("bleveidx: compact %s: %w", x.dir, err)
-	}
-	x.releaseReplaced(ctx, bi, s, before, 10*time.Second)
-	return nil
-}
-
 // SegmentCount is the number of segments of the current snapshot: each write adds one, bleve's merges and
 // Compact reduce them.
 func (x *Index) SegmentCount() (int, error) {
@@ -524,65 +486,6 @@ func withSnapshot(adv index.Index, fn func(*scorch.IndexSnapshot)) error {
 	}
 	fn(is)
 	return nil
-}
-
-// compactedKey is where Compact stamps its last run (an internal value nothing reads back).
-var compactedKey = []byte("ketnoi.compacted")
-
-// segmentFiles is the paths of the files of the current snapshot's persisted segments.
-func segmentFiles(s *scorch.Scorch) map[string]bool {
-	files := map[string]bool{}
-	_ = withSnapshot(s, func(is *scorch.IndexSnapshot) { // no snapshot: no files to wait for
-		for _, ss := range is.Segments() {
-			if ps, ok := ss.Segment().(segment.PersistedSegment); ok {
-				files[ps.Path()] = true
-			}
-		}
-	})
-	return files
-}
-
-// releaseReplaced waits, at most limit, until the files of the segments before a merge that the index no
-// longer has are gone from disk. scorch deletes them when its persister runs after the snapshots holding
-// them are released: it keeps the snapshot before the merge until a newer one is persisted, and a search
-// that was running during the merge releases its snapshot only when it ends. In a server that receives no
-// write after the merge, the persister would not run again and the index would take twice its size on disk
-// until the next write or restart; so while a replaced file remains and no persisted snapshot came since the
-// last look, a small write (a timestamp) moves the snapshots on.
-func (x *Index) releaseReplaced(ctx context.Context, bi bleve.Index, s *scorch.Scorch, before map[string]bool, limit time.Duration) {
-	persisted := func() uint64 { return atomic.LoadUint64(&s.Stats().(*scorch.Stats).LastPersistedEpoch) }
-	lastEpoch := persisted()
-	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
-		live := segmentFiles(s)
-		waiting := false
-		for f := range before {
-			if live[f] {
-				continue
-			}
-			if _, err := os.Stat(f); err == nil {
-				waiting = true
-				break
-			}
-		}
-		if !waiting {
-			return
-		}
-		if e := persisted(); e == lastEpoch {
-			if err := bi.SetInternal(compactedKey, []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil {
-				return
-			}
-			if x.onNudge != nil {
-				x.onNudge()
-			}
-		} else {
-			lastEpoch = e
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // Close closes the index; it waits for running operations and may be called more than once.

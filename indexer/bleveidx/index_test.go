@@ -248,6 +248,34 @@ func TestCompact(t *testing.T) {
 	}
 }
 
+// TestCompactManySegments: an index of more segments than one forced merge of bleve takes (its tasks merge
+// ten at a time) is still one segment, in one file, when Compact returns; bleve's own merger is held off so
+// that it does not finish later what Compact left undone.
+func TestCompactManySegments(t *testing.T) {
+	idx := openTest(t, Options{holdMerges: true})
+	docs, _ := benchDocs(t, 30)
+	for i := range 35 { // one persisted segment each; the last five replace documents
+		applyDocs(t, idx, docs[i%30])
+	}
+	zaps := func() []string {
+		m, _ := filepath.Glob(filepath.Join(idx.dir, "store", "*.zap"))
+		return m
+	}
+	before, _ := idx.SegmentCount()
+	if before <= 10 {
+		t.Fatalf("%d segments before Compact, want more than one forced merge takes", before)
+	}
+	if err := idx.Compact(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := idx.SegmentCount(); n != 1 || len(zaps()) != 1 {
+		t.Errorf("after Compact: %d segments, segment files %v (%d segments before)", n, zaps(), before)
+	}
+	if n, _ := idx.Count(); n != 30 {
+		t.Errorf("Count after Compact: %d", n)
+	}
+}
+
 // TestCompactCancelled: a cancelled merge (Ctrl+C, server shutdown) says so at once and leaves every
 // document searchable.
 func TestCompactCancelled(t *testing.T) {
@@ -280,7 +308,7 @@ func TestCompactUnderWrites(t *testing.T) {
 	var nudges atomic.Int32
 	idx.onNudge = func() { nudges.Add(1) }
 	adv, _ := idx.bi.Advanced()
-	before := segmentFiles(adv.(*scorch.Scorch))
+	before, _ := segmentFiles(adv.(*scorch.Scorch))
 	docs, _ := benchDocs(t, 100)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -302,7 +330,7 @@ func TestCompactUnderWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := segmentFiles(adv.(*scorch.Scorch))
+	live, _ := segmentFiles(adv.(*scorch.Scorch))
 	for f := range before {
 		if _, err := os.Stat(f); err == nil && !live[f] {
 			t.Errorf("replaced file %s still on disk", filepath.Base(f))
