@@ -114,6 +114,20 @@ func TestSearchLeavesOutClosedNeeds(t *testing.T) {
 		check(t, []string{"nc-mc-ghep"})
 	})
 
+	// Not listed, but an old link still reaches the need's page: it must say the need is no longer sought.
+	t.Run("need pages", func(t *testing.T) {
+		for _, tc := range []struct{ id, ended string }{
+			{"nc-mc-ghep", ""}, {"nc-mc-mo", "Đã đóng"}, {"nc-mc-dong", "Đã đóng"}, {"nc-mc-het", "Đã hết hạn"},
+		} {
+			code, body, _ := get(t, ts.URL+"/nhu-cau/"+tc.id)
+			banner := strings.Contains(string(body), `class="ended"`)
+			if code != 200 || banner != (tc.ended != "") ||
+				(tc.ended != "" && !strings.Contains(string(body), "không còn được tìm: "+tc.ended)) {
+				t.Errorf("/nhu-cau/%s: %d, notice shown %v, want state %q", tc.id, code, banner, tc.ended)
+			}
+		}
+	})
+
 	t.Run("every need of the sample", func(t *testing.T) {
 		states, err := st.NeedStates(time.Now())
 		if err != nil {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"embed"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
@@ -190,6 +191,9 @@ type recordPage struct {
 	Result  *corpus.Result
 	Need    *corpus.Need
 	Similar []indexer.Hit
+	// NeedEnded is the state of a need no longer sought (closed, expired), "" while it is: a visitor who
+	// follows an old link must not take it for an open need.
+	NeedEnded string
 }
 
 // similarOnPage is how many similar results a result page lists.
@@ -216,7 +220,16 @@ func (s *Server) webNeed(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "record.html", recordPage{Need: rec.(*corpus.Need)})
+	need := rec.(*corpus.Need)
+	page := recordPage{Need: need}
+	state, err := s.store.NeedState(need.ID, time.Now())
+	if err != nil {
+		return fmt.Errorf("đọc trạng thái nhu cầu %s: %w", need.ID, err)
+	}
+	if !corpus.NeedOpen(state) {
+		page.NeedEnded = state
+	}
+	return s.render(c, http.StatusOK, "record.html", page)
 }
 
 func (s *Server) render(c echo.Context, status int, name string, data any) error {
