@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,6 +89,16 @@ func TestReplacedReportLinksRedirect(t *testing.T) {
 		if code, loc := ask(tc.method, tc.path, tc.key); code != tc.code || loc != tc.location {
 			t.Errorf("%s %s: %d %q, want %d %q", tc.method, tc.path, code, loc, tc.code, tc.location)
 		}
+	}
+	// Staff following an old link to the edit form land on the current version's form; a form posted to an
+	// old id is not redirected (a redirect would drop it), it is refused.
+	web := newBrowser(t, ts.URL)
+	web.signIn(staff, "/can-bo")
+	if p := web.get("/can-bo/sua/" + v1); p.code != http.StatusMovedPermanently || p.h.Get("Location") != "/can-bo/sua/"+v3 {
+		t.Errorf("edit form of an old id: %d %q", p.code, p.h.Get("Location"))
+	}
+	if p := web.post("/can-bo/sua/"+v1, url.Values{"csrf": {web.csrf()}, "year": {"2020"}}); p.code != http.StatusNotFound {
+		t.Errorf("edit posted to an old id: %d", p.code)
 	}
 	// A client that follows redirects gets the current version.
 	code, b, _ = get(t, ts.URL+"/api/v1/results/"+v1)

@@ -67,6 +67,14 @@ type editView struct {
 func (s *Server) webStaffEdit(c echo.Context) error {
 	id := recordID(c)
 	rec, err := s.resultJSON(id)
+	if ae := (*APIError)(nil); errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		// An old link (a bookmark, the jobs table) to a report since replaced by a new version of its file.
+		if to, rerr := s.store.Replacement(id); rerr != nil {
+			return rerr
+		} else if to != "" {
+			return replacedBy(c, to)
+		}
+	}
 	if err != nil {
 		return err
 	}
