@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -206,12 +208,56 @@ func (s *Server) apiResult(c echo.Context) error {
 	return c.JSON(http.StatusOK, rec)
 }
 
+// apiNeed is the need record with its effective state beside its fields, under "status": the record alone
+// reads the same whether the need is sought or was closed or expired, and a client must not offer a need
+// nobody seeks any more. An object of its own, added to the record's fields, leaves every field a client
+// reads as it was. The reason a need was closed is internal work: only a caller with a key sees it, as on
+// the status route.
 func (s *Server) apiNeed(c echo.Context) error {
 	rec, err := s.lookup(c, corpus.KindNeed)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rec)
+	_, withKey, err := s.optionalPrincipal(c)
+	if err != nil {
+		return err
+	}
+	st, err := s.store.NeedStatus(rec.RecordID())
+	if err != nil {
+		return fmt.Errorf("đọc trạng thái nhu cầu %s: %w", rec.RecordID(), err)
+	}
+	full := statusJSON(st, time.Now(), false)
+	state := needStateJSON{State: full.State, StateLabel: full.StateLabel, Open: corpus.NeedOpen(full.State),
+		UpdatedAt: full.UpdatedAt, Deadline: full.Deadline}
+	if withKey {
+		state.Reason = full.Reason
+	}
+	// The server's state replaces an unknown field of the same name kept from an imported record; the
+	// record's own fields keep their order.
+	need := *rec.(*corpus.Need)
+	need.Extra = maps.Clone(need.Extra)
+	delete(need.Extra, "status")
+	b, err := json.Marshal(&need)
+	if err != nil {
+		return err
+	}
+	sb, err := json.Marshal(state)
+	if err != nil {
+		return err
+	}
+	b = append(append(append(b[:len(b)-1], `,"status":`...), sb...), '}')
+	return c.JSONBlob(http.StatusOK, b)
+}
+
+// needStateJSON is a need's effective state now, as GET /api/v1/needs/{id} adds it to the record: the
+// fields of the status route that say whether, and since when or why, the need is still sought.
+type needStateJSON struct {
+	State      string    `json:"state"` // published, matched, closed, expired
+	StateLabel string    `json:"state_label"`
+	Open       bool      `json:"open"`       // still sought (published or matched, deadline not passed)
+	UpdatedAt  time.Time `json:"updated_at"` // the last change of its stored state
+	Deadline   string    `json:"deadline,omitempty"`
+	Reason     string    `json:"reason,omitempty"` // why it was closed: key holders only
 }
 
 // lookup finds a record of a kind by the :id parameter. Needs that the public may not see answer 404,

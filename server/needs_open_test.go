@@ -169,3 +169,78 @@ func TestSearchLeavesOutClosedNeeds(t *testing.T) {
 		}
 	})
 }
+
+// TestNeedAPIState: GET /api/v1/needs/{id} gives the record's fields as before and, under "status", its
+// effective state: open needs, a closed one (with its reason for a caller with a key only) and an expired
+// one are told apart, as the status route tells them.
+func TestNeedAPIState(t *testing.T) {
+	day := func(d int) string { return time.Now().In(corpus.Vietnam).AddDate(0, 0, d).Format("2006-01-02") }
+	need := func(id, deadline string) *corpus.Need {
+		return &corpus.Need{ID: id, Kind: corpus.KindNeed, Title: "Cần máy bóc vỏ hạt điều " + id, Deadline: deadline}
+	}
+	old := need("nc-tt-mo", day(365))
+	// An unknown field of the same name, kept from an imported record, does not hide the state.
+	old.Extra = map[string]json.RawMessage{"status": json.RawMessage(`"đang tìm"`)}
+	kr := corpus.OpenKeyring(t.TempDir())
+	key, _, err := kr.Create("Khóa môi giới", corpus.RoleBroker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Keys = kr
+	srv, st := storeServer(t, cfg, []corpus.Record{old, need("nc-tt-ghep", ""), need("nc-tt-dong", day(30)), need("nc-tt-het", day(-1))})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	const why = "Doanh nghiệp đã tự mua thiết bị"
+	if err := st.SetNeedState("nc-tt-ghep", corpus.NeedMatched, corpus.ActorSystem, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetNeedState("nc-tt-dong", corpus.NeedClosed, corpus.ActorSystem, why); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		id, state, label, deadline string
+		open                       bool
+		reason                     string // with a key
+	}{
+		{"nc-tt-mo", corpus.NeedPublished, "Đã đăng", day(365), true, ""},
+		{"nc-tt-ghep", corpus.NeedMatched, "Đã tìm được kết quả phù hợp", "", true, ""},
+		{"nc-tt-dong", corpus.NeedClosed, "Đã đóng", day(30), false, why},
+		{"nc-tt-het", corpus.NeedExpired, "Đã hết hạn", day(-1), false, ""},
+	} {
+		for _, withKey := range []bool{false, true} {
+			k := ""
+			if withKey {
+				k = key
+			}
+			code, body, _ := call(t, "GET", ts.URL+"/api/v1/needs/"+tc.id, k, "", nil)
+			var got struct {
+				corpus.Need
+				Status needStateJSON `json:"status"`
+			}
+			var rec corpus.Need
+			if code != 200 || json.Unmarshal(body, &got) != nil || json.Unmarshal(body, &rec) != nil {
+				t.Fatalf("%s: %d %s", tc.id, code, body)
+			}
+			s := got.Status
+			if rec.ID != tc.id || rec.Title != "Cần máy bóc vỏ hạt điều "+tc.id || rec.Deadline != tc.deadline {
+				t.Errorf("%s: record fields changed: %s", tc.id, body)
+			}
+			if s.State != tc.state || s.StateLabel != tc.label || s.Open != tc.open || s.Deadline != tc.deadline || s.UpdatedAt.IsZero() {
+				t.Errorf("%s: status %+v, want %s (%s), open %v", tc.id, s, tc.state, tc.label, tc.open)
+			}
+			if want := map[bool]string{true: tc.reason}[withKey]; s.Reason != want {
+				t.Errorf("%s (key %v): reason %q, want %q", tc.id, withKey, s.Reason, want)
+			}
+			// The same state as the status route's.
+			if withKey {
+				_, sb, _ := call(t, "GET", ts.URL+"/api/v1/needs/"+tc.id+"/status", key, "", nil)
+				var sr needStatusJSON
+				if err := json.Unmarshal(sb, &sr); err != nil || sr.State != s.State || !sr.UpdatedAt.Equal(s.UpdatedAt) {
+					t.Errorf("%s: status route says %s at %v, the record %s at %v", tc.id, sr.State, sr.UpdatedAt, s.State, s.UpdatedAt)
+				}
+			}
+		}
+	}
+}
