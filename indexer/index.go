@@ -21,7 +21,8 @@ type Index interface {
 	Search(ctx context.Context, req *SearchRequest) (*SearchResult, error)
 	// Count is the number of documents in the index.
 	Count() (uint64, error)
-	// DiskSize is the index size on disk in bytes.
+	// DiskSize is the size on disk in bytes of the live index: the files the current state uses, not those a
+	// background merge is writing or has replaced and not yet removed.
 	DiskSize() (int64, error)
 	Close() error
 }

@@ -128,7 +128,7 @@ type corpusCollector struct{ s *Server }
 var (
 	descDocuments = prometheus.NewDesc("ketnoi_documents", "Documents in the index by kind.", []string{"kind"}, nil)
 	descIndexDocs = prometheus.NewDesc("ketnoi_index_documents", "Documents in the index.", nil, nil)
-	descIndexSize = prometheus.NewDesc("ketnoi_index_size_bytes", "Size of the index on disk.", nil, nil)
+	descIndexSize = prometheus.NewDesc("ketnoi_index_size_bytes", "Size on disk of the live index (not counting segment files a background merge is writing or has replaced).", nil, nil)
 	descQueue     = prometheus.NewDesc("ketnoi_upload_queue_depth", "Uploads queued or being processed.", nil, nil)
 	descFailures  = prometheus.NewDesc("ketnoi_extraction_failures", "Files whose last extraction failed, by reason.", []string{"reason"}, nil)
 	descScrapeErr = prometheus.NewDesc("ketnoi_metrics_errors", "Corpus metrics that could not be read at this scrape.", []string{"metric"}, nil)

@@ -427,19 +427,40 @@ func (x *Index) Count() (uint64, error) {
 	return n, nil
 }
 
-// DiskSize sums the sizes of the files under the index directory.
+// DiskSize is the size on disk of the live index: the segment files of the current snapshot and the
+// index's other files (scorch's root.bolt, the metadata). scorch's merger writes each merged segment as a
+// new .zap file beside the others before it is introduced, and the segments it replaced stay on disk until
+// the persister removes them once no snapshot (kept for rollback, or held by a running search) uses them:
+// summing every file counted the same documents twice while bleve merged in the background.
 func (x *Index) DiskSize() (int64, error) {
-	if _, err := x.reader(); err != nil {
+	bi, err := x.reader()
+	if err != nil {
 		return 0, err
 	}
 	defer x.mu.RUnlock()
+	adv, err := bi.Advanced()
+	if err != nil {
+		return 0, fmt.Errorf("bleveidx: disk size of %s: %w", x.dir, err)
+	}
+	s, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return 0, fmt.Errorf("bleveidx: disk size of %s: index type %T is not scorch", x.dir, adv)
+	}
+	live := map[string]bool{}
+	files, _ := segmentFiles(s)
+	for f := range files {
+		live[filepath.Clean(f)] = true
+	}
 	var total int64
-	err := filepath.WalkDir(x.dir, func(_ string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(x.dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) { // a segment merged away while walking
 				return nil
 			}
 			return err
+		}
+		if filepath.Ext(path) == ".zap" && !live[filepath.Clean(path)] {
+			return nil // a merge's output not yet introduced, or a replaced segment not yet removed
 		}
 		if d.Type().IsRegular() {
 			if fi, err := d.Info(); err == nil {

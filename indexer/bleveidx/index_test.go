@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 
 	"ketnoi/indexer"
 )
@@ -361,4 +362,80 @@ func TestCompactReleasesReplacedFiles(t *testing.T) {
 	if files := zaps(); len(files) != segments() || segments() >= before {
 		t.Errorf("%d segment files for %d segments after Compact (%d before)", len(files), segments(), before)
 	}
+}
+
+// TestDiskSizeCountsLiveIndexOnce: after a merge, while the segments it replaced are still on disk (a search
+// running on the snapshot before it holds them, as scorch's persister also keeps a merge's output beside its
+// inputs until it is introduced), DiskSize is the live index: the current snapshot's segment files and the
+// index's other files, not the same documents twice.
+func TestDiskSizeCountsLiveIndexOnce(t *testing.T) {
+	idx := openTest(t, Options{holdMerges: true}) // no background merge but the one below
+	docs, _ := benchDocs(t, 30)
+	for i := range 6 { // one persisted segment each
+		applyDocs(t, idx, docs[i*5:(i+1)*5]...)
+	}
+	adv, _ := idx.bi.Advanced()
+	s := adv.(*scorch.Scorch)
+	// files sums the files under the index: the live segments', the other segment files', the rest.
+	files := func() (live, stale, other int64) {
+		seg, _ := segmentFiles(s)
+		_ = filepath.WalkDir(idx.dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return nil
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return nil
+			}
+			switch {
+			case seg[path]:
+				live += fi.Size()
+			case filepath.Ext(path) == ".zap":
+				stale += fi.Size()
+			default:
+				other += fi.Size()
+			}
+			return nil
+		})
+		return live, stale, other
+	}
+	// check compares DiskSize with the live files, measured before and after it until the files hold still
+	// (scorch's persister may be writing its root file meanwhile).
+	check := func(t *testing.T, wantStale bool) {
+		t.Helper()
+		for try := 0; ; try++ {
+			l1, s1, o1 := files()
+			got, err := idx.DiskSize()
+			l2, s2, o2 := files()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l1 != l2 || s1 != s2 || o1 != o2 {
+				if try < 50 {
+					continue
+				}
+				t.Fatal("the index files kept changing")
+			}
+			if wantStale != (s1 > 0) {
+				t.Fatalf("replaced segment files on disk: %d bytes, want some: %v", s1, wantStale)
+			}
+			if got != l1+o1 || l1 == 0 {
+				t.Errorf("DiskSize %d, want the live index %d (segments %d + other files %d; replaced segments %d)", got, l1+o1, l1, o1, s1)
+			}
+			return
+		}
+	}
+	check(t, false)
+	search, err := adv.Reader() // a search running on the snapshot before the merge
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer search.Close()
+	if err := s.ForceMerge(context.Background(), &mergeplan.SingleSegmentMergePlanOptions); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := idx.SegmentCount(); n != 1 {
+		t.Fatalf("%d segments after the merge", n)
+	}
+	check(t, true)
 }
