@@ -21,9 +21,12 @@ import (
 // Client sends OAI-PMH requests to one repository, politely: one request at a time, each bounded in time
 // and size, and a busy repository (503 with Retry-After, 429, other 5xx, a broken connection) is asked
 // again after the time it names or a growing pause, a bounded number of times.
+//
+// A caller cannot hand it an HTTP client or transport of its own: every connection it and its Fetcher make
+// goes through the dial guard (dialguard.go), which one set from outside would skip. A test reaches its
+// httptest server by allowing loopback in AllowNets, as an operator allows a network with --allow-net.
 type Client struct {
 	BaseURL string
-	HTTP    *http.Client // nil: a client with Timeout, connecting only where AllowNets lets it (see dialguard.go)
 	// AllowNets are the networks besides public addresses that requests (to the repository and for files)
 	// may connect to; the address written as BaseURL's host is allowed too.
 	AllowNets []netip.Prefix
@@ -44,10 +47,8 @@ type Client struct {
 
 const userAgent = "ketnoi-harvester/1.0 (OAI-PMH 2.0)"
 
+// httpClient is the client's HTTP client: Timeout, connecting only where AllowNets lets it.
 func (c *Client) httpClient() *http.Client {
-	if c.HTTP != nil {
-		return c.HTTP
-	}
 	c.once.Do(func() {
 		t := c.Timeout
 		if t <= 0 {

@@ -3,9 +3,12 @@ package oai
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -118,6 +121,65 @@ func TestParseAllowNet(t *testing.T) {
 		}
 		if err != nil && !strings.Contains(err.Error(), "CIDR") {
 			t.Errorf("%q: error %v", c.in, err)
+		}
+	}
+}
+
+// TestNoWayAroundDialGuard: nothing a caller of the harvester sets can carry connections of its own (an HTTP
+// client, a transport, a dialer, a function making connections), which would skip the dial guard; a test
+// or an operator reaches a non-public address only through AllowNets (--allow-net), as TestDialGuard shows.
+func TestNoWayAroundDialGuard(t *testing.T) {
+	carriers := []reflect.Type{reflect.TypeFor[http.Client](), reflect.TypeFor[http.Transport](),
+		reflect.TypeFor[net.Dialer](), reflect.TypeFor[net.Conn](), reflect.TypeFor[net.Listener]()}
+	roundTripper := reflect.TypeFor[http.RoundTripper]()
+	seen := map[reflect.Type]bool{}
+	// carries says how a value of type ty, reached by path, could bring connections of its own ("" if not).
+	var carries func(ty reflect.Type, path string) string
+	carries = func(ty reflect.Type, path string) string {
+		if seen[ty] {
+			return ""
+		}
+		seen[ty] = true
+		if slices.Contains(carriers, ty) || ty.Implements(roundTripper) || reflect.PointerTo(ty).Implements(roundTripper) {
+			return path + " (" + ty.String() + ")"
+		}
+		switch ty.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Chan:
+			return carries(ty.Elem(), path)
+		case reflect.Map:
+			if p := carries(ty.Key(), path); p != "" {
+				return p
+			}
+			return carries(ty.Elem(), path)
+		case reflect.Func:
+			for i := range ty.NumIn() {
+				if p := carries(ty.In(i), path); p != "" {
+					return p
+				}
+			}
+			for i := range ty.NumOut() {
+				if p := carries(ty.Out(i), path); p != "" {
+					return p
+				}
+			}
+		case reflect.Interface:
+			if ty.NumMethod() == 0 { // any: a caller could put anything there
+				return path + " (" + ty.String() + ")"
+			}
+		case reflect.Struct:
+			for i := range ty.NumField() {
+				if f := ty.Field(i); f.IsExported() {
+					if p := carries(f.Type, path+"."+f.Name); p != "" {
+						return p
+					}
+				}
+			}
+		}
+		return ""
+	}
+	for _, ty := range []reflect.Type{reflect.TypeFor[Client](), reflect.TypeFor[Fetcher]()} {
+		if p := carries(ty, ty.Name()); p != "" {
+			t.Errorf("a caller can set %s, which connects without the dial guard", p)
 		}
 	}
 }
