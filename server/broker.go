@@ -31,8 +31,8 @@ const maxBrokerText = matcher.MaxNeedRunes
 
 type brokerView struct {
 	staffChrome
-	Filter   string // the need picker's search box
-	Needs    []brokerNeed
+	Filter   string            // the need picker's search box
+	Picker   []brokerNeedGroup // the needs to pick from: open ones first, then with ShowEnded the others
 	NeedID   string
 	ResultID string
 	TitleIn  string // a typed need
@@ -48,6 +48,10 @@ type brokerView struct {
 	// Decide: the matches are pairs of stored records, so a decision can be recorded on each.
 	Decide  bool
 	Reasons []brokerReason
+	// ShowEnded lists closed and expired needs in the picker too, under their own labels; NeedEnded is the
+	// state of the picked need when it is no longer sought, "" while it is.
+	ShowEnded bool
+	NeedEnded string
 }
 
 type brokerReason struct {
@@ -57,6 +61,13 @@ type brokerReason struct {
 type brokerNeed struct {
 	ID, Title string
 	Selected  bool
+	State     string // effective now
+}
+
+type brokerNeedGroup struct {
+	Label string
+	Ended bool // its needs are no longer sought: each option says so too
+	Needs []brokerNeed
 }
 
 type brokerMatch struct {
@@ -87,13 +98,14 @@ func (s *Server) webBroker(c echo.Context) error {
 	v.Filter = strings.TrimSpace(q.Get("loc"))
 	v.NeedID, v.ResultID = strings.TrimSpace(q.Get("nhu-cau")), strings.TrimSpace(q.Get("ket-qua"))
 	v.TitleIn, v.TextIn = strings.TrimSpace(q.Get("tieu-de")), strings.TrimSpace(q.Get("mo-ta"))
+	v.ShowEnded = q.Get("da-dong") == "1"
 	ctx := c.Request().Context()
 
-	needs, err := s.needOptions(c, v.Filter, v.NeedID)
+	groups, err := s.needOptions(c, v.Filter, v.NeedID, v.ShowEnded)
 	if err != nil {
 		return err
 	}
-	v.Needs = needs
+	v.Picker = groups
 
 	start := time.Now()
 	var ms []matcher.Match
@@ -119,6 +131,13 @@ func (s *Server) webBroker(c echo.Context) error {
 			break
 		}
 		v.Need = r.(*corpus.Need)
+		state, err := s.store.NeedState(v.NeedID, time.Now())
+		if err != nil {
+			return fmt.Errorf("đọc trạng thái nhu cầu %s: %w", v.NeedID, err)
+		}
+		if !corpus.NeedOpen(state) {
+			v.NeedEnded = state
+		}
 	case v.TitleIn != "" || v.TextIn != "":
 		v.Searched = true
 		if utf8.RuneCountInString(v.TitleIn)+utf8.RuneCountInString(v.TextIn) > maxBrokerText {
@@ -173,31 +192,98 @@ func (s *Server) webBroker(c echo.Context) error {
 	return s.render(c, http.StatusOK, "broker.html", v)
 }
 
-// needOptions lists the needs to pick from: those matching the filter, or the first ones; the selected
-// need is always among them.
-func (s *Server) needOptions(c echo.Context, filter, selected string) ([]brokerNeed, error) {
+// needOptions lists the needs to pick from, at most MaxSize: those matching the filter, or the first ones.
+// Brokers match needs still sought (corpus.NeedOpen): they come first, and closed and expired ones are left
+// out unless showEnded, when they follow in groups of their own, labelled with their state. The selected
+// need is always listed, in its group. The state lives in the store (expiry comes with time), so the index
+// is paged through until MaxSize open needs are found or none is left: needs are few next to results.
+func (s *Server) needOptions(c echo.Context, filter, selected string, showEnded bool) ([]brokerNeedGroup, error) {
 	if utf8.RuneCountInString(filter) > MaxQueryChars {
 		return nil, apiErr(http.StatusBadRequest, "query_too_long", fmt.Sprintf("Câu tìm kiếm dài quá %d ký tự.", MaxQueryChars))
 	}
-	res, err := s.idx.Search(c.Request().Context(), &indexer.SearchRequest{
+	req := &indexer.SearchRequest{
 		Query: indexer.ParseQuery(filter), Kinds: []string{indexer.KindNeed}, Size: MaxSize,
 		Confidentiality: []string{corpus.ConfPublic, corpus.ConfAnonymised, corpus.ConfBrokerOnly},
-	})
-	if err != nil {
-		return nil, s.searchErr(err)
 	}
-	var out []brokerNeed
+	now := time.Now()
+	groups := []brokerNeedGroup{{Label: "Đang mở"},
+		{Label: corpus.NeedStateLabel(corpus.NeedClosed), Ended: true}, {Label: corpus.NeedStateLabel(corpus.NeedExpired), Ended: true}}
+	group := func(state string) *brokerNeedGroup {
+		switch {
+		case corpus.NeedOpen(state):
+			return &groups[0]
+		case state == corpus.NeedExpired:
+			return &groups[2]
+		}
+		return &groups[1]
+	}
 	found := false
-	for _, h := range res.Hits {
-		out = append(out, brokerNeed{ID: h.ID, Title: h.Title, Selected: h.ID == selected})
-		found = found || h.ID == selected
+	for listed := 0; listed < MaxSize; {
+		res, err := s.idx.Search(c.Request().Context(), req)
+		if err != nil {
+			return nil, s.searchErr(err)
+		}
+		ids := make([]string, len(res.Hits))
+		for i, h := range res.Hits {
+			ids[i] = h.ID
+		}
+		states, err := s.store.NeedStatesOf(ids, now)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range res.Hits {
+			state, ok := states[h.ID]
+			if !ok { // deleted from the store, not yet from the index
+				continue
+			}
+			open := corpus.NeedOpen(state)
+			if open || showEnded || h.ID == selected {
+				g := group(state)
+				g.Needs = append(g.Needs, brokerNeed{ID: h.ID, Title: h.Title, Selected: h.ID == selected, State: state})
+				found = found || h.ID == selected
+			}
+			if open {
+				listed++
+			}
+		}
+		if res.Next == "" || len(res.Hits) == 0 {
+			break
+		}
+		req.After = res.Next
 	}
 	if selected != "" && !found {
 		if r, err := s.storedRecord(selected, corpus.KindNeed); err == nil {
-			out = append([]brokerNeed{{ID: selected, Title: r.RecordTitle(), Selected: true}}, out...)
+			if state, err := s.store.NeedState(selected, now); err == nil {
+				g := group(state)
+				g.Needs = append([]brokerNeed{{ID: selected, Title: r.RecordTitle(), Selected: true, State: state}}, g.Needs...)
+			}
+		}
+	}
+	// At most MaxSize in all (and the selected one), the open ones first.
+	room := MaxSize
+	var out []brokerNeedGroup
+	for _, g := range groups {
+		if len(g.Needs) > room {
+			g.Needs = keepSelected(g.Needs, room)
+		}
+		room -= len(g.Needs)
+		if len(g.Needs) > 0 {
+			out = append(out, g)
 		}
 	}
 	return out, nil
+}
+
+// keepSelected cuts needs to n, and keeps the selected need if the cut left it out: the picker must show it.
+func keepSelected(needs []brokerNeed, n int) []brokerNeed {
+	n = max(n, 0)
+	out := needs[:n:n]
+	for _, nd := range needs[n:] {
+		if nd.Selected {
+			return append(out, nd)
+		}
+	}
+	return out
 }
 
 // storedRecord reads a record of a kind for a signed-in broker or staff member (every confidentiality).

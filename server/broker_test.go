@@ -57,7 +57,8 @@ func TestBrokerPage(t *testing.T) {
 		// A broker sees broker_only needs, with their enterprise.
 		{"result to needs", "ket-qua=kq-ts-050", []string{"Kết quả nghiên cứu → các nhu cầu", "Cơ sở nước mắm Bảy Hòa"},
 			[]string{"nc-006"}, nil},
-		{"filtered picker", "loc=" + url.QueryEscape("hạt điều"), []string{"nc-021"}, nil, []string{"nc-001)"}},
+		// nc-021 is past its deadline: listed only on asking for closed and expired needs too.
+		{"filtered picker", "da-dong=1&loc=" + url.QueryEscape("hạt điều"), []string{"nc-021) — Đã hết hạn"}, nil, []string{"nc-001)"}},
 		{"unknown need", "nhu-cau=nc-khong-co", []string{"Không tìm thấy nhu cầu"}, nil, []string{`class="match"`}},
 		{"a result id as need", "nhu-cau=kq-ts-050", []string{"Không tìm thấy nhu cầu"}, nil, nil},
 		{"too long", "mo-ta=" + strings.Repeat("a", 4100), []string{"Nhu cầu dài quá"}, nil, nil},
@@ -158,6 +159,19 @@ func TestBrokerPageInBrowser(t *testing.T) {
 	browsertest.SendKeys(t, ctx, "#khoa", keys[corpus.RoleBroker])
 	browsertest.ClickAndWait(t, ctx, ".signin button[type=submit]")
 	browsertest.WaitVisible(t, ctx, "#nhu-cau")
+	// The picker offers open needs; nc-001 (deadline passed) comes, labelled, only once the box is ticked.
+	inGroup := `(label, id) => [...document.querySelectorAll("#nhu-cau optgroup")].some(g => g.label === label &&
+		[...g.querySelectorAll("option")].some(o => o.value === id))`
+	if !browsertest.Eval[bool](t, ctx, "("+inGroup+`)("Đang mở", "nc-012")`) || browsertest.Eval[bool](t, ctx, `!!document.querySelector('#nhu-cau option[value="nc-001"]')`) {
+		t.Error("the picker does not list open needs only")
+	}
+	browsertest.Click(t, ctx, `input[name="da-dong"]`)
+	browsertest.ClickAndWait(t, ctx, `form[aria-label="Chọn nhu cầu"] button[type=submit]`)
+	browsertest.WaitVisible(t, ctx, "#nhu-cau")
+	if !browsertest.Eval[bool](t, ctx, "("+inGroup+`)("Đã hết hạn", "nc-001")`) ||
+		!strings.HasSuffix(browsertest.Eval[string](t, ctx, `document.querySelector('#nhu-cau option[value="nc-001"]').textContent`), "— Đã hết hạn") {
+		t.Error("with the box ticked, the expired need nc-001 is not listed under its state")
+	}
 	browsertest.SetValue(t, ctx, "#nhu-cau", "nc-012")
 	browsertest.ClickAndWait(t, ctx, `form[aria-label="Chọn nhu cầu"] button[type=submit]`)
 	browsertest.WaitVisible(t, ctx, ".matches .match")

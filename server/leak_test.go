@@ -156,6 +156,13 @@ func TestBrokerOnlyNeverLeaks(t *testing.T) {
 // brokerSampleServer is sampleServerWith with a broker key.
 func brokerSampleServer(t *testing.T, more ...corpus.Record) (*httptest.Server, string) {
 	t.Helper()
+	ts, _, brokerKey := brokerStoreServer(t, more...)
+	return ts, brokerKey
+}
+
+// brokerStoreServer is brokerSampleServer and its store.
+func brokerStoreServer(t *testing.T, more ...corpus.Record) (*httptest.Server, *corpus.Store, string) {
+	t.Helper()
 	keys := corpus.OpenKeyring(t.TempDir())
 	brokerKey, _, err := keys.Create("Môi giới", corpus.RoleBroker)
 	if err != nil {
@@ -163,7 +170,8 @@ func brokerSampleServer(t *testing.T, more ...corpus.Record) (*httptest.Server, 
 	}
 	cfg := DefaultConfig()
 	cfg.Keys = keys
-	return sampleServerWith(t, cfg, more...), brokerKey
+	ts, st := sampleStoreServer(t, cfg, more...)
+	return ts, st, brokerKey
 }
 
 // visibleNeeds counts the needs the public may see in sampleServerWith's corpus, and by sector: public or

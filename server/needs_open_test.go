@@ -181,16 +181,7 @@ func TestNeedAPIState(t *testing.T) {
 	old := need("nc-tt-mo", day(365))
 	// An unknown field of the same name, kept from an imported record, does not hide the state.
 	old.Extra = map[string]json.RawMessage{"status": json.RawMessage(`"đang tìm"`)}
-	kr := corpus.OpenKeyring(t.TempDir())
-	key, _, err := kr.Create("Khóa môi giới", corpus.RoleBroker)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.Keys = kr
-	srv, st := storeServer(t, cfg, []corpus.Record{old, need("nc-tt-ghep", ""), need("nc-tt-dong", day(30)), need("nc-tt-het", day(-1))})
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
+	ts, st, key := brokerStoreServer(t, old, need("nc-tt-ghep", ""), need("nc-tt-dong", day(30)), need("nc-tt-het", day(-1)))
 	const why = "Doanh nghiệp đã tự mua thiết bị"
 	if err := st.SetNeedState("nc-tt-ghep", corpus.NeedMatched, corpus.ActorSystem, ""); err != nil {
 		t.Fatal(err)

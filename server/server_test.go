@@ -36,15 +36,22 @@ func sampleServer(t *testing.T, cfg Config) *httptest.Server {
 // sampleServerWith is sampleServer with more records.
 func sampleServerWith(t *testing.T, cfg Config, more ...corpus.Record) *httptest.Server {
 	t.Helper()
+	ts, _ := sampleStoreServer(t, cfg, more...)
+	return ts
+}
+
+// sampleStoreServer is sampleServerWith and its store.
+func sampleStoreServer(t *testing.T, cfg Config, more ...corpus.Record) (*httptest.Server, *corpus.Store) {
+	t.Helper()
 	extra := []corpus.Record{
 		&corpus.Need{ID: "nc-mat", Kind: corpus.KindNeed, Title: "Cần công nghệ bí mật xử lý vỏ sò điệp", Enterprise: "Công ty Bí Mật", Confidentiality: corpus.ConfBrokerOnly},
 		&corpus.Need{ID: "nc-an", Kind: corpus.KindNeed, Title: "Cần máy ép dầu dừa", Enterprise: "Công ty Ẩn Danh", Contact: "0909", Confidentiality: corpus.ConfAnonymised},
 		&corpus.Result{ID: "kq-xss", Kind: corpus.KindResult, Title: `Máy <script>alert(1)</script> sấy "an toàn"`, Summary: "Thử <b>thoát</b> HTML & ký tự"},
 	}
-	srv, _ := storeServer(t, cfg, append(extra, more...))
+	srv, st := storeServer(t, cfg, append(extra, more...))
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return ts
+	return ts, st
 }
 
 // storeServer is a server over the bundled sample corpus and extra records, in a real store and a real
