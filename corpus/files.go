@@ -223,7 +223,7 @@ func leaveTx(tx *bolt.Tx, id, path string, now time.Time, seq *uint64) (bool, er
 		return false, nil // the path never gave this document
 	}
 	if !slices.ContainsFunc(e.Sources, func(s string) bool { return s != "api" }) {
-		return deleteTx(tx, id, now, seq)
+		return deleteTx(tx, id, now, seq, false)
 	}
 	return false, putEntry(records, &e)
 }

@@ -3,6 +3,7 @@ package corpus
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -84,38 +85,49 @@ type HarvestPage struct {
 	Put    []Record
 	Delete []string
 	Source string // added to the records' sources
+	// Restore writes the records staff deleted here over their tombstones; without it they stay deleted
+	// (see Import) and their full-text files are dropped from the state's Pending.
+	Restore bool
+}
+
+// HarvestStored is what storing a page did.
+type HarvestStored struct {
+	PutStats
+	Deleted int      // live records deleted because the repository reported them deleted
+	Kept    []string // ids of records staff deleted here that the page sent again: left deleted
 }
 
 // PutHarvest stores a page of harvested records and deletions together with the source's next state, in
 // one transaction. Deleting an id that has no live record is not an error (it was never harvested here, or
-// is gone already). It returns what the page did and how many records it deleted.
-func (s *Store) PutHarvest(key string, page HarvestPage, st HarvestState) (PutStats, int, error) {
-	var ps PutStats
-	deleted := 0
+// is gone already); the repository's deletions are tombstones of their source (Entry.Withdrawn), so the
+// record comes back if the repository sends it again. st is the state stored: its Pending loses the files
+// of the records left deleted.
+func (s *Store) PutHarvest(key string, page HarvestPage, st *HarvestState) (HarvestStored, error) {
+	var done HarvestStored
 	now := time.Now().UTC()
 	st.Updated = now
-	raw, err := json.Marshal(st)
-	if err != nil {
-		return PutStats{}, 0, err
-	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		seq := getSeq(meta)
-		for _, rec := range page.Put {
-			if err := putRecordTx(tx, rec, page.Source, "", now, &seq, &ps); err != nil {
-				return err
-			}
+		var err error
+		if done.Kept, err = importTx(tx, page.Put, page.Source, "", page.Restore, now, &seq, &done.PutStats); err != nil {
+			return err
 		}
+		st.Pending = slices.DeleteFunc(st.Pending, func(f HarvestFile) bool { return slices.Contains(done.Kept, f.ID) })
 		for _, id := range page.Delete {
-			ok, err := deleteTx(tx, id, now, &seq)
+			ok, err := deleteTx(tx, id, now, &seq, true)
 			if err != nil {
 				return err
 			}
 			if ok {
-				deleted++
+				done.Deleted++
 			}
 		}
 		if err := meta.Put(keySeq, seqKey(seq)); err != nil {
+			return err
+		}
+		raw, err := json.Marshal(st)
+		if err != nil {
 			return err
 		}
 		b, err := tx.CreateBucketIfNotExists(bucketHarvest)
@@ -125,13 +137,13 @@ func (s *Store) PutHarvest(key string, page HarvestPage, st HarvestState) (PutSt
 		return b.Put([]byte(key), raw)
 	})
 	if err != nil {
-		return PutStats{}, 0, fmt.Errorf("ghi trang thu thập vào kho: %w", err)
+		return HarvestStored{}, fmt.Errorf("ghi trang thu thập vào kho: %w", err)
 	}
-	return ps, deleted, nil
+	return done, nil
 }
 
 // SetHarvestState replaces the state of a source.
 func (s *Store) SetHarvestState(key string, st HarvestState) error {
-	_, _, err := s.PutHarvest(key, HarvestPage{}, st)
+	_, err := s.PutHarvest(key, HarvestPage{}, &st)
 	return err
 }

@@ -118,8 +118,9 @@ func (s *Store) PurgeOriginals(shas []string) ([]string, error) {
 	return removed, nil
 }
 
-// Deleted reports whether id is a deleted record (a tombstone), and the original file its last version was
-// read from. A live or unknown id is not deleted. Only the start of a live entry is read: its record,
+// Deleted reports whether id is a record staff deleted (a tombstone, not one its source made: see
+// Entry.Withdrawn), and the original file its last version was read from. A live or unknown id is not
+// deleted. Only the start of a live entry is read: its record,
 // which may hold a report's whole text, is not decoded (indexing runs ask this of every unchanged file).
 func (s *Store) Deleted(id string) (original string, deleted bool, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
@@ -137,8 +138,9 @@ func (s *Store) Deleted(id string) (original string, deleted bool, err error) {
 }
 
 // tombstoneOf reads a stored entry key by key and stops at its record: a tombstone has none (deleteTx
-// drops it), so an entry with one is live.
+// drops it), so an entry with one is live. A tombstone its source made (withdrawn) is not staff's deletion.
 func tombstoneOf(raw []byte) (original string, deleted bool, err error) {
+	withdrawn := false
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil {
 		return "", false, err
@@ -154,6 +156,8 @@ func tombstoneOf(raw []byte) (original string, deleted bool, err error) {
 			return "", false, nil
 		case "deleted":
 			v = &deleted
+		case "withdrawn":
+			v = &withdrawn
 		case "original":
 			v = &original
 		default:
@@ -163,7 +167,7 @@ func tombstoneOf(raw []byte) (original string, deleted bool, err error) {
 			return "", false, err
 		}
 	}
-	if !deleted {
+	if deleted = deleted && !withdrawn; !deleted {
 		original = ""
 	}
 	return original, deleted, nil

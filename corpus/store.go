@@ -120,6 +120,9 @@ type Entry struct {
 	Created  time.Time       `json:"created"`
 	Modified time.Time       `json:"modified"`
 	Deleted  bool            `json:"deleted,omitempty"`
+	// Withdrawn marks a tombstone its source made (an OAI-PMH repository reported the record deleted),
+	// not staff: the record comes back when the source sends it again.
+	Withdrawn bool `json:"withdrawn,omitempty"`
 	// Sources are where the record came from: file paths, "sample", "api".
 	Sources []string `json:"sources,omitempty"`
 	// Original is the SHA-256 of the kept original file (see PutOriginal) this version was read from.
@@ -142,6 +145,8 @@ func (e *Entry) Decode() (Record, error) {
 // PutStats counts what a Put did.
 type PutStats struct {
 	Added, Updated, Unchanged int
+	// KeptDeleted counts records staff deleted that an import sent again: they stay deleted (see Import).
+	KeptDeleted int
 }
 
 // Put stores records in one transaction: on disk when it returns. A record whose content is unchanged keeps
@@ -151,24 +156,10 @@ func (s *Store) Put(recs []Record, source string) (PutStats, error) {
 }
 
 // PutFrom is Put for records read from a kept original file (its SHA-256), which each new or changed
-// record remembers.
+// record remembers. Like Put it writes over deleted records too; imports use Import, which does not.
 func (s *Store) PutFrom(recs []Record, source, original string) (PutStats, error) {
-	var st PutStats
-	now := time.Now().UTC()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		seq := getSeq(meta)
-		for _, rec := range recs {
-			if err := putRecordTx(tx, rec, source, original, now, &seq, &st); err != nil {
-				return err
-			}
-		}
-		return meta.Put(keySeq, seqKey(seq))
-	})
-	if err != nil {
-		return PutStats{}, fmt.Errorf("ghi kho dữ liệu: %w", err)
-	}
-	return st, nil
+	st, _, err := s.Import(recs, source, original, true)
+	return st, err
 }
 
 // putRecordTx stores one record inside tx, advancing seq when its content changed.
@@ -232,7 +223,7 @@ func (s *Store) Delete(ids []string) error {
 		meta := tx.Bucket(bucketMeta)
 		seq := getSeq(meta)
 		for _, id := range ids {
-			ok, err := deleteTx(tx, id, now, &seq)
+			ok, err := deleteTx(tx, id, now, &seq, false)
 			if err != nil {
 				return err
 			}
@@ -251,8 +242,9 @@ func (s *Store) Delete(ids []string) error {
 	return nil
 }
 
-// deleteTx tombstones a live record inside tx; false when there is none.
-func deleteTx(tx *bolt.Tx, id string, now time.Time, seq *uint64) (bool, error) {
+// deleteTx tombstones a live record inside tx; false when there is none. withdrawn: its source deleted it,
+// not staff.
+func deleteTx(tx *bolt.Tx, id string, now time.Time, seq *uint64, withdrawn bool) (bool, error) {
 	records, seqs := tx.Bucket(bucketRecords), tx.Bucket(bucketSeq)
 	raw := records.Get([]byte(id))
 	var e Entry
@@ -263,7 +255,7 @@ func deleteTx(tx *bolt.Tx, id string, now time.Time, seq *uint64) (bool, error) 
 		return false, err
 	}
 	*seq++
-	e.Seq, e.Deleted, e.Modified, e.Record = *seq, true, now, nil
+	e.Seq, e.Deleted, e.Withdrawn, e.Modified, e.Record = *seq, true, withdrawn, now, nil
 	if err := putEntry(records, &e); err != nil {
 		return false, err
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -38,6 +39,9 @@ type Harvester struct {
 	From string
 	// Restart forgets a run in progress and the last date: everything is asked for again.
 	Restart bool
+	// Restore brings back the records staff deleted here when the repository sends them (see
+	// corpus.Import); without it they stay deleted and are counted in Stats.KeptDeleted.
+	Restore bool
 	// Files, when set, downloads full-text files into FileDir and indexes them through Pipeline.
 	Files    *Fetcher
 	Pipeline *indexer.Pipeline
@@ -51,6 +55,7 @@ type Stats struct {
 	Pages                              int
 	Records                            int // records and deletions received
 	Added, Updated, Unchanged, Deleted int
+	KeptDeleted                        int // records staff deleted here, sent again and left deleted
 	Rejected                           int // records that could not be read into a result
 	Files, FilesFailed                 int
 	Resumed, Restarted                 bool
@@ -207,6 +212,9 @@ type source struct {
 	base, repoID string
 }
 
+// tag is the source its records are stored from (Entry.Sources).
+func (s *source) tag() string { return "oai " + s.base }
+
 // page stores one response's records and deletions with the state after it, then indexes them and their
 // full-text files.
 func (h *Harvester) page(ctx context.Context, src *source, key string, resp *Response, state *corpus.HarvestState, st *Stats) error {
@@ -214,8 +222,7 @@ func (h *Harvester) page(ctx context.Context, src *source, key string, resp *Res
 	if resp.Repaired > 0 {
 		h.log("CẢNH BÁO trang %d: phản hồi của kho có %d byte không phải UTF-8 hoặc ký tự điều khiển mà XML không cho phép; đã thay bằng “\uFFFD” hoặc bỏ đi để đọc tiếp", st.Pages, resp.Repaired)
 	}
-	var pg corpus.HarvestPage
-	pg.Source = "oai " + src.base
+	pg := corpus.HarvestPage{Source: src.tag(), Restore: h.Restore}
 	used := map[string]string{} // local id → identifier, within the page
 	var files []corpus.HarvestFile
 	for _, r := range resp.Records {
@@ -263,19 +270,27 @@ func (h *Harvester) page(ctx context.Context, src *source, key string, resp *Res
 		}
 	}
 	state.Token, state.TokenExpires, state.Pending = resp.Token, resp.TokenExpires, files
-	ps, deleted, err := h.Store.PutHarvest(key, pg, *state)
+	done, err := h.Store.PutHarvest(key, pg, state)
 	if err != nil {
 		return err
 	}
-	st.Added += ps.Added
-	st.Updated += ps.Updated
-	st.Unchanged += ps.Unchanged
-	st.Deleted += deleted
+	st.Added += done.Added
+	st.Updated += done.Updated
+	st.Unchanged += done.Unchanged
+	st.Deleted += done.Deleted
+	st.KeptDeleted += done.KeptDeleted
 	if _, err := indexer.Sync(ctx, h.Store, h.Index, nil); err != nil {
 		return err
 	}
-	h.log("Trang %d: %d bản ghi (%d mới, %d cập nhật, %d không đổi), %d xoá", st.Pages, len(resp.Records), ps.Added, ps.Updated, ps.Unchanged, deleted)
-	if len(files) > 0 {
+	for _, id := range done.Kept {
+		h.log("%s: %s", used[id], corpus.KeptDeletedMessage(id))
+	}
+	kept := ""
+	if done.KeptDeleted > 0 {
+		kept = fmt.Sprintf(", %d đã bị xoá ở đây (không đưa lại)", done.KeptDeleted)
+	}
+	h.log("Trang %d: %d bản ghi (%d mới, %d cập nhật, %d không đổi%s), %d xoá", st.Pages, len(resp.Records), done.Added, done.Updated, done.Unchanged, kept, done.Deleted)
+	if len(state.Pending) > 0 {
 		return h.finishFiles(ctx, key, state, st)
 	}
 	return nil
@@ -441,11 +456,14 @@ func (h *Harvester) existingID(src *source, identifier string) (string, bool, er
 	return "", false, nil
 }
 
-// localID is the id a harvested record is stored under: the one it already has here, else its own id
-// when no other record has it, else its id prefixed with the repository's name. The same id is never
-// given to two records of one page.
+// localID is the id a harvested record is stored under: the one it already has here (live, or deleted
+// here: the store then leaves it deleted unless restoring), else its own id when no other record has it,
+// else its id prefixed with the repository's name. The same id is never given to two records of one page.
 func (h *Harvester) localID(src *source, identifier string, used map[string]string) (string, error) {
 	id, ok, err := h.existingID(src, identifier)
+	if err == nil && !ok {
+		id, ok, err = h.deletedID(src, identifier)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -453,13 +471,42 @@ func (h *Harvester) localID(src *source, identifier string, used map[string]stri
 		plain, prefixed := candidates(src, identifier)
 		id = prefixed
 		if prev, taken := used[plain]; !taken || prev == identifier {
-			if _, err := h.Store.Get(plain); errors.Is(err, corpus.ErrNotFound) {
-				id = plain
-			} else if err != nil {
+			if free, err := h.free(plain); err != nil {
 				return "", err
+			} else if free {
+				id = plain
 			}
 		}
 	}
 	used[id] = identifier
 	return id, nil
+}
+
+// deletedID finds the tombstone of a record of this source deleted here. A tombstone keeps no record, so
+// no source_id: it is one of the record's two candidate ids that came from this source.
+func (h *Harvester) deletedID(src *source, identifier string) (string, bool, error) {
+	plain, prefixed := candidates(src, identifier)
+	for _, id := range []string{prefixed, plain} {
+		e, err := h.Store.Tombstone(id)
+		if errors.Is(err, corpus.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", false, err
+		}
+		if e.Deleted && slices.Contains(e.Sources, src.tag()) {
+			return id, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// free reports whether id may be given to a new harvested record: no record has it, and no record of
+// another source that staff deleted (that one stays deleted under its id).
+func (h *Harvester) free(id string) (bool, error) {
+	e, err := h.Store.Tombstone(id)
+	if errors.Is(err, corpus.ErrNotFound) {
+		return true, nil
+	}
+	return err == nil && e.Deleted && e.Withdrawn, err
 }

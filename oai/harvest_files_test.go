@@ -22,13 +22,7 @@ import (
 // not fetched again, what came from the cover kept. Changed, it is updated, its file read again, and
 // what came from the cover is back.
 func TestHarvestFullTextSentAgain(t *testing.T) {
-	pdffixture.NeedFont(t)
-	fx, err := pdffixture.BuildTextFixtures()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := extract.NewExtractor(extract.Options{NoOCR: true}, 0, nil)
-	t.Cleanup(func() { x.Close() })
+	fx, x := fullTexts(t)
 	cases := []struct {
 		name, secondTitle                  string
 		added, updated, unchanged, fetches int
@@ -39,27 +33,11 @@ func TestHarvestFullTextSentAgain(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir, st, idx := corpustest.Empty(t)
-			var fetches atomic.Int64
 			title := "Sấy cá cơm bằng năng lượng mặt trời"
-			var ts *httptest.Server
-			ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				r.ParseForm()
-				switch {
-				case r.URL.Path == "/tep/bao-cao.pdf":
-					fetches.Add(1)
-					w.Header().Set("Content-Type", "application/pdf")
-					w.Write(fx[0].PDF)
-				case r.Form.Get("verb") == "Identify":
-					fmt.Fprint(w, hostileIdentify)
-				default:
-					// Title and link only: summary, authors, organisation and year come from the cover.
-					fmt.Fprint(w, hostileList(nil, fmt.Sprintf(`<record><header><identifier>oai:kho.example.edu.vn:1</identifier>
-<datestamp>2025-05-30T08:00:00Z</datestamp></header><metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/"
-xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>%s</dc:title><dc:relation>%s/tep/bao-cao.pdf</dc:relation>
-</oai_dc:dc></metadata></record>`, title, ts.URL)))
-				}
-			}))
-			defer ts.Close()
+			// Title and link only: summary, authors, organisation and year come from the cover.
+			ts, fetches := fullTextRepo(t, fx[0].PDF, func(base string) string {
+				return hostileList(nil, linkedRecord(base, "oai:kho.example.edu.vn:1", title))
+			})
 			harvest := func() Stats {
 				t.Helper()
 				client := &Client{BaseURL: ts.URL}
@@ -91,6 +69,50 @@ xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>%s</dc:title><dc:relation>
 			}
 		})
 	}
+}
+
+// fullTextRepo serves Identify, a PDF at /tep/bao-cao.pdf (counting its fetches), and every list request
+// through list, given the repository's URL.
+func fullTextRepo(t *testing.T, pdf []byte, list func(base string) string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var fetches atomic.Int64
+	var ts *httptest.Server
+	ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		switch {
+		case r.URL.Path == "/tep/bao-cao.pdf":
+			fetches.Add(1)
+			w.Header().Set("Content-Type", "application/pdf")
+			w.Write(pdf)
+		case r.Form.Get("verb") == "Identify":
+			fmt.Fprint(w, hostileIdentify)
+		default:
+			fmt.Fprint(w, list(ts.URL))
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return ts, &fetches
+}
+
+// linkedRecord is an oai_dc record with a title and a link to the PDF fullTextRepo serves at base.
+func linkedRecord(base, identifier, title string) string {
+	return fmt.Sprintf(`<record><header><identifier>%s</identifier>
+<datestamp>2025-05-30T08:00:00Z</datestamp></header><metadata><oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/"
+xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>%s</dc:title><dc:relation>%s/tep/bao-cao.pdf</dc:relation>
+</oai_dc:dc></metadata></record>`, identifier, title, base)
+}
+
+// fullTexts gives the text PDFs of the fixtures, to serve as full texts, and an extractor to read them.
+func fullTexts(t *testing.T) ([]pdffixture.Fixture, *extract.Extractor) {
+	t.Helper()
+	pdffixture.NeedFont(t)
+	fx, err := pdffixture.BuildTextFixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := extract.NewExtractor(extract.Options{NoOCR: true}, 0, nil)
+	t.Cleanup(func() { x.Close() })
+	return fx, x
 }
 
 func storedResult(t *testing.T, st *corpus.Store, id string) *corpus.Result {

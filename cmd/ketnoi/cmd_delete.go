@@ -17,7 +17,9 @@ func init() {
 		help: `
 Xoá các bản ghi có mã đã cho: chúng biến mất khỏi tìm kiếm ngay khi lệnh xong. Tệp gốc (PDF, DOCX...) được
 giữ lại trong kho để có thể khôi phục, trừ khi có --purge: khi đó tệp gốc của bản ghi bị xoá cũng bị xoá
-nếu không còn bản ghi nào khác lấy từ nó. Khi máy chủ đang chạy, hãy xoá qua API
+nếu không còn bản ghi nào khác lấy từ nó. Bản ghi đã xoá không trở lại khi tệp của nó được lập chỉ mục hay
+nhập lại, hay khi thu thập lại từ kho nguồn, trừ khi có --restore-deleted (ketnoi index, ketnoi harvest).
+Khi máy chủ đang chạy, hãy xoá qua API
 (DELETE /api/v1/results/MÃ với khoá cán bộ) hoặc trang cán bộ.`,
 		run: runDelete,
 	})

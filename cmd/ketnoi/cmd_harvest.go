@@ -21,12 +21,14 @@ func init() {
 	register(&command{
 		name:    "harvest",
 		summary: "thu thập kết quả từ một kho OAI-PMH khác (Dublin Core, kèm tệp toàn văn)",
-		usage:   "[--set TẬP] [--from NGÀY] [--prefix oai_dc] [--restart] [--no-files] [--file-host MÁY] [--allow-net MẠNG] URL_GỐC | --list",
+		usage:   "[--set TẬP] [--from NGÀY] [--prefix oai_dc] [--restart] [--restore-deleted] [--no-files] [--file-host MÁY] [--allow-net MẠNG] URL_GỐC | --list",
 		help: `
 Thu thập (harvest) bản ghi từ một kho OAI-PMH 2.0 (DSpace của các trường, sàn công nghệ khác, hoặc một máy
 chủ ketnoi khác ở /oai) vào kho dữ liệu, thành kết quả nghiên cứu: tiêu đề, tác giả, cơ quan, năm, từ khoá
 và lĩnh vực, tóm tắt, liên kết; mỗi bản ghi giữ nguồn (source, source_id). Bản ghi kho nguồn báo đã xoá thì
-bản sao ở đây bị xoá. Tệp toàn văn mà bản ghi trỏ tới (PDF, DOCX, ODT: địa chỉ kết thúc bằng .pdf…, hoặc
+bản sao ở đây bị xoá (và trở lại nếu kho gửi lại nó). Bản ghi cán bộ đã xoá ở đây không trở lại khi kho gửi
+lại nó, kể cả khi kho đã sửa nó: được báo kèm lý do và đếm riêng; --restore-deleted đưa các bản ghi đó trở
+lại (bản ghi không đổi ở kho chỉ được gửi lại khi thu thập lại với --restart hoặc --from). Tệp toàn văn mà bản ghi trỏ tới (PDF, DOCX, ODT: địa chỉ kết thúc bằng .pdf…, hoặc
 liên kết kèm dc:format) được tải về (giới hạn cỡ và thời gian, kiểm tra đúng loại tệp) và lập chỉ mục như
 ketnoi index, để tìm được cả trong văn bản; chỉ tải từ máy chủ của kho, hoặc máy được cho phép bằng
 --file-host.
@@ -53,6 +55,7 @@ func runHarvest(e *env, args []string) error {
 	from := fs.String("from", "", "thu thập những gì thay đổi từ NGÀY (YYYY-MM-DD hoặc YYYY-MM-DDThh:mm:ssZ); mặc định: từ lần trước")
 	prefix := fs.String("prefix", oai.PrefixDC, "định dạng siêu dữ liệu (chỉ oai_dc)")
 	restart := fs.Bool("restart", false, "bỏ mốc lần trước và đợt dở dang: thu thập lại toàn bộ")
+	restore := fs.Bool("restore-deleted", false, "đưa lại bản ghi cán bộ đã xoá khi kho gửi lại nó")
 	noFiles := fs.Bool("no-files", false, "không tải tệp toàn văn")
 	var hosts listFlag
 	fs.Var(&hosts, "file-host", "máy chủ khác được phép tải tệp toàn văn (lặp lại được)")
@@ -117,7 +120,7 @@ func runHarvest(e *env, args []string) error {
 	client := &oai.Client{BaseURL: base, Timeout: *reqTimeout, MaxRetries: *retries, AllowNets: nets,
 		Log: func(msg string) { fmt.Fprintln(e.stderr, "CHỜ "+msg) }}
 	h := &oai.Harvester{Store: d.store, Index: d.idx, Client: client, Set: *set, Prefix: *prefix, From: *from,
-		Restart: *restart, Log: say}
+		Restart: *restart, Restore: *restore, Log: say}
 	if !*noFiles {
 		x := xf.extractor()
 		defer x.Close()
@@ -137,8 +140,8 @@ func runHarvest(e *env, args []string) error {
 			alertsFailed = true
 		}
 	}
-	fmt.Fprintf(e.stdout, "Thu thập %s%s: %d bản ghi trong %d trang; %d mới, %d cập nhật, %d không đổi, %d xoá; %d bị loại; %d tệp toàn văn, %d tệp lỗi.\n",
-		base, setText(*set), st.Records, st.Pages, st.Added, st.Updated, st.Unchanged, st.Deleted, st.Rejected, st.Files, st.FilesFailed)
+	fmt.Fprintf(e.stdout, "Thu thập %s%s: %d bản ghi trong %d trang; %d mới, %d cập nhật, %d không đổi, %d xoá%s; %d bị loại; %d tệp toàn văn, %d tệp lỗi.\n",
+		base, setText(*set), st.Records, st.Pages, st.Added, st.Updated, st.Unchanged, st.Deleted, keptDeletedText(st.KeptDeleted), st.Rejected, st.Files, st.FilesFailed)
 	if err != nil {
 		return err
 	}

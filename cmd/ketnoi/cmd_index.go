@@ -36,7 +36,9 @@ Word đang mở và thư mục dữ liệu ketnoi nằm bên trong (như ./data 
 Chạy lại là tăng dần: tệp không đổi (cùng cỡ, cùng thời điểm sửa) không được đọc lại; tệp đổi nội dung thay
 bản cũ; cùng một báo cáo dưới hai tên là một tài liệu với hai đường dẫn. Tài liệu cán bộ đã xoá không trở lại
 khi tệp cùng nội dung được lập chỉ mục lại (kể cả tệp chép sang chỗ khác hay gửi qua --server): tệp được báo
-"không đổi" kèm lý do; --restore-deleted đưa các tài liệu đó trở lại. Bị ngắt (kể cả kill -9) thì chạy lại
+"không đổi" kèm lý do. Bản ghi cán bộ đã xoá cũng không trở lại khi tệp bản ghi có nó được nhập lại, kể cả
+khi dòng đã đổi: dòng đó được báo kèm số dòng và đếm riêng. --restore-deleted đưa các tài liệu và bản ghi đó
+trở lại. Dòng bị bỏ khỏi tệp bản ghi không làm xoá bản ghi của nó. Bị ngắt (kể cả kill -9) thì chạy lại
 đúng lệnh đó: tệp đã xong không làm lại. --prune xoá tài liệu mà tệp đã biến mất khỏi các thư mục đã cho;
 thư mục không đọc được lúc chạy, hay trống hẳn (không còn tệp nào, kể cả trong thư mục con) trong khi kho còn
 tài liệu từ đó — như ổ mạng chưa gắn — thì không bị dọn, được báo kèm số tài liệu, và mã thoát là 1; thêm
@@ -53,9 +55,18 @@ trống không được dọn.`,
 
 // importStats is what an import of record files did.
 type importStats struct {
-	files, skipped, failedFiles int
-	read, rejected, warnings    int
-	added, updated, unchanged   int
+	files, skipped, failedFiles            int
+	read, rejected, warnings               int
+	added, updated, unchanged, keptDeleted int
+}
+
+// keptDeletedText is the count of records staff deleted that an import or harvest left deleted, for a
+// summary line ("" when none).
+func keptDeletedText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d bản ghi đã bị xoá (không đưa lại; --restore-deleted để khôi phục)", n)
 }
 
 func runIndex(e *env, args []string) error {
@@ -66,7 +77,7 @@ func runIndex(e *env, args []string) error {
 	pruneEmpty := fs.Bool("prune-empty", false, "cùng --prune: dọn cả thư mục đã trống hẳn (mặc định không dọn, vì ổ mạng chưa gắn cũng trông như thư mục trống)")
 	report := fs.String("report", "", "ghi kết quả từng tệp ra TỆP (.csv hoặc .json)")
 	retry := fs.Bool("retry-failed", false, "đọc lại cả tệp lỗi lần trước dù không đổi")
-	restore := fs.Bool("restore-deleted", false, "đưa lại tài liệu cán bộ đã xoá khi tệp của nó được lập chỉ mục lại")
+	restore := fs.Bool("restore-deleted", false, "đưa lại tài liệu và bản ghi cán bộ đã xoá khi tệp của chúng được lập chỉ mục hay nhập lại")
 	weights := fs.String("weights", "", "tệp trọng số ghép nối (JSON) cho việc ghép lại nhu cầu thường trực; dùng cùng tệp với serve")
 	serverURL := fs.String("server", "", "gửi tệp tới máy chủ ketnoi đang chạy (URL) thay vì mở thư mục dữ liệu")
 	key := fs.String("key", os.Getenv("KETNOI_KEY"), "khoá API cán bộ cho --server (hoặc biến môi trường KETNOI_KEY)")
@@ -129,7 +140,7 @@ func runIndex(e *env, args []string) error {
 			return fmt.Errorf("đã dừng giữa chừng; chạy lại cùng lệnh để tiếp tục: %w", err)
 		}
 		st.files++
-		if err := importFile(d, f, seen, &st, e, *quiet); err != nil {
+		if err := importFile(d, f, seen, *restore, &st, e, *quiet); err != nil {
 			st.failedFiles++
 			fmt.Fprintf(e.stderr, "LỖI %s: %v\n", f, err)
 		}
@@ -183,8 +194,8 @@ func runIndex(e *env, args []string) error {
 		return err
 	}
 	if len(records) > 0 || len(docs) == 0 {
-		fmt.Fprintf(e.stdout, "Bản ghi: %d tệp, %d bản ghi đọc được; %d mới, %d cập nhật, %d không đổi; %d bị loại, %d cảnh báo; %d tệp bỏ qua, %d tệp lỗi.\n",
-			st.files, st.read, st.added, st.updated, st.unchanged, st.rejected, st.warnings, st.skipped, st.failedFiles)
+		fmt.Fprintf(e.stdout, "Bản ghi: %d tệp, %d bản ghi đọc được; %d mới, %d cập nhật, %d không đổi%s; %d bị loại, %d cảnh báo; %d tệp bỏ qua, %d tệp lỗi.\n",
+			st.files, st.read, st.added, st.updated, st.unchanged, keptDeletedText(st.keptDeleted), st.rejected, st.warnings, st.skipped, st.failedFiles)
 	}
 	if len(docs) > 0 {
 		printSummary(e, sum)
@@ -359,7 +370,9 @@ func notRegular(path string) string {
 
 const importBatch = 500
 
-func importFile(d *data, path string, seen map[string]string, st *importStats, e *env, quiet bool) error {
+// importFile imports one record file; a row whose record staff deleted leaves it deleted unless restore,
+// and is reported with its line.
+func importFile(d *data, path string, seen map[string]string, restore bool, st *importStats, e *env, quiet bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -374,19 +387,32 @@ func importFile(d *data, path string, seen map[string]string, st *importStats, e
 		return err
 	}
 	var batch []corpus.Record
+	var lines []int // of the batch's rows, to report the records left deleted
 	var fileStats importStats
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		ps, err := d.store.PutFrom(batch, path, sha)
+		ps, kept, err := d.store.Import(batch, path, sha, restore)
 		if err != nil {
 			return err
 		}
 		fileStats.added += ps.Added
 		fileStats.updated += ps.Updated
 		fileStats.unchanged += ps.Unchanged
-		batch = batch[:0]
+		fileStats.keptDeleted += ps.KeptDeleted
+		// kept follows the batch's order: each id is that of the next row with it.
+		row := 0
+		for _, id := range kept {
+			for batch[row].RecordID() != id {
+				row++
+			}
+			if !quiet {
+				fmt.Fprintf(e.stdout, "%s, dòng %d (%s): %s\n", path, lines[row], id, corpus.KeptDeletedMessage(id))
+			}
+			row++
+		}
+		batch, lines = batch[:0], lines[:0]
 		return nil
 	}
 	err = corpus.ReadRecords(path, f, corpus.FormatOf(path), func(p corpus.Parsed) error {
@@ -415,6 +441,7 @@ func importFile(d *data, path string, seen map[string]string, st *importStats, e
 		}
 		fileStats.read++
 		batch = append(batch, p.Record)
+		lines = append(lines, p.Line)
 		if len(batch) >= importBatch {
 			return flush()
 		}
@@ -429,9 +456,10 @@ func importFile(d *data, path string, seen map[string]string, st *importStats, e
 	st.added += fileStats.added
 	st.updated += fileStats.updated
 	st.unchanged += fileStats.unchanged
+	st.keptDeleted += fileStats.keptDeleted
 	if !quiet {
-		fmt.Fprintf(e.stdout, "%s: %d bản ghi (%d mới, %d cập nhật, %d không đổi), %d bị loại, %d cảnh báo\n",
-			path, fileStats.read, fileStats.added, fileStats.updated, fileStats.unchanged, fileStats.rejected, fileStats.warnings)
+		fmt.Fprintf(e.stdout, "%s: %d bản ghi (%d mới, %d cập nhật, %d không đổi%s), %d bị loại, %d cảnh báo\n",
+			path, fileStats.read, fileStats.added, fileStats.updated, fileStats.unchanged, keptDeletedText(fileStats.keptDeleted), fileStats.rejected, fileStats.warnings)
 	}
 	return err
 }
