@@ -460,7 +460,9 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 	}
 	state.Outcome, state.DocID, state.NeedsOCR = corpus.FileIndexed, rec.ID, rec.Extraction.NeedsOCR
 	out.Outcome, out.DocID, out.Pages, out.Rungs, out.NeedsOCR = OutcomeAdded, rec.ID, len(doc.Pages), rec.Extraction.Rungs, state.NeedsOCR
-	if existing != nil {
+	if edited != nil {
+		// Re-extracted, or the file's new version taking over from the live document its old one gave:
+		// the file is updated, not a new one, whatever id its new content has.
 		out.Outcome = OutcomeUpdated
 	}
 	out.Seconds = time.Since(t0).Seconds()

@@ -128,8 +128,8 @@ func TestPipelineIncremental(t *testing.T) {
 	future := time.Now().Add(2 * time.Second)
 	_ = os.Chtimes(txt, future, future)
 	sum, outs = e.run(listDir(t, dir)...)
-	if sum.Added != 1 || len(e.search(`"cá chình"`)) != 1 {
-		t.Fatalf("changed file: %+v", sum)
+	if sum.Updated != 1 || sum.Added != 0 || outs["ghi-chu.txt"].Outcome != indexer.OutcomeUpdated || len(e.search(`"cá chình"`)) != 1 {
+		t.Fatalf("changed file, want it updated: %+v %+v", sum, outs["ghi-chu.txt"])
 	}
 	if ids := e.search(`"tôm thẻ chân trắng"`); len(ids) != 0 {
 		t.Errorf("old version of the changed file still found: %v (was %s)", ids, oldTxtID)
@@ -244,8 +244,8 @@ func TestPipelineChangedFileKeepsStaffEdits(t *testing.T) {
 	touch(t, txt, 2*time.Second)
 	_, outs := e.run(txt)
 	newID := outs["bao-cao.txt"].DocID
-	if newID == "" || newID == oldID {
-		t.Fatalf("changed file: %+v", outs["bao-cao.txt"])
+	if newID == "" || newID == oldID || outs["bao-cao.txt"].Outcome != indexer.OutcomeUpdated {
+		t.Fatalf("changed file, want a new id and the file updated: %+v", outs["bao-cao.txt"])
 	}
 	got := getResult(t, e.store, newID)
 	if got.Organization != rec.Organization || got.TRL != 6 || strings.Join(got.Edited, ",") != "organization,trl" {
