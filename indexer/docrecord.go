@@ -73,7 +73,7 @@ func (p *Pipeline) sidecarClaims(cands []candidate) map[string]string {
 		if err != nil || id == "" || held[id] {
 			continue
 		}
-		st, found, _ := p.Store.FileState(c.path)
+		st, found, _ := p.Store.FileState(c.key)
 		if owner := claims[id]; owner == "" || found && st.DocID == id {
 			claims[id], held[id] = c.path, found && st.DocID == id
 		}

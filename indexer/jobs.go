@@ -55,6 +55,9 @@ type Job struct {
 	// Restore: the upload brings back the document staff deleted that its content gave (asked for
 	// explicitly); without it that document stays deleted and the outcome says so.
 	Restore bool `json:"restore,omitempty"`
+	// Source is the label of the file the upload is a version of (CleanSourceFile): its document
+	// replaces the one the last upload with that label gave. "" for an upload on its own.
+	Source string `json:"source_file,omitempty"`
 }
 
 // ErrBusy is returned by Stage, Commit and Retry when the queue is full: the client should retry later.
@@ -156,16 +159,22 @@ func (j *Jobs) Stage(name string, body io.Reader, limit int64) (*Staged, error) 
 func (st *Staged) Abort() { _ = os.RemoveAll(st.dir) }
 
 // Commit writes the job (and the sidecar record, if any) and queues it: from here on the upload is
-// acknowledged, and survives a restart. restore asks for the document staff deleted to come back.
-func (st *Staged) Commit(sidecar []byte, by string, restore bool) (*Job, error) {
+// acknowledged, and survives a restart. restore asks for the document staff deleted to come back; source
+// is the label of the file the upload is a version of ("" for none; see CleanSourceFile).
+func (st *Staged) Commit(sidecar []byte, by string, restore bool, source string) (*Job, error) {
 	j := st.j
+	source, err := CleanSourceFile(source)
+	if err != nil {
+		st.Abort()
+		return nil, err
+	}
 	if len(sidecar) > 0 {
 		if err := corpus.WriteFileAtomic(filepath.Join(st.dir, "upload.json"), sidecar); err != nil {
 			st.Abort()
 			return nil, err
 		}
 	}
-	job := &Job{ID: st.id, Name: st.name, Size: st.size, State: JobQueued, Created: time.Now().UTC(), By: by, Restore: restore}
+	job := &Job{ID: st.id, Name: st.name, Size: st.size, State: JobQueued, Created: time.Now().UTC(), By: by, Restore: restore, Source: source}
 	if err := j.save(job); err != nil {
 		st.Abort()
 		return nil, err
@@ -330,12 +339,24 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 	}
 	byPath := map[string]*Job{} // read-only once the run starts
 	restore := map[string]bool{}
-	var paths []string
+	keys := map[string]string{} // upload → the key of the file it is a version of
+	taken := map[string]bool{}  // keys of this run
+	var paths, later []string
 	j.mu.Lock()
 	for i, id := range ids {
 		job, ok := j.jobs[id]
 		if !ok || byPath[upload[i]] != nil {
 			continue
+		}
+		if job.Source != "" {
+			key := UploadKey(job.Source)
+			if taken[key] {
+				// Two versions of one file in one run would both replace the last one: the later waits for
+				// the next run and replaces the earlier.
+				later = append(later, id)
+				continue
+			}
+			keys[upload[i]], taken[key] = key, true
 		}
 		byPath[upload[i]] = job
 		restore[upload[i]] = job.Restore
@@ -344,6 +365,9 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 	j.mu.Unlock()
 	if len(paths) == 0 {
 		return
+	}
+	if len(later) > 0 {
+		defer j.runGroup(ctx, later)
 	}
 	ended := map[string]bool{} // only OnFile, then this goroutine after the run, touch it
 	p := *j.p
@@ -360,6 +384,7 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 		}
 	}
 	p.Restore = func(path string) bool { return restore[path] }
+	p.StateKey = func(path string) string { return keys[path] }
 	p.OnFile = func(o FileOutcome) {
 		if job := byPath[o.Path]; job != nil && !ended[o.Path] {
 			ended[o.Path] = true

@@ -116,6 +116,11 @@ type Pipeline struct {
 	// WriteLock, when set, is held around each store write and index sync, so that a server's other
 	// writers (edits, deletes) and its upload jobs do not sync the index at the same time.
 	WriteLock sync.Locker
+	// StateKey, when set, names the file a path holds a version of (an upload of a file the client
+	// names, see UploadKey): its state is read and written under that key, which is also its document's
+	// source, so that a new version replaces the old one as a changed file on disk does. Such a file is
+	// always read: the size and time of a new upload say nothing about the last one.
+	StateKey func(path string) string
 }
 
 // DocumentExt are the extensions the pipeline reads as documents.
@@ -124,6 +129,7 @@ var DocumentExt = map[string]bool{".pdf": true, ".docx": true, ".odt": true, ".t
 // candidate is a file to look at.
 type candidate struct {
 	path    string
+	key     string // the key of the file's state: its path, or StateKey's
 	size    int64
 	mtime   time.Time
 	sidecar int64  // sidecar's mtime, 0 when none
@@ -149,7 +155,7 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 			p.emit(&sum, &prog, FileOutcome{Path: f, Outcome: OutcomeFailed, Reason: extract.ReasonIO, Message: ioMessage(err)})
 			continue
 		}
-		c := candidate{path: f, size: st.Size(), mtime: st.ModTime()}
+		c := candidate{path: f, key: p.stateKey(f), size: st.Size(), mtime: st.ModTime()}
 		if sc := extract.SidecarPath(f); sc != "" {
 			if sst, err := os.Stat(sc); err == nil {
 				c.sidecar = sst.ModTime().UnixNano()
@@ -164,12 +170,12 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		st, found, err := p.Store.FileState(c.path)
+		st, found, err := p.Store.FileState(c.key)
 		if err != nil {
 			return sum, err
 		}
 		c.prevDoc, c.prev = st.DocID, st
-		if found && p.unchanged(st, c) {
+		if found && c.key == c.path && p.unchanged(st, c) {
 			deleted, err := p.docDeleted(st)
 			if err != nil {
 				return sum, err
@@ -380,7 +386,7 @@ func (p *Pipeline) commit(ctx context.Context, batch []done) error {
 func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]string) done {
 	t0 := time.Now()
 	out := FileOutcome{Path: c.path, Bytes: c.size}
-	state := corpus.FileState{Path: c.path, Size: c.size, ModTime: c.mtime.UnixNano(), Sidecar: c.sidecar, Version: ExtractionVersion}
+	state := corpus.FileState{Path: c.key, Size: c.size, ModTime: c.mtime.UnixNano(), Sidecar: c.sidecar, Version: ExtractionVersion}
 	fail := func(r extract.Reason, msg string) done {
 		out.Seconds = time.Since(t0).Seconds()
 		return failDone(done{c: c, change: corpus.FileChange{State: state, Original: state.SHA256, Previous: c.prevDoc}, outcome: out}, r, msg)
@@ -477,6 +483,15 @@ func failDone(d done, r extract.Reason, msg string) done {
 	d.change.State.DocID, d.change.State.NeedsOCR = "", false
 	d.change.Record = nil
 	return d
+}
+
+func (p *Pipeline) stateKey(path string) string {
+	if p.StateKey != nil {
+		if k := p.StateKey(path); k != "" {
+			return k
+		}
+	}
+	return path
 }
 
 func (p *Pipeline) existing(id string) *corpus.Result {

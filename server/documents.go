@@ -50,7 +50,8 @@ const maxRecordPart = 256 << 10
 
 // apiUpload takes a multipart upload: the part "file" (required) and, optionally, a part "record" holding
 // a JSON record whose fields override what extraction finds, or single form fields (title, year, ...)
-// that do the same. The file is streamed to disk, never held whole in memory.
+// that do the same, and the label of the file the upload is a version of (sourceFileField). The file is
+// streamed to disk, never held whole in memory.
 func (s *Server) apiUpload(c echo.Context) error {
 	if s.up == nil {
 		return apiErr(http.StatusServiceUnavailable, "uploads_disabled", "Máy chủ này không nhận tải lên.")
@@ -74,7 +75,7 @@ func (s *Server) apiUpload(c echo.Context) error {
 	}()
 	fields := map[string]json.RawMessage{}
 	var record []byte
-	restore := false
+	restore, source := false, ""
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -109,6 +110,14 @@ func (s *Server) apiUpload(c echo.Context) error {
 			if restore, err = parseRestore(v); err != nil {
 				return err
 			}
+		case name == sourceFileField:
+			v, err := readFieldPart(part, len(fields))
+			if err != nil {
+				return err
+			}
+			if source, err = indexer.CleanSourceFile(v); err != nil {
+				return apiErr(http.StatusBadRequest, "bad_source_file", "Trường \"source_file\" không hợp lệ: "+err.Error()+".")
+			}
 		case name != "":
 			v, err := readFieldPart(part, len(fields))
 			if err != nil {
@@ -124,7 +133,7 @@ func (s *Server) apiUpload(c echo.Context) error {
 	if aerr != nil {
 		return aerr
 	}
-	job, err := s.commitStaged(c, staged, sidecar, restore)
+	job, err := s.commitStaged(c, staged, sidecar, restore, source)
 	staged = nil
 	if err != nil {
 		return err
@@ -136,6 +145,12 @@ func (s *Server) apiUpload(c echo.Context) error {
 // restoreField is the upload field that brings back a document staff deleted: without it, a file with the
 // content of a deleted document leaves it deleted (the job's outcome says so), as `ketnoi index` does.
 const restoreField = "restore"
+
+// sourceFileField is the upload field naming the file the upload is a version of: a label (ketnoi index
+// --server sends the file's path in the folder it was given, under the folder's name), never a path on the
+// server. An upload with the label of an earlier one replaces that upload's document, as a changed file
+// does in a folder indexed again; without it an upload stands on its own.
+const sourceFileField = "source_file"
 
 // parseRestore reads the restore field: true, 1 or on (a checkbox) ask for it; false, 0 or nothing do not.
 func parseRestore(v string) (bool, error) {
@@ -195,8 +210,8 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 
 // commitStaged queues a staged upload in the name of the request's key; the staged upload is used up
 // either way.
-func (s *Server) commitStaged(c echo.Context, staged *indexer.Staged, sidecar []byte, restore bool) (*indexer.Job, error) {
-	job, err := staged.Commit(sidecar, principalID(c), restore)
+func (s *Server) commitStaged(c echo.Context, staged *indexer.Staged, sidecar []byte, restore bool, source string) (*indexer.Job, error) {
+	job, err := staged.Commit(sidecar, principalID(c), restore, source)
 	if errors.Is(err, indexer.ErrBusy) {
 		return nil, s.busyError(c)
 	}

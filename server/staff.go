@@ -477,7 +477,7 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 	for len(staged) > 0 {
 		st := staged[0]
 		staged = staged[1:] // committed or aborted by Commit: never aborted again by the defer
-		job, err := s.commitStaged(c, st, sidecar, restore)
+		job, err := s.commitStaged(c, st, sidecar, restore, "")
 		if err != nil {
 			var ae *APIError
 			if !errors.As(err, &ae) {

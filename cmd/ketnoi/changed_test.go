@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,16 +11,15 @@ import (
 	"time"
 )
 
-// TestChangedFileIsUpdated: a report whose file changed replaces its previous version and is reported
-// "cập nhật" (updated), not "mới": in its line, in the summary and in --report.
-func TestChangedFileIsUpdated(t *testing.T) {
-	dir := t.TempDir()
-	txt := filepath.Join(dir, "ca-bop.txt")
-	writeFile(t, txt, "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn, mật độ 5 con/m³.")
-	data := filepath.Join(t.TempDir(), "data")
-	index := func(extra ...string) (int, string, string) {
-		return ketnoi(t, append([]string{"index", "--data", data, "--no-ocr", dir}, extra...)...)
+// TestChangedFileLocallyAndThroughServer: a report whose file changed replaces its previous version and
+// is reported "cập nhật" (updated), not "mới", whether the folder is indexed by `ketnoi index` or sent by
+// `ketnoi index --server`: the same line, summary and --report row; on the server, as locally, the old
+// version is gone and the correction staff made on it is kept.
+func TestChangedFileLocallyAndThroughServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
 	}
+	_, _, u, key := serveWithKey(t, "staff")
 	type row struct {
 		Outcome string `json:"outcome"`
 		DocID   string `json:"doc_id"`
@@ -33,24 +33,99 @@ func TestChangedFileIsUpdated(t *testing.T) {
 		}
 		return rows[0]
 	}
-	rep := filepath.Join(t.TempDir(), "r.json")
-	if code, stdout, stderr := index("--report", rep); code != 0 || !strings.Contains(stdout, "1 mới, 0 cập nhật") {
-		t.Fatalf("first index: %d\n%s\n%s", code, stdout, stderr)
+	local := filepath.Join(t.TempDir(), "data")
+	ways := []struct {
+		name  string
+		index func(dir string, extra ...string) (int, string, string)
+	}{
+		{"local", func(dir string, extra ...string) (int, string, string) {
+			return ketnoi(t, append([]string{"index", "--data", local, "--no-ocr", dir}, extra...)...)
+		}},
+		{"server", func(dir string, extra ...string) (int, string, string) {
+			return ketnoi(t, append([]string{"index", "--server", u, "--key", key, dir}, extra...)...)
+		}},
 	}
-	first := report(rep)
+	summaries, reports := map[string]string{}, map[string]row{}
+	for _, w := range ways {
+		dir := filepath.Join(t.TempDir(), "bao-cao")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		txt := filepath.Join(dir, "ca-bop.txt")
+		writeFile(t, txt, "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn, mật độ 5 con/m³.")
+		rep := filepath.Join(t.TempDir(), "r.json")
+		if code, stdout, stderr := w.index(dir, "--report", rep); code != 0 || !strings.Contains(stdout, "1 mới, 0 cập nhật") {
+			t.Fatalf("%s: first index: %d\n%s\n%s", w.name, code, stdout, stderr)
+		}
+		first := report(rep)
+		if w.name == "server" {
+			req, _ := http.NewRequest(http.MethodPatch, u+"api/v1/results/"+first.DocID, strings.NewReader(`{"trl": 6}`))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("PATCH %s: %v %v", first.DocID, err, resp)
+			} else {
+				resp.Body.Close()
+			}
+		}
 
-	writeFile(t, txt, "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn, mật độ 8 con/m³, bản sửa năm 2025.")
-	later := time.Now().Add(2 * time.Second)
-	if err := os.Chtimes(txt, later, later); err != nil {
-		t.Fatal(err)
+		writeFile(t, txt, "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn, mật độ 8 con/m³, bản sửa năm 2025.")
+		later := time.Now().Add(2 * time.Second)
+		if err := os.Chtimes(txt, later, later); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := w.index(dir, "--report", rep)
+		second := report(rep)
+		if code != 0 || second.Outcome != "updated" || second.DocID == first.DocID || second.DocID == "" ||
+			!strings.Contains(stdout, "ca-bop.txt: cập nhật "+second.DocID) {
+			t.Fatalf("%s: changed file: %d, report %+v (was %+v)\n%s\n%s", w.name, code, second, first, stdout, stderr)
+		}
+		summaries[w.name] = regexp.MustCompile(`Báo cáo: .*`).FindString(stdout)
+		reports[w.name] = second
+		if w.name == "server" {
+			resp, err := http.Get(u + "api/v1/results/" + first.DocID) // follows the old id to the new version
+			var rec struct {
+				ID  string
+				TRL int
+			}
+			if err != nil || resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&rec) != nil ||
+				rec.ID != second.DocID || rec.TRL != 6 {
+				t.Errorf("old id on the server: %v %v %+v, want %s with the correction", err, resp, rec, second.DocID)
+			}
+			if resp != nil {
+				resp.Body.Close()
+			}
+		}
 	}
-	code, stdout, stderr := index("--report", rep)
-	second := report(rep)
-	if code != 0 || second.Outcome != "updated" || second.DocID == first.DocID || second.DocID == "" {
-		t.Fatalf("changed file: %d, report %+v (was %+v)\n%s\n%s", code, second, first, stdout, stderr)
+	if summaries["local"] != summaries["server"] || !strings.Contains(summaries["local"], "0 mới, 1 cập nhật") {
+		t.Errorf("summaries differ or do not say it:\nlocal:  %s\nserver: %s", summaries["local"], summaries["server"])
 	}
-	if !strings.Contains(stdout, "ca-bop.txt: cập nhật "+second.DocID) ||
-		!strings.Contains(regexp.MustCompile(`Báo cáo: .*`).FindString(stdout), "0 mới, 1 cập nhật") {
-		t.Errorf("changed file, want it said updated:\n%s", stdout)
+	if reports["local"] != reports["server"] {
+		t.Errorf("reports differ:\nlocal:  %+v\nserver: %+v", reports["local"], reports["server"])
+	}
+}
+
+// TestSourceFileLabels: the label a file is sent under is its path in the folder given, under the folder's
+// name, however the folder was written; a file given by itself is labelled as if its folder was given.
+func TestSourceFileLabels(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "bao-cao")
+	file := filepath.Join(base, "2024", "cá bớp.pdf")
+	t.Chdir(filepath.Dir(base))
+	for _, tc := range []struct {
+		name  string
+		roots []string
+		want  string
+	}{
+		{"folder", []string{base}, "bao-cao/2024/cá bớp.pdf"},
+		{"folder with a trailing slash", []string{base + string(filepath.Separator)}, "bao-cao/2024/cá bớp.pdf"},
+		{"relative folder", []string{"bao-cao"}, "bao-cao/2024/cá bớp.pdf"},
+		{"current folder", []string{"."}, filepath.Base(filepath.Dir(base)) + "/bao-cao/2024/cá bớp.pdf"},
+		{"subfolder", []string{filepath.Join(base, "2024")}, "2024/cá bớp.pdf"},
+		{"file by itself", []string{file}, "2024/cá bớp.pdf"},
+		{"another folder first", []string{filepath.Join(base, "2025"), base}, "bao-cao/2024/cá bớp.pdf"},
+	} {
+		if got := sourceFile(tc.roots, file); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -229,7 +229,7 @@ func runIndexRemote(ctx context.Context, e *env, url, key string, pos []string, 
 		fmt.Fprintf(e.stderr, "BỎ QUA %s: %s\n", f, msg)
 		rep.add(indexer.FileOutcome{Path: f, Outcome: "skipped", Reason: extract.ReasonUnsupported, Message: msg})
 	}
-	sum, err := indexRemote(ctx, e, url, key, docs, quiet, restore, rep)
+	sum, err := indexRemote(ctx, e, url, key, pos, docs, quiet, restore, rep)
 	if cerr := rep.close(); err == nil {
 		err = cerr
 	}

@@ -25,8 +25,10 @@ import (
 
 // indexRemote sends document files to a running server (POST /api/v1/documents) instead of opening the
 // data directory the server holds, and follows the jobs to their outcome while the next files go up, with
-// the same progress display and per-file lines as a local run. Uploads stream from disk.
-func indexRemote(ctx context.Context, e *env, base, key string, docs []string, quiet, restore bool, rep *reportWriter) (indexer.Summary, error) {
+// the same progress display and per-file lines as a local run. Uploads stream from disk. Each upload names
+// the file it is (sourceFile of the roots given), so that a changed file replaces its document on the
+// server as it does in a local run.
+func indexRemote(ctx context.Context, e *env, base, key string, roots, docs []string, quiet, restore bool, rep *reportWriter) (indexer.Summary, error) {
 	sum := indexer.Summary{Failed: map[extract.Reason]int{}, Rungs: map[string]int{}}
 	start := time.Now()
 	base = strings.TrimRight(base, "/")
@@ -69,7 +71,7 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 			var job string
 			id, size, err := remoteHas(ctx, client, base, key, path)
 			if id == "" && err == nil {
-				job, size, err = uploadOne(ctx, client, base, key, path, restore)
+				job, size, err = uploadOne(ctx, client, base, key, path, sourceFile(roots, path), restore)
 			}
 			select {
 			case uploads <- sent{path: path, job: job, size: size, err: err, unchanged: id}:
@@ -167,6 +169,24 @@ func remoteHas(ctx context.Context, client *http.Client, base, key, path string)
 	return id, size, nil
 }
 
+// sourceFile is the label a file is sent under (the upload's source_file field): its path in the folder
+// given on the command line, under that folder's name ("bao-cao/2024/a.pdf"); a file given by itself is
+// labelled under its own folder's name, as if its folder had been given. The same file sent again, from
+// another machine or mount point, has the same label.
+func sourceFile(roots []string, path string) string {
+	for _, r := range roots {
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			continue
+		}
+		rel, err := filepath.Rel(abs, path)
+		if err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return filepath.ToSlash(filepath.Join(filepath.Base(abs), rel))
+		}
+	}
+	return filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(path)), filepath.Base(path)))
+}
+
 // uploadError is an answer of the server; fatal ones (no or wrong key) stop the run.
 type uploadError struct {
 	status int
@@ -176,10 +196,10 @@ type uploadError struct {
 
 func (u *uploadError) Error() string { return u.msg }
 
-// uploadOne streams one file (and its sidecar, as the "record" part) to the server, waiting and
-// retrying while the server says it is busy. restore sends the field that brings back a document staff
-// deleted (--restore-deleted); without it the server leaves it deleted, as a local run does.
-func uploadOne(ctx context.Context, client *http.Client, base, key, path string, restore bool) (string, int64, error) {
+// uploadOne streams one file (and its sidecar, as the "record" part) to the server, labelled source,
+// waiting and retrying while the server says it is busy. restore sends the field that brings back a
+// document staff deleted (--restore-deleted); without it the server leaves it deleted, as a local run does.
+func uploadOne(ctx context.Context, client *http.Client, base, key, path, source string, restore bool) (string, int64, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return "", 0, err
@@ -195,6 +215,9 @@ func uploadOne(ctx context.Context, client *http.Client, base, key, path string,
 		mw := multipart.NewWriter(pw)
 		go func() {
 			err := func() error {
+				if err := mw.WriteField("source_file", source); err != nil {
+					return err
+				}
 				if restore {
 					if err := mw.WriteField("restore", "true"); err != nil {
 						return err

@@ -1,0 +1,98 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/unicode/norm"
+
+	"ketnoi/indexer"
+)
+
+// TestUploadNamingItsFileReplacesItsLastVersion: an upload that names the file it is (source_file, as
+// `ketnoi index --server` sends it) replaces the document of the last upload with that name when its
+// content changed, as a changed file does in a local run: reported updated, the staff's corrections kept,
+// the old id leading to the new version. The name is a label, compared in NFC. An upload without it, or
+// with another name, stands on its own.
+func TestUploadNamingItsFileReplacesItsLastVersion(t *testing.T) {
+	e := uploadServer(t, 8, true)
+	upload := func(content string, fields map[string]string) *indexer.FileOutcome {
+		t.Helper()
+		ctype, body := multipartBody(t, "cá bớp.txt", []byte(content), fields)
+		code, b, _ := e.do(t, "POST", "/api/v1/documents", e.staff, ctype, body)
+		var j indexer.Job
+		if code != http.StatusAccepted || json.Unmarshal(b, &j) != nil {
+			t.Fatalf("upload: %d %s", code, b)
+		}
+		if j = e.waitJob(t, j.ID); j.State != indexer.JobDone || j.Outcome == nil {
+			t.Fatalf("job: %+v", j)
+		}
+		return j.Outcome
+	}
+	label := "báo cáo/2024/cá bớp.txt"
+	v1 := upload("Nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn, mật độ 5 con/m³.", map[string]string{"source_file": label})
+	if v1.Outcome != indexer.OutcomeAdded {
+		t.Fatalf("first version: %+v", v1)
+	}
+	if code, b, _ := e.do(t, "PATCH", "/api/v1/results/"+v1.DocID, e.staff, "application/json", strings.NewReader(`{"trl": 6}`)); code != http.StatusOK {
+		t.Fatalf("edit: %d %s", code, b)
+	}
+
+	// The same label sent decomposed (as a Mac names files) is the same file.
+	v2 := upload("Nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn, mật độ 8 con/m³, bản sửa.", map[string]string{"source_file": norm.NFD.String(label)})
+	if v2.Outcome != indexer.OutcomeUpdated || v2.DocID == v1.DocID {
+		t.Fatalf("second version: %+v, want it updating %s", v2, v1.DocID)
+	}
+	if ids := e.searchIDs(t, "cá bớp"); len(ids) != 1 || ids[0] != v2.DocID {
+		t.Errorf("search after the second version: %v, want [%s]", ids, v2.DocID)
+	}
+	code, b, _ := e.do(t, "GET", "/api/v1/results/"+v2.DocID, "", "", nil)
+	var rec struct{ TRL int }
+	if code != http.StatusOK || json.Unmarshal(b, &rec) != nil || rec.TRL != 6 {
+		t.Errorf("second version lost the staff's correction: %d %s", code, b)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err := noFollow.Get(e.ts.URL + "/api/v1/results/" + v1.DocID); err != nil ||
+		resp.StatusCode != http.StatusPermanentRedirect || resp.Header.Get("Location") != "/api/v1/results/"+v2.DocID {
+		t.Errorf("old id: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
+	// Without the label, or with another one, an upload is a file of its own: nothing is replaced.
+	for _, fields := range []map[string]string{nil, {"source_file": "báo cáo/2025/cá bớp.txt"}} {
+		if o := upload("Nuôi cá bớp giống trong ao đất, bản khác.", fields); o.Outcome != indexer.OutcomeAdded && o.Outcome != indexer.OutcomeSame {
+			t.Errorf("upload with %v: %+v", fields, o)
+		}
+	}
+	if ids := e.searchIDs(t, `"8 con"`); len(ids) != 1 || ids[0] != v2.DocID {
+		t.Errorf("an upload of another file replaced %s: %v", v2.DocID, ids)
+	}
+}
+
+// TestUploadBadSourceFile: a label that is not text, holds control characters or is too long is refused
+// with the field named, and no job is made.
+func TestUploadBadSourceFile(t *testing.T) {
+	e := uploadServer(t, 8, false)
+	for _, tc := range []struct{ name, label, says string }{
+		{"not UTF-8", "a\xffb.pdf", "UTF-8"},
+		{"control character", "a\x00b.pdf", "ký tự điều khiển"},
+		{"new line", "a\nb.pdf", "ký tự điều khiển"},
+		{"too long", strings.Repeat("ơ", indexer.MaxSourceFile), "quá giới hạn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctype, body := multipartBody(t, "a.txt", []byte("Nuôi cá bớp."), map[string]string{"source_file": tc.label})
+			code, b, _ := e.do(t, "POST", "/api/v1/documents", e.staff, ctype, body)
+			var ae struct{ Code, Message string }
+			if code != http.StatusBadRequest || json.Unmarshal(b, &ae) != nil || ae.Code != "bad_source_file" ||
+				!strings.Contains(ae.Message, "source_file") || !strings.Contains(ae.Message, tc.says) {
+				t.Errorf("%d %s", code, b)
+			}
+		})
+	}
+	if jobs := e.jobs.List(10); len(jobs) != 0 {
+		t.Errorf("jobs made from refused uploads: %d", len(jobs))
+	}
+}
