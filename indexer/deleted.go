@@ -32,8 +32,9 @@ func (p *Pipeline) contentDeleted(c candidate, existing *corpus.Result, id, sha 
 	return deleted && orig == sha, err
 }
 
-// keepDeleted makes o the outcome of a file whose document (o.DocID) staff deleted and that stays deleted.
-func keepDeleted(o *FileOutcome) {
+// KeepDeleted makes o the outcome of a file whose document (o.DocID) staff deleted and that stays deleted:
+// the same for a local run and for a file ketnoi index --server learns of without sending it.
+func KeepDeleted(o *FileOutcome) {
 	o.Outcome, o.Deleted, o.NeedsOCR = OutcomeUnchanged, true, false
 	o.Message = fmt.Sprintf("tài liệu %s đã bị xoá; tệp cùng nội dung không đưa nó trở lại", o.DocID)
 }

@@ -97,7 +97,7 @@ type Pipeline struct {
 	// RetryFailed reads failed files again even when unchanged.
 	RetryFailed bool
 	// Restore, when it returns true for a file, brings back the document staff deleted that the file's
-	// content gave; otherwise that document stays deleted (see keepDeleted).
+	// content gave; otherwise that document stays deleted (see KeepDeleted).
 	Restore func(path string) bool
 	// OnStart is called when a worker starts on a file (hashing, then extraction), from the workers: possibly
 	// several calls at once, each holding up its worker, so it must be quick. An unchanged file, or one that
@@ -188,7 +188,7 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 			o := FileOutcome{Path: c.path, Outcome: OutcomeUnchanged, DocID: st.DocID,
 				Reason: extract.Reason(st.Reason), Message: st.Message, NeedsOCR: st.NeedsOCR, Bytes: c.size}
 			if deleted {
-				keepDeleted(&o)
+				KeepDeleted(&o)
 			}
 			p.emit(&sum, &prog, o)
 			continue
@@ -427,7 +427,7 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 	} else if deleted {
 		state.Outcome, state.DocID = corpus.FileIndexed, id // no OCR wanted for a deleted document
 		out.DocID, out.Seconds = id, time.Since(t0).Seconds()
-		keepDeleted(&out)
+		KeepDeleted(&out)
 		return done{c: c, change: corpus.FileChange{State: state, Original: sha, Previous: c.prevDoc}, outcome: out}
 	}
 	if existing != nil && existing.Extraction != nil && existing.Extraction.SHA256 == sha && side == nil &&

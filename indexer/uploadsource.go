@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"ketnoi/corpus"
 )
 
 // An upload's path on the server is new every time, so nothing links a file sent again to what it sent
@@ -39,3 +41,55 @@ func CleanSourceFile(s string) (string, error) {
 
 // UploadKey is the key of the file state of the uploads labelled source.
 func UploadKey(source string) string { return uploadKeyPrefix + source }
+
+// Held is what the store holds of a file's content, as an upload of it without a sidecar would find it:
+// its document (DocID of the content) live, or deleted by staff. The zero Held: nothing.
+type Held struct {
+	ID       string
+	Live     bool // in the store and the search, read from this very content
+	Deleted  bool // deleted by staff: an upload of the content leaves it deleted unless asked to restore it
+	NeedsOCR bool // live, with pages kept without OCR
+	// SourceFile: the last upload labelled as asked gave this very document, so sending the content
+	// again under that label changes nothing.
+	SourceFile bool
+}
+
+// ContentHeld says what the store holds of content sha (hex SHA-256), and whether the last upload
+// labelled source ("" to not ask) gave it. It reads one record and one file state, so that a client can
+// learn it without sending the file (ketnoi index --server).
+func ContentHeld(st *corpus.Store, sha, source string) (Held, error) {
+	id := DocID(sha)
+	h := Held{ID: id}
+	e, err := st.Get(id)
+	switch {
+	case err == nil:
+		rec, err := e.Decode()
+		if err != nil {
+			return Held{}, fmt.Errorf("đọc bản ghi %s: %w", id, err)
+		}
+		r, ok := rec.(*corpus.Result)
+		if !ok || r.Extraction == nil || r.Extraction.SHA256 != sha {
+			return Held{}, nil // the id is another record's
+		}
+		h.Live, h.NeedsOCR = true, r.Extraction.NeedsOCR
+	case errors.Is(err, corpus.ErrNotFound):
+		orig, deleted, err := st.Deleted(id)
+		if err != nil {
+			return Held{}, err
+		}
+		if !deleted || orig != sha {
+			return Held{}, nil
+		}
+		h.Deleted = true
+	default:
+		return Held{}, err
+	}
+	if source != "" {
+		fs, found, err := st.FileState(UploadKey(source))
+		if err != nil {
+			return Held{}, err
+		}
+		h.SourceFile = found && fs.Outcome == corpus.FileIndexed && fs.DocID == id && fs.SHA256 == sha
+	}
+	return h, nil
+}

@@ -309,6 +309,45 @@ func sidecarJSON(record []byte, fields map[string]json.RawMessage) ([]byte, *API
 	return b, nil
 }
 
+// documentHeld is the answer of GET /api/v1/documents/{sha} (the SHA-256 of a file).
+type documentHeld struct {
+	SHA256   string `json:"sha256"`
+	ID       string `json:"id"`
+	State    string `json:"state"` // indexed or deleted
+	NeedsOCR bool   `json:"needs_ocr"`
+	// SourceFileKnown answers the source_file query: the last upload with that label gave this document.
+	SourceFileKnown *bool `json:"source_file_known,omitempty"`
+}
+
+// apiDocumentHeld says what the server holds of a file's content, by its SHA-256, so that a client
+// (ketnoi index --server) learns without sending the file that it is indexed as it is, or that its
+// document was deleted by staff and an upload would leave it deleted.
+func (s *Server) apiDocumentHeld(c echo.Context) error {
+	sha := strings.ToLower(c.Param("sha"))
+	if len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "" {
+		return apiErr(http.StatusBadRequest, "bad_sha256", "Mã băm phải là SHA-256 của tệp: 64 chữ số hex.")
+	}
+	source, err := indexer.CleanSourceFile(c.QueryParam(sourceFileField))
+	if err != nil {
+		return apiErr(http.StatusBadRequest, "bad_source_file", "Tham số \"source_file\" không hợp lệ: "+err.Error()+".")
+	}
+	h, err := indexer.ContentHeld(s.store, sha, source)
+	if err != nil {
+		return err
+	}
+	if h.ID == "" {
+		return apiErr(http.StatusNotFound, "not_found", "Máy chủ không có tài liệu nào từ tệp có nội dung này.")
+	}
+	out := documentHeld{SHA256: sha, ID: h.ID, State: "indexed", NeedsOCR: h.NeedsOCR}
+	if h.Deleted {
+		out.State = "deleted"
+	}
+	if source != "" {
+		out.SourceFileKnown = &h.SourceFile
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
 func (s *Server) apiJob(c echo.Context) error {
 	if s.up == nil {
 		return apiErr(http.StatusNotFound, "not_found", "Không có công việc này.")

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -95,4 +97,72 @@ func TestUploadBadSourceFile(t *testing.T) {
 	if jobs := e.jobs.List(10); len(jobs) != 0 {
 		t.Errorf("jobs made from refused uploads: %d", len(jobs))
 	}
+}
+
+// TestDocumentHeldByContent: GET /api/v1/documents/{sha} tells a staff key what the server holds of a
+// file's content without the file being sent: the document indexed from it, whether the last upload
+// under a label gave it, the document staff deleted; nothing for content it never saw; refused to
+// other roles and for malformed input, in the one error shape.
+func TestDocumentHeldByContent(t *testing.T) {
+	e := uploadServer(t, 8, true)
+	content := []byte("Quy trình sấy cá cơm bằng bơm nhiệt cho làng nghề Nhơn Lý.")
+	sum := sha256.Sum256(content)
+	sha := hex.EncodeToString(sum[:])
+	ctype, body := multipartBody(t, "ca-com.txt", content, map[string]string{"source_file": "bao-cao/ca-com.txt"})
+	code, b, _ := e.do(t, "POST", "/api/v1/documents", e.staff, ctype, body)
+	var j indexer.Job
+	if code != http.StatusAccepted || json.Unmarshal(b, &j) != nil {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	id := e.waitJob(t, j.ID).Outcome.DocID
+
+	type held struct {
+		SHA256, ID, State string
+		NeedsOCR          bool  `json:"needs_ocr"`
+		Known             *bool `json:"source_file_known"`
+	}
+	yes, no := true, false
+	check := func(t *testing.T, path, key string, code int, want held, errCode string) {
+		t.Helper()
+		got, b, _ := e.do(t, "GET", path, key, "", nil)
+		if got != code {
+			t.Fatalf("%d %s, want %d", got, b, code)
+		}
+		if errCode != "" {
+			var ae struct{ Code, Message string }
+			if json.Unmarshal(b, &ae) != nil || ae.Code != errCode || ae.Message == "" {
+				t.Errorf("error %s, want code %s", b, errCode)
+			}
+			return
+		}
+		var h held
+		if json.Unmarshal(b, &h) != nil || h.SHA256 != want.SHA256 || h.ID != want.ID || h.State != want.State ||
+			(h.Known == nil) != (want.Known == nil) || h.Known != nil && *h.Known != *want.Known {
+			t.Errorf("answer %s, want %+v", b, want)
+		}
+	}
+	other := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		name, path, key string
+		code            int
+		want            held
+		errCode         string
+	}{
+		{"indexed", "/api/v1/documents/" + sha, e.staff, 200, held{SHA256: sha, ID: id, State: "indexed"}, ""},
+		{"upper case", "/api/v1/documents/" + strings.ToUpper(sha), e.staff, 200, held{SHA256: sha, ID: id, State: "indexed"}, ""},
+		{"its label", "/api/v1/documents/" + sha + "?source_file=bao-cao%2Fca-com.txt", e.staff, 200, held{SHA256: sha, ID: id, State: "indexed", Known: &yes}, ""},
+		{"another label", "/api/v1/documents/" + sha + "?source_file=khac%2Fca-com.txt", e.staff, 200, held{SHA256: sha, ID: id, State: "indexed", Known: &no}, ""},
+		{"unknown content", "/api/v1/documents/" + other, e.staff, 404, held{}, "not_found"},
+		{"not a hash", "/api/v1/documents/" + sha[:10], e.staff, 400, held{}, "bad_sha256"},
+		{"not hex", "/api/v1/documents/" + strings.Repeat("zz", 32), e.staff, 400, held{}, "bad_sha256"},
+		{"bad label", "/api/v1/documents/" + sha + "?source_file=a%00b", e.staff, 400, held{}, "bad_source_file"},
+		{"broker", "/api/v1/documents/" + sha, e.brk, 403, held{}, "forbidden"},
+		{"no key", "/api/v1/documents/" + sha, "", 401, held{}, "unauthorized"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { check(t, tc.path, tc.key, tc.code, tc.want, tc.errCode) })
+	}
+	if code, b, _ := e.do(t, "DELETE", "/api/v1/results/"+id, e.staff, "", nil); code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	check(t, "/api/v1/documents/"+sha, e.staff, 200, held{SHA256: sha, ID: id, State: "deleted"}, "")
 }

@@ -55,13 +55,13 @@ func indexRemote(ctx context.Context, e *env, base, key string, roots, docs []st
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// sent is one file in upload order: its job, the document the server already has from it, or why it
-	// could not be sent.
+	// sent is one file in upload order: its job, what the server already has from it (then it was not
+	// sent), or why it could not be sent.
 	type sent struct {
 		path, job string
 		size      int64
 		err       error
-		unchanged string
+		held      *indexer.FileOutcome
 	}
 	// Buffered: the server's queue bounds how far uploads run ahead of the outcomes anyway.
 	uploads := make(chan sent, 256)
@@ -69,12 +69,13 @@ func indexRemote(ctx context.Context, e *env, base, key string, roots, docs []st
 		defer close(uploads)
 		for _, path := range docs {
 			var job string
-			id, size, err := remoteHas(ctx, client, base, key, path)
-			if id == "" && err == nil {
-				job, size, err = uploadOne(ctx, client, base, key, path, sourceFile(roots, path), restore)
+			source := sourceFile(roots, path)
+			held, size, err := remoteHeld(ctx, client, base, key, path, source, restore)
+			if held == nil && err == nil {
+				job, size, err = uploadOne(ctx, client, base, key, path, source, restore)
 			}
 			select {
-			case uploads <- sent{path: path, job: job, size: size, err: err, unchanged: id}:
+			case uploads <- sent{path: path, job: job, size: size, err: err, held: held}:
 			case <-ctx.Done():
 				return
 			}
@@ -88,8 +89,8 @@ func indexRemote(ctx context.Context, e *env, base, key string, roots, docs []st
 	defer bar.finish()
 	for u := range uploads {
 		o := indexer.FileOutcome{Path: u.path, Bytes: u.size}
-		if u.unchanged != "" {
-			o.Outcome, o.DocID = indexer.OutcomeUnchanged, u.unchanged
+		if u.held != nil {
+			o = *u.held
 		} else if u.err != nil {
 			var ue *uploadError
 			if errors.As(u.err, &ue) && ue.fatal || ctx.Err() != nil {
@@ -128,45 +129,55 @@ func indexRemote(ctx context.Context, e *env, base, key string, roots, docs []st
 	return sum, nil
 }
 
-// remoteHas returns the id of the document the server already holds from exactly this file's content, or ""
-// when the file must be sent: a folder sent again then costs a hash and a lookup per unchanged report, not
-// an upload and a pass through the pipeline. A file with a sidecar is always sent (its corrections may have
-// changed), and so is one whose document waits for OCR (the server may have tesseract now).
-// The size is the file's, when it was read.
-func remoteHas(ctx context.Context, client *http.Client, base, key, path string) (string, int64, error) {
+// remoteHeld asks the server what it holds of this file's content (GET /api/v1/documents/{sha}) and returns
+// the file's outcome when there is no need to send it, nil when it must be sent: a folder sent again then
+// costs a hash and a small lookup per unchanged report, not an upload and a pass through the pipeline. Not
+// sent, as a local run does not read them: a report the server holds as it is, from the last upload under
+// this file's label ("không đổi"), and the content of a document staff deleted, which an upload would leave
+// deleted (unless restore). A file with a sidecar is always sent (its corrections may have changed), and so
+// is one whose document waits for OCR (the server may have tesseract now). The size is the file's, when it
+// was read.
+func remoteHeld(ctx context.Context, client *http.Client, base, key, path, source string, restore bool) (*indexer.FileOutcome, int64, error) {
 	if extract.SidecarPath(path) != "" {
-		return "", 0, nil
+		return nil, 0, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, err
+		return nil, 0, err
 	}
 	h := sha256.New()
 	size, err := io.Copy(h, f)
 	f.Close()
 	if err != nil {
-		return "", 0, err
+		return nil, 0, err
 	}
 	sha := hex.EncodeToString(h.Sum(nil))
-	id := indexer.DocID(sha)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/results/"+url.PathEscape(id), nil)
+	u := base + "/api/v1/documents/" + sha + "?" + url.Values{"source_file": {source}}.Encode()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", size, fmt.Errorf("hỏi máy chủ về tài liệu %s: %w", id, err)
+		return nil, size, fmt.Errorf("hỏi máy chủ về tệp %s: %w", path, err)
 	}
 	defer resp.Body.Close()
-	var rec struct {
-		Extraction *struct {
-			SHA256   string `json:"sha256"`
-			NeedsOCR bool   `json:"needs_ocr"`
-		} `json:"extraction"`
+	var held struct {
+		ID              string `json:"id"`
+		State           string `json:"state"`
+		NeedsOCR        bool   `json:"needs_ocr"`
+		SourceFileKnown bool   `json:"source_file_known"`
 	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&rec) != nil ||
-		rec.Extraction == nil || rec.Extraction.SHA256 != sha || rec.Extraction.NeedsOCR {
-		return "", size, nil // not known as it is: send it, and the server decides
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&held) != nil || held.ID == "" {
+		return nil, size, nil // not known as it is: send it, and the server decides
 	}
-	return id, size, nil
+	o := &indexer.FileOutcome{Path: path, Outcome: indexer.OutcomeUnchanged, DocID: held.ID, Bytes: size}
+	switch {
+	case held.State == "deleted" && !restore:
+		indexer.KeepDeleted(o)
+		return o, size, nil
+	case held.State == "indexed" && !held.NeedsOCR && held.SourceFileKnown:
+		return o, size, nil
+	}
+	return nil, size, nil
 }
 
 // sourceFile is the label a file is sent under (the upload's source_file field): its path in the folder

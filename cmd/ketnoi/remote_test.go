@@ -170,7 +170,8 @@ func remoteJobs(t *testing.T, u, key string) []json.RawMessage {
 
 // TestDeletedDocumentLocallyAndThroughServer: a document staff deleted stays deleted when its folder is
 // indexed again, whether by `ketnoi index` or by `ketnoi index --server`, and both say so in the same
-// words: the same summary line and the same --report row. --restore-deleted brings it back, both ways.
+// words: the same summary line and the same --report row. The server is asked, the file not sent again
+// (uploads counted by its jobs). --restore-deleted brings it back, both ways.
 func TestDeletedDocumentLocallyAndThroughServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -190,6 +191,7 @@ func TestDeletedDocumentLocallyAndThroughServer(t *testing.T) {
 		name   string
 		index  func(extra ...string) (int, string, string)
 		delete func(id string)
+		sent   func() int // files sent so far
 	}{
 		{"local", func(extra ...string) (int, string, string) {
 			return ketnoi(t, append([]string{"index", "--data", local, "--no-ocr", dir}, extra...)...)
@@ -197,7 +199,7 @@ func TestDeletedDocumentLocallyAndThroughServer(t *testing.T) {
 			if code, _, errOut := ketnoi(t, "delete", "--data", local, id); code != 0 {
 				t.Fatalf("delete: %s", errOut)
 			}
-		}},
+		}, func() int { return 0 }},
 		{"server", func(extra ...string) (int, string, string) {
 			return ketnoi(t, append([]string{"index", "--server", u, "--key", key, dir}, extra...)...)
 		}, func(id string) {
@@ -208,7 +210,7 @@ func TestDeletedDocumentLocallyAndThroughServer(t *testing.T) {
 				t.Fatalf("DELETE %s: %v %v", id, err, resp)
 			}
 			resp.Body.Close()
-		}},
+		}, func() int { return len(remoteJobs(t, u, key)) }},
 	}
 	summaries, reports := map[string]string{}, map[string]row{}
 	for _, w := range ways {
@@ -222,7 +224,11 @@ func TestDeletedDocumentLocallyAndThroughServer(t *testing.T) {
 			t.Fatalf("%s: report %s", w.name, b)
 		}
 		w.delete(rows[0].DocID)
+		sent := w.sent()
 		code, stdout, stderr := w.index("--report", rep)
+		if n := w.sent(); n != sent {
+			t.Errorf("%s: the deleted document's file was sent again (%d uploads, was %d)", w.name, n, sent)
+		}
 		b, _ = os.ReadFile(rep)
 		rows = nil
 		if code != 0 || json.Unmarshal(b, &rows) != nil || len(rows) != 1 {
@@ -235,6 +241,9 @@ func TestDeletedDocumentLocallyAndThroughServer(t *testing.T) {
 		}
 		if code, stdout, stderr := w.index("--restore-deleted"); code != 0 || !strings.Contains(stdout, "1 mới") {
 			t.Errorf("%s: --restore-deleted: %d\n%s\n%s", w.name, code, stdout, stderr)
+		}
+		if w.name == "server" && w.sent() != sent+1 {
+			t.Errorf("server: --restore-deleted did not send the file")
 		}
 	}
 	if summaries["local"] != summaries["server"] || !strings.Contains(summaries["local"], "1 không đổi") ||
