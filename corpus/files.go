@@ -41,6 +41,12 @@ type FileState struct {
 	// Version is the extraction version that produced this state: a newer one reads failed files again.
 	Version int       `json:"version,omitempty"`
 	At      time.Time `json:"at"`
+	// From is the file read, when the state is kept under another key than its path (an upload's label).
+	From string `json:"from,omitempty"`
+	// Reported is what the run that wrote the state reported for the file (added, updated, same): written in
+	// the same transaction, so that an upload job stopped before it recorded its outcome reports it when it
+	// runs again, rather than what it finds then (its own document).
+	Reported string `json:"reported,omitempty"`
 }
 
 // Unchanged reports whether the file on disk (size, modification time) is the one this state describes.

@@ -30,6 +30,9 @@ type Jobs struct {
 	jobs  map[string]*Job
 	// perFile is the mean time a file took in the runner's last run (guarded by mu), for RetryAfter.
 	perFile time.Duration
+	// resumed are the jobs a previous server left queued or running (guarded by mu): their file may be in
+	// the store already, its outcome not yet recorded with the job (Pipeline.Rerun).
+	resumed map[string]bool
 }
 
 // Job states.
@@ -72,7 +75,7 @@ func NewJobs(p *Pipeline, dir string, capacity int) (*Jobs, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	j := &Jobs{p: p, dir: dir, queue: make(chan string, capacity), jobs: map[string]*Job{}}
+	j := &Jobs{p: p, dir: dir, queue: make(chan string, capacity), jobs: map[string]*Job{}, resumed: map[string]bool{}}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -95,6 +98,7 @@ func NewJobs(p *Pipeline, dir string, capacity int) (*Jobs, error) {
 		if job.State == JobQueued || job.State == JobRunning {
 			job.State = JobQueued
 			pending = append(pending, &job)
+			j.resumed[job.ID] = true
 		}
 		j.release(&job) // a server stopped between a job's end and its release, or one from before releases
 		j.jobs[job.ID] = &job
@@ -338,7 +342,7 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 		upload[i] = j.uploadPath(id)
 	}
 	byPath := map[string]*Job{} // read-only once the run starts
-	restore := map[string]bool{}
+	restore, rerun := map[string]bool{}, map[string]bool{}
 	keys := map[string]string{} // upload → the key of the file it is a version of
 	taken := map[string]bool{}  // keys of this run
 	var paths, later []string
@@ -359,7 +363,7 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 			keys[upload[i]], taken[key] = key, true
 		}
 		byPath[upload[i]] = job
-		restore[upload[i]] = job.Restore
+		restore[upload[i]], rerun[upload[i]] = job.Restore, j.resumed[id]
 		paths = append(paths, upload[i])
 	}
 	j.mu.Unlock()
@@ -385,6 +389,7 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 	}
 	p.Restore = func(path string) bool { return restore[path] }
 	p.StateKey = func(path string) string { return keys[path] }
+	p.Rerun = func(path string) bool { return rerun[path] }
 	p.OnFile = func(o FileOutcome) {
 		if job := byPath[o.Path]; job != nil && !ended[o.Path] {
 			ended[o.Path] = true
@@ -437,6 +442,9 @@ func (j *Jobs) end(ctx context.Context, job *Job, out *FileOutcome, err error) {
 	}
 	j.mu.Lock()
 	*job = *c
+	if c.State != JobQueued {
+		delete(j.resumed, c.ID) // its outcome is recorded: a retry reads its file again
+	}
 	j.mu.Unlock()
 }
 

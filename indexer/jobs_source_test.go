@@ -4,6 +4,8 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,5 +59,110 @@ func TestJobsTwoVersionsOfOneFile(t *testing.T) {
 	}
 	if ids := e.search("cá bớp"); len(ids) != 1 || ids[0] != outs[1].DocID {
 		t.Errorf("search: %v, want only %s", ids, outs[1].DocID)
+	}
+}
+
+// stopAtWrite is a pipeline's write lock that, once armed, stops the server (cancels its context) as a
+// batch's store write begins: the store transaction commits, the index sync and the jobs' ends do not.
+type stopAtWrite struct {
+	sync.Mutex
+	armed  atomic.Bool
+	cancel context.CancelFunc
+}
+
+func (s *stopAtWrite) Lock() {
+	s.Mutex.Lock()
+	if s.armed.Load() {
+		s.cancel()
+	}
+}
+
+// runJobs starts the queue's runner and returns a wait for one job's end.
+func runJobs(t *testing.T, ctx context.Context, jobs *indexer.Jobs) (wait func(id string) *indexer.Job, stopped <-chan struct{}) {
+	done := make(chan struct{})
+	go func() { jobs.Run(ctx); close(done) }()
+	return func(id string) *indexer.Job {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if j, _ := jobs.Get(id); j.State == indexer.JobDone || j.State == indexer.JobFailed {
+				return j
+			}
+		}
+		t.Fatalf("job %s not finished", id)
+		return nil
+	}, done
+}
+
+// TestJobRunAgainAfterStopReportsItsOutcome: a server stopped after an upload's batch was written to the
+// store, before the job recorded its outcome, runs the job again on restart; the job then reports what
+// the first run did (added, or updated for a new version of a named file), not what reading its file
+// again finds (its own document: unchanged, or same content).
+func TestJobRunAgainAfterStopReportsItsOutcome(t *testing.T) {
+	for _, tc := range []struct {
+		name, source string
+		earlier      bool // an earlier version of the file was uploaded first
+		want         string
+	}{
+		{"upload on its own", "", false, indexer.OutcomeAdded},
+		{"first version of a named file", "bao-cao/ca-bop.txt", false, indexer.OutcomeAdded},
+		{"new version of a named file", "bao-cao/ca-bop.txt", true, indexer.OutcomeUpdated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			dir := filepath.Join(e.data, "uploads")
+			ctx, cancel := context.WithCancel(context.Background())
+			lock := &stopAtWrite{cancel: cancel}
+			p := &indexer.Pipeline{Store: e.store, Index: e.idx, Extractor: e.x, Workers: 1, WriteLock: lock}
+			jobs, err := indexer.NewJobs(p, dir, 8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			upload := func(jobs *indexer.Jobs, text string) string {
+				t.Helper()
+				st, err := jobs.Stage("cá bớp.txt", strings.NewReader(text), 1<<20)
+				if err != nil {
+					t.Fatal(err)
+				}
+				j, err := st.Commit(nil, "", false, tc.source)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return j.ID
+			}
+			wait, stopped := runJobs(t, ctx, jobs)
+			var prev string
+			if tc.earlier {
+				prev = wait(upload(jobs, "Nuôi cá bớp trong lồng bè, mật độ 5 con/m³.")).Outcome.DocID
+			}
+			lock.armed.Store(true)
+			id := upload(jobs, "Nuôi cá bớp trong lồng bè, mật độ 8 con/m³, bản sửa.")
+			<-stopped
+			if j, _ := jobs.Get(id); j.State != indexer.JobQueued {
+				t.Fatalf("job after the stop: %+v", j)
+			}
+
+			// The restart: the queue opened again on the same folder, the index caught up.
+			if _, err := indexer.Sync(context.Background(), e.store, e.idx, nil); err != nil {
+				t.Fatal(err)
+			}
+			p = &indexer.Pipeline{Store: e.store, Index: e.idx, Extractor: e.x, Workers: 1}
+			if jobs, err = indexer.NewJobs(p, dir, 8); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel = context.WithCancel(context.Background())
+			wait, stopped = runJobs(t, ctx, jobs)
+			t.Cleanup(func() { cancel(); <-stopped })
+			j := wait(id)
+			if o := j.Outcome; j.State != indexer.JobDone || o == nil || o.Outcome != tc.want || o.DocID == "" || o.DocID == prev || o.Pages != 1 {
+				t.Fatalf("job run again: %+v %+v, want %s", j, j.Outcome, tc.want)
+			}
+			if ids := e.search("cá bớp"); len(ids) != 1 || ids[0] != j.Outcome.DocID {
+				t.Errorf("search: %v, want [%s]", ids, j.Outcome.DocID)
+			}
+			// A later upload of the same content is not taken for this job's: it is the same content.
+			if again := wait(upload(jobs, "Nuôi cá bớp trong lồng bè, mật độ 8 con/m³, bản sửa.")); again.Outcome.Outcome != indexer.OutcomeSame {
+				t.Errorf("the same content uploaded later: %+v", again.Outcome)
+			}
+		})
 	}
 }

@@ -121,6 +121,11 @@ type Pipeline struct {
 	// source, so that a new version replaces the old one as a changed file on disk does. Such a file is
 	// always read: the size and time of a new upload say nothing about the last one.
 	StateKey func(path string) string
+	// Rerun, when it returns true for a file, says an earlier run may have written it without its outcome
+	// reaching anyone (an upload job of a server stopped between the store write and the job's end): a state
+	// written from this very file then gives the outcome that run reported (FileState.Reported), not what
+	// reading it again would find (its own document: unchanged, or same).
+	Rerun func(path string) bool
 }
 
 // DocumentExt are the extensions the pipeline reads as documents.
@@ -175,6 +180,11 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 			return sum, err
 		}
 		c.prevDoc, c.prev = st.DocID, st
+		if found && p.Rerun != nil && p.Rerun(c.path) && st.Reported != "" && writtenFrom(st, c) {
+			prog.Skipped++
+			p.emit(&sum, &prog, p.reported(st, c))
+			continue
+		}
 		if found && c.key == c.path && p.unchanged(st, c) {
 			deleted, err := p.docDeleted(st)
 			if err != nil {
@@ -333,6 +343,9 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 				}
 				written[id] = d.change.State.SHA256
 			}
+			if !d.outcome.Deleted && d.outcome.Outcome != OutcomeFailed {
+				d.change.State.Reported = d.outcome.Outcome // with the state, in its transaction (see Rerun)
+			}
 			batch = append(batch, d)
 			if len(batch) >= batchDocs {
 				flush()
@@ -387,6 +400,9 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 	t0 := time.Now()
 	out := FileOutcome{Path: c.path, Bytes: c.size}
 	state := corpus.FileState{Path: c.key, Size: c.size, ModTime: c.mtime.UnixNano(), Sidecar: c.sidecar, Version: ExtractionVersion}
+	if c.key != c.path {
+		state.From = c.path
+	}
 	fail := func(r extract.Reason, msg string) done {
 		out.Seconds = time.Since(t0).Seconds()
 		return failDone(done{c: c, change: corpus.FileChange{State: state, Original: state.SHA256, Previous: c.prevDoc}, outcome: out}, r, msg)

@@ -93,3 +93,22 @@ func ContentHeld(st *corpus.Store, sha, source string) (Held, error) {
 	}
 	return h, nil
 }
+
+// writtenFrom reports whether st was written from the very file c (the same path or upload, size, time
+// and sidecar).
+func writtenFrom(st corpus.FileState, c candidate) bool {
+	from := st.From
+	if from == "" {
+		from = st.Path
+	}
+	return from == c.path && st.Unchanged(c.size, c.mtime) && st.Sidecar == c.sidecar
+}
+
+// reported is the outcome the run that wrote st gave for file c, its pages as its document has them.
+func (p *Pipeline) reported(st corpus.FileState, c candidate) FileOutcome {
+	o := FileOutcome{Path: c.path, Outcome: st.Reported, DocID: st.DocID, NeedsOCR: st.NeedsOCR, Bytes: c.size}
+	if r := p.existing(st.DocID); r != nil && r.Extraction != nil {
+		o.Pages, o.Rungs = r.Extraction.Pages, r.Extraction.Rungs
+	}
+	return o
+}
