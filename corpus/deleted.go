@@ -11,7 +11,8 @@ import (
 // this rule the next import of a file or harvest of a repository that still holds the record would bring
 // it back, silently undoing a deliberate deletion. The id is what staff deleted: a record sent again stays
 // deleted even when its content changed since, unless restoring is asked for. A tombstone its source made
-// (Entry.Withdrawn: a repository reported the record deleted) is no such decision.
+// (Entry.Withdrawn: a repository reported the record deleted, its file changed or is gone) is no such
+// decision.
 
 // KeptDeletedMessage says why an imported or harvested record with id was not stored.
 func KeptDeletedMessage(id string) string {

@@ -212,7 +212,9 @@ func forgetGoneTx(tx *bolt.Tx, paths []string) ([]string, error) {
 
 // leaveTx takes path out of a document's sources; a document with no source left is deleted (and
 // true returned). A staff edit ("api") is not a source that keeps a document alive: the document
-// still comes from files, and the edits go on to the file's new version (see the indexer).
+// still comes from files, and the edits go on to the file's new version (see the indexer). That deletion
+// is its source's (Entry.Withdrawn), not staff's: a file changed back to this content, or put back after
+// --prune, brings the document back rather than being held as a document staff deleted.
 func leaveTx(tx *bolt.Tx, id, path string, now time.Time, seq *uint64) (bool, error) {
 	records := tx.Bucket(bucketRecords)
 	raw := records.Get([]byte(id))
@@ -229,7 +231,7 @@ func leaveTx(tx *bolt.Tx, id, path string, now time.Time, seq *uint64) (bool, er
 		return false, nil // the path never gave this document
 	}
 	if !slices.ContainsFunc(e.Sources, func(s string) bool { return s != "api" }) {
-		return deleteTx(tx, id, now, seq, false)
+		return deleteTx(tx, id, now, seq, true)
 	}
 	return false, putEntry(records, &e)
 }

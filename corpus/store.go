@@ -120,8 +120,8 @@ type Entry struct {
 	Created  time.Time       `json:"created"`
 	Modified time.Time       `json:"modified"`
 	Deleted  bool            `json:"deleted,omitempty"`
-	// Withdrawn marks a tombstone its source made (an OAI-PMH repository reported the record deleted),
-	// not staff: the record comes back when the source sends it again.
+	// Withdrawn marks a tombstone its source made, not staff: an OAI-PMH repository reported the record
+	// deleted, or its file changed or is gone. The record comes back when the source sends it again.
 	Withdrawn bool `json:"withdrawn,omitempty"`
 	// Sources are where the record came from: file paths, "sample", "api".
 	Sources []string `json:"sources,omitempty"`

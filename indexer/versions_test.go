@@ -1,0 +1,75 @@
+package indexer_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"ketnoi/indexer"
+)
+
+// TestFileComesBackToAnEarlierContent: a document that went because its file changed or was pruned is not
+// one staff deleted. A file changed back to an earlier version's content brings that version back (and
+// replaces the current one), and a file put back after --prune is indexed again; neither is held as a
+// deleted document.
+func TestFileComesBackToAnEarlierContent(t *testing.T) {
+	const v1, v2 = "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.", "Quy trình nuôi cá chình trong bể xi măng có mái che."
+	tests := []struct {
+		name string
+		back func(t *testing.T, e *env, dir, txt string) // makes txt hold v1 again
+		want string                                      // the outcome of v1 coming back
+	}{
+		{"changed back", func(t *testing.T, e *env, dir, txt string) {
+			write(t, txt, v2)
+			touch(t, txt, 2*time.Second)
+			if _, outs := e.run(txt); outs["a.txt"].Outcome != indexer.OutcomeUpdated {
+				t.Fatalf("second version: %+v", outs["a.txt"])
+			}
+			write(t, txt, v1)
+			touch(t, txt, 4*time.Second)
+		}, indexer.OutcomeUpdated},
+		{"pruned, put back", func(t *testing.T, e *env, dir, txt string) {
+			if err := os.Remove(txt); err != nil {
+				t.Fatal(err)
+			}
+			if del, _, err := indexer.Prune(context.Background(), e.store, e.idx, []string{dir}, true); err != nil || len(del) != 1 {
+				t.Fatalf("prune: %v %v", del, err)
+			}
+			write(t, txt, v1)
+		}, indexer.OutcomeAdded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			dir := t.TempDir()
+			txt := filepath.Join(dir, "a.txt")
+			write(t, txt, v1)
+			_, outs := e.run(txt)
+			id := outs["a.txt"].DocID
+			tt.back(t, e, dir, txt)
+			sum, outs := e.run(txt)
+			o := outs["a.txt"]
+			if o.Outcome != tt.want || o.Deleted || o.DocID != id || sum.Deleted != 0 {
+				t.Fatalf("v1 back: %+v, summary %+v; want %s as %s", o, sum, tt.want, id)
+			}
+			if ids := e.search("tôm thẻ"); len(ids) != 1 || ids[0] != id {
+				t.Errorf("v1 found as %v, want [%s]", ids, id)
+			}
+			if ids := e.search("cá chình"); len(ids) != 0 {
+				t.Errorf("the version v1 replaced still found: %v", ids)
+			}
+			if _, err := e.store.Get(id); err != nil {
+				t.Errorf("v1 not live in the store: %v", err)
+			}
+			// And it stays: the next run finds the file unchanged, its document live.
+			if _, outs = e.run(txt); outs["a.txt"].Outcome != indexer.OutcomeUnchanged || outs["a.txt"].Deleted {
+				t.Errorf("rerun: %+v", outs["a.txt"])
+			}
+			if ids := e.search("tôm thẻ"); len(ids) != 1 {
+				t.Errorf("after the rerun v1 found as %v", ids)
+			}
+		})
+	}
+}
