@@ -186,7 +186,7 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 			continue
 		}
 		if found && c.key == c.path && p.unchanged(st, c) {
-			deleted, err := p.docDeleted(st)
+			deleted, changed, err := p.docDeleted(st)
 			if err != nil {
 				return sum, err
 			}
@@ -198,7 +198,7 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 			o := FileOutcome{Path: c.path, Outcome: OutcomeUnchanged, DocID: st.DocID,
 				Reason: extract.Reason(st.Reason), Message: st.Message, NeedsOCR: st.NeedsOCR, Bytes: c.size}
 			if deleted {
-				KeepDeleted(&o)
+				keepDeleted(&o, changed)
 			}
 			p.emit(&sum, &prog, o)
 			continue
@@ -436,14 +436,15 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 		// The report would replace that record, and the next import of the record file replace it back.
 		return fail(extract.ReasonMalformed, fmt.Sprintf("tệp kèm: mã %q đã là mã của bản ghi nhập từ tệp %s; hãy đặt mã khác trong tệp kèm", id, src))
 	}
-	// The content of a document staff deleted (the file touched, copied, or uploaded again): it stays
-	// deleted, as an unchanged file's does, unless restoring was asked for.
-	if deleted, err := p.contentDeleted(c, existing, id, sha); err != nil {
+	// The content of a document staff deleted (the file touched, copied, or uploaded again), or a file
+	// whose sidecar names such a document: it stays deleted, as an unchanged file's does, unless restoring
+	// was asked for.
+	if deleted, changed, err := p.contentDeleted(c, existing, id, sha, sidecarID(side) != ""); err != nil {
 		return fail(extract.ReasonIO, err.Error())
 	} else if deleted {
 		state.Outcome, state.DocID = corpus.FileIndexed, id // no OCR wanted for a deleted document
 		out.DocID, out.Seconds = id, time.Since(t0).Seconds()
-		KeepDeleted(&out)
+		keepDeleted(&out, changed)
 		return done{c: c, change: corpus.FileChange{State: state, Original: sha, Previous: c.prevDoc}, outcome: out}
 	}
 	if existing != nil && existing.Extraction != nil && existing.Extraction.SHA256 == sha && side == nil &&

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,6 +70,64 @@ func TestFileComesBackToAnEarlierContent(t *testing.T) {
 			}
 			if ids := e.search("tôm thẻ"); len(ids) != 1 {
 				t.Errorf("after the rerun v1 found as %v", ids)
+			}
+		})
+	}
+}
+
+// TestSidecarIDOfDeletedDocument: a report whose sidecar gives its id is that document whatever its
+// content, so once staff deleted it a new version of the file (or another file with the same sidecar id)
+// leaves it deleted, as an imported record's id does, unless restoring is asked for.
+func TestSidecarIDOfDeletedDocument(t *testing.T) {
+	const id = "kq-rieng-01"
+	tests := []struct {
+		name    string
+		text    string // the file's content when indexed again
+		restore bool
+		found   int
+		outcome string
+	}{
+		{"same content", "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.", false, 0, indexer.OutcomeUnchanged},
+		{"content changed", "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt, bản sửa lần hai.", false, 0, indexer.OutcomeUnchanged},
+		{"content changed, restored", "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt, bản sửa lần hai.", true, 1, indexer.OutcomeAdded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			txt := filepath.Join(t.TempDir(), "bao-cao.txt")
+			write(t, txt, tests[0].text)
+			write(t, strings.TrimSuffix(txt, ".txt")+".json", `{"id": "`+id+`"}`)
+			if _, outs := e.run(txt); outs["bao-cao.txt"].DocID != id {
+				t.Fatalf("first run: %+v", outs)
+			}
+			if err := e.store.Delete([]string{id}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := indexer.Sync(context.Background(), e.store, e.idx, nil); err != nil {
+				t.Fatal(err)
+			}
+			write(t, txt, tt.text)
+			touch(t, txt, 3*time.Second)
+			var got []indexer.FileOutcome
+			p := &indexer.Pipeline{Store: e.store, Index: e.idx, Extractor: e.x, Workers: 1,
+				OnFile:  func(o indexer.FileOutcome) { got = append(got, o) },
+				Restore: func(string) bool { return tt.restore }}
+			if _, err := p.Run(context.Background(), []string{txt}); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(e.search("tôm thẻ")); n != tt.found || len(got) != 1 || got[0].Outcome != tt.outcome || got[0].DocID != id {
+				t.Fatalf("found %d, want %d; outcomes %+v, want %s of %s", n, tt.found, got, tt.outcome, id)
+			}
+			if tt.found == 1 {
+				return
+			}
+			o := got[0]
+			if !o.Deleted || !strings.Contains(o.Message, id+" đã bị xoá") {
+				t.Errorf("outcome %+v: want it to say %s stays deleted", o, id)
+			}
+			// The next run takes the unchanged file's quick path and says the same.
+			if _, outs := e.run(txt); outs["bao-cao.txt"].Message != o.Message || !outs["bao-cao.txt"].Deleted {
+				t.Errorf("again: %+v, want %+v", outs["bao-cao.txt"], o)
 			}
 		})
 	}
