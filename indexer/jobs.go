@@ -353,7 +353,7 @@ func (j *Jobs) runGroup(ctx context.Context, ids []string) {
 			continue
 		}
 		if job.Source != "" {
-			key := UploadKey(job.Source)
+			key := UploadKey(job.By, job.Source)
 			if taken[key] {
 				// Two versions of one file in one run would both replace the last one: the later waits for
 				// the next run and replaces the earlier.

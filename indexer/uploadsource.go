@@ -39,8 +39,12 @@ func CleanSourceFile(s string) (string, error) {
 	return s, nil
 }
 
-// UploadKey is the key of the file state of the uploads labelled source.
-func UploadKey(source string) string { return uploadKeyPrefix + source }
+// UploadKey is the key of the file state of the uploads labelled source by the uploader by (the id of the
+// API key or signed-in user, Job.By). Labels are each uploader's own: two staff members sending folders of
+// the same name (every institution has its "bao-cao") must not replace each other's reports. The price is
+// that a new key starts afresh: a file changed since the last run under the old key comes in beside its
+// old version instead of replacing it, while unchanged files are still recognised by their content.
+func UploadKey(by, source string) string { return uploadKeyPrefix + by + "/" + source }
 
 // Held is what the store holds of a file's content, as an upload of it without a sidecar would find it:
 // its document (DocID of the content) live, or deleted by staff. The zero Held: nothing.
@@ -55,9 +59,9 @@ type Held struct {
 }
 
 // ContentHeld says what the store holds of content sha (hex SHA-256), and whether the last upload
-// labelled source ("" to not ask) gave it. It reads one record and one file state, so that a client can
+// labelled source ("" to not ask) by the uploader by gave it. It reads one record and one file state, so that a client can
 // learn it without sending the file (ketnoi index --server).
-func ContentHeld(st *corpus.Store, sha, source string) (Held, error) {
+func ContentHeld(st *corpus.Store, sha, by, source string) (Held, error) {
 	id := DocID(sha)
 	h := Held{ID: id}
 	e, err := st.Get(id)
@@ -85,7 +89,7 @@ func ContentHeld(st *corpus.Store, sha, source string) (Held, error) {
 		return Held{}, err
 	}
 	if source != "" {
-		fs, found, err := st.FileState(UploadKey(source))
+		fs, found, err := st.FileState(UploadKey(by, source))
 		if err != nil {
 			return Held{}, err
 		}

@@ -331,7 +331,7 @@ func (s *Server) apiDocumentHeld(c echo.Context) error {
 	if err != nil {
 		return apiErr(http.StatusBadRequest, "bad_source_file", "Tham số \"source_file\" không hợp lệ: "+err.Error()+".")
 	}
-	h, err := indexer.ContentHeld(s.store, sha, source)
+	h, err := indexer.ContentHeld(s.store, sha, principalID(c), source)
 	if err != nil {
 		return err
 	}

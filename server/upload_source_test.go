@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"ketnoi/corpus"
 	"ketnoi/indexer"
 )
 
@@ -22,16 +23,7 @@ func TestUploadNamingItsFileReplacesItsLastVersion(t *testing.T) {
 	e := uploadServer(t, 8, true)
 	upload := func(content string, fields map[string]string) *indexer.FileOutcome {
 		t.Helper()
-		ctype, body := multipartBody(t, "cá bớp.txt", []byte(content), fields)
-		code, b, _ := e.do(t, "POST", "/api/v1/documents", e.staff, ctype, body)
-		var j indexer.Job
-		if code != http.StatusAccepted || json.Unmarshal(b, &j) != nil {
-			t.Fatalf("upload: %d %s", code, b)
-		}
-		if j = e.waitJob(t, j.ID); j.State != indexer.JobDone || j.Outcome == nil {
-			t.Fatalf("job: %+v", j)
-		}
-		return j.Outcome
+		return e.uploadDone(t, e.staff, "cá bớp.txt", content, fields)
 	}
 	label := "báo cáo/2024/cá bớp.txt"
 	v1 := upload("Nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn, mật độ 5 con/m³.", map[string]string{"source_file": label})
@@ -165,4 +157,63 @@ func TestDocumentHeldByContent(t *testing.T) {
 		t.Fatalf("delete: %d %s", code, b)
 	}
 	check(t, "/api/v1/documents/"+sha, e.staff, 200, held{SHA256: sha, ID: id, State: "deleted"}, "")
+}
+
+// TestUploadLabelsAreEachUploadersOwn: two staff members sending folders of the same name (every
+// institution has its "bao-cao") do not replace each other's reports: a label links the versions one
+// uploader sends. The lookup by content answers for the asking uploader's labels too.
+func TestUploadLabelsAreEachUploadersOwn(t *testing.T) {
+	e := uploadServer(t, 8, true)
+	other, _, err := e.keys.Create("Cán bộ C", corpus.RoleStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload := func(key, content string) *indexer.FileOutcome {
+		t.Helper()
+		return e.uploadDone(t, key, "tong-ket.txt", content, map[string]string{"source_file": "bao-cao/tong-ket.txt"})
+	}
+	a := upload(e.staff, "Báo cáo tổng kết: nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.")
+	c := upload(other, "Báo cáo tổng kết: giống lúa chịu mặn cho vùng ven biển Phù Cát.")
+	if a.Outcome != indexer.OutcomeAdded || c.Outcome != indexer.OutcomeAdded || a.DocID == c.DocID {
+		t.Fatalf("same label from two staff members: %+v then %+v, want two new documents", a, c)
+	}
+	if ids := e.searchIDs(t, "cá bớp"); len(ids) != 1 || ids[0] != a.DocID {
+		t.Errorf("the first uploader's report was replaced by the other's: search gives %v, want [%s]", ids, a.DocID)
+	}
+	sum := sha256.Sum256([]byte("Báo cáo tổng kết: nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn."))
+	path := "/api/v1/documents/" + hex.EncodeToString(sum[:]) + "?source_file=bao-cao%2Ftong-ket.txt"
+	for _, tc := range []struct {
+		key   string
+		known bool
+	}{{e.staff, true}, {other, false}} {
+		code, b, _ := e.do(t, "GET", path, tc.key, "", nil)
+		var h struct {
+			Known *bool `json:"source_file_known"`
+		}
+		if code != http.StatusOK || json.Unmarshal(b, &h) != nil || h.Known == nil || *h.Known != tc.known {
+			t.Errorf("lookup: %d %s, want source_file_known %v", code, b, tc.known)
+		}
+	}
+	// Each uploader's next version still replaces their own last one.
+	if a2 := upload(e.staff, "Báo cáo tổng kết: nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn, bản sửa."); a2.Outcome != indexer.OutcomeUpdated {
+		t.Errorf("second version of the first uploader's file: %+v", a2)
+	}
+	if ids := e.searchIDs(t, "lúa chịu mặn"); len(ids) != 1 || ids[0] != c.DocID {
+		t.Errorf("the other uploader's report after the first one's new version: %v, want [%s]", ids, c.DocID)
+	}
+}
+
+// uploadDone uploads content as a file called name with key and waits for its job to be done.
+func (u *uploadEnv) uploadDone(t *testing.T, key, name, content string, fields map[string]string) *indexer.FileOutcome {
+	t.Helper()
+	ctype, body := multipartBody(t, name, []byte(content), fields)
+	code, b, _ := u.do(t, "POST", "/api/v1/documents", key, ctype, body)
+	var j indexer.Job
+	if code != http.StatusAccepted || json.Unmarshal(b, &j) != nil {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	if j = u.waitJob(t, j.ID); j.State != indexer.JobDone || j.Outcome == nil {
+		t.Fatalf("job: %+v", j)
+	}
+	return j.Outcome
 }
