@@ -115,3 +115,40 @@ func exists(path string) bool {
 	_, err := os.Stat(path)
 	return !errors.Is(err, fs.ErrNotExist)
 }
+
+// PruneUploads is Prune for the files the uploader by sends under labels (ketnoi index --server, see
+// UploadKey): by walked the folder it labels root and found the files labelled present, so its uploads
+// labelled under root/ that are not among them are gone; other uploaders' labels are theirs. Labels are
+// compared, never read as paths. An uploader that found no file at all in the folder gets the same guard
+// as Prune's empty folder: nothing is deleted, and the refusal returned, unless emptyOK. The store and the
+// index are changed as Prune does.
+func PruneUploads(ctx context.Context, store *corpus.Store, idx Index, by, root string, present map[string]bool, emptyOK bool) ([]string, *PruneRefused, error) {
+	mine, under := UploadKey(by, ""), UploadKey(by, root+"/")
+	var gone []string
+	err := store.FileStates(func(st corpus.FileState) error {
+		if strings.HasPrefix(st.Path, under) && !present[strings.TrimPrefix(st.Path, mine)] {
+			gone = append(gone, st.Path)
+		}
+		return nil
+	})
+	if err != nil || len(gone) == 0 {
+		return nil, nil, err
+	}
+	if len(present) == 0 && !emptyOK {
+		del, err := store.GoneFilesWouldDelete(gone)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(del) > 0 {
+			return nil, &PruneRefused{Root: root, Files: len(gone), Documents: len(del)}, nil
+		}
+	}
+	del, err := store.ForgetGoneFiles(gone)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := Sync(ctx, store, idx, nil); err != nil {
+		return nil, nil, err
+	}
+	return del, nil, nil
+}

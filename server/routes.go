@@ -35,6 +35,7 @@ func (s *Server) routes() {
 	api.POST("/match/feedback", s.apiFeedbackPost, anyRole)
 	api.GET("/match/feedback", s.apiFeedbackList, anyRole)
 	e.POST(uploadRoute, s.apiUpload, staff)
+	e.POST(pruneRoute, s.apiPrune, staff)
 	api.GET("/documents/:sha", s.apiDocumentHeld, staff)
 	api.GET("/export", s.apiExport, staff)
 	api.GET("/jobs", s.apiJobs, staff)

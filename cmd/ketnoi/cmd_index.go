@@ -24,7 +24,7 @@ func init() {
 	register(&command{
 		name:    "index",
 		summary: "lập chỉ mục báo cáo (PDF, DOCX, ODT, TXT) và bản ghi (JSON, JSONL, CSV)",
-		usage:   "[--workers N] [--no-ocr] [--prune [--prune-empty]] [--report TỆP.csv|.json] [--retry-failed] [--restore-deleted] TỆP_HOẶC_THƯ_MỤC...",
+		usage:   "[--workers N] [--no-ocr] [--server URL --key KHOÁ] [--prune [--prune-empty]] [--report TỆP.csv|.json] [--retry-failed] [--restore-deleted] TỆP_HOẶC_THƯ_MỤC...",
 		help: `
 Lập chỉ mục các tệp và thư mục (đọc đệ quy):
 - báo cáo PDF (kể cả bản quét: OCR khi có tesseract), DOCX, ODT, TXT: trích văn bản trên mọi lõi, mỗi tệp
@@ -43,6 +43,10 @@ trở lại. Dòng bị bỏ khỏi tệp bản ghi không làm xoá bản ghi c
 thư mục không đọc được lúc chạy, hay trống hẳn (không còn tệp nào, kể cả trong thư mục con) trong khi kho còn
 tài liệu từ đó — như ổ mạng chưa gắn — thì không bị dọn, được báo kèm số tài liệu, và mã thoát là 1; thêm
 --prune-empty khi đúng là đã bỏ hết tệp của thư mục đó.
+Với --server URL --key KHOÁ_CÁN_BỘ, báo cáo được gửi cho máy chủ đang chạy, mỗi tệp kèm tên của nó trong
+thư mục (bao-cao/2024/a.pdf); --prune khi đó dọn trên máy chủ tài liệu của tệp đã biến mất khỏi thư mục, cùng
+quy tắc (kể cả thư mục trống hẳn), sau khi mọi tệp của lần chạy đã có kết quả (tệp gửi lỗi vẫn là tệp còn đó;
+lần chạy bị ngắt không dọn gì).
 Trang không có lớp chữ mà máy không có tesseract: tệp vẫn vào chỉ mục, báo "cần OCR", lần chạy sau có
 tesseract sẽ đọc lại. --report ghi kết quả từng tệp ra CSV hoặc JSON.
 Cuối lần chạy, các nhu cầu thường trực ("standing": true) được ghép lại với kết quả vừa thêm hay sửa; kết
@@ -102,7 +106,8 @@ func runIndex(e *env, args []string) error {
 	defer stop()
 	start := time.Now()
 	if *serverURL != "" {
-		return runIndexRemote(ctx, e, *serverURL, *key, pos, *quiet, *restore, rep, start)
+		return runIndexRemote(ctx, e, remoteRun{url: *serverURL, key: *key, roots: pos, quiet: *quiet, restore: *restore,
+			prune: *prune, pruneEmpty: *pruneEmpty, rep: rep, start: start})
 	}
 	d, err := openOrCreateData(ctx, e.data, nil)
 	var held *errHeld
@@ -175,9 +180,7 @@ func runIndex(e *env, args []string) error {
 		}
 		sum.Pruned = len(del)
 		for _, r := range refused {
-			fmt.Fprintf(e.stderr, "KHÔNG DỌN %s: thư mục trống hẳn (ổ mạng chưa gắn?) mà dọn sẽ xoá %d tài liệu (%d tệp đã lập chỉ mục ở đó "+
-				"không còn thấy); chưa xoá tài liệu nào. Nếu đúng là đã bỏ hết tệp ở đó, chạy lại với --prune --prune-empty\n",
-				r.Root, r.Documents, r.Files)
+			printPruneRefused(e, r.Root, r.Files, r.Documents)
 		}
 		pruneRefused = len(refused) > 0
 	}
@@ -209,12 +212,23 @@ func runIndex(e *env, args []string) error {
 	return nil
 }
 
-// runIndexRemote is `ketnoi index --server URL`: documents go to the server's upload queue.
-func runIndexRemote(ctx context.Context, e *env, url, key string, pos []string, quiet, restore bool, rep *reportWriter, start time.Time) error {
-	if key == "" {
+// remoteRun is what `ketnoi index --server` was asked to do.
+type remoteRun struct {
+	url, key          string
+	roots             []string
+	quiet, restore    bool
+	prune, pruneEmpty bool
+	rep               *reportWriter
+	start             time.Time
+}
+
+// runIndexRemote is `ketnoi index --server URL`: documents go to the server's upload queue; with --prune,
+// once every upload has its outcome, the server forgets the files gone from the folders (pruneRemote).
+func runIndexRemote(ctx context.Context, e *env, r remoteRun) error {
+	if r.key == "" {
 		return usageError{"--server cần khoá API cán bộ: --key KHOÁ hoặc biến môi trường KETNOI_KEY"}
 	}
-	files, problems := collectFiles(pos)
+	files, problems := collectFiles(r.roots)
 	for _, p := range problems {
 		fmt.Fprintf(e.stderr, "LỖI %s\n", p)
 	}
@@ -227,18 +241,25 @@ func runIndexRemote(ctx context.Context, e *env, url, key string, pos []string, 
 			msg = "tệp bản ghi JSON/CSV chưa gửi được qua máy chủ; dừng máy chủ rồi chạy ketnoi index không có --server"
 		}
 		fmt.Fprintf(e.stderr, "BỎ QUA %s: %s\n", f, msg)
-		rep.add(indexer.FileOutcome{Path: f, Outcome: "skipped", Reason: extract.ReasonUnsupported, Message: msg})
+		r.rep.add(indexer.FileOutcome{Path: f, Outcome: "skipped", Reason: extract.ReasonUnsupported, Message: msg})
 	}
-	sum, err := indexRemote(ctx, e, url, key, pos, docs, quiet, restore, rep)
-	if cerr := rep.close(); err == nil {
+	sum, err := indexRemote(ctx, e, r.url, r.key, r.roots, docs, r.quiet, r.restore, r.rep)
+	if cerr := r.rep.close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return err
 	}
+	// A run stopped or refused before the end returned above: what it did not look at is not gone.
+	pruneLeft := false
+	if r.prune {
+		if sum.Pruned, pruneLeft, err = pruneRemote(ctx, e, r.url, r.key, r.roots, r.pruneEmpty); err != nil {
+			return err
+		}
+	}
 	printSummary(e, sum)
-	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(start).Round(time.Millisecond))
-	if failed > 0 || sum.FailedCount() > 0 {
+	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(r.start).Round(time.Millisecond))
+	if failed > 0 || sum.FailedCount() > 0 || pruneLeft {
 		return exitError{1}
 	}
 	return nil
