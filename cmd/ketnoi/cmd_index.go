@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -46,7 +47,9 @@ tài liệu từ đó — như ổ mạng chưa gắn — thì không bị dọn
 Với --server URL --key KHOÁ_CÁN_BỘ, báo cáo được gửi cho máy chủ đang chạy, mỗi tệp kèm tên của nó trong
 thư mục (bao-cao/2024/a.pdf); --prune khi đó dọn trên máy chủ tài liệu của tệp đã biến mất khỏi thư mục, cùng
 quy tắc (kể cả thư mục trống hẳn), sau khi mọi tệp của lần chạy đã có kết quả (tệp gửi lỗi vẫn là tệp còn đó;
-lần chạy bị ngắt không dọn gì).
+lần chạy bị ngắt không dọn gì). Máy chủ đọc tệp và ghép lại nhu cầu theo cách nó được chạy: --workers,
+--timeout, --no-ocr, --in-process và --weights không dùng cùng --server (đặt chúng cho ketnoi serve); tệp
+lỗi lần trước luôn được gửi lại, như với --retry-failed.
 Trang không có lớp chữ mà máy không có tesseract: tệp vẫn vào chỉ mục, báo "cần OCR", lần chạy sau có
 tesseract sẽ đọc lại. --report ghi kết quả từng tệp ra CSV hoặc JSON.
 Cuối lần chạy, các nhu cầu thường trực ("standing": true) được ghép lại với kết quả vừa thêm hay sửa; kết
@@ -95,6 +98,9 @@ func runIndex(e *env, args []string) error {
 	}
 	if *pruneEmpty && !*prune {
 		return usageError{"--prune-empty chỉ dùng cùng --prune"}
+	}
+	if err := remoteFlags(fs, *serverURL != ""); err != nil {
+		return err
 	}
 	var rep *reportWriter
 	if *report != "" {
@@ -220,6 +226,28 @@ type remoteRun struct {
 	prune, pruneEmpty bool
 	rep               *reportWriter
 	start             time.Time
+}
+
+// serverSide are the flags of index that set how files are read and needs re-matched: with --server the
+// server does both, as `ketnoi serve` was started (its flag of the same effect is named), so they are
+// refused rather than ignored.
+var serverSide = map[string]string{"workers": "--workers", "timeout": "--extract-timeout", "no-ocr": "--no-ocr",
+	"in-process": "--in-process", "weights": "--weights"}
+
+// remoteFlags refuses the flags set on the command line that do nothing with (or without) --server.
+func remoteFlags(fs *flag.FlagSet, remote bool) error {
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		switch {
+		case bad != nil:
+		case remote && serverSide[f.Name] != "":
+			bad = usageError{fmt.Sprintf("--%s không dùng cùng --server: máy chủ đọc tệp và ghép lại nhu cầu theo cách nó được chạy "+
+				"(ketnoi serve %s)", f.Name, serverSide[f.Name])}
+		case !remote && f.Name == "key":
+			bad = usageError{"--key chỉ dùng cùng --server"}
+		}
+	})
+	return bad
 }
 
 // runIndexRemote is `ketnoi index --server URL`: documents go to the server's upload queue; with --prune,

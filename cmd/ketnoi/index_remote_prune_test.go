@@ -162,3 +162,35 @@ func TestIndexServerPrune(t *testing.T) {
 		t.Error("pruning one folder deleted a document of another")
 	}
 }
+
+// TestIndexServerFlags: a flag of index that has no effect through a server (the server reads files and
+// matches as `ketnoi serve` was started), or --key without --server, is refused with a usage error rather
+// than ignored; nothing is sent.
+func TestIndexServerFlags(t *testing.T) {
+	srv := startUploadTarget(t, 1<<20)
+	dir := filepath.Join(t.TempDir(), "bao-cao")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "ca-bop.txt"), "Quy trình nuôi cá bớp trong lồng bè.")
+	remote := []string{"index", "--server", srv.url, "--key", srv.staff, dir}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append(remote, "--workers", "2"), "--workers không dùng cùng --server"},
+		{append(remote, "--no-ocr"), "--no-ocr không dùng cùng --server"},
+		{append(remote, "--timeout", "5m"), "--timeout không dùng cùng --server: máy chủ đọc tệp và ghép lại nhu cầu theo cách nó được chạy (ketnoi serve --extract-timeout)"},
+		{append(remote, "--in-process"), "--in-process không dùng cùng --server"},
+		{append(remote, "--weights", "w.json"), "--weights không dùng cùng --server"},
+		{[]string{"index", "--data", filepath.Join(t.TempDir(), "data"), "--key", srv.staff, dir}, "--key chỉ dùng cùng --server"},
+	} {
+		code, stdout, stderr := ketnoi(t, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: %d\n%s\n%s\nwant exit 2 and %q", tc.args[len(tc.args)-2:], code, stdout, stderr, tc.want)
+		}
+	}
+	if srv.found(t, "cá bớp") {
+		t.Error("a refused command sent its file")
+	}
+}
