@@ -583,8 +583,12 @@ func (s *Summary) Add(prog *Progress, o FileOutcome) {
 		s.NeedsOCR++
 	}
 	if o.Outcome != OutcomeUnchanged { // what was read this time
-		s.Pages += o.Pages
 		s.Bytes += o.Bytes
+	}
+	if o.Outcome == OutcomeAdded || o.Outcome == OutcomeUpdated {
+		// Pages extracted: a file whose content was already indexed (OutcomeSame) is hashed, not read, and
+		// counting its pages would inflate pages/s and print a rung line with no rung.
+		s.Pages += o.Pages
 		prog.Pages += o.Pages
 		for k, v := range o.Rungs {
 			s.Rungs[k] += v

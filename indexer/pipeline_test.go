@@ -140,7 +140,7 @@ func TestPipelineIncremental(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, outs = e.run(listDir(t, dir)...)
-	if sum.Same != 1 || outs["ban-sao.pdf"].DocID != pdfID {
+	if sum.Same != 1 || outs["ban-sao.pdf"].DocID != pdfID || sum.Pages != 0 || len(sum.Rungs) != 0 {
 		t.Fatalf("copy: %+v %+v", sum, outs["ban-sao.pdf"])
 	}
 	ent, err := e.store.Get(pdfID)
