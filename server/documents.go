@@ -454,7 +454,7 @@ func (s *Server) editRecord(ctx context.Context, kind, id string, patch map[stri
 	if _, err := s.store.Put([]corpus.Record{p.Record}, "api"); err != nil {
 		return nil, nil, err
 	}
-	if _, err := indexer.Sync(ctx, s.store, s.idx, nil); err != nil {
+	if err := s.syncIndex(ctx); err != nil {
 		return nil, nil, err
 	}
 	return p.Record, nil, nil
@@ -477,7 +477,7 @@ func (s *Server) apiDelete(kind string) echo.HandlerFunc {
 		if err := s.store.Delete([]string{id}); err != nil {
 			return err
 		}
-		if _, err := indexer.Sync(c.Request().Context(), s.store, s.idx, nil); err != nil {
+		if err := s.syncIndex(c.Request().Context()); err != nil {
 			return err
 		}
 		return c.NoContent(http.StatusNoContent)

@@ -81,7 +81,9 @@ func (s *Server) apiPrune(c echo.Context) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	del, refused, err := indexer.PruneUploads(req.Context(), s.store, s.idx, principalID(c), root, present, in.PruneEmpty)
+	ctx, cancel := writeDone(req.Context()) // the index sync after the store's write must finish
+	defer cancel()
+	del, refused, err := indexer.PruneUploads(ctx, s.store, s.idx, principalID(c), root, present, in.PruneEmpty)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"ketnoi/corpus"
-	"ketnoi/indexer"
 )
 
 // The needs intake in the API. Brokers and staff enter needs for their clients (POST /api/v1/needs) with
@@ -73,7 +72,7 @@ func (s *Server) apiIntakeSubmit(c echo.Context) error {
 	action := "need.submit"
 	if publish {
 		action = "need.submit_publish"
-		if _, err := indexer.Sync(c.Request().Context(), s.store, s.idx, nil); err != nil {
+		if err := s.syncIndex(c.Request().Context()); err != nil {
 			return err
 		}
 	}
@@ -271,8 +270,7 @@ func (s *Server) publishNeed(ctx context.Context, id string, by corpus.Actor) er
 	if _, err := s.store.PublishNeed(id, by); err != nil {
 		return intakeErr(id, err)
 	}
-	_, err := indexer.Sync(ctx, s.store, s.idx, nil)
-	return err
+	return s.syncIndex(ctx)
 }
 
 // reasonBody is the body of a rejection or a state change.

@@ -219,7 +219,7 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return base },
+		BaseContext: func(net.Listener) context.Context { return context.WithValue(base, serverLife{}, base) },
 		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	scheme := "http"
 	serve := func() error { return srv.Serve(ln) }

@@ -1,0 +1,34 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"ketnoi/indexer"
+)
+
+// serverLife is the context key of the server's own context (Run's base), which only shutdown cancels.
+type serverLife struct{}
+
+// syncTimeout bounds an index sync after a write, which the request's own timeout does not.
+const syncTimeout = 2 * time.Minute
+
+// syncIndex brings the index up to the store after a write the store has taken (hold writeMu).
+func (s *Server) syncIndex(ctx context.Context) error {
+	ctx, cancel := writeDone(ctx)
+	defer cancel()
+	_, err := indexer.Sync(ctx, s.store, s.idx, nil)
+	return err
+}
+
+// writeDone is the context for a request's work that must finish once the store has taken its write:
+// the index sync. The request's end (the client gone, the request timeout) does not stop it, since an
+// index left behind would go on showing a deleted document, or missing a published need, until the next
+// write. Shutdown still stops it; the next start catches up.
+func writeDone(ctx context.Context) (context.Context, context.CancelFunc) {
+	life, ok := ctx.Value(serverLife{}).(context.Context)
+	if !ok {
+		life = context.WithoutCancel(ctx) // served without Run (tests): nothing stops the server
+	}
+	return context.WithTimeout(life, syncTimeout)
+}
