@@ -243,13 +243,23 @@ func (s *Store) Delete(ids []string) error {
 }
 
 // deleteTx tombstones a live record inside tx; false when there is none. withdrawn: its source deleted it,
-// not staff.
+// not staff. Staff deleting a record its source deleted makes that deletion staff's.
 func deleteTx(tx *bolt.Tx, id string, now time.Time, seq *uint64, withdrawn bool) (bool, error) {
 	records, seqs := tx.Bucket(bucketRecords), tx.Bucket(bucketSeq)
 	raw := records.Get([]byte(id))
 	var e Entry
-	if raw == nil || json.Unmarshal(raw, &e) != nil || e.Deleted {
+	if raw == nil || json.Unmarshal(raw, &e) != nil {
 		return false, nil
+	}
+	if e.Deleted {
+		if withdrawn || !e.Withdrawn {
+			return false, nil
+		}
+		// Staff deleting what its source already took away (its file changed or is gone, its repository
+		// withdrew it): the tombstone becomes staff's, so the record stays deleted when the source gives
+		// it again. The index has dropped it already.
+		e.Withdrawn, e.Modified = false, now
+		return true, putEntry(records, &e)
 	}
 	if err := seqs.Delete(seqKey(e.Seq)); err != nil {
 		return false, err

@@ -467,12 +467,23 @@ func (s *Server) apiDelete(kind string) echo.HandlerFunc {
 		id := recordID(c)
 		s.writeMu.Lock()
 		defer s.writeMu.Unlock()
-		e, err := s.store.Get(id)
-		if errors.Is(err, corpus.ErrNotFound) || (err == nil && e.Kind != kind) {
+		// A record its source deleted (its file changed or is gone, its repository withdrew it) may still be
+		// deleted by staff, which keeps it deleted when the source gives it again.
+		e, err := s.store.Tombstone(id)
+		if errors.Is(err, corpus.ErrNotFound) || (err == nil && (e.Kind != kind || e.Deleted && !e.Withdrawn)) {
 			return apiErr(http.StatusNotFound, "not_found", "Không tìm thấy bản ghi "+strconv.Quote(id)+".")
 		}
 		if err != nil {
 			return err
+		}
+		if e.Deleted {
+			// An old version of a report: deleting it would leave the report in search.
+			if to, err := s.store.Replacement(id); err != nil {
+				return err
+			} else if to != "" {
+				return apiErr(http.StatusConflict, "replaced", "Bản ghi "+strconv.Quote(id)+" đã được thay bằng bản mới "+
+					strconv.Quote(to)+"; muốn xoá báo cáo thì xoá "+strconv.Quote(to)+".")
+			}
 		}
 		if err := s.store.Delete([]string{id}); err != nil {
 			return err

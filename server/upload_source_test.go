@@ -217,3 +217,35 @@ func (u *uploadEnv) uploadDone(t *testing.T, key, name, content string, fields m
 	}
 	return j.Outcome
 }
+
+// TestDeleteWhatItsSourceTookAway: DELETE on a report that went with its file (pruned) makes that
+// deletion staff's, so the same content uploaded again stays deleted; on an old version of a replaced
+// report it answers 409 naming the current version, which stays.
+func TestDeleteWhatItsSourceTookAway(t *testing.T) {
+	e := uploadServer(t, 8, true)
+	label := map[string]string{"source_file": "bao-cao/nuoc-mam.txt"}
+	const text = "Quy trình làm nước mắm Sa Huỳnh theo cách truyền thống."
+	gone := e.uploadDone(t, e.staff, "nuoc-mam.txt", text, label)
+	if code, b, _ := e.do(t, "POST", "/api/v1/documents/prune", e.staff, "application/json",
+		strings.NewReader(`{"root": "bao-cao", "present": [], "prune_empty": true}`)); code != http.StatusOK {
+		t.Fatalf("prune: %d %s", code, b)
+	}
+	if code, b, _ := e.do(t, "DELETE", "/api/v1/results/"+gone.DocID, e.staff, "", nil); code != http.StatusNoContent {
+		t.Fatalf("delete of a pruned report: %d %s", code, b)
+	}
+	if again := e.uploadDone(t, e.staff, "nuoc-mam.txt", text, label); !again.Deleted {
+		t.Errorf("the content of a report staff deleted after it was pruned came back: %+v", again)
+	}
+
+	label = map[string]string{"source_file": "bao-cao/ca-bop.txt"}
+	old := e.uploadDone(t, e.staff, "ca-bop.txt", "Nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.", label)
+	cur := e.uploadDone(t, e.staff, "ca-bop.txt", "Nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn, bản sửa.", label)
+	code, b, _ := e.do(t, "DELETE", "/api/v1/results/"+old.DocID, e.staff, "", nil)
+	var ae struct{ Code, Message string }
+	if code != http.StatusConflict || json.Unmarshal(b, &ae) != nil || ae.Code != "replaced" || !strings.Contains(ae.Message, cur.DocID) {
+		t.Errorf("delete of an old version: %d %s, want 409 replaced naming %s", code, b, cur.DocID)
+	}
+	if ids := e.searchIDs(t, "cá bớp"); len(ids) != 1 || ids[0] != cur.DocID {
+		t.Errorf("the current version after a delete of the old one: %v, want [%s]", ids, cur.DocID)
+	}
+}

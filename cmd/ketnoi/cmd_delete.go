@@ -56,6 +56,16 @@ func runDelete(e *env, args []string) error {
 		shas = append(shas, ent.Original)
 		if !ent.Deleted {
 			live = append(live, id)
+		} else if to, err := d.store.Replacement(id); err != nil {
+			return err
+		} else if to != "" && ent.Withdrawn {
+			// An old version of a report: deleting it would leave the report in search.
+			fmt.Fprintf(e.stderr, "LỖI %s: đã được thay bằng bản mới %s; muốn xoá báo cáo thì xoá %s\n", id, to, to)
+		} else if ent.Withdrawn {
+			// Gone with its file or its repository: deleting it now is staff's decision, which keeps it
+			// deleted when the file comes back or the repository sends it again.
+			live = append(live, id)
+			fmt.Fprintf(e.stderr, "%s: đã mất vì tệp hay kho nguồn của nó; nay giữ là bản ghi cán bộ đã xoá (không trở lại khi nguồn đưa lại)\n", id)
 		} else if !*purge {
 			fmt.Fprintf(e.stderr, "%s: đã xoá từ trước\n", id)
 		}
