@@ -83,7 +83,7 @@ func TestReplacedReportLinksRedirect(t *testing.T) {
 		{"GET", "/api/v1/results/" + v1 + "/needs", "", http.StatusPermanentRedirect, "/api/v1/results/" + v3 + "/needs"},
 		{"GET", "/api/v1/results/" + v1 + "/file", "", http.StatusPermanentRedirect, "/api/v1/results/" + v3 + "/file"},
 		{"GET", "/api/v1/results/" + v3, "", http.StatusOK, ""},
-		{"DELETE", "/api/v1/results/" + v1, staff, http.StatusNotFound, ""},
+		{"DELETE", "/api/v1/results/" + v1, staff, http.StatusConflict, ""}, // names the current version
 		{"GET", "/ket-qua/tl-khong-co", "", http.StatusNotFound, ""},
 	} {
 		if code, loc := ask(tc.method, tc.path, tc.key); code != tc.code || loc != tc.location {
