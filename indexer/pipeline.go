@@ -483,13 +483,27 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 	}
 	state.Outcome, state.DocID, state.NeedsOCR = corpus.FileIndexed, rec.ID, rec.Extraction.NeedsOCR
 	out.Outcome, out.DocID, out.Pages, out.Rungs, out.NeedsOCR = OutcomeAdded, rec.ID, len(doc.Pages), rec.Extraction.Rungs, state.NeedsOCR
-	if edited != nil {
+	if existing != nil || p.replaces(c) {
 		// Re-extracted, or the file's new version taking over from the live document its old one gave:
 		// the file is updated, not a new one, whatever id its new content has.
 		out.Outcome = OutcomeUpdated
 	}
 	out.Seconds = time.Since(t0).Seconds()
 	return done{c: c, change: corpus.FileChange{State: state, Record: rec, Original: sha, Previous: c.prevDoc}, outcome: out}
+}
+
+// replaces reports whether file c's new version takes the place of the document its old one gave: that
+// document is live and no other file gives it (a copy elsewhere keeps it, and the new version is then a
+// document beside it; staff edits do not keep a document).
+func (p *Pipeline) replaces(c candidate) bool {
+	if c.prevDoc == "" {
+		return false
+	}
+	e, err := p.Store.Get(c.prevDoc)
+	if err != nil {
+		return false
+	}
+	return !slices.ContainsFunc(e.Sources, func(s string) bool { return s != c.key && s != "api" })
 }
 
 // failDone turns d into a failed file: no record, the reason in its state and its outcome.

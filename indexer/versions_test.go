@@ -132,3 +132,34 @@ func TestSidecarIDOfDeletedDocument(t *testing.T) {
 		})
 	}
 }
+
+// TestChangedCopyIsNew: a file that changes while another file still holds its old content gives a new
+// document beside the old one, reported new; the last file to leave the old content replaces it, reported
+// updated.
+func TestChangedCopyIsNew(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	const text = "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt."
+	write(t, a, text)
+	write(t, b, text)
+	_, outs := e.run(a, b)
+	shared := outs["a.txt"].DocID
+	write(t, a, "Quy trình nuôi cá chình trong bể xi măng có mái che.")
+	touch(t, a, 2*time.Second)
+	sum, outs := e.run(a, b)
+	if o := outs["a.txt"]; o.Outcome != indexer.OutcomeAdded || sum.Updated != 0 || sum.Added != 1 {
+		t.Errorf("a changed copy: %+v, summary %+v; want it new, the copy keeping %s", o, sum, shared)
+	}
+	if ids := e.search("tôm thẻ"); len(ids) != 1 || ids[0] != shared {
+		t.Errorf("the content the other file still holds: %v, want [%s]", ids, shared)
+	}
+	write(t, b, "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.")
+	touch(t, b, 4*time.Second)
+	if _, outs = e.run(a, b); outs["b.txt"].Outcome != indexer.OutcomeUpdated {
+		t.Errorf("the last file leaving the old content: %+v, want it updated", outs["b.txt"])
+	}
+	if ids := e.search("tôm thẻ"); len(ids) != 0 {
+		t.Errorf("old content still found: %v", ids)
+	}
+}
