@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -223,8 +222,11 @@ func (s *Server) apiNeed(c echo.Context) error {
 		return err
 	}
 	st, err := s.store.NeedStatus(rec.RecordID())
+	if errors.Is(err, corpus.ErrNotFound) { // deleted since the lookup
+		return apiErr(http.StatusNotFound, "not_found", "Không tìm thấy nhu cầu "+strconv.Quote(rec.RecordID())+".")
+	}
 	if err != nil {
-		return fmt.Errorf("đọc trạng thái nhu cầu %s: %w", rec.RecordID(), err)
+		return err // says which need
 	}
 	full := statusJSON(st, time.Now(), false)
 	state := needStateJSON{State: full.State, StateLabel: full.StateLabel, Open: corpus.NeedOpen(full.State),
