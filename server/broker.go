@@ -192,11 +192,14 @@ func (s *Server) webBroker(c echo.Context) error {
 	return s.render(c, http.StatusOK, "broker.html", v)
 }
 
-// needOptions lists the needs to pick from, at most MaxSize: those matching the filter, or the first ones.
-// Brokers match needs still sought (corpus.NeedOpen): they come first, and closed and expired ones are left
-// out unless showEnded, when they follow in groups of their own, labelled with their state. The selected
-// need is always listed, in its group. The state lives in the store (expiry comes with time), so the index
-// is paged through until MaxSize open needs are found or none is left: needs are few next to results.
+// maxPickerPages bounds the pages of needs the picker reads (MaxSize each).
+const maxPickerPages = 50
+
+// needOptions lists the needs to pick from, at most MaxSize open ones: those matching the filter, or the
+// first ones. Brokers match needs still sought (corpus.NeedOpen): they come first, and closed and expired
+// ones are left out unless showEnded, when up to MaxSize of them follow in groups of their own, labelled
+// with their state. The selected need is always listed, in its group. The state lives in the store (expiry
+// comes with time), so the index is paged through until enough are found or none is left.
 func (s *Server) needOptions(c echo.Context, filter, selected string, showEnded bool) ([]brokerNeedGroup, error) {
 	if utf8.RuneCountInString(filter) > MaxQueryChars {
 		return nil, apiErr(http.StatusBadRequest, "query_too_long", fmt.Sprintf("Câu tìm kiếm dài quá %d ký tự.", MaxQueryChars))
@@ -217,8 +220,11 @@ func (s *Server) needOptions(c echo.Context, filter, selected string, showEnded 
 		}
 		return &groups[1]
 	}
+	// Up to MaxSize open needs, and as many ended ones when asked: ended needs must not be crowded out by
+	// open ones (nor the other way round). The scan is bounded for an index of many needs.
 	found := false
-	for listed := 0; listed < MaxSize; {
+	listed, ended := 0, 0
+	for page := 0; page < maxPickerPages && (listed < MaxSize || showEnded && ended < MaxSize); page++ {
 		res, err := s.idx.Search(c.Request().Context(), req)
 		if err != nil {
 			return nil, s.searchErr(err)
@@ -237,13 +243,16 @@ func (s *Server) needOptions(c echo.Context, filter, selected string, showEnded 
 				continue
 			}
 			open := corpus.NeedOpen(state)
-			if open || showEnded || h.ID == selected {
+			room := open && listed < MaxSize || !open && showEnded && ended < MaxSize
+			if room || h.ID == selected {
 				g := group(state)
 				g.Needs = append(g.Needs, brokerNeed{ID: h.ID, Title: h.Title, Selected: h.ID == selected, State: state})
 				found = found || h.ID == selected
 			}
 			if open {
 				listed++
+			} else {
+				ended++
 			}
 		}
 		if res.Next == "" || len(res.Hits) == 0 {
@@ -259,14 +268,18 @@ func (s *Server) needOptions(c echo.Context, filter, selected string, showEnded 
 			}
 		}
 	}
-	// At most MaxSize in all (and the selected one), the open ones first.
-	room := MaxSize
+	// At most MaxSize open ones and MaxSize ended ones (and the selected one), the open ones first.
+	open, ended := MaxSize, MaxSize
 	var out []brokerNeedGroup
 	for _, g := range groups {
-		if len(g.Needs) > room {
-			g.Needs = keepSelected(g.Needs, room)
+		room := &open
+		if g.Ended {
+			room = &ended
 		}
-		room -= len(g.Needs)
+		if len(g.Needs) > *room {
+			g.Needs = keepSelected(g.Needs, *room)
+		}
+		*room -= len(g.Needs)
 		if len(g.Needs) > 0 {
 			out = append(out, g)
 		}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -137,5 +138,44 @@ func TestBrokerPickerStates(t *testing.T) {
 	slices.Sort(listed)
 	if !slices.Equal(listed, open) {
 		t.Errorf("the picker lists %d needs, %d are open:\n%v\n%v", len(listed), len(open), listed, open)
+	}
+}
+
+// TestBrokerPickerManyOpenNeeds: with more open needs than the picker lists, it lists MaxSize of them, and
+// ticking the box still shows the closed ones, even when they rank below every open one.
+func TestBrokerPickerManyOpenNeeds(t *testing.T) {
+	var recs []corpus.Record
+	for i := range MaxSize + 20 {
+		id := fmt.Sprintf("nc-dieu-%03d", i)
+		recs = append(recs, &corpus.Need{ID: id, Kind: corpus.KindNeed, Title: "Cần máy tách vỏ hạt điều Phù Mỹ " + id,
+			Confidentiality: corpus.ConfBrokerOnly})
+	}
+	// A longer title: it ranks below every open need.
+	recs = append(recs, &corpus.Need{ID: "nc-dieu-dong", Kind: corpus.KindNeed,
+		Title:           "Cần máy tách vỏ hạt điều Phù Mỹ cho hợp tác xã chế biến nông sản xuất khẩu quy mô vừa và nhỏ ở vùng trung du",
+		Confidentiality: corpus.ConfBrokerOnly})
+	ts, st, key := brokerStoreServer(t, recs...)
+	if err := st.SetNeedState("nc-dieu-dong", corpus.NeedClosed, corpus.ActorSystem, "kiểm thử"); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, ts.URL)
+	b.signIn(key, "")
+	filter := "loc=" + url.QueryEscape("máy tách vỏ hạt điều Phù Mỹ")
+	for _, tc := range []struct {
+		query  string
+		closed bool
+	}{{filter, false}, {filter + "&da-dong=1", true}} {
+		open, closed := 0, false
+		for _, n := range needPicker(b.get(brokerPath + "?" + tc.query).body) {
+			switch {
+			case n.id == "nc-dieu-dong":
+				closed = true
+			case strings.HasPrefix(n.id, "nc-dieu-"):
+				open++
+			}
+		}
+		if open != MaxSize || closed != tc.closed {
+			t.Errorf("%s: %d open needs listed, the closed one %v; want %d, %v", tc.query, open, closed, MaxSize, tc.closed)
+		}
 	}
 }
