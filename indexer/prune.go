@@ -116,14 +116,19 @@ func exists(path string) bool {
 	return !errors.Is(err, fs.ErrNotExist)
 }
 
+// UploadRootPrefix is what the labels of the files in the folder labelled root begin with: root and a
+// slash, once. ketnoi index --server labels a folder by its absolute path, slash-separated, so the root
+// may be the filesystem's ("/") or a drive's ("C:/"), which end with the slash already.
+func UploadRootPrefix(root string) string { return strings.TrimSuffix(root, "/") + "/" }
+
 // PruneUploads is Prune for the files the uploader by sends under labels (ketnoi index --server, see
 // UploadKey): by walked the folder it labels root and found the files labelled present, so its uploads
-// labelled under root/ that are not among them are gone; other uploaders' labels are theirs. Labels are
+// labelled under it (UploadRootPrefix) that are not among them are gone; other uploaders' labels are theirs. Labels are
 // compared, never read as paths. An uploader that found no file at all in the folder gets the same guard
 // as Prune's empty folder: nothing is deleted, and the refusal returned, unless emptyOK. The store and the
 // index are changed as Prune does.
 func PruneUploads(ctx context.Context, store *corpus.Store, idx Index, by, root string, present map[string]bool, emptyOK bool) ([]string, *PruneRefused, error) {
-	mine, under := UploadKey(by, ""), UploadKey(by, root+"/")
+	mine, under := UploadKey(by, ""), UploadKey(by, UploadRootPrefix(root))
 	var gone []string
 	err := store.FileStates(func(st corpus.FileState) error {
 		if strings.HasPrefix(st.Path, under) && !present[strings.TrimPrefix(st.Path, mine)] {

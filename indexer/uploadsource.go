@@ -13,8 +13,8 @@ import (
 )
 
 // An upload's path on the server is new every time, so nothing links a file sent again to what it sent
-// before. An upload may name the file it is a version of (ketnoi index --server sends the file's path in
-// the folder it was given): a label, never used as a path, under which the file's state is kept, so that
+// before. An upload may name the file it is a version of (ketnoi index --server sends the file's absolute
+// path on the sending machine, the identity a local run keys its files by): a label, never used as a path, under which the file's state is kept, so that
 // a changed version replaces the document of the last one as a changed file on disk does.
 
 // MaxSourceFile bounds an upload's file label, in bytes.
@@ -40,8 +40,8 @@ func CleanSourceFile(s string) (string, error) {
 }
 
 // UploadKey is the key of the file state of the uploads labelled source by the uploader by (the id of the
-// API key or signed-in user, Job.By). Labels are each uploader's own: two staff members sending folders of
-// the same name (every institution has its "bao-cao") must not replace each other's reports. The price is
+// API key or signed-in user, Job.By). Labels are each uploader's own: two staff members sending files of
+// the same path from their own machines must not replace each other's reports. The price is
 // that a new key starts afresh: a file changed since the last run under the old key comes in beside its
 // old version instead of replacing it, while unchanged files are still recognised by their content.
 func UploadKey(by, source string) string { return uploadKeyPrefix + by + "/" + source }

@@ -147,8 +147,7 @@ func (s *Server) apiUpload(c echo.Context) error {
 const restoreField = "restore"
 
 // sourceFileField is the upload field naming the file the upload is a version of: a label (ketnoi index
-// --server sends the file's path in the folder it was given, under the folder's name), never a path on the
-// server. An upload with the label of an earlier one replaces that upload's document, as a changed file
+// --server sends the file's absolute path on its machine, slash-separated), never a path on the server. An upload with the label of an earlier one replaces that upload's document, as a changed file
 // does in a folder indexed again; without it an upload stands on its own.
 const sourceFileField = "source_file"
 

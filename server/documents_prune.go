@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 
@@ -21,7 +22,8 @@ const maxPruneBody = 16 << 20
 
 // pruneRequest is the body of POST /api/v1/documents/prune.
 type pruneRequest struct {
-	// Root is the label of the client's folder: its base name, under which its files are labelled.
+	// Root is the label of the client's folder: its absolute path, slash-separated, under which its files
+	// are labelled.
 	Root string `json:"root"`
 	// Present are the labels of every file the client found in the folder, sent or not.
 	Present    []string `json:"present"`
@@ -61,8 +63,9 @@ func (s *Server) apiPrune(c echo.Context) error {
 		return err
 	}
 	root, err := indexer.CleanSourceFile(in.Root)
-	if err == nil && (root == "" || strings.Contains(root, "/")) {
-		err = fmt.Errorf("cần tên thư mục gốc, không rỗng và không chứa dấu /")
+	if err == nil && !cleanRoot(root) {
+		err = fmt.Errorf("cần đường dẫn thư mục gốc đã chuẩn hoá (như /home/canbo/bao-cao hay C:/bao-cao), " +
+			"không rỗng, không có // hay phần . và ..")
 	}
 	if err != nil {
 		return apiErr(http.StatusBadRequest, "bad_root", "Trường \"root\" không hợp lệ: "+err.Error()+".")
@@ -70,7 +73,7 @@ func (s *Server) apiPrune(c echo.Context) error {
 	present := make(map[string]bool, len(in.Present))
 	for i, p := range in.Present {
 		label, err := indexer.CleanSourceFile(p)
-		if err == nil && !strings.HasPrefix(label, root+"/") {
+		if err == nil && !strings.HasPrefix(label, indexer.UploadRootPrefix(root)) {
 			err = fmt.Errorf("không nằm dưới thư mục gốc %q", root)
 		}
 		if err != nil {
@@ -100,6 +103,18 @@ func (s *Server) apiPrune(c echo.Context) error {
 	}
 	noteAudit(c, "documents.prune", root, reason)
 	return c.JSON(http.StatusOK, out)
+}
+
+// cleanRoot accepts the label of a folder as ketnoi index --server writes it (the folder's absolute path,
+// slash-separated: "/home/canbo/bao-cao", "C:/bao-cao", "/" or "C:/"; a base name from older clients) and
+// refuses what no clean path is ("", "a//b", "a/./b", "a/../b"), whose prefix no label would be under.
+// One trailing slash is allowed: it names the same folder (see indexer.UploadRootPrefix).
+func cleanRoot(root string) bool {
+	r := strings.TrimSuffix(root, "/")
+	if r == "" {
+		return root == "/"
+	}
+	return path.Clean(r) == r && !strings.HasSuffix(r, "/") && r != "." && r != ".." && !strings.HasPrefix(r, "../")
 }
 
 func pruneTooLarge() error {

@@ -9,12 +9,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // TestChangedFileLocallyAndThroughServer: a report whose file changed replaces its previous version and
 // is reported "cập nhật" (updated), not "mới", whether the folder is indexed by `ketnoi index` or sent by
 // `ketnoi index --server`: the same line, summary and --report row; on the server, as locally, the old
-// version is gone and the correction staff made on it is kept.
+// version is gone and the correction staff made on it is kept. The server knows both versions as the file
+// of the same absolute path, as a local run does.
 func TestChangedFileLocallyAndThroughServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -83,6 +86,18 @@ func TestChangedFileLocallyAndThroughServer(t *testing.T) {
 		summaries[w.name] = regexp.MustCompile(`Báo cáo: .*`).FindString(stdout)
 		reports[w.name] = second
 		if w.name == "server" {
+			jobs := remoteJobs(t, u, key)
+			if len(jobs) != 2 {
+				t.Errorf("%d upload jobs, want the 2 versions", len(jobs))
+			}
+			for _, raw := range jobs {
+				var j struct {
+					Source string `json:"source_file"`
+				}
+				if json.Unmarshal(raw, &j) != nil || j.Source != filepath.ToSlash(txt) {
+					t.Errorf("upload job %s, want it labelled %s", raw, filepath.ToSlash(txt))
+				}
+			}
 			resp, err := http.Get(u + "api/v1/results/" + first.DocID) // follows the old id to the new version
 			var rec struct {
 				ID  string
@@ -105,27 +120,28 @@ func TestChangedFileLocallyAndThroughServer(t *testing.T) {
 	}
 }
 
-// TestSourceFileLabels: the label a file is sent under is its path in the folder given, under the folder's
-// name, however the folder was written; a file given by itself is labelled as if its folder was given.
+// TestSourceFileLabels: the label a file is sent under is its absolute path, slash-separated and in NFC,
+// however it was reached; a label the server would refuse (too long, a control character) is an error.
 func TestSourceFileLabels(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "bao-cao")
 	file := filepath.Join(base, "2024", "cá bớp.pdf")
+	abs := filepath.ToSlash(file)
 	t.Chdir(filepath.Dir(base))
+	long := filepath.Join(base, strings.Repeat("a", 200), strings.Repeat("b", 200), strings.Repeat("c", 200),
+		strings.Repeat("d", 200), strings.Repeat("e", 200), "f.pdf")
 	for _, tc := range []struct {
-		name  string
-		roots []string
-		want  string
+		name, path, want, err string
 	}{
-		{"folder", []string{base}, "bao-cao/2024/cá bớp.pdf"},
-		{"folder with a trailing slash", []string{base + string(filepath.Separator)}, "bao-cao/2024/cá bớp.pdf"},
-		{"relative folder", []string{"bao-cao"}, "bao-cao/2024/cá bớp.pdf"},
-		{"current folder", []string{"."}, filepath.Base(filepath.Dir(base)) + "/bao-cao/2024/cá bớp.pdf"},
-		{"subfolder", []string{filepath.Join(base, "2024")}, "2024/cá bớp.pdf"},
-		{"file by itself", []string{file}, "2024/cá bớp.pdf"},
-		{"another folder first", []string{filepath.Join(base, "2025"), base}, "bao-cao/2024/cá bớp.pdf"},
+		{"absolute", file, abs, ""},
+		{"relative", filepath.Join("bao-cao", "2024", "cá bớp.pdf"), abs, ""},
+		{"unclean", filepath.Join(base, "2024", "..", "2024", ".", "cá bớp.pdf"), abs, ""},
+		{"NFD name", norm.NFD.String(file), abs, ""},
+		{"tab in the name", filepath.Join(base, "cá\tbớp.pdf"), "", "ký tự điều khiển"},
+		{"over 1024 bytes", long, "", "quá giới hạn 1024 byte"},
 	} {
-		if got := sourceFile(tc.roots, file); got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		got, err := sourceFile(tc.path)
+		if got != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: %q, %v; want %q, error %q", tc.name, got, err, tc.want, tc.err)
 		}
 	}
 }

@@ -271,7 +271,7 @@ func runIndexRemote(ctx context.Context, e *env, r remoteRun) error {
 		fmt.Fprintf(e.stderr, "BỎ QUA %s: %s\n", f, msg)
 		r.rep.add(indexer.FileOutcome{Path: f, Outcome: "skipped", Reason: extract.ReasonUnsupported, Message: msg})
 	}
-	sum, err := indexRemote(ctx, e, r.url, r.key, r.roots, docs, r.quiet, r.restore, r.rep)
+	sum, err := indexRemote(ctx, e, r.url, r.key, docs, r.quiet, r.restore, r.rep)
 	if cerr := r.rep.close(); err == nil {
 		err = cerr
 	}

@@ -26,9 +26,9 @@ import (
 // indexRemote sends document files to a running server (POST /api/v1/documents) instead of opening the
 // data directory the server holds, and follows the jobs to their outcome while the next files go up, with
 // the same progress display and per-file lines as a local run. Uploads stream from disk. Each upload names
-// the file it is (sourceFile of the roots given), so that a changed file replaces its document on the
-// server as it does in a local run.
-func indexRemote(ctx context.Context, e *env, base, key string, roots, docs []string, quiet, restore bool, rep *reportWriter) (indexer.Summary, error) {
+// the file it is (sourceFile), so that a changed file replaces its document on the server as it does in a
+// local run.
+func indexRemote(ctx context.Context, e *env, base, key string, docs []string, quiet, restore bool, rep *reportWriter) (indexer.Summary, error) {
 	sum := indexer.Summary{Failed: map[extract.Reason]int{}, Rungs: map[string]int{}}
 	start := time.Now()
 	base = strings.TrimRight(base, "/")
@@ -56,26 +56,27 @@ func indexRemote(ctx context.Context, e *env, base, key string, roots, docs []st
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// sent is one file in upload order: its job, what the server already has from it (then it was not
-	// sent), or why it could not be sent.
+	// sent), or why it could not be sent; warn, why it was sent without a label.
 	type sent struct {
-		path, job string
-		size      int64
-		err       error
-		held      *indexer.FileOutcome
+		path, job, warn string
+		size            int64
+		err             error
+		held            *indexer.FileOutcome
 	}
 	// Buffered: the server's queue bounds how far uploads run ahead of the outcomes anyway.
 	uploads := make(chan sent, 256)
 	go func() {
 		defer close(uploads)
+		labels := sourceLabels{}
 		for _, path := range docs {
 			var job string
-			source := sourceFile(roots, path)
+			source, warn := labels.of(path)
 			held, size, err := remoteHeld(ctx, client, base, key, path, source, restore)
 			if held == nil && err == nil {
 				job, size, err = uploadOne(ctx, client, base, key, path, source, restore)
 			}
 			select {
-			case uploads <- sent{path: path, job: job, size: size, err: err, held: held}:
+			case uploads <- sent{path: path, job: job, warn: warn, size: size, err: err, held: held}:
 			case <-ctx.Done():
 				return
 			}
@@ -110,6 +111,11 @@ func indexRemote(ctx context.Context, e *env, base, key string, roots, docs []st
 				o.Outcome, o.Reason, o.Message = indexer.OutcomeFailed, extract.ReasonCrashed, j.Error
 			}
 		}
+		if u.warn != "" {
+			// Said even with --quiet: unlike an extraction's warnings, it is about every later version.
+			o.Warnings = append(o.Warnings, u.warn)
+			bar.println(e.stderr, "CẢNH BÁO "+u.path+": "+u.warn)
+		}
 		sum.Add(&prog, o)
 		rep.add(o)
 		switch {
@@ -133,7 +139,7 @@ func indexRemote(ctx context.Context, e *env, base, key string, roots, docs []st
 // the file's outcome when there is no need to send it, nil when it must be sent: a folder sent again then
 // costs a hash and a small lookup per unchanged report, not an upload and a pass through the pipeline. Not
 // sent, as a local run does not read them: a report the server holds as it is, from the last upload under
-// this file's label ("không đổi"), and the content of a document staff deleted, which an upload would leave
+// this file's label (or held at all, for a file without a label) ("không đổi"), and the content of a document staff deleted, which an upload would leave
 // deleted (unless restore). A file with a sidecar is always sent (its corrections may have changed), and so
 // is one whose document waits for OCR (the server may have tesseract now). The size is the file's, when it
 // was read.
@@ -174,28 +180,48 @@ func remoteHeld(ctx context.Context, client *http.Client, base, key, path, sourc
 	case held.State == "deleted" && !restore:
 		indexer.KeepDeleted(o)
 		return o, size, nil
-	case held.State == "indexed" && !held.NeedsOCR && held.SourceFileKnown:
+	case held.State == "indexed" && !held.NeedsOCR && (held.SourceFileKnown || source == ""):
+		// A file sent without a label (sourceLabels) cannot be known as its own: its content held is
+		// all there is to know, and sending it again every run would only add an upload to its sources.
 		return o, size, nil
 	}
 	return nil, size, nil
 }
 
-// sourceFile is the label a file is sent under (the upload's source_file field): its path in the folder
-// given on the command line, under that folder's name ("bao-cao/2024/a.pdf"); a file given by itself is
-// labelled under its own folder's name, as if its folder had been given. The same file sent again, from
-// another machine or mount point, has the same label.
-func sourceFile(roots []string, path string) string {
-	for _, r := range roots {
-		abs, err := filepath.Abs(r)
-		if err != nil {
-			continue
-		}
-		rel, err := filepath.Rel(abs, path)
-		if err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return filepath.ToSlash(filepath.Join(filepath.Base(abs), rel))
-		}
+// sourceFile is the label a file is sent under (the upload's source_file field): its absolute path on
+// this machine, slash-separated ("/home/canbo/bao-cao/2024/a.pdf", "C:/bao-cao/a.pdf"), cleaned as the
+// server cleans labels. It is the identity a local run keys its files by: two distinct files never share
+// it (folders of the same name elsewhere included), the same file sent again keeps it, and a folder moved
+// elsewhere starts afresh as it does locally. The error says why the file can have no label (too long,
+// a control character in its name).
+func sourceFile(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("không lấy được đường dẫn tuyệt đối: %w", err)
 	}
-	return filepath.ToSlash(filepath.Join(filepath.Base(filepath.Dir(path)), filepath.Base(path)))
+	return indexer.CleanSourceFile(filepath.ToSlash(abs))
+}
+
+// sourceLabels gives the files of one run their labels, each label to one file (by absolute path). A file
+// whose label is invalid, or cleans to the label of another file of the run (names that differ only by
+// Unicode normalisation or spaces at the end), is sent without a label rather than left out: its report
+// is still indexed, and nothing of the other file is replaced, at the price said in the warning.
+type sourceLabels map[string]string
+
+// of returns the label to send path under, or "" and the warning saying why it has none.
+func (l sourceLabels) of(path string) (label, warn string) {
+	const after = "nên bản sửa sau này của tệp sẽ vào thành tài liệu riêng bên cạnh tài liệu này thay vì thay nó"
+	label, err := sourceFile(path)
+	if err != nil {
+		return "", fmt.Sprintf("gửi không kèm tên tệp nguồn vì %v, %s", err, after)
+	}
+	abs, _ := filepath.Abs(path) // sourceFile got it
+	if other, ok := l[label]; ok && other != abs {
+		return "", fmt.Sprintf("gửi không kèm tên tệp nguồn vì tên của nó sau khi chuẩn hoá (NFC, bỏ khoảng trắng "+
+			"hai đầu) trùng tên của tệp %s đã gửi trong lần chạy này, %s", other, after)
+	}
+	l[label] = abs
+	return label, ""
 }
 
 // uploadError is an answer of the server; fatal ones (no or wrong key) stop the run.
@@ -226,8 +252,10 @@ func uploadOne(ctx context.Context, client *http.Client, base, key, path, source
 		mw := multipart.NewWriter(pw)
 		go func() {
 			err := func() error {
-				if err := mw.WriteField("source_file", source); err != nil {
-					return err
+				if source != "" {
+					if err := mw.WriteField("source_file", source); err != nil {
+						return err
+					}
 				}
 				if restore {
 					if err := mw.WriteField("restore", "true"); err != nil {

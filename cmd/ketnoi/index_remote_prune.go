@@ -11,18 +11,21 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"ketnoi/indexer"
 )
 
 // pruneRemote is `ketnoi index --server URL --prune`: for each folder given, the server is sent the labels
 // (sourceFile) of every file the folder holds now, and forgets the uploads labelled under the folder's
-// name that are not among them, deleting the documents left with no file, as a local --prune does. It
-// runs after every upload of the run has its outcome, so a file that failed to upload is still listed
-// (present) and keeps its document. It returns the documents deleted, and whether a folder was left
-// alone (not readable, or empty while its pruning would delete documents: the same lines as locally).
+// label (its absolute path) that are not among them, deleting the documents left with no file, as a local
+// --prune does. It runs after every upload of the run has its outcome, so a file that failed to upload is
+// still listed (present) and keeps its document. A file whose label is invalid was sent without one: no
+// stored label can be its, so it is left out. It returns the documents deleted, and whether a folder was
+// left alone (not readable, its own label invalid, or empty while its pruning would delete documents: the
+// same lines as locally).
 func pruneRemote(ctx context.Context, e *env, base, key string, roots []string, pruneEmpty bool) (int, bool, error) {
 	base = strings.TrimRight(base, "/")
-	// Folders of the same name label their files alike (the label is all the server knows): they are
-	// pruned together, or the files of one would be gone for the other.
+	// A folder given twice (bao-cao and ./bao-cao) is pruned once, with its files once.
 	type group struct {
 		dirs    []string
 		present []string
@@ -40,7 +43,14 @@ func pruneRemote(ctx context.Context, e *env, base, key string, roots []string, 
 		if aerr != nil {
 			return 0, left, aerr
 		}
-		label := filepath.Base(abs)
+		label, lerr := indexer.CleanSourceFile(filepath.ToSlash(abs))
+		if lerr != nil {
+			// Its files' labels are invalid too (longer still, or with the same character): they were sent
+			// without one, so the server holds no label under it and there is nothing to prune.
+			fmt.Fprintf(e.stderr, "CẢNH BÁO %s: đường dẫn thư mục không dùng làm tên tệp nguồn được (%v), "+
+				"tệp của nó được gửi không kèm tên nên không có gì để dọn\n", p, lerr)
+			continue
+		}
 		g := groups[label]
 		if g == nil {
 			g = &group{}
@@ -100,8 +110,8 @@ func pruneRemote(ctx context.Context, e *env, base, key string, roots []string, 
 }
 
 // presentLabels lists the labels of every file in dir (hidden ones and links included, as a local
-// prune sees any of them as there; a ketnoi data directory inside is not the staff's files), and names
-// the first part of it that could not be read ("" when all was).
+// prune sees any of them as there; a ketnoi data directory inside is not the staff's files; those whose
+// label is invalid left out), and names the first part of it that could not be read ("" when all was).
 func presentLabels(dir string) ([]string, string) {
 	var labels []string
 	bad := ""
@@ -120,7 +130,9 @@ func presentLabels(dir string) ([]string, string) {
 			}
 			return nil
 		}
-		labels = append(labels, sourceFile([]string{dir}, path))
+		if label, err := sourceFile(path); err == nil {
+			labels = append(labels, label)
+		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, filepath.SkipAll) && bad == "" {
