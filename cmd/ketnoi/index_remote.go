@@ -97,7 +97,7 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 			if errors.As(u.err, &ue) && ue.fatal || ctx.Err() != nil {
 				return sum, u.err
 			}
-			o.Outcome, o.Reason, o.Message = indexer.OutcomeFailed, extract.ReasonIO, u.err.Error()
+			o.Outcome, o.Reason, o.Message = indexer.OutcomeFailed, uploadReason(u.err), u.err.Error()
 		} else {
 			j, err := waitRemoteJob(ctx, client, base, key, u.job)
 			if err != nil {
@@ -227,11 +227,32 @@ func (l sourceLabels) of(path string) (label, warn string) {
 // uploadError is an answer of the server; fatal ones (no or wrong key) stop the run.
 type uploadError struct {
 	status int
+	code   string
 	msg    string
 	fatal  bool
 }
 
 func (u *uploadError) Error() string { return u.msg }
+
+// uploadReason is the reason a file that could not be sent failed for: the server's answer when it
+// refused it (the file was read), io when the file could not be read or the server not reached.
+func uploadReason(err error) extract.Reason {
+	var ue *uploadError
+	if !errors.As(err, &ue) || ue.status == 0 {
+		return extract.ReasonIO
+	}
+	switch {
+	case ue.status == http.StatusRequestEntityTooLarge:
+		return extract.ReasonTooLarge
+	case ue.status == http.StatusUnsupportedMediaType || strings.Contains(ue.code, "unsupported"):
+		return extract.ReasonUnsupported
+	case ue.status == http.StatusServiceUnavailable || ue.status == http.StatusTooManyRequests:
+		return extract.ReasonTimeout // busy for longer than the client waits
+	case ue.status >= 500:
+		return extract.ReasonCrashed
+	}
+	return extract.ReasonMalformed // any other refusal: the upload as sent (file, sidecar or fields) is wrong
+}
 
 // uploadOne streams one file (and its sidecar, as the "record" part) to the server, labelled source,
 // waiting and retrying while the server says it is busy. restore sends the field that brings back a
@@ -312,7 +333,7 @@ func uploadOne(ctx context.Context, client *http.Client, base, key, path, source
 				wait = time.Duration(s) * time.Second
 			}
 			if attempt > 100 {
-				return "", 0, &uploadError{status: resp.StatusCode, msg: "máy chủ bận quá lâu: " + apiErr.Message}
+				return "", 0, &uploadError{status: resp.StatusCode, code: apiErr.Code, msg: "máy chủ bận quá lâu: " + apiErr.Message}
 			}
 			select {
 			case <-time.After(wait):
@@ -328,7 +349,8 @@ func uploadOne(ctx context.Context, client *http.Client, base, key, path, source
 			if msg == "" {
 				msg = resp.Status
 			}
-			return "", 0, &uploadError{status: resp.StatusCode, msg: msg}
+			return "", 0, &uploadError{status: resp.StatusCode, code: apiErr.Code,
+				msg: fmt.Sprintf("máy chủ không nhận tệp (HTTP %d): %s", resp.StatusCode, msg)}
 		}
 	}
 }

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/text/unicode/norm"
+
+	"ketnoi/indexer/extract"
 )
 
 // TestIndexServerFoldersOfTheSameName: two institutions' folders of the same name ("bao-cao", each with
@@ -81,6 +87,105 @@ func TestIndexServerNamesAlikeAfterCleaning(t *testing.T) {
 			if !srv.found(t, q) {
 				t.Errorf("round %d: %q not searchable", round, q)
 			}
+		}
+	}
+}
+
+// TestIndexServerInvalidLabel: a file whose label the server would refuse (a tab in its name, a path over
+// 1024 bytes) is sent without a label, with a warning saying why, and indexed; it does not stop
+// --server --prune for its folder, which still prunes the file removed from it.
+func TestIndexServerInvalidLabel(t *testing.T) {
+	srv := startUploadTarget(t, 1<<20)
+	dir := filepath.Join(t.TempDir(), "bao-cao")
+	deep := filepath.Join(dir, strings.Repeat("a", 250), strings.Repeat("b", 250), strings.Repeat("c", 250), strings.Repeat("d", 250))
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "ca-bop.txt"), "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.")
+	writeFile(t, filepath.Join(dir, "hat\tdieu.txt"), "Máy bóc vỏ hạt điều bán tự động cho hợp tác xã.")
+	writeFile(t, filepath.Join(deep, "nam.txt"), "Chế phẩm nấm Trichoderma ủ phân chuồng.")
+	index := func() (int, string, string) {
+		return ketnoi(t, "index", "--server", srv.url, "--key", srv.staff, "--prune", dir)
+	}
+	code, stdout, stderr := index()
+	if code != 0 || !strings.Contains(stdout, "3 mới") ||
+		!strings.Contains(stderr, "CẢNH BÁO "+filepath.Join(dir, "hat\tdieu.txt")+": gửi không kèm tên tệp nguồn vì tên tệp nguồn (source_file) chứa ký tự điều khiển") ||
+		!strings.Contains(stderr, "CẢNH BÁO "+filepath.Join(deep, "nam.txt")+": gửi không kèm tên tệp nguồn vì tên tệp nguồn (source_file) dài") ||
+		!strings.Contains(stderr, "bản sửa sau này của tệp sẽ vào thành tài liệu riêng") {
+		t.Fatalf("first run: %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, q := range []string{"cá bớp", "hạt điều", "Trichoderma"} {
+		if !srv.found(t, q) {
+			t.Fatalf("%q not indexed", q)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "ca-bop.txt")); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = index()
+	if code != 0 || !strings.Contains(stdout, "1 tài liệu đã xoá vì tệp không còn") || strings.Contains(stderr, "KHÔNG DỌN") {
+		t.Fatalf("prune: %d\n%s\n%s", code, stdout, stderr)
+	}
+	if srv.found(t, "cá bớp") || !srv.found(t, "hạt điều") || !srv.found(t, "Trichoderma") {
+		t.Errorf("after the prune: cá bớp %v, hạt điều %v, Trichoderma %v; want only cá bớp gone",
+			srv.found(t, "cá bớp"), srv.found(t, "hạt điều"), srv.found(t, "Trichoderma"))
+	}
+}
+
+// TestIndexServerRefusedUpload: a file the server refuses is reported with the reason of its answer and
+// its message (not "không đọc được tệp", the file was read): over the upload limit, too_large; with a
+// sidecar that is not JSON, malformed.
+func TestIndexServerRefusedUpload(t *testing.T) {
+	srv := startUploadTarget(t, 16<<10)
+	for _, tc := range []struct {
+		name   string
+		files  map[string]string
+		reason extract.Reason
+		says   string
+	}{
+		{"over the limit", map[string]string{"lon.txt": strings.Repeat("Máy bóc vỏ hạt điều. ", 2000)}, extract.ReasonTooLarge, "HTTP 413"},
+		{"sidecar not JSON", map[string]string{"ca.txt": "Nuôi cá bớp trong lồng bè.", "ca.json": `{"trl": 6`}, extract.ReasonMalformed,
+			`HTTP 400): Phần "record" không phải JSON hợp lệ`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, text := range tc.files {
+				writeFile(t, filepath.Join(dir, name), text)
+			}
+			rep := filepath.Join(t.TempDir(), "r.json")
+			code, stdout, stderr := ketnoi(t, "index", "--server", srv.url, "--key", srv.staff, "--report", rep, dir)
+			var rows []struct {
+				Outcome string         `json:"outcome"`
+				Reason  extract.Reason `json:"reason"`
+				Message string         `json:"message"`
+			}
+			b, _ := os.ReadFile(rep)
+			if code != 1 || json.Unmarshal(b, &rows) != nil || len(rows) != 1 || rows[0].Outcome != "failed" ||
+				rows[0].Reason != tc.reason || !strings.Contains(rows[0].Message, tc.says) ||
+				!strings.Contains(stderr, "["+string(tc.reason)+"]") {
+				t.Fatalf("%d, report %s\n%s\n%s\nwant reason %s saying %q", code, b, stdout, stderr, tc.reason, tc.says)
+			}
+		})
+	}
+}
+
+// TestUploadReason: what the client makes of each kind of failure to send a file.
+func TestUploadReason(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want extract.Reason
+	}{
+		{&uploadError{status: 413, code: "file_too_large"}, extract.ReasonTooLarge},
+		{&uploadError{status: 415, code: "bad_content_type"}, extract.ReasonUnsupported},
+		{&uploadError{status: 400, code: "unsupported_format"}, extract.ReasonUnsupported},
+		{&uploadError{status: 400, code: "bad_record"}, extract.ReasonMalformed},
+		{&uploadError{status: 503, code: "busy"}, extract.ReasonTimeout},
+		{&uploadError{status: 500, code: "internal"}, extract.ReasonCrashed},
+		{fmt.Errorf("gửi tệp lên máy chủ: %w", errors.New("connection refused")), extract.ReasonIO},
+		{&fs.PathError{Op: "open", Path: "a.pdf", Err: fs.ErrPermission}, extract.ReasonIO},
+	} {
+		if got := uploadReason(tc.err); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.err, got, tc.want)
 		}
 	}
 }

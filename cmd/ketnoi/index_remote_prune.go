@@ -29,6 +29,7 @@ func pruneRemote(ctx context.Context, e *env, base, key string, roots []string, 
 	type group struct {
 		dirs    []string
 		present []string
+		files   int // files found, those without a label included
 		skip    bool
 	}
 	groups := map[string]*group{}
@@ -63,13 +64,13 @@ func pruneRemote(ctx context.Context, e *env, base, key string, roots []string, 
 			g.skip, left = true, true
 			continue
 		}
-		present, bad := presentLabels(abs)
+		present, files, bad := presentLabels(abs)
 		if bad != "" {
 			// A part not read says nothing about the files in it: pruning would delete their documents.
 			fmt.Fprintf(e.stderr, "KHÔNG DỌN %s: không đọc được %s nên không xoá tài liệu nào của thư mục này\n", abs, bad)
 			g.skip, left = true, true
 		}
-		g.present = append(g.present, present...)
+		g.present, g.files = append(g.present, present...), g.files+files
 	}
 	deleted := 0
 	for _, label := range order {
@@ -77,7 +78,10 @@ func pruneRemote(ctx context.Context, e *env, base, key string, roots []string, 
 		if g.skip {
 			continue
 		}
-		body, err := json.Marshal(map[string]any{"root": label, "present": nonNil(g.present), "prune_empty": pruneEmpty})
+		// The server's guard takes no label present for an empty folder; a folder whose files all have no
+		// label is not empty, so that guard is not for it.
+		empty := pruneEmpty || g.files > 0
+		body, err := json.Marshal(map[string]any{"root": label, "present": nonNil(g.present), "prune_empty": empty})
 		if err != nil {
 			return deleted, left, err
 		}
@@ -110,10 +114,12 @@ func pruneRemote(ctx context.Context, e *env, base, key string, roots []string, 
 }
 
 // presentLabels lists the labels of every file in dir (hidden ones and links included, as a local
-// prune sees any of them as there; a ketnoi data directory inside is not the staff's files; those whose
-// label is invalid left out), and names the first part of it that could not be read ("" when all was).
-func presentLabels(dir string) ([]string, string) {
+// prune sees any of them as there; a ketnoi data directory inside is not the staff's files), counts the
+// files found (those whose label is invalid included), and names the first part of it that could not be
+// read ("" when all was).
+func presentLabels(dir string) ([]string, int, string) {
 	var labels []string
+	files := 0
 	bad := ""
 	err := filepath.WalkDir(dir, func(path string, de fs.DirEntry, err error) error {
 		if err != nil {
@@ -130,6 +136,7 @@ func presentLabels(dir string) ([]string, string) {
 			}
 			return nil
 		}
+		files++
 		if label, err := sourceFile(path); err == nil {
 			labels = append(labels, label)
 		}
@@ -138,7 +145,7 @@ func presentLabels(dir string) ([]string, string) {
 	if err != nil && !errors.Is(err, filepath.SkipAll) && bad == "" {
 		bad = dir
 	}
-	return labels, bad
+	return labels, files, bad
 }
 
 func nonNil(s []string) []string {
