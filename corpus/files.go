@@ -31,7 +31,8 @@ type FileState struct {
 	ModTime int64  `json:"mtime"` // Unix nanoseconds
 	// Sidecar is the modification time of the file's sidecar record (0: none): editing it re-reads the file.
 	Sidecar int64 `json:"sidecar,omitempty"`
-	// DocID is the record made from the file (several files with one content share it).
+	// DocID is the record made from the file (several files with one content share it). For a failed file,
+	// the one its last readable version made, which stays until a readable version replaces it.
 	DocID   string `json:"doc_id,omitempty"`
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`

@@ -197,6 +197,9 @@ func (p *Pipeline) Run(ctx context.Context, files []string) (Summary, error) {
 			prog.Skipped++
 			o := FileOutcome{Path: c.path, Outcome: OutcomeUnchanged, DocID: st.DocID,
 				Reason: extract.Reason(st.Reason), Message: st.Message, NeedsOCR: st.NeedsOCR, Bytes: c.size}
+			if st.Outcome == corpus.FileFailed {
+				o.DocID = "" // the document a readable version gave, kept: not this file's outcome
+			}
 			if deleted {
 				keepDeleted(&o, changed)
 			}
@@ -337,7 +340,7 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 			mu.Lock()
 			prog.Current = d.c.path
 			mu.Unlock()
-			if id := d.change.State.DocID; id != "" {
+			if id := d.change.State.DocID; id != "" && d.outcome.Outcome != OutcomeFailed {
 				if sha, ok := written[id]; ok && sha == d.change.State.SHA256 && d.outcome.Outcome != OutcomeFailed && !d.outcome.Deleted {
 					d.outcome.Outcome = OutcomeSame
 				}
@@ -404,6 +407,9 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 		state.From = c.path
 	}
 	fail := func(r extract.Reason, msg string) done {
+		if c.prevDoc != "" && p.existing(c.prevDoc) != nil {
+			msg += fmt.Sprintf("; bản đọc được trước đó (%s) vẫn được giữ trong tìm kiếm", c.prevDoc)
+		}
 		out.Seconds = time.Since(t0).Seconds()
 		return failDone(done{c: c, change: corpus.FileChange{State: state, Original: state.SHA256, Previous: c.prevDoc}, outcome: out}, r, msg)
 	}
@@ -506,12 +512,14 @@ func (p *Pipeline) replaces(c candidate) bool {
 	return !slices.ContainsFunc(e.Sources, func(s string) bool { return s != c.key && s != "api" })
 }
 
-// failDone turns d into a failed file: no record, the reason in its state and its outcome.
+// failDone turns d into a failed file: no record, the reason in its state and its outcome. The document
+// the file's last readable version gave stays, and its state keeps it (DocID) so that the next readable
+// version replaces it: a file that became unreadable must not take a good report out of search.
 func failDone(d done, r extract.Reason, msg string) done {
 	d.outcome.Outcome, d.outcome.Reason, d.outcome.Message = OutcomeFailed, r, msg
 	d.outcome.DocID, d.outcome.Pages, d.outcome.Rungs, d.outcome.NeedsOCR = "", 0, nil, false
 	d.change.State.Outcome, d.change.State.Reason, d.change.State.Message = corpus.FileFailed, string(r), msg
-	d.change.State.DocID, d.change.State.NeedsOCR = "", false
+	d.change.State.DocID, d.change.State.NeedsOCR = d.change.Previous, false
 	d.change.Record = nil
 	return d
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"ketnoi/indexer"
+	"ketnoi/internal/pdffixture"
 )
 
 // TestFileComesBackToAnEarlierContent: a document that went because its file changed or was pruned is not
@@ -161,5 +162,50 @@ func TestChangedCopyIsNew(t *testing.T) {
 	}
 	if ids := e.search("tôm thẻ"); len(ids) != 0 {
 		t.Errorf("old content still found: %v", ids)
+	}
+}
+
+// TestUnreadableNewVersionKeepsTheOld: a report whose file is replaced by an unreadable one fails, says
+// so, and stays in search with its last readable version, on that run and the next; the next readable
+// version replaces it.
+func TestUnreadableNewVersionKeepsTheOld(t *testing.T) {
+	pdffixture.NeedFont(t)
+	fx, err := pdffixture.BuildTextFixtures()
+	if err != nil || len(fx) < 2 {
+		t.Fatalf("fixtures: %v", err)
+	}
+	e := newEnv(t)
+	pdf := filepath.Join(t.TempDir(), "bao-cao.pdf")
+	if err := os.WriteFile(pdf, fx[0].PDF, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, outs := e.run(pdf)
+	old := outs["bao-cao.pdf"].DocID
+	found := func() []string { return e.search("sấy cá cơm") }
+	if ids := found(); len(ids) == 0 || ids[0] != old {
+		t.Fatalf("first version not found: %v", ids)
+	}
+	write(t, pdf, "%PDF-1.4\nrác")
+	touch(t, pdf, 2*time.Second)
+	for run := range 2 {
+		sum, outs := e.run(pdf)
+		o := outs["bao-cao.pdf"]
+		// The run after lists it as still failed (unchanged, with its reason).
+		if o.Reason == "" || sum.FailedCount() != 1 || !strings.Contains(o.Message, old+") vẫn được giữ") {
+			t.Errorf("run %d over the unreadable version: %+v", run, o)
+		}
+		if ids := found(); len(ids) == 0 || ids[0] != old {
+			t.Errorf("run %d: the last readable version left search: %v", run, ids)
+		}
+	}
+	if err := os.WriteFile(pdf, fx[1].PDF, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	touch(t, pdf, 4*time.Second)
+	if _, outs = e.run(pdf); outs["bao-cao.pdf"].Outcome != indexer.OutcomeUpdated {
+		t.Errorf("the next readable version: %+v, want it replacing %s", outs["bao-cao.pdf"], old)
+	}
+	if _, err := e.store.Get(old); err == nil {
+		t.Errorf("the version %s replaced is still in the store", old)
 	}
 }
