@@ -263,6 +263,10 @@ func (j *Jobs) Retry(id string) (*Job, error) {
 		j.mu.Unlock()
 		return nil, ErrUploadGone
 	}
+	if newer := j.newerVersion(job); newer != "" {
+		j.mu.Unlock()
+		return nil, &SupersededError{Newer: newer}
+	}
 	before := job.copy()
 	job.State, job.Error, job.Outcome, job.Finished = JobQueued, "", nil, time.Time{}
 	c := job.copy()
@@ -281,6 +285,28 @@ func (j *Jobs) Retry(id string) (*Job, error) {
 		_ = j.save(before)
 		return nil, ErrBusy
 	}
+}
+
+// SupersededError is returned by Retry for an upload of a file (Job.Source) that the same uploader sent
+// again since, in an upload that did not fail: retried, the old version would replace the newer one.
+type SupersededError struct{ Newer string }
+
+func (e *SupersededError) Error() string {
+	return fmt.Sprintf("tệp này đã được tải lên lại sau đó (công việc %s); thử lại bản cũ sẽ thay bản mới hơn bằng nó, nên không thử lại — muốn dùng bản cũ thì tải nó lên lại", e.Newer)
+}
+
+// newerVersion is the id of an upload of job's file by the same uploader, made after it and not failed;
+// "" when none. Hold j.mu.
+func (j *Jobs) newerVersion(job *Job) string {
+	if job.Source == "" {
+		return ""
+	}
+	for _, o := range j.jobs {
+		if o.ID != job.ID && o.By == job.By && o.Source == job.Source && o.Created.After(job.Created) && o.State != JobFailed {
+			return o.ID
+		}
+	}
+	return ""
 }
 
 // ErrUploadGone is returned by Retry for a job whose uploaded file was released after it went in.

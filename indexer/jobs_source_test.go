@@ -2,6 +2,7 @@ package indexer_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -164,5 +165,58 @@ func TestJobRunAgainAfterStopReportsItsOutcome(t *testing.T) {
 				t.Errorf("the same content uploaded later: %+v", again.Outcome)
 			}
 		})
+	}
+}
+
+// TestRetryOfASupersededUpload: a failed upload of a file that its uploader sent again since, successfully,
+// is not retried (its old version would replace the newer one); another uploader's upload of a file with
+// the same label does not count, nor does a newer upload that failed too.
+func TestRetryOfASupersededUpload(t *testing.T) {
+	e := newEnv(t)
+	p := &indexer.Pipeline{Store: e.store, Index: e.idx, Extractor: e.x, Workers: 1}
+	jobs, err := indexer.NewJobs(p, filepath.Join(e.data, "uploads"), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	wait, stopped := runJobs(t, ctx, jobs)
+	t.Cleanup(func() { cancel(); <-stopped })
+	upload := func(name, text, by string) *indexer.Job {
+		t.Helper()
+		st, err := jobs.Stage(name, strings.NewReader(text), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := st.Commit(nil, by, false, "/bao-cao/ca-bop.pdf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wait(j.ID)
+	}
+	broken := "%PDF-1.4\nrác"
+	old := upload("ca-bop.pdf", broken, "k1")
+	other := upload("ca-bop.pdf", broken, "k2")
+	failedToo := upload("ca-bop.pdf", broken+" 2", "k1")
+	if old.State != indexer.JobFailed || other.State != indexer.JobFailed || failedToo.State != indexer.JobFailed {
+		t.Fatalf("broken uploads: %s %s %s", old.State, other.State, failedToo.State)
+	}
+	// Only failed versions since: the retry runs (and fails again).
+	if _, err := jobs.Retry(old.ID); err != nil {
+		t.Fatalf("retry with only failed versions since: %v", err)
+	}
+	wait(old.ID)
+	newer := upload("ca-bop.txt", "Nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.", "k1")
+	if newer.State != indexer.JobDone {
+		t.Fatalf("newer version: %+v", newer)
+	}
+	var se *indexer.SupersededError
+	if _, err := jobs.Retry(old.ID); !errors.As(err, &se) || se.Newer != newer.ID {
+		t.Errorf("retry of an upload sent again since: %v, want it refused naming %s", err, newer.ID)
+	}
+	if _, err := jobs.Retry(other.ID); err != nil {
+		t.Errorf("retry of another uploader's upload of a file labelled alike: %v", err)
+	}
+	if ids := e.search("cá bớp"); len(ids) != 1 || ids[0] != newer.Outcome.DocID {
+		t.Errorf("search: %v, want the newer version %s", ids, newer.Outcome.DocID)
 	}
 }

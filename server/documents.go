@@ -370,7 +370,10 @@ func (s *Server) apiJobRetry(c echo.Context) error {
 		return apiErr(http.StatusNotFound, "not_found", "Không có công việc này.")
 	}
 	job, err := s.up.jobs.Retry(c.Param("id"))
+	var superseded *indexer.SupersededError
 	switch {
+	case errors.As(err, &superseded):
+		return apiErr(http.StatusConflict, "superseded", "Công việc "+strconv.Quote(c.Param("id"))+": "+err.Error()+".")
 	case errors.Is(err, corpus.ErrNotFound):
 		return apiErr(http.StatusNotFound, "not_found", "Không có công việc "+strconv.Quote(c.Param("id"))+".")
 	case errors.Is(err, indexer.ErrBusy):

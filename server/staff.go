@@ -508,7 +508,10 @@ func (s *Server) webStaffRetry(c echo.Context) error {
 		return apiErr(http.StatusNotFound, "not_found", "Không có công việc này.")
 	}
 	job, err := s.up.jobs.Retry(c.Param("id"))
+	var superseded *indexer.SupersededError
 	switch {
+	case errors.As(err, &superseded):
+		return s.back(c, flash{"Công việc " + strconv.Quote(c.Param("id")) + ": " + err.Error() + ".", true})
 	case errors.Is(err, corpus.ErrNotFound):
 		return s.back(c, flash{"Không có công việc " + strconv.Quote(c.Param("id")) + ".", true})
 	case errors.Is(err, indexer.ErrBusy):

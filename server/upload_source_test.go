@@ -249,3 +249,25 @@ func TestDeleteWhatItsSourceTookAway(t *testing.T) {
 		t.Errorf("the current version after a delete of the old one: %v, want [%s]", ids, cur.DocID)
 	}
 }
+
+// TestRetrySupersededUpload: retrying a failed upload of a file its uploader sent again since answers
+// 409 superseded, naming the newer job.
+func TestRetrySupersededUpload(t *testing.T) {
+	e := uploadServer(t, 8, true)
+	label := map[string]string{"source_file": "/bao-cao/ca-bop.pdf"}
+	ctype, body := multipartBody(t, "ca-bop.pdf", []byte("%PDF-1.4\nrác"), label)
+	code, b, _ := e.do(t, "POST", "/api/v1/documents", e.staff, ctype, body)
+	var j indexer.Job
+	if code != http.StatusAccepted || json.Unmarshal(b, &j) != nil {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	if j = e.waitJob(t, j.ID); j.State != indexer.JobFailed {
+		t.Fatalf("broken upload: %+v", j)
+	}
+	e.uploadDone(t, e.staff, "ca-bop.txt", "Nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.", label)
+	code, b, _ = e.do(t, "POST", "/api/v1/jobs/"+j.ID+"/retry", e.staff, "", nil)
+	var ae struct{ Code, Message string }
+	if code != http.StatusConflict || json.Unmarshal(b, &ae) != nil || ae.Code != "superseded" || !strings.Contains(ae.Message, "tải lên lại") {
+		t.Errorf("retry: %d %s, want 409 superseded", code, b)
+	}
+}
