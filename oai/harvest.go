@@ -501,12 +501,13 @@ func (h *Harvester) deletedID(src *source, identifier string) (string, bool, err
 	return "", false, nil
 }
 
-// free reports whether id may be given to a new harvested record: no record has it, and no record of
-// another source that staff deleted (that one stays deleted under its id).
+// free reports whether id may be given to a new harvested record: no record has it, live or deleted. A
+// record of another source that staff deleted stays deleted under its id, and one its source withdrew
+// (its repository, its file) may come back under it: given to this record, it would be overwritten.
 func (h *Harvester) free(id string) (bool, error) {
-	e, err := h.Store.Tombstone(id)
+	_, err := h.Store.Tombstone(id)
 	if errors.Is(err, corpus.ErrNotFound) {
 		return true, nil
 	}
-	return err == nil && e.Deleted && e.Withdrawn, err
+	return false, err
 }

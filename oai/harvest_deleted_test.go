@@ -141,3 +141,32 @@ func TestHarvestIDDeletedElsewhere(t *testing.T) {
 		t.Errorf("the record staff deleted came back")
 	}
 }
+
+// TestHarvestIDWithdrawnElsewhere: a harvested record whose id is that of another source's record that went
+// with its source (here its file, gone) does not take the id: that record comes back under it when its
+// file does, and would overwrite the harvested one.
+func TestHarvestIDWithdrawnElsewhere(t *testing.T) {
+	_, st, idx := corpustest.Empty(t)
+	file := corpus.FileState{Path: "/bao-cao/1.txt", DocID: "1", Outcome: corpus.FileIndexed}
+	rec := &corpus.Result{ID: "1", Kind: corpus.KindResult, Title: "Báo cáo lập chỉ mục từ tệp"}
+	if _, err := st.PutFiles([]corpus.FileChange{{State: file, Record: rec}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ForgetGoneFiles([]string{file.Path}); err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := hostileRepo(t, func(string, int) string {
+		return hostileList(nil, hostileRecord("oai:kho.example.edu.vn:1", "Nuôi cá rô phi đơn tính"))
+	})
+	h := &Harvester{Store: st, Index: idx, Client: &Client{BaseURL: ts.URL}}
+	if stats, err := h.Run(context.Background()); err != nil || stats.Added != 1 {
+		t.Fatalf("harvest %+v %v", stats, err)
+	}
+	u, _ := url.Parse(ts.URL)
+	if r := storedResult(t, st, u.Hostname()+"-1"); r.Title != "Nuôi cá rô phi đơn tính" {
+		t.Errorf("harvested record %+v", r)
+	}
+	if e, err := st.Tombstone("1"); err != nil || !e.Deleted {
+		t.Errorf("the id of the record gone with its file was taken: %+v %v", e, err)
+	}
+}
