@@ -319,6 +319,7 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 	}
 	var batch []done
 	written := map[string]string{} // doc id → sha written in this run: a second file with it is the same document
+	left := map[string][]string{}  // document → the files of this run that left it (not all committed yet)
 	flush := func() {
 		if len(batch) > 0 {
 			commits <- batch
@@ -345,6 +346,15 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 					d.outcome.Outcome = OutcomeSame
 				}
 				written[id] = d.change.State.SHA256
+			}
+			if prev := d.change.Previous; prev != "" && prev != d.change.State.DocID {
+				// Decided here, in the order the files are written, rather than by each worker: copies of one
+				// document that all change in one run each saw the others still giving it. The last to leave
+				// replaces it.
+				if d.outcome.Outcome == OutcomeAdded && d.change.Record != nil && p.replaces(d.c, left[prev]) {
+					d.outcome.Outcome = OutcomeUpdated
+				}
+				left[prev] = append(left[prev], d.c.key)
 			}
 			if !d.outcome.Deleted && d.outcome.Outcome != OutcomeFailed {
 				d.change.State.Reported = d.outcome.Outcome // with the state, in its transaction (see Rerun)
@@ -489,9 +499,9 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 	}
 	state.Outcome, state.DocID, state.NeedsOCR = corpus.FileIndexed, rec.ID, rec.Extraction.NeedsOCR
 	out.Outcome, out.DocID, out.Pages, out.Rungs, out.NeedsOCR = OutcomeAdded, rec.ID, len(doc.Pages), rec.Extraction.Rungs, state.NeedsOCR
-	if existing != nil || p.replaces(c) {
-		// Re-extracted, or the file's new version taking over from the live document its old one gave:
-		// the file is updated, not a new one, whatever id its new content has.
+	if existing != nil {
+		// Re-extracted. A new version taking over from the document its old one gave is told apart when the
+		// file is written (see replaces).
 		out.Outcome = OutcomeUpdated
 	}
 	out.Seconds = time.Since(t0).Seconds()
@@ -499,9 +509,10 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 }
 
 // replaces reports whether file c's new version takes the place of the document its old one gave: that
-// document is live and no other file gives it (a copy elsewhere keeps it, and the new version is then a
-// document beside it; staff edits do not keep a document).
-func (p *Pipeline) replaces(c candidate) bool {
+// document is live and no other file gives it but those that left it earlier in this run (a copy elsewhere
+// keeps it, and the new version is then a document beside it; staff edits do not keep a document). The
+// file is then updated, not new, whatever id its new content has.
+func (p *Pipeline) replaces(c candidate, left []string) bool {
 	if c.prevDoc == "" {
 		return false
 	}
@@ -509,7 +520,7 @@ func (p *Pipeline) replaces(c candidate) bool {
 	if err != nil {
 		return false
 	}
-	return !slices.ContainsFunc(e.Sources, func(s string) bool { return s != c.key && s != "api" })
+	return !slices.ContainsFunc(e.Sources, func(s string) bool { return s != c.key && s != "api" && !slices.Contains(left, s) })
 }
 
 // failDone turns d into a failed file: no record, the reason in its state and its outcome. The document

@@ -209,3 +209,32 @@ func TestUnreadableNewVersionKeepsTheOld(t *testing.T) {
 		t.Errorf("the version %s replaced is still in the store", old)
 	}
 }
+
+// TestCopiesChangedTogether: two files giving one document both change in one run: the first written is a
+// new document, the last to leave the old one replaces it (updated), whatever order the workers took.
+func TestCopiesChangedTogether(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	write(t, a, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
+	write(t, b, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
+	_, outs := e.run(a, b)
+	shared := outs["a.txt"].DocID
+	write(t, a, "Quy trình nuôi cá chình trong bể xi măng có mái che.")
+	write(t, b, "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.")
+	touch(t, a, 2*time.Second)
+	touch(t, b, 2*time.Second)
+	sum, outs := e.run(a, b)
+	if sum.Added != 1 || sum.Updated != 1 {
+		t.Errorf("both copies changed: %+v (a %s, b %s), want one new and one updated", sum, outs["a.txt"].Outcome, outs["b.txt"].Outcome)
+	}
+	to, err := e.store.Replacement(shared)
+	if err != nil || to == "" {
+		t.Fatalf("the shared document %s not replaced: %q %v", shared, to, err)
+	}
+	for _, o := range outs {
+		if (o.Outcome == indexer.OutcomeUpdated) != (o.DocID == to) {
+			t.Errorf("%s: %s as %s; the shared document went to %s", filepath.Base(o.Path), o.Outcome, o.DocID, to)
+		}
+	}
+}
