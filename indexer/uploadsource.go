@@ -7,8 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
 	"ketnoi/corpus"
 )
 
@@ -23,13 +21,15 @@ const MaxSourceFile = 1024
 // uploadKeyPrefix keeps labels apart from the paths of files indexed from disk (absolute paths).
 const uploadKeyPrefix = "upload:"
 
-// CleanSourceFile checks an upload's file label and returns it normalised (NFC, trimmed); "" when none
-// was given. The error says in Vietnamese what is wrong with it.
+// CleanSourceFile checks an upload's file label and returns it as it is; "" when none was given. The error
+// says in Vietnamese what is wrong with it. A label is compared byte for byte, never normalised (no NFC,
+// no trimming): two files whose names differ only by Unicode normalisation or spaces are two files on
+// most file systems, and folding their labels together would let one replace the other's report. A file
+// system that normalises names gives the same file the same bytes every time.
 func CleanSourceFile(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", errors.New("tên tệp nguồn (source_file) không phải văn bản UTF-8 hợp lệ")
 	}
-	s = norm.NFC.String(strings.TrimSpace(s))
 	if strings.ContainsFunc(s, unicode.IsControl) {
 		return "", errors.New("tên tệp nguồn (source_file) chứa ký tự điều khiển")
 	}

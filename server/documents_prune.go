@@ -65,7 +65,7 @@ func (s *Server) apiPrune(c echo.Context) error {
 	root, err := indexer.CleanSourceFile(in.Root)
 	if err == nil && !cleanRoot(root) {
 		err = fmt.Errorf("cần đường dẫn thư mục gốc đã chuẩn hoá (như /home/canbo/bao-cao hay C:/bao-cao), " +
-			"không rỗng, không có // hay phần . và ..")
+			"không rỗng, không có // (trừ ở đầu, như ổ mạng \\\\máy\\thư-mục) hay phần \".\" hoặc \"..\"")
 	}
 	if err != nil {
 		return apiErr(http.StatusBadRequest, "bad_root", "Trường \"root\" không hợp lệ: "+err.Error()+".")
@@ -111,8 +111,12 @@ func (s *Server) apiPrune(c echo.Context) error {
 // One trailing slash is allowed: it names the same folder (see indexer.UploadRootPrefix).
 func cleanRoot(root string) bool {
 	r := strings.TrimSuffix(root, "/")
-	if r == "" {
+	if strings.TrimSpace(r) == "" {
 		return root == "/"
+	}
+	// A Windows network share (\\srv\share) keeps its leading "//", which path.Clean would fold into one.
+	if strings.HasPrefix(r, "//") && !strings.HasPrefix(r, "///") {
+		r = r[1:]
 	}
 	return path.Clean(r) == r && !strings.HasSuffix(r, "/") && r != "." && r != ".." && !strings.HasPrefix(r, "../")
 }

@@ -137,4 +137,16 @@ func TestPruneUploads(t *testing.T) {
 	if !found("lúa chịu mặn") {
 		t.Error("pruning / deleted another uploader's document")
 	}
+
+	// A folder whose name ends in a space is another folder (labels are compared as they are), and a
+	// Windows network share's path keeps its leading "//".
+	unc := upload(e.staff, "//may-chu/chung/bao-cao/f.txt", "Quy trình làm nước mắm Sa Huỳnh theo cách truyền thống.")
+	if code, out, b = prune(e.staff, `{"root": "/home/lan/bao-cao ", "present": [], "prune_empty": true}`); code != http.StatusOK ||
+		len(out.Deleted) != 0 || !found("hạt điều") {
+		t.Errorf("a folder named with a space after it: %d %s; bao-cao's documents must stay", code, b)
+	}
+	if code, out, b = prune(e.staff, `{"root": "//may-chu/chung/bao-cao", "present": [], "prune_empty": true}`); code != http.StatusOK ||
+		len(out.Deleted) != 1 || out.Deleted[0] != unc || found("nước mắm") {
+		t.Errorf("a network share: %d %s, want %s deleted", code, b, unc)
+	}
 }

@@ -135,7 +135,8 @@ func TestSourceFileLabels(t *testing.T) {
 		{"absolute", file, abs, ""},
 		{"relative", filepath.Join("bao-cao", "2024", "cá bớp.pdf"), abs, ""},
 		{"unclean", filepath.Join(base, "2024", "..", "2024", ".", "cá bớp.pdf"), abs, ""},
-		{"NFD name", norm.NFD.String(file), abs, ""},
+		{"NFD name, kept as it is", norm.NFD.String(file), norm.NFD.String(abs), ""},
+		{"space at the end, kept", file + " ", abs + " ", ""},
 		{"tab in the name", filepath.Join(base, "cá\tbớp.pdf"), "", "ký tự điều khiển"},
 		{"over 1024 bytes", long, "", "quá giới hạn 1024 byte"},
 	} {

@@ -67,10 +67,9 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 	uploads := make(chan sent, 256)
 	go func() {
 		defer close(uploads)
-		labels := sourceLabels{}
 		for _, path := range docs {
 			var job string
-			source, warn := labels.of(path)
+			source, warn := labelOf(path)
 			held, size, err := remoteHeld(ctx, client, base, key, path, source, restore)
 			if held == nil && err == nil {
 				job, size, err = uploadOne(ctx, client, base, key, path, source, restore)
@@ -181,7 +180,7 @@ func remoteHeld(ctx context.Context, client *http.Client, base, key, path, sourc
 		indexer.KeepDeleted(o)
 		return o, size, nil
 	case held.State == "indexed" && !held.NeedsOCR && (held.SourceFileKnown || source == ""):
-		// A file sent without a label (sourceLabels) cannot be known as its own: its content held is
+		// A file sent without a label (labelOf) cannot be known as its own: its content held is
 		// all there is to know, and sending it again every run would only add an upload to its sources.
 		return o, size, nil
 	}
@@ -189,8 +188,8 @@ func remoteHeld(ctx context.Context, client *http.Client, base, key, path, sourc
 }
 
 // sourceFile is the label a file is sent under (the upload's source_file field): its absolute path on
-// this machine, slash-separated ("/home/canbo/bao-cao/2024/a.pdf", "C:/bao-cao/a.pdf"), cleaned as the
-// server cleans labels. It is the identity a local run keys its files by: two distinct files never share
+// this machine, slash-separated ("/home/canbo/bao-cao/2024/a.pdf", "C:/bao-cao/a.pdf"), checked as the
+// server checks labels. It is the identity a local run keys its files by: two distinct files never share
 // it (folders of the same name elsewhere included), the same file sent again keeps it, and a folder moved
 // elsewhere starts afresh as it does locally. The error says why the file can have no label (too long,
 // a control character in its name).
@@ -202,25 +201,15 @@ func sourceFile(path string) (string, error) {
 	return indexer.CleanSourceFile(filepath.ToSlash(abs))
 }
 
-// sourceLabels gives the files of one run their labels, each label to one file (by absolute path). A file
-// whose label is invalid, or cleans to the label of another file of the run (names that differ only by
-// Unicode normalisation or spaces at the end), is sent without a label rather than left out: its report
-// is still indexed, and nothing of the other file is replaced, at the price said in the warning.
-type sourceLabels map[string]string
-
-// of returns the label to send path under, or "" and the warning saying why it has none.
-func (l sourceLabels) of(path string) (label, warn string) {
-	const after = "nên bản sửa sau này của tệp sẽ vào thành tài liệu riêng bên cạnh tài liệu này thay vì thay nó"
+// labelOf returns the label to send path under, or "" and the warning saying why it has none. A file whose
+// path can be no label (too long, a control character in its name) is sent without one rather than left
+// out: its report is still indexed, at the price said in the warning. Labels are a file's exact path, so
+// two files never share one.
+func labelOf(path string) (label, warn string) {
 	label, err := sourceFile(path)
 	if err != nil {
-		return "", fmt.Sprintf("gửi không kèm tên tệp nguồn vì %v, %s", err, after)
+		return "", fmt.Sprintf("gửi không kèm tên tệp nguồn vì %v, nên bản sửa sau này của tệp sẽ vào thành tài liệu riêng bên cạnh tài liệu này thay vì thay nó", err)
 	}
-	abs, _ := filepath.Abs(path) // sourceFile got it
-	if other, ok := l[label]; ok && other != abs {
-		return "", fmt.Sprintf("gửi không kèm tên tệp nguồn vì tên của nó sau khi chuẩn hoá (NFC, bỏ khoảng trắng "+
-			"hai đầu) trùng tên của tệp %s đã gửi trong lần chạy này, %s", other, after)
-	}
-	l[label] = abs
 	return label, ""
 }
 
