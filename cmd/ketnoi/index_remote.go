@@ -317,6 +317,10 @@ func uploadOne(ctx context.Context, client *http.Client, base, key, path, source
 			}
 			return j.ID, st.Size(), nil
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+			if apiErr.Code == "uploads_disabled" { // not busy: waiting would only delay every file
+				return "", 0, &uploadError{status: resp.StatusCode, code: apiErr.Code, fatal: true,
+					msg: "máy chủ không nhận tải lên (" + apiErr.Message + "); hãy gửi tới máy chủ chạy `ketnoi serve` với hàng đợi tải lên"}
+			}
 			wait := 5 * time.Second
 			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 				wait = time.Duration(s) * time.Second
