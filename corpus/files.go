@@ -48,6 +48,8 @@ type FileState struct {
 	// the same transaction, so that an upload job stopped before it recorded its outcome reports it when it
 	// runs again, rather than what it finds then (its own document).
 	Reported string `json:"reported,omitempty"`
+	// Warnings are the warnings that run reported for the file, kept with Reported for the same reason.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Unchanged reports whether the file on disk (size, modification time) is the one this state describes.

@@ -118,13 +118,13 @@ func TestJobRunAgainAfterStopReportsItsOutcome(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			upload := func(jobs *indexer.Jobs, text string) string {
+			upload := func(jobs *indexer.Jobs, text string, record []byte) string {
 				t.Helper()
 				st, err := jobs.Stage("cá bớp.txt", strings.NewReader(text), 1<<20)
 				if err != nil {
 					t.Fatal(err)
 				}
-				j, err := st.Commit(nil, "", false, tc.source)
+				j, err := st.Commit(record, "", false, tc.source)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -133,10 +133,11 @@ func TestJobRunAgainAfterStopReportsItsOutcome(t *testing.T) {
 			wait, stopped := runJobs(t, ctx, jobs)
 			var prev string
 			if tc.earlier {
-				prev = wait(upload(jobs, "Nuôi cá bớp trong lồng bè, mật độ 5 con/m³.")).Outcome.DocID
+				prev = wait(upload(jobs, "Nuôi cá bớp trong lồng bè, mật độ 5 con/m³.", nil)).Outcome.DocID
 			}
 			lock.armed.Store(true)
-			id := upload(jobs, "Nuôi cá bớp trong lồng bè, mật độ 8 con/m³, bản sửa.")
+			// A record field the format does not know: kept, with a warning the job reports after the restart too.
+			id := upload(jobs, "Nuôi cá bớp trong lồng bè, mật độ 8 con/m³, bản sửa.", []byte(`{"linh_vuc": "thuỷ sản"}`))
 			<-stopped
 			if j, _ := jobs.Get(id); j.State != indexer.JobQueued {
 				t.Fatalf("job after the stop: %+v", j)
@@ -154,14 +155,15 @@ func TestJobRunAgainAfterStopReportsItsOutcome(t *testing.T) {
 			wait, stopped = runJobs(t, ctx, jobs)
 			t.Cleanup(func() { cancel(); <-stopped })
 			j := wait(id)
-			if o := j.Outcome; j.State != indexer.JobDone || o == nil || o.Outcome != tc.want || o.DocID == "" || o.DocID == prev || o.Pages != 1 {
+			if o := j.Outcome; j.State != indexer.JobDone || o == nil || o.Outcome != tc.want || o.DocID == "" || o.DocID == prev || o.Pages != 1 ||
+				len(o.Warnings) != 1 || !strings.Contains(o.Warnings[0], "linh_vuc") {
 				t.Fatalf("job run again: %+v %+v, want %s", j, j.Outcome, tc.want)
 			}
 			if ids := e.search("cá bớp"); len(ids) != 1 || ids[0] != j.Outcome.DocID {
 				t.Errorf("search: %v, want [%s]", ids, j.Outcome.DocID)
 			}
 			// A later upload of the same content is not taken for this job's: it is the same content.
-			if again := wait(upload(jobs, "Nuôi cá bớp trong lồng bè, mật độ 8 con/m³, bản sửa.")); again.Outcome.Outcome != indexer.OutcomeSame {
+			if again := wait(upload(jobs, "Nuôi cá bớp trong lồng bè, mật độ 8 con/m³, bản sửa.", nil)); again.Outcome.Outcome != indexer.OutcomeSame {
 				t.Errorf("the same content uploaded later: %+v", again.Outcome)
 			}
 		})

@@ -358,6 +358,7 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 			}
 			if !d.outcome.Deleted && d.outcome.Outcome != OutcomeFailed {
 				d.change.State.Reported = d.outcome.Outcome // with the state, in its transaction (see Rerun)
+				d.change.State.Warnings = d.outcome.Warnings
 			}
 			batch = append(batch, d)
 			if len(batch) >= batchDocs {

@@ -108,9 +108,10 @@ func writtenFrom(st corpus.FileState, c candidate) bool {
 	return from == c.path && st.Unchanged(c.size, c.mtime) && st.Sidecar == c.sidecar
 }
 
-// reported is the outcome the run that wrote st gave for file c, its pages as its document has them.
+// reported is the outcome the run that wrote st gave for file c (with its warnings), its pages as its
+// document has them.
 func (p *Pipeline) reported(st corpus.FileState, c candidate) FileOutcome {
-	o := FileOutcome{Path: c.path, Outcome: st.Reported, DocID: st.DocID, NeedsOCR: st.NeedsOCR, Bytes: c.size}
+	o := FileOutcome{Path: c.path, Outcome: st.Reported, DocID: st.DocID, NeedsOCR: st.NeedsOCR, Bytes: c.size, Warnings: st.Warnings}
 	if r := p.existing(st.DocID); r != nil && r.Extraction != nil {
 		o.Pages, o.Rungs = r.Extraction.Pages, r.Extraction.Rungs
 	}
