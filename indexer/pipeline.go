@@ -351,7 +351,10 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 				// Decided here, in the order the files are written, rather than by each worker: copies of one
 				// document that all change in one run each saw the others still giving it. The last to leave
 				// replaces it.
-				if d.outcome.Outcome == OutcomeAdded && d.change.Record != nil && p.replaces(d.c, left[prev]) {
+				// A copy whose new content another file of the run gave first is "same" by then, and still the
+				// one that replaces the document when it is the last to leave it.
+				if (d.outcome.Outcome == OutcomeAdded || d.outcome.Outcome == OutcomeSame) && d.change.Record != nil &&
+					p.replaces(d.c, left[prev]) {
 					d.outcome.Outcome = OutcomeUpdated
 				}
 				left[prev] = append(left[prev], d.c.key)

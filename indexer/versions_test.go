@@ -238,3 +238,26 @@ func TestCopiesChangedTogether(t *testing.T) {
 		}
 	}
 }
+
+// TestCopiesChangedToOneContent: two files giving one document both change to the same new content in one
+// run: the old document is replaced, and the last to leave it says so (updated), though the first gave
+// the new content.
+func TestCopiesChangedToOneContent(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+	for _, f := range []string{a, b} {
+		write(t, f, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
+	}
+	_, outs := e.run(a, b)
+	shared := outs["a.txt"].DocID
+	for _, f := range []string{a, b} {
+		write(t, f, "Quy trình nuôi cá chình trong bể xi măng có mái che.")
+		touch(t, f, 2*time.Second)
+	}
+	sum, outs := e.run(a, b)
+	if to, err := e.store.Replacement(shared); err != nil || to == "" || sum.Updated != 1 {
+		t.Errorf("both copies changed to one content: %+v (a %s, b %s); the shared document went to %q (%v), want one file updated",
+			sum, outs["a.txt"].Outcome, outs["b.txt"].Outcome, to, err)
+	}
+}
