@@ -263,8 +263,11 @@ func (j *Jobs) Retry(id string) (*Job, error) {
 		j.mu.Unlock()
 		return nil, ErrUploadGone
 	}
-	if newer := j.newerVersion(job); newer != "" {
+	if newer, err := j.newerVersion(job); err != nil || newer != "" {
 		j.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
 		return nil, &SupersededError{Newer: newer}
 	}
 	before := job.copy()
@@ -295,18 +298,24 @@ func (e *SupersededError) Error() string {
 	return fmt.Sprintf("tệp này đã được tải lên lại sau đó (công việc %s); thử lại bản cũ sẽ thay bản mới hơn bằng nó, nên không thử lại — muốn dùng bản cũ thì tải nó lên lại", e.Newer)
 }
 
-// newerVersion is the id of an upload of job's file by the same uploader, made after it and not failed;
-// "" when none. Hold j.mu.
-func (j *Jobs) newerVersion(job *Job) string {
+// newerVersion is the id of an upload of job's file by the same uploader that came after it and did not
+// fail: one queued or running, or the one whose document the file's state now holds (written from
+// another upload than job's). "" when none. The file's state, not the clock, says which came last. Hold
+// j.mu.
+func (j *Jobs) newerVersion(job *Job) (string, error) {
 	if job.Source == "" {
-		return ""
+		return "", nil
 	}
 	for _, o := range j.jobs {
-		if o.ID != job.ID && o.By == job.By && o.Source == job.Source && o.Created.After(job.Created) && o.State != JobFailed {
-			return o.ID
+		if o.ID != job.ID && o.By == job.By && o.Source == job.Source && (o.State == JobQueued || o.State == JobRunning) {
+			return o.ID, nil
 		}
 	}
-	return ""
+	st, found, err := j.p.Store.FileState(UploadKey(job.By, job.Source))
+	if err != nil || !found || st.Outcome != corpus.FileIndexed || st.From == "" || st.From == j.uploadPath(job.ID) {
+		return "", err
+	}
+	return filepath.Base(filepath.Dir(st.From)), nil // the job's folder is named by its id
 }
 
 // ErrUploadGone is returned by Retry for a job whose uploaded file was released after it went in.

@@ -64,8 +64,8 @@ func (s *Server) apiPrune(c echo.Context) error {
 	}
 	root, err := indexer.CleanSourceFile(in.Root)
 	if err == nil && !cleanRoot(root) {
-		err = fmt.Errorf("cần đường dẫn thư mục gốc đã chuẩn hoá (như /home/canbo/bao-cao hay C:/bao-cao), " +
-			"không rỗng, không có // (trừ ở đầu, như ổ mạng \\\\máy\\thư-mục) hay phần \".\" hoặc \"..\"")
+		err = fmt.Errorf("cần đường dẫn tuyệt đối của thư mục, dấu / ngăn cách (như /home/canbo/bao-cao, C:/bao-cao " +
+			"hay ổ mạng //may-chu/chung/bao-cao), không rỗng, không có dấu \\, không có // ở giữa hay phần \".\" hoặc \"..\"")
 	}
 	if err != nil {
 		return apiErr(http.StatusBadRequest, "bad_root", "Trường \"root\" không hợp lệ: "+err.Error()+".")
@@ -113,6 +113,9 @@ func cleanRoot(root string) bool {
 	r := strings.TrimSuffix(root, "/")
 	if strings.TrimSpace(r) == "" {
 		return root == "/"
+	}
+	if strings.Contains(r, "\\") { // labels are slash-separated: such a root would match none and prune nothing
+		return false
 	}
 	// A Windows network share (\\srv\share) keeps its leading "//", which path.Clean would fold into one.
 	if strings.HasPrefix(r, "//") && !strings.HasPrefix(r, "///") {

@@ -71,6 +71,7 @@ func TestPruneUploads(t *testing.T) {
 		{"dot", `{"root": "/home/lan/./bao-cao", "present": []}`, http.StatusBadRequest, "bad_root"},
 		{"dot dot", `{"root": "/home/lan/../lan/bao-cao", "present": []}`, http.StatusBadRequest, "bad_root"},
 		{"relative dot dot", `{"root": "../bao-cao", "present": []}`, http.StatusBadRequest, "bad_root"},
+		{"backslashes", `{"root": "C:\\Users\\lan\\bao-cao", "present": []}`, http.StatusBadRequest, "bad_root"},
 		{"control character in the root", `{"root": "/home/lan/bao\tcao", "present": []}`, http.StatusBadRequest, "bad_root"},
 		{"control character", `{"root": "/home/lan/bao-cao", "present": ["/home/lan/bao-cao/a\u0007.txt"]}`, http.StatusBadRequest, "bad_source_file"},
 		{"label of another folder", `{"root": "/home/lan/bao-cao", "present": ["/home/lan/bao-cao-cu/c.txt"]}`, http.StatusBadRequest, "bad_source_file"},

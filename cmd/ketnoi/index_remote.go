@@ -319,7 +319,7 @@ func uploadOne(ctx context.Context, client *http.Client, base, key, path, source
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 			if apiErr.Code == "uploads_disabled" { // not busy: waiting would only delay every file
 				return "", 0, &uploadError{status: resp.StatusCode, code: apiErr.Code, fatal: true,
-					msg: "máy chủ không nhận tải lên (" + apiErr.Message + "); hãy gửi tới máy chủ chạy `ketnoi serve` với hàng đợi tải lên"}
+					msg: "máy chủ từ chối mọi tệp tải lên: " + apiErr.Message + " (uploads_disabled)"}
 			}
 			wait := 5 * time.Second
 			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {

@@ -34,7 +34,7 @@ func TestIndexServerWithoutUploads(t *testing.T) {
 	writeFile(t, filepath.Join(folder, "a.txt"), "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.")
 	writeFile(t, filepath.Join(folder, "b.txt"), "Máy bóc vỏ hạt điều bán tự động.")
 	code, stdout, stderr := ketnoi(t, "index", "--server", ts.URL, "--key", staff, folder)
-	if code == 0 || !strings.Contains(stdout+stderr, "máy chủ không nhận tải lên") {
+	if code == 0 || !strings.Contains(stdout+stderr, "máy chủ từ chối mọi tệp tải lên") || !strings.Contains(stdout+stderr, "uploads_disabled") {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 }
