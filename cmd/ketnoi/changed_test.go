@@ -145,4 +145,11 @@ func TestSourceFileLabels(t *testing.T) {
 			t.Errorf("%s: %q, %v; want %q, error %q", tc.name, got, err, tc.want, tc.err)
 		}
 	}
+	// Where the file system finds a name whatever its normalisation (macOS), the NFD spelling of a path is
+	// the same file, and gets the same label.
+	defer func(was bool) { labelsNFC = was }(labelsNFC)
+	labelsNFC = true
+	if got, err := sourceFile(norm.NFD.String(file)); got != abs || err != nil {
+		t.Errorf("NFD name where names are found in any normalisation: %q, %v; want %q", got, err, abs)
+	}
 }

@@ -14,9 +14,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"ketnoi/corpus"
 	"ketnoi/indexer"
@@ -198,7 +201,21 @@ func sourceFile(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("không lấy được đường dẫn tuyệt đối: %w", err)
 	}
-	return indexer.CleanSourceFile(filepath.ToSlash(abs))
+	return pathLabel(abs)
+}
+
+// labelsNFC: this system's file systems find a name whatever its Unicode normalisation (macOS: APFS,
+// HFS+), so a path typed in NFC and the same path completed in NFD are one file, and no two files differ
+// only so. Labels are put in NFC there; elsewhere such names are two files and keep their bytes.
+var labelsNFC = runtime.GOOS == "darwin"
+
+// pathLabel is the label of absolute path abs (a file's, or a folder's for --prune).
+func pathLabel(abs string) (string, error) {
+	s := filepath.ToSlash(abs)
+	if labelsNFC {
+		s = norm.NFC.String(s)
+	}
+	return indexer.CleanSourceFile(s)
 }
 
 // labelOf returns the label to send path under, or "" and the warning saying why it has none. A file whose

@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"ketnoi/indexer"
 )
 
 // pruneRemote is `ketnoi index --server URL --prune`: for each folder given, the server is sent the labels
@@ -44,7 +42,7 @@ func pruneRemote(ctx context.Context, e *env, base, key string, roots []string, 
 		if aerr != nil {
 			return 0, left, aerr
 		}
-		label, lerr := indexer.CleanSourceFile(filepath.ToSlash(abs))
+		label, lerr := pathLabel(abs)
 		if lerr != nil {
 			// Its files' labels are invalid too (longer still, or with the same character): they were sent
 			// without one, so the server holds no label under it and there is nothing to prune.
