@@ -23,21 +23,20 @@ func (p *Pipeline) docDeleted(st corpus.FileState) (deleted, changed bool, err e
 	return deleted, deleted && orig != st.SHA256, err
 }
 
-// keepDeleted makes o the outcome of a file kept deleted: changed when its sidecar named the document
-// and its content is not the one the document was read from.
+// keepDeleted makes o the outcome of a file kept deleted: changed when its sidecar (or an upload's record)
+// named the document and its content is not the one the document was read from.
 func keepDeleted(o *FileOutcome, changed bool) {
+	KeepDeleted(o)
 	if changed {
-		keepDeletedID(o)
-	} else {
-		KeepDeleted(o)
+		o.Message = fmt.Sprintf("tài liệu %s đã bị xoá; tệp kèm (hay trường record) đặt đúng mã này nên tệp không đưa nó trở lại, kể cả khi nội dung đã đổi", o.DocID)
 	}
 }
 
 // contentDeleted reports whether a file read again (touched, copied, uploaded) holds the content sha of
 // document id, deleted by staff and not asked back; existing is id's live record, if any. An id a sidecar
 // (or an upload's record) gives is held by the id, whatever the content, as an imported record's is: staff
-// deleted that id, and a new version of the file under it is still that document (byID).
-// changed: the file holds other content than the deleted document was read from.
+// deleted that id, and a new version of the file under it is still that document (byID). changed: the
+// file holds other content than the deleted document was read from.
 func (p *Pipeline) contentDeleted(c candidate, existing *corpus.Result, id, sha string, byID bool) (deleted, changed bool, err error) {
 	if existing != nil || p.restore(c.path) {
 		return false, false, nil
@@ -51,11 +50,4 @@ func (p *Pipeline) contentDeleted(c candidate, existing *corpus.Result, id, sha 
 func KeepDeleted(o *FileOutcome) {
 	o.Outcome, o.Deleted, o.NeedsOCR = OutcomeUnchanged, true, false
 	o.Message = fmt.Sprintf("tài liệu %s đã bị xoá; tệp cùng nội dung không đưa nó trở lại", o.DocID)
-}
-
-// keepDeletedID is KeepDeleted for a file whose sidecar or upload record gives the id of a document staff
-// deleted, with content that may have changed since.
-func keepDeletedID(o *FileOutcome) {
-	KeepDeleted(o)
-	o.Message = fmt.Sprintf("tài liệu %s đã bị xoá; tệp kèm (hay trường record) đặt đúng mã này nên tệp không đưa nó trở lại, kể cả khi nội dung đã đổi", o.DocID)
 }

@@ -58,7 +58,7 @@ type Job struct {
 	// Restore: the upload brings back the document staff deleted that its content gave (asked for
 	// explicitly); without it that document stays deleted and the outcome says so.
 	Restore bool `json:"restore,omitempty"`
-	// Source is the label of the file the upload is a version of (CleanSourceFile): its document
+	// Source is the label of the file the upload is a version of (CheckSourceFile): its document
 	// replaces the one the last upload with that label gave. "" for an upload on its own.
 	Source string `json:"source_file,omitempty"`
 }
@@ -164,11 +164,10 @@ func (st *Staged) Abort() { _ = os.RemoveAll(st.dir) }
 
 // Commit writes the job (and the sidecar record, if any) and queues it: from here on the upload is
 // acknowledged, and survives a restart. restore asks for the document staff deleted to come back; source
-// is the label of the file the upload is a version of ("" for none; see CleanSourceFile).
+// is the label of the file the upload is a version of ("" for none; see CheckSourceFile).
 func (st *Staged) Commit(sidecar []byte, by string, restore bool, source string) (*Job, error) {
 	j := st.j
-	source, err := CleanSourceFile(source)
-	if err != nil {
+	if err := CheckSourceFile(source); err != nil {
 		st.Abort()
 		return nil, err
 	}

@@ -342,7 +342,7 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 			prog.Current = d.c.path
 			mu.Unlock()
 			if id := d.change.State.DocID; id != "" && d.outcome.Outcome != OutcomeFailed {
-				if sha, ok := written[id]; ok && sha == d.change.State.SHA256 && d.outcome.Outcome != OutcomeFailed && !d.outcome.Deleted {
+				if sha, ok := written[id]; ok && sha == d.change.State.SHA256 && !d.outcome.Deleted {
 					d.outcome.Outcome = OutcomeSame
 				}
 				written[id] = d.change.State.SHA256
@@ -350,11 +350,8 @@ func (p *Pipeline) process(ctx context.Context, todo []candidate, claims map[str
 			if prev := d.change.Previous; prev != "" && prev != d.change.State.DocID {
 				// Decided here, in the order the files are written, rather than by each worker: copies of one
 				// document that all change in one run each saw the others still giving it. The last to leave
-				// replaces it.
-				// A copy whose new content another file of the run gave first is "same" by then, and still the
-				// one that replaces the document when it is the last to leave it.
-				if (d.outcome.Outcome == OutcomeAdded || d.outcome.Outcome == OutcomeSame) && d.change.Record != nil &&
-					p.replaces(d.c, left[prev]) {
+				// replaces it, also when its new content is one an earlier file of the run gave ("same").
+				if (d.outcome.Outcome == OutcomeAdded || d.outcome.Outcome == OutcomeSame) && p.replaces(d.c, left[prev]) {
 					d.outcome.Outcome = OutcomeUpdated
 				}
 				left[prev] = append(left[prev], d.c.key)
@@ -421,8 +418,10 @@ func (p *Pipeline) one(ctx context.Context, c candidate, claims map[string]strin
 		state.From = c.path
 	}
 	fail := func(r extract.Reason, msg string) done {
-		if c.prevDoc != "" && p.existing(c.prevDoc) != nil {
-			msg += fmt.Sprintf("; bản đọc được trước đó (%s) vẫn được giữ trong tìm kiếm", c.prevDoc)
+		if c.prevDoc != "" {
+			if _, err := p.Store.Get(c.prevDoc); err == nil { // live (its record is not decoded)
+				msg += fmt.Sprintf("; bản đọc được trước đó (%s) vẫn được giữ trong tìm kiếm", c.prevDoc)
+			}
 		}
 		out.Seconds = time.Since(t0).Seconds()
 		return failDone(done{c: c, change: corpus.FileChange{State: state, Original: state.SHA256, Previous: c.prevDoc}, outcome: out}, r, msg)

@@ -49,14 +49,14 @@ func Prune(ctx context.Context, store *corpus.Store, idx Index, roots []string, 
 		if emptyOK || len(byRoot[i]) == 0 || !emptyFolder(root) {
 			continue
 		}
-		del, err := store.GoneFilesWouldDelete(byRoot[i])
+		r, err := refuseEmpty(store, root, byRoot[i])
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(del) == 0 {
-			continue // only file states to forget: nothing is lost if the folder comes back
+		if r == nil {
+			continue
 		}
-		refused = append(refused, PruneRefused{Root: root, Files: len(byRoot[i]), Documents: len(del)})
+		refused = append(refused, *r)
 		for _, p := range byRoot[i] {
 			kept[p] = true
 		}
@@ -70,14 +70,34 @@ func Prune(ctx context.Context, store *corpus.Store, idx Index, roots []string, 
 		}
 		gone = rest
 	}
-	del, err := store.ForgetGoneFiles(gone)
+	del, err := forgetGone(ctx, store, idx, gone)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := Sync(ctx, store, idx, nil); err != nil {
-		return nil, nil, err
-	}
 	return del, refused, nil
+}
+
+// refuseEmpty is the refusal to prune root, found with no file at all, of its gone files: nil when
+// forgetting them deletes no document (only file states to forget: nothing is lost if the folder comes
+// back).
+func refuseEmpty(store *corpus.Store, root string, gone []string) (*PruneRefused, error) {
+	del, err := store.GoneFilesWouldDelete(gone)
+	if err != nil || len(del) == 0 {
+		return nil, err
+	}
+	return &PruneRefused{Root: root, Files: len(gone), Documents: len(del)}, nil
+}
+
+// forgetGone forgets the gone files, deleting the documents left with no file, and brings the index up.
+func forgetGone(ctx context.Context, store *corpus.Store, idx Index, gone []string) ([]string, error) {
+	del, err := store.ForgetGoneFiles(gone)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Sync(ctx, store, idx, nil); err != nil {
+		return nil, err
+	}
+	return del, nil
 }
 
 // rootsOf returns the indexes of the roots path is under.
@@ -123,8 +143,8 @@ func UploadRootPrefix(root string) string { return strings.TrimSuffix(root, "/")
 
 // PruneUploads is Prune for the files the uploader by sends under labels (ketnoi index --server, see
 // UploadKey): by walked the folder it labels root and found the files labelled present, so its uploads
-// labelled under it (UploadRootPrefix) that are not among them are gone; other uploaders' labels are theirs. Labels are
-// compared, never read as paths. An uploader that found no file at all in the folder gets the same guard
+// labelled under it (UploadRootPrefix) that are not among them are gone; other uploaders' labels are
+// theirs. Labels are compared, never read as paths. An uploader that found no file at all in the folder gets the same guard
 // as Prune's empty folder: nothing is deleted, and the refusal returned, unless emptyOK. The store and the
 // index are changed as Prune does.
 func PruneUploads(ctx context.Context, store *corpus.Store, idx Index, by, root string, present map[string]bool, emptyOK bool) ([]string, *PruneRefused, error) {
@@ -140,20 +160,10 @@ func PruneUploads(ctx context.Context, store *corpus.Store, idx Index, by, root 
 		return nil, nil, err
 	}
 	if len(present) == 0 && !emptyOK {
-		del, err := store.GoneFilesWouldDelete(gone)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(del) > 0 {
-			return nil, &PruneRefused{Root: root, Files: len(gone), Documents: len(del)}, nil
+		if r, err := refuseEmpty(store, root, gone); err != nil || r != nil {
+			return nil, r, err
 		}
 	}
-	del, err := store.ForgetGoneFiles(gone)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := Sync(ctx, store, idx, nil); err != nil {
-		return nil, nil, err
-	}
-	return del, nil, nil
+	del, err := forgetGone(ctx, store, idx, gone)
+	return del, nil, err
 }

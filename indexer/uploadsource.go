@@ -12,8 +12,9 @@ import (
 
 // An upload's path on the server is new every time, so nothing links a file sent again to what it sent
 // before. An upload may name the file it is a version of (ketnoi index --server sends the file's absolute
-// path on the sending machine, the identity a local run keys its files by): a label, never used as a path, under which the file's state is kept, so that
-// a changed version replaces the document of the last one as a changed file on disk does.
+// path on the sending machine, the identity a local run keys its files by): a label, never used as a
+// path, under which the file's state is kept, so that a changed version replaces the document of the last
+// one as a changed file on disk does.
 
 // MaxSourceFile bounds an upload's file label, in bytes.
 const MaxSourceFile = 1024
@@ -21,22 +22,22 @@ const MaxSourceFile = 1024
 // uploadKeyPrefix keeps labels apart from the paths of files indexed from disk (absolute paths).
 const uploadKeyPrefix = "upload:"
 
-// CleanSourceFile checks an upload's file label and returns it as it is; "" when none was given. The error
-// says in Vietnamese what is wrong with it. A label is compared byte for byte, never normalised (no NFC,
-// no trimming): two files whose names differ only by Unicode normalisation or spaces are two files on
-// most file systems, and folding their labels together would let one replace the other's report. A file
-// system that normalises names gives the same file the same bytes every time.
-func CleanSourceFile(s string) (string, error) {
+// CheckSourceFile checks an upload's file label ("" is none); the error says in Vietnamese what is wrong
+// with it. A label is used as it is and compared byte for byte, never normalised (no NFC, no trimming):
+// two files whose names differ only by Unicode normalisation or spaces are two files on most file
+// systems, and folding their labels together would let one replace the other's report (the client puts
+// labels in NFC only where the file system finds a name either way).
+func CheckSourceFile(s string) error {
 	if !utf8.ValidString(s) {
-		return "", errors.New("tên tệp nguồn (source_file) không phải văn bản UTF-8 hợp lệ")
+		return errors.New("tên tệp nguồn (source_file) không phải văn bản UTF-8 hợp lệ")
 	}
 	if strings.ContainsFunc(s, unicode.IsControl) {
-		return "", errors.New("tên tệp nguồn (source_file) chứa ký tự điều khiển")
+		return errors.New("tên tệp nguồn (source_file) chứa ký tự điều khiển")
 	}
 	if len(s) > MaxSourceFile {
-		return "", fmt.Errorf("tên tệp nguồn (source_file) dài %d byte, quá giới hạn %d byte", len(s), MaxSourceFile)
+		return fmt.Errorf("tên tệp nguồn (source_file) dài %d byte, quá giới hạn %d byte", len(s), MaxSourceFile)
 	}
-	return s, nil
+	return nil
 }
 
 // UploadKey is the key of the file state of the uploads labelled source by the uploader by (the id of the

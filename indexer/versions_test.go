@@ -210,54 +210,41 @@ func TestUnreadableNewVersionKeepsTheOld(t *testing.T) {
 	}
 }
 
-// TestCopiesChangedTogether: two files giving one document both change in one run: the first written is a
-// new document, the last to leave the old one replaces it (updated), whatever order the workers took.
+// TestCopiesChangedTogether: two files giving one document both change in one run, to two contents or to
+// one: the first written is a new document, the last to leave the old one replaces it (updated), whatever
+// order the workers took, also when its new content is the one the first just gave.
 func TestCopiesChangedTogether(t *testing.T) {
-	e := newEnv(t)
-	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
-	write(t, a, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
-	write(t, b, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
-	_, outs := e.run(a, b)
-	shared := outs["a.txt"].DocID
-	write(t, a, "Quy trình nuôi cá chình trong bể xi măng có mái che.")
-	write(t, b, "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.")
-	touch(t, a, 2*time.Second)
-	touch(t, b, 2*time.Second)
-	sum, outs := e.run(a, b)
-	if sum.Added != 1 || sum.Updated != 1 {
-		t.Errorf("both copies changed: %+v (a %s, b %s), want one new and one updated", sum, outs["a.txt"].Outcome, outs["b.txt"].Outcome)
-	}
-	to, err := e.store.Replacement(shared)
-	if err != nil || to == "" {
-		t.Fatalf("the shared document %s not replaced: %q %v", shared, to, err)
-	}
-	for _, o := range outs {
-		if (o.Outcome == indexer.OutcomeUpdated) != (o.DocID == to) {
-			t.Errorf("%s: %s as %s; the shared document went to %s", filepath.Base(o.Path), o.Outcome, o.DocID, to)
-		}
-	}
-}
-
-// TestCopiesChangedToOneContent: two files giving one document both change to the same new content in one
-// run: the old document is replaced, and the last to leave it says so (updated), though the first gave
-// the new content.
-func TestCopiesChangedToOneContent(t *testing.T) {
-	e := newEnv(t)
-	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
-	for _, f := range []string{a, b} {
-		write(t, f, "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.")
-	}
-	_, outs := e.run(a, b)
-	shared := outs["a.txt"].DocID
-	for _, f := range []string{a, b} {
-		write(t, f, "Quy trình nuôi cá chình trong bể xi măng có mái che.")
-		touch(t, f, 2*time.Second)
-	}
-	sum, outs := e.run(a, b)
-	if to, err := e.store.Replacement(shared); err != nil || to == "" || sum.Updated != 1 {
-		t.Errorf("both copies changed to one content: %+v (a %s, b %s); the shared document went to %q (%v), want one file updated",
-			sum, outs["a.txt"].Outcome, outs["b.txt"].Outcome, to, err)
+	const old, chinh, bop = "Quy trình nuôi tôm thẻ chân trắng trong ao lót bạt.",
+		"Quy trình nuôi cá chình trong bể xi măng có mái che.", "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn."
+	for _, tc := range []struct{ name, a, b string }{
+		{"to two contents", chinh, bop},
+		{"to one content", chinh, chinh},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			dir := t.TempDir()
+			a, b := filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt")
+			write(t, a, old)
+			write(t, b, old)
+			_, outs := e.run(a, b)
+			shared := outs["a.txt"].DocID
+			write(t, a, tc.a)
+			write(t, b, tc.b)
+			touch(t, a, 2*time.Second)
+			touch(t, b, 2*time.Second)
+			sum, outs := e.run(a, b)
+			if sum.Added != 1 || sum.Updated != 1 {
+				t.Errorf("both copies changed: %+v (a %s, b %s), want one new and one updated", sum, outs["a.txt"].Outcome, outs["b.txt"].Outcome)
+			}
+			to, err := e.store.Replacement(shared)
+			if err != nil || to == "" {
+				t.Fatalf("the shared document %s not replaced: %q %v", shared, to, err)
+			}
+			for _, o := range outs {
+				if o.Outcome == indexer.OutcomeUpdated && o.DocID != to || tc.a != tc.b && o.Outcome != indexer.OutcomeUpdated && o.DocID == to {
+					t.Errorf("%s: %s as %s; the shared document went to %s", filepath.Base(o.Path), o.Outcome, o.DocID, to)
+				}
+			}
+		})
 	}
 }

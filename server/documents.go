@@ -115,9 +115,10 @@ func (s *Server) apiUpload(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			if source, err = indexer.CleanSourceFile(v); err != nil {
+			if err := indexer.CheckSourceFile(v); err != nil {
 				return apiErr(http.StatusBadRequest, "bad_source_file", "Trường \"source_file\" không hợp lệ: "+err.Error()+".")
 			}
+			source = v
 		case name != "":
 			v, err := readFieldPart(part, len(fields))
 			if err != nil {
@@ -326,8 +327,8 @@ func (s *Server) apiDocumentHeld(c echo.Context) error {
 	if len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "" {
 		return apiErr(http.StatusBadRequest, "bad_sha256", "Mã băm phải là SHA-256 của tệp: 64 chữ số hex.")
 	}
-	source, err := indexer.CleanSourceFile(c.QueryParam(sourceFileField))
-	if err != nil {
+	source := c.QueryParam(sourceFileField)
+	if err := indexer.CheckSourceFile(source); err != nil {
 		return apiErr(http.StatusBadRequest, "bad_source_file", "Tham số \"source_file\" không hợp lệ: "+err.Error()+".")
 	}
 	h, err := indexer.ContentHeld(s.store, sha, principalID(c), source)

@@ -62,7 +62,8 @@ func (s *Server) apiPrune(c echo.Context) error {
 	if err := decodeStrict(body, &in, "root, present, prune_empty"); err != nil {
 		return err
 	}
-	root, err := indexer.CleanSourceFile(in.Root)
+	root := in.Root
+	err = indexer.CheckSourceFile(root)
 	if err == nil && !cleanRoot(root) {
 		err = fmt.Errorf("cần đường dẫn tuyệt đối của thư mục, dấu / ngăn cách (như /home/canbo/bao-cao, C:/bao-cao " +
 			"hay ổ mạng //may-chu/chung/bao-cao), không rỗng, không có dấu \\, không có // ở giữa hay phần \".\" hoặc \"..\"")
@@ -71,8 +72,8 @@ func (s *Server) apiPrune(c echo.Context) error {
 		return apiErr(http.StatusBadRequest, "bad_root", "Trường \"root\" không hợp lệ: "+err.Error()+".")
 	}
 	present := make(map[string]bool, len(in.Present))
-	for i, p := range in.Present {
-		label, err := indexer.CleanSourceFile(p)
+	for i, label := range in.Present {
+		err := indexer.CheckSourceFile(label)
 		if err == nil && !strings.HasPrefix(label, indexer.UploadRootPrefix(root)) {
 			err = fmt.Errorf("không nằm dưới thư mục gốc %q", root)
 		}

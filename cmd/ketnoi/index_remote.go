@@ -215,7 +215,10 @@ func pathLabel(abs string) (string, error) {
 	if labelsNFC {
 		s = norm.NFC.String(s)
 	}
-	return indexer.CleanSourceFile(s)
+	if err := indexer.CheckSourceFile(s); err != nil {
+		return "", err
+	}
+	return s, nil
 }
 
 // labelOf returns the label to send path under, or "" and the warning saying why it has none. A file whose
