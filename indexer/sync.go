@@ -27,15 +27,17 @@ const (
 // read again into the next one.
 var errBatchFull = errors.New("batch full")
 
-// readBatch reads the changes after seq into a batch; nil when there are none.
-func readBatch(st *corpus.Store, after uint64) (*Batch, error) {
-	b := &Batch{}
-	size := 0
+// readBatch reads the changes after seq into a batch; nil when there are none. full says whether the batch
+// reached a limit (SyncBatch changes or syncBatchBytes), rather than the end of the store.
+func readBatch(st *corpus.Store, after uint64) (b *Batch, full bool, err error) {
+	b = &Batch{}
+	size, n := 0, 0
 	last, err := st.Changes(after, SyncBatch, func(e *corpus.Entry) error {
 		if size >= syncBatchBytes {
 			return errBatchFull
 		}
 		size += len(e.Record) + len(e.ID)
+		n++
 		if e.Deleted {
 			b.Delete = append(b.Delete, e.ID)
 			return nil
@@ -47,14 +49,17 @@ func readBatch(st *corpus.Store, after uint64) (*Batch, error) {
 		b.Put = append(b.Put, DocFromRecord(rec))
 		return nil
 	})
-	if err != nil && !errors.Is(err, errBatchFull) {
-		return nil, fmt.Errorf("đọc thay đổi từ kho: %w", err)
+	switch {
+	case errors.Is(err, errBatchFull):
+		full = true
+	case err != nil:
+		return nil, false, fmt.Errorf("đọc thay đổi từ kho: %w", err)
 	}
 	if last == after {
-		return nil, nil
+		return nil, false, nil
 	}
 	b.Seq = last
-	return b, nil
+	return b, full || n == SyncBatch, nil
 }
 
 // Sync brings the index up to the store: every change above the index's applied sequence number is applied
@@ -64,6 +69,11 @@ func readBatch(st *corpus.Store, after uint64) (*Batch, error) {
 // The next batch is read and decoded from the store while the index writes the current one: that work is
 // about a tenth of indexing and would otherwise leave a core idle.
 func Sync(ctx context.Context, st *corpus.Store, idx Index, progress func(done int)) (int, error) {
+	return syncIndex(ctx, st, idx, progress, false)
+}
+
+// syncIndex is Sync; fullOnly stops it before a batch that is not full (see Follower).
+func syncIndex(ctx context.Context, st *corpus.Store, idx Index, progress func(done int), fullOnly bool) (int, error) {
 	applied, err := idx.AppliedSeq()
 	if err != nil {
 		return 0, fmt.Errorf("đọc vị trí của chỉ mục: %w", err)
@@ -78,8 +88,8 @@ func Sync(ctx context.Context, st *corpus.Store, idx Index, progress func(done i
 	go func() {
 		defer close(next)
 		for after := applied; ; {
-			b, err := readBatch(st, after)
-			if b == nil && err == nil {
+			b, full, err := readBatch(st, after)
+			if err == nil && (b == nil || fullOnly && !full) {
 				return
 			}
 			select {

@@ -146,15 +146,22 @@ func runIndex(e *env, args []string) error {
 		rep.add(indexer.FileOutcome{Path: f, Outcome: "skipped", Reason: extract.ReasonUnsupported})
 	}
 	seen := map[string]string{} // id → where it was first read in this run
+	// The index follows the records as they are written, so that indexing runs beside reading them.
+	follow := indexer.Follow(ctx, d.store, d.idx)
+	defer follow.Close() // before d.close: a sync may be running
 	for _, f := range records {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("đã dừng giữa chừng; chạy lại cùng lệnh để tiếp tục: %w", err)
 		}
 		st.files++
-		if err := importFile(d, f, seen, *restore, &st, e, *quiet); err != nil {
+		if err := importFile(d, f, seen, *restore, &st, e, *quiet, follow.Kick); err != nil {
 			st.failedFiles++
 			fmt.Fprintf(e.stderr, "LỖI %s: %v\n", f, err)
 		}
+	}
+	if err := follow.Close(); err != nil && ctx.Err() == nil {
+		// The Sync below tries again and fails the run if the index still cannot be written.
+		fmt.Fprintf(e.stderr, "CẢNH BÁO cập nhật chỉ mục trong lúc nhập bản ghi: %v\n", err)
 	}
 	var sum indexer.Summary
 	pruneRefused := false
@@ -421,7 +428,7 @@ const importBatch = 500
 
 // importFile imports one record file; a row whose record staff deleted leaves it deleted unless restore,
 // and is reported with its line.
-func importFile(d *data, path string, seen map[string]string, restore bool, st *importStats, e *env, quiet bool) error {
+func importFile(d *data, path string, seen map[string]string, restore bool, st *importStats, e *env, quiet bool, written func()) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -446,6 +453,7 @@ func importFile(d *data, path string, seen map[string]string, restore bool, st *
 		if err != nil {
 			return err
 		}
+		written()
 		fileStats.added += ps.Added
 		fileStats.updated += ps.Updated
 		fileStats.unchanged += ps.Unchanged

@@ -94,19 +94,8 @@ func TestIndexKilledMidRunResumes(t *testing.T) {
 		t.Errorf("%d files finished before the kill were read again", redone)
 	}
 	// Store and index agree, every document once.
-	out, err = exec.Command(bin, "stats", "--data", data, "--json").CombinedOutput()
-	if err != nil {
-		t.Fatalf("stats: %v\n%s", err, out)
-	}
-	var st struct {
-		Records   map[string]int `json:"records"`
-		IndexDocs int            `json:"index_documents"`
-	}
-	if err := json.Unmarshal(out, &st); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	if st.Records["result"] != n || st.IndexDocs != n {
-		t.Errorf("after resume: %d records, %d in the index; want %d", st.Records["result"], st.IndexDocs, n)
+	if recs, docs := statsOf(t, data); recs["result"] != n || docs != n {
+		t.Errorf("after resume: %d records, %d in the index; want %d", recs["result"], docs, n)
 	}
 	deadline := time.Now().Add(time.Minute)
 	for i := 0; i < n && time.Now().Before(deadline); i += 97 {
@@ -119,5 +108,59 @@ func TestIndexKilledMidRunResumes(t *testing.T) {
 		if res.Total != 1 {
 			t.Errorf("%s: %d hits, want 1", numberWord(i), res.Total)
 		}
+	}
+}
+
+// TestIndexKilledMidRecordsResumes: kill -9 a real `ketnoi index` of a record file while its records are
+// being written to the store and, beside that, to the index; the same command again leaves every record in
+// the store and in the index, once, and `ketnoi check` finds them agreeing.
+func TestIndexKilledMidRecordsResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	const n = 10000
+	recs := filepath.Join(t.TempDir(), "ket-qua.jsonl")
+	if err := writeBenchRecords(recs, n); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	cmd := exec.Command(bin, "index", "--data", data, "--quiet", recs)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	// The first index segment on disk: the index is following the store while records are still read.
+	segments := func() int {
+		m, _ := filepath.Glob(filepath.Join(data, "index", "*", "store", "*.zap"))
+		return len(m)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for segments() == 0 && time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			t.Fatal("the first run ended before the index had a segment on disk")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
+	if cmd.ProcessState.Success() {
+		t.Fatal("the first run ended before the kill; the test needs it mid-run")
+	}
+
+	out, err := exec.Command(bin, "index", "--data", data, "--quiet", recs).CombinedOutput()
+	if err != nil {
+		t.Fatalf("second run: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), fmt.Sprintf("%d bản ghi đọc được", n)) {
+		t.Errorf("second run:\n%s", out)
+	}
+	if recs, docs := statsOf(t, data); recs["result"] != n || docs != n {
+		t.Errorf("after resume: %d records, %d in the index; want %d", recs["result"], docs, n)
+	}
+	if res, code := runCheckJSON(t, bin, data); !res.Consistent || code != 0 {
+		t.Errorf("check after resume: consistent=%v, exit %d: %+v", res.Consistent, code, res.Report)
 	}
 }
