@@ -12,11 +12,13 @@ import (
 // after the last one left a core idle for that whole time. Each Kick asks for a sync; syncs run one at a time
 // in the background, and a kick during a sync makes one more run after it.
 //
-// A follower applies full batches only (SyncBatch changes, or their bytes' worth), and leaves the rest to the
-// caller's own Sync after Close. The index is then cut into the same batches, so built into the same
-// segments, as by that Sync alone: an import smaller than a batch is indexed exactly as before, and search
-// scores, which depend on the segments (bleve's BM25 takes a field's average length from its segments' term
-// dictionaries), do not change with how fast the import ran.
+// A follower applies full batches only (SyncBatch changes, or fewer when their records reach
+// syncBatchBytes), and only once SyncBatch changes are waiting; the rest is the caller's own Sync after
+// Close. So an import of less than a batch is indexed exactly as before, in the same segments, with the
+// same search scores (bleve's BM25 takes a field's average length from its segments' term dictionaries).
+// A larger import is cut into the same batches as by the final Sync alone, unless the run writes a record
+// again after the follower indexed it (an id repeated in the files): then both versions were indexed, the
+// first one deleted. Either way the background merger's timing already varies the segments from run to run.
 //
 // It changes nothing of crash safety: the index still records the sequence number each batch reaches, and
 // whatever the last sync did not reach, the next Sync does.
@@ -46,7 +48,7 @@ func Follow(ctx context.Context, st *corpus.Store, idx Index) *Follower {
 			return
 		}
 		if top-applied < SyncBatch {
-			return // not a full batch yet (sequence numbers count changes): nothing to read
+			return // not a full batch yet (sequence numbers count changes, a rewritten record's twice): nothing to read
 		}
 		if _, err := syncIndex(ctx, st, idx, nil, true); err != nil {
 			f.err = err

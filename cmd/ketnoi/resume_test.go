@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
 )
 
 // numberWord spells n with syllables so that every file has a word of its own to search for.
@@ -112,14 +115,14 @@ func TestIndexKilledMidRunResumes(t *testing.T) {
 }
 
 // TestIndexKilledMidRecordsResumes: kill -9 a real `ketnoi index` of a record file while its records are
-// being written to the store and, beside that, to the index; the same command again leaves every record in
-// the store and in the index, once, and `ketnoi check` finds them agreeing.
+// being written to the store and, beside that, to the index (checked); the same command again leaves every
+// record in the store and in the index, once, and `ketnoi check` finds them agreeing.
 func TestIndexKilledMidRecordsResumes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	const n = 10000
+	const n = 20000
 	recs := filepath.Join(t.TempDir(), "ket-qua.jsonl")
 	if err := writeBenchRecords(recs, n); err != nil {
 		t.Fatal(err)
@@ -131,16 +134,17 @@ func TestIndexKilledMidRecordsResumes(t *testing.T) {
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	// The first index segment on disk: the index is following the store while records are still read.
+	// Three segment files: a batch's pieces are written two at a time, so the third starts only when one of
+	// the first two is in the index, while the records are still being read (checked below).
 	segments := func() int {
 		m, _ := filepath.Glob(filepath.Join(data, "index", "*", "store", "*.zap"))
 		return len(m)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
-	for segments() == 0 && time.Now().Before(deadline) {
+	for segments() < 3 && time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			t.Fatal("the first run ended before the index had a segment on disk")
+			t.Fatal("the first run ended before the index had three segments on disk")
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -149,6 +153,13 @@ func TestIndexKilledMidRecordsResumes(t *testing.T) {
 	if cmd.ProcessState.Success() {
 		t.Fatal("the first run ended before the kill; the test needs it mid-run")
 	}
+	// The kill must have landed while the import was still writing the store and the index already held
+	// some of it: what the follower does, and what this test is about.
+	stored, indexed := killedState(t, data)
+	if stored >= n || indexed == 0 {
+		t.Fatalf("at the kill the store held %d of %d records and the index %d: not mid-import with the index following", stored, n, indexed)
+	}
+	t.Logf("killed with %d of %d records stored, %d indexed", stored, n, indexed)
 
 	out, err := exec.Command(bin, "index", "--data", data, "--quiet", recs).CombinedOutput()
 	if err != nil {
@@ -163,4 +174,29 @@ func TestIndexKilledMidRecordsResumes(t *testing.T) {
 	if res, code := runCheckJSON(t, bin, data); !res.Consistent || code != 0 {
 		t.Errorf("check after resume: consistent=%v, exit %d: %+v", res.Consistent, code, res.Report)
 	}
+}
+
+// killedState opens a data directory a killed run left, without syncing anything, and returns how many
+// results its store holds and how many documents its index.
+func killedState(t *testing.T, data string) (stored, indexed int) {
+	t.Helper()
+	st, err := corpus.Open(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	counts, err := st.Counts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := indexer.OpenCurrent(data, openIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	docs, err := idx.Count()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts[corpus.KindResult], int(docs)
 }
