@@ -26,6 +26,11 @@ const (
 	ProblemUnknownField = "unknown_field"
 	ProblemOutOfRange   = "out_of_range"
 	ProblemDuplicateID  = "duplicate_id"
+	// ProblemUnreadableFile: nothing of the file could be read (not JSON, not a workbook, no CSV header).
+	ProblemUnreadableFile = "unreadable_file"
+	// ProblemKeptDeleted: the row holds a record staff deleted, which the import left deleted (a notice
+	// of the server's import answer; see KeptDeletedMessage).
+	ProblemKeptDeleted = "kept_deleted"
 	// ProblemRepairedEncoding: text in a legacy Vietnamese encoding was converted to Unicode.
 	ProblemRepairedEncoding = "repaired_encoding"
 )

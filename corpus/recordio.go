@@ -190,10 +190,15 @@ func readJSONValues(data []byte, emit func(Parsed) error) error {
 	valueLine := func(offset int64) int {
 		return lineAt(data, offset+int64(len(data[offset:])-len(bytes.TrimLeft(data[offset:], " \t\r\n,"))))
 	}
-	// broken reports the rest of the file as unreadable and ends the reading (errJSONEnd, or emit's error).
+	emitted := false
+	// broken reports the rest of the file as unreadable and ends the reading (errJSONEnd, or emit's error);
+	// broken before its first record, the file is not JSON at all.
 	broken := func(offset int64, err error) error {
-		if e := emit(Parsed{Line: valueLine(offset), Problems: Problems{{Severity: Rejected, Code: ProblemBadJSON,
-			Message: "JSON hỏng từ đây đến hết tệp, phần còn lại không đọc được: " + jsonErrorText(err)}}}); e != nil {
+		pr := Problem{Severity: Rejected, Code: ProblemBadJSON, Message: "JSON hỏng từ đây đến hết tệp, phần còn lại không đọc được: " + jsonErrorText(err)}
+		if !emitted {
+			pr.Code, pr.Message = ProblemUnreadableFile, "không phải JSON hợp lệ: "+jsonErrorText(err)
+		}
+		if e := emit(Parsed{Line: valueLine(offset), Problems: Problems{pr}}); e != nil {
 			return e
 		}
 		return errJSONEnd
@@ -207,6 +212,7 @@ func readJSONValues(data []byte, emit func(Parsed) error) error {
 		}
 		p := DecodeRecord(raw)
 		p.Line = valueLine(offset)
+		emitted = true
 		return emit(p)
 	}
 	for {
@@ -458,7 +464,7 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 		return nil
 	}
 	if err != nil {
-		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV, Message: "không đọc được dòng tiêu đề CSV: " + csvErrorText(err)}}})
+		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemUnreadableFile, Message: "không đọc được dòng tiêu đề CSV: " + csvErrorText(err)}}})
 	}
 	header = normaliseHeader(header)
 	for {

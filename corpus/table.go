@@ -179,7 +179,7 @@ func (t *Table) WriteXLSX(w io.Writer) error {
 func readXLSX(r io.Reader, emit func(Parsed) error) error {
 	f, err := excelize.OpenReader(r)
 	if err != nil {
-		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemBadCSV, Message: "không mở được bảng tính XLSX: " + err.Error()}}})
+		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemUnreadableFile, Message: "không mở được bảng tính XLSX: " + err.Error()}}})
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()

@@ -116,6 +116,35 @@ type codeJSON struct {
 	Label string `json:"label"`
 }
 
+// recordsImportResponse is the answer of POST /api/v1/records: what the import of one record file did.
+// The counts are the whole file's; Problems lists at most maxImportProblems of its rows' problems, by line
+// (ProblemsTruncated when there were more).
+type recordsImportResponse struct {
+	File        string              `json:"file"`
+	Read        int                 `json:"read"`
+	Added       int                 `json:"added"`
+	Updated     int                 `json:"updated"`
+	Unchanged   int                 `json:"unchanged"`
+	KeptDeleted int                 `json:"kept_deleted"`
+	Rejected    int                 `json:"rejected"`
+	Warnings    int                 `json:"warnings"`
+	Problems    []importProblemJSON `json:"problems"`
+	// ProblemsTruncated: the file had more problems than Problems lists.
+	ProblemsTruncated bool `json:"problems_truncated"`
+}
+
+// importProblemJSON is one problem of a row of an imported record file: its line, the record's id when
+// it was read, how bad (warning, or error: the row was left out), a stable English code and a Vietnamese
+// message. A row whose record staff deleted, left deleted, is a warning with code kept_deleted.
+type importProblemJSON struct {
+	Line     int    `json:"line"`
+	ID       string `json:"id"`
+	Field    string `json:"field,omitempty"`
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+}
+
 type healthResponse struct {
 	Status    string `json:"status"`
 	Documents uint64 `json:"documents"`

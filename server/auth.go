@@ -172,8 +172,8 @@ func (s *Server) bodyLimit(limit string) echo.MiddlewareFunc {
 	echoLimit := middleware.BodyLimit(limit)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if c.Path() == uploadRoute || c.Path() == staffUploadRoute || c.Path() == pruneRoute {
-				return next(c) // the upload and prune handlers bound their own, much larger, bodies
+			if c.Path() == uploadRoute || c.Path() == recordsRoute || c.Path() == staffUploadRoute || c.Path() == pruneRoute {
+				return next(c) // the upload, import and prune handlers bound their own, much larger, bodies
 			}
 			// Echo's middleware refuses an over-long Content-Length before calling next, and otherwise
 			// always calls it; whether next ran tells the two apart without parsing limit a second time.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"mime"
 	"mime/multipart"
@@ -53,19 +54,10 @@ const maxRecordPart = 256 << 10
 // that do the same, and the label of the file the upload is a version of (sourceFileField). The file is
 // streamed to disk, never held whole in memory.
 func (s *Server) apiUpload(c echo.Context) error {
-	if s.up == nil {
-		return apiErr(http.StatusServiceUnavailable, "uploads_disabled", "Máy chủ này không nhận tải lên.")
-	}
-	ct, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
-	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
-		return apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "Cần gửi multipart/form-data với phần \"file\".")
-	}
-	uploadDeadlines(c)
 	// The whole request is bounded a little above the file's own limit (the record part and headers).
-	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.up.limit+maxRecordPart+64<<10)
-	mr, err := c.Request().MultipartReader()
+	mr, err := s.openUpload(c, maxRecordPart+64<<10)
 	if err != nil {
-		return apiErr(http.StatusBadRequest, "bad_multipart", "Dữ liệu multipart không đọc được.")
+		return err
 	}
 	var staged *indexer.Staged
 	defer func() {
@@ -76,13 +68,9 @@ func (s *Server) apiUpload(c echo.Context) error {
 	fields := map[string]json.RawMessage{}
 	var record []byte
 	restore, source := false, ""
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for part, err := range uploadParts(mr) {
 		if err != nil {
-			return uploadReadError(err)
+			return err
 		}
 		name := part.FormName()
 		switch {
@@ -103,22 +91,13 @@ func (s *Server) apiUpload(c echo.Context) error {
 			}
 			record = b
 		case name == restoreField:
-			v, err := readFieldPart(part, len(fields))
-			if err != nil {
-				return err
-			}
-			if restore, err = parseRestore(v); err != nil {
+			if restore, err = readRestoreField(part, len(fields)); err != nil {
 				return err
 			}
 		case name == sourceFileField:
-			v, err := readFieldPart(part, len(fields))
-			if err != nil {
+			if source, err = readSourceFileField(part, len(fields)); err != nil {
 				return err
 			}
-			if err := indexer.CheckSourceFile(v); err != nil {
-				return apiErr(http.StatusBadRequest, "bad_source_file", "Trường \"source_file\" không hợp lệ: "+err.Error()+".")
-			}
-			source = v
 		case name != "":
 			v, err := readFieldPart(part, len(fields))
 			if err != nil {
@@ -161,6 +140,66 @@ func parseRestore(v string) (bool, error) {
 		return false, nil
 	}
 	return false, apiErr(http.StatusBadRequest, "bad_restore", "Trường \"restore\" phải là true hoặc false.")
+}
+
+// openUpload starts reading an upload: the server must take uploads and the request be a multipart form;
+// the upload may outlast the ordinary deadlines (uploadDeadlines), and its body is bounded to the upload
+// limit and extra bytes (the other parts and headers).
+func (s *Server) openUpload(c echo.Context, extra int64) (*multipart.Reader, error) {
+	if s.up == nil {
+		return nil, apiErr(http.StatusServiceUnavailable, "uploads_disabled", "Máy chủ này không nhận tải lên.")
+	}
+	ct, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
+		return nil, apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "Cần gửi multipart/form-data với phần \"file\".")
+	}
+	uploadDeadlines(c)
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.up.limit+extra)
+	mr, err := c.Request().MultipartReader()
+	if err != nil {
+		return nil, apiErr(http.StatusBadRequest, "bad_multipart", "Dữ liệu multipart không đọc được.")
+	}
+	return mr, nil
+}
+
+// uploadParts are the parts of an upload, in order; a failure to read the next one ends them.
+func uploadParts(mr *multipart.Reader) iter.Seq2[*multipart.Part, error] {
+	return func(yield func(*multipart.Part, error) bool) {
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield(nil, uploadReadError(err))
+				return
+			}
+			if !yield(part, nil) {
+				return
+			}
+		}
+	}
+}
+
+// readRestoreField reads the restore field of an upload (have: the fields read so far).
+func readRestoreField(part *multipart.Part, have int) (bool, error) {
+	v, err := readFieldPart(part, have)
+	if err != nil {
+		return false, err
+	}
+	return parseRestore(v)
+}
+
+// readSourceFileField reads the source_file field of an upload (have: the fields read so far).
+func readSourceFileField(part *multipart.Part, have int) (string, error) {
+	v, err := readFieldPart(part, have)
+	if err != nil {
+		return "", err
+	}
+	if err := indexer.CheckSourceFile(v); err != nil {
+		return "", apiErr(http.StatusBadRequest, "bad_source_file", "Trường \"source_file\" không hợp lệ: "+err.Error()+".")
+	}
+	return v, nil
 }
 
 // uploadDeadlines lets an upload outlast the server's read and write timeouts, which protect ordinary

@@ -2,7 +2,7 @@ package server
 
 import "ketnoi/corpus"
 
-// uploadRoute is the one route with a large body (see bodyLimit and apiUpload).
+// uploadRoute takes uploads of documents, a large body (see bodyLimit and apiUpload).
 const uploadRoute = "/api/v1/documents"
 
 // routes is the one place where every route is declared.
@@ -35,6 +35,7 @@ func (s *Server) routes() {
 	api.POST("/match/feedback", s.apiFeedbackPost, anyRole)
 	api.GET("/match/feedback", s.apiFeedbackList, anyRole)
 	e.POST(uploadRoute, s.apiUpload, staff)
+	e.POST(recordsRoute, s.apiImportRecords, staff)
 	e.POST(pruneRoute, s.apiPrune, staff)
 	api.GET("/documents/:sha", s.apiDocumentHeld, staff)
 	api.GET("/export", s.apiExport, staff)

@@ -44,10 +44,11 @@ trở lại. Dòng bị bỏ khỏi tệp bản ghi không làm xoá bản ghi c
 thư mục không đọc được lúc chạy, hay trống hẳn (không còn tệp nào, kể cả trong thư mục con) trong khi kho còn
 tài liệu từ đó — như ổ mạng chưa gắn — thì không bị dọn, được báo kèm số tài liệu, và mã thoát là 1; thêm
 --prune-empty khi đúng là đã bỏ hết tệp của thư mục đó.
-Với --server URL --key KHOÁ_CÁN_BỘ, báo cáo được gửi cho máy chủ đang chạy, mỗi tệp kèm tên của nó trong
-thư mục (bao-cao/2024/a.pdf); --prune khi đó dọn trên máy chủ tài liệu của tệp đã biến mất khỏi thư mục, cùng
-quy tắc (kể cả thư mục trống hẳn), sau khi mọi tệp của lần chạy đã có kết quả (tệp gửi lỗi vẫn là tệp còn đó;
-lần chạy bị ngắt không dọn gì). Máy chủ đọc tệp và ghép lại nhu cầu theo cách nó được chạy: --workers,
+Với --server URL --key KHOÁ_CÁN_BỘ, tệp được gửi cho máy chủ đang chạy: trước hết các tệp bản ghi, máy chủ
+nhập ngay và báo từng dòng như khi chạy tại chỗ (trừ cảnh báo mã lặp lại giữa hai tệp); rồi các báo cáo, mỗi
+tệp kèm tên của nó trong thư mục (bao-cao/2024/a.pdf); --prune khi đó dọn trên máy chủ tài liệu của tệp đã
+biến mất khỏi thư mục, cùng quy tắc (kể cả thư mục trống hẳn), sau khi mọi tệp của lần chạy đã có kết quả
+(tệp gửi lỗi vẫn là tệp còn đó; lần chạy bị ngắt không dọn gì). Máy chủ đọc tệp và ghép lại nhu cầu theo cách nó được chạy: --workers,
 --timeout, --no-ocr, --in-process và --weights không dùng cùng --server (đặt chúng cho ketnoi serve); tệp
 lỗi lần trước luôn được gửi lại, như với --retry-failed.
 Trang không có lớp chữ mà máy không có tesseract: tệp vẫn vào chỉ mục, báo "cần OCR", lần chạy sau có
@@ -58,22 +59,6 @@ Mã thoát: 0 khi mọi tệp vào được (cảnh báo không tính); 1 khi c�
 trống không được dọn.`,
 		run: runIndex,
 	})
-}
-
-// importStats is what an import of record files did.
-type importStats struct {
-	files, skipped, failedFiles            int
-	read, rejected, warnings               int
-	added, updated, unchanged, keptDeleted int
-}
-
-// keptDeletedText is the count of records staff deleted that an import or harvest left deleted, for a
-// summary line ("" when none).
-func keptDeletedText(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return fmt.Sprintf(", %d bản ghi đã bị xoá (không đưa lại; --restore-deleted để khôi phục)", n)
 }
 
 func runIndex(e *env, args []string) error {
@@ -154,10 +139,13 @@ func runIndex(e *env, args []string) error {
 			return fmt.Errorf("đã dừng giữa chừng; chạy lại cùng lệnh để tiếp tục: %w", err)
 		}
 		st.files++
-		if err := importFile(d, f, seen, *restore, &st, e, *quiet, follow.Kick); err != nil {
+		t0 := time.Now()
+		c, err := importFile(d, f, seen, *restore, &st, e, *quiet, follow.Kick)
+		if err != nil {
 			st.failedFiles++
 			fmt.Fprintf(e.stderr, "LỖI %s: %v\n", f, err)
 		}
+		rep.add(recordOutcome(f, c, time.Since(t0), err))
 	}
 	if err := follow.Close(); err != nil && ctx.Err() == nil {
 		// The Sync below tries again and fails the run if the index still cannot be written.
@@ -210,8 +198,7 @@ func runIndex(e *env, args []string) error {
 		return err
 	}
 	if len(records) > 0 || len(docs) == 0 {
-		fmt.Fprintf(e.stdout, "Bản ghi: %d tệp, %d bản ghi đọc được; %d mới, %d cập nhật, %d không đổi%s; %d bị loại, %d cảnh báo; %d tệp bỏ qua, %d tệp lỗi.\n",
-			st.files, st.read, st.added, st.updated, st.unchanged, keptDeletedText(st.keptDeleted), st.rejected, st.warnings, st.skipped, st.failedFiles)
+		st.print(e)
 	}
 	if len(docs) > 0 {
 		printSummary(e, sum)
@@ -219,7 +206,7 @@ func runIndex(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Đã xoá %d tài liệu vì tệp không còn.\n", sum.Pruned)
 	}
 	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(start).Round(time.Millisecond))
-	if st.rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 || alertsFailed || pruneRefused {
+	if st.Rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 || alertsFailed || pruneRefused {
 		return exitError{1}
 	}
 	return nil
@@ -257,28 +244,38 @@ func remoteFlags(fs *flag.FlagSet, remote bool) error {
 	return bad
 }
 
-// runIndexRemote is `ketnoi index --server URL`: documents go to the server's upload queue; with --prune,
-// once every upload has its outcome, the server forgets the files gone from the folders (pruneRemote).
+// runIndexRemote is `ketnoi index --server URL`: record files are imported by the server first, one
+// request each (as a local run imports them before reading reports), then documents go to the server's
+// upload queue; with --prune, once every upload has its outcome, the server forgets the files gone from
+// the folders (pruneRemote).
 func runIndexRemote(ctx context.Context, e *env, r remoteRun) error {
 	if r.key == "" {
 		return usageError{"--server cần khoá API cán bộ: --key KHOÁ hoặc biến môi trường KETNOI_KEY"}
 	}
+	if err := checkStaffKey(ctx, r.url, r.key); err != nil {
+		return err
+	}
+	var st importStats
 	files, problems := collectFiles(r.roots)
 	for _, p := range problems {
+		st.failedFiles++
 		fmt.Fprintf(e.stderr, "LỖI %s\n", p)
 	}
-	docs, records, skipped := classifyFiles(files)
-	failed := len(problems)
-	for _, f := range append(skipped, records...) {
-		failed++
-		msg := "loại tệp chưa được hỗ trợ (unsupported)"
-		if corpus.FormatOf(f) != "" {
-			msg = "tệp bản ghi JSON/CSV chưa gửi được qua máy chủ; dừng máy chủ rồi chạy ketnoi index không có --server"
-		}
-		fmt.Fprintf(e.stderr, "BỎ QUA %s: %s\n", f, msg)
-		r.rep.add(indexer.FileOutcome{Path: f, Outcome: "skipped", Reason: extract.ReasonUnsupported, Message: msg})
+	if r.rep != nil {
+		// As in a local run: the report of an earlier run kept in the folder is not a record file.
+		files = slices.DeleteFunc(files, func(f string) bool { return sameFile(f, r.rep.path) })
 	}
-	sum, err := indexRemote(ctx, e, r.url, r.key, docs, r.quiet, r.restore, r.rep)
+	docs, records, skipped := classifyFiles(files)
+	for _, f := range skipped {
+		st.skipped++
+		fmt.Fprintf(e.stderr, "BỎ QUA %s: loại tệp chưa được hỗ trợ (unsupported)\n", f)
+		r.rep.add(indexer.FileOutcome{Path: f, Outcome: "skipped", Reason: extract.ReasonUnsupported})
+	}
+	err := importRemote(ctx, e, r, records, &st)
+	var sum indexer.Summary
+	if err == nil {
+		sum, err = indexRemote(ctx, e, r.url, r.key, docs, r.quiet, r.restore, r.rep)
+	}
 	if cerr := r.rep.close(); err == nil {
 		err = cerr
 	}
@@ -292,9 +289,16 @@ func runIndexRemote(ctx context.Context, e *env, r remoteRun) error {
 			return err
 		}
 	}
-	printSummary(e, sum)
+	if len(records) > 0 || len(docs) == 0 {
+		st.print(e)
+	}
+	if len(docs) > 0 || len(records) == 0 {
+		printSummary(e, sum)
+	} else if sum.Pruned > 0 {
+		fmt.Fprintf(e.stdout, "Đã xoá %d tài liệu vì tệp không còn.\n", sum.Pruned)
+	}
 	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(r.start).Round(time.Millisecond))
-	if failed > 0 || sum.FailedCount() > 0 || pruneLeft {
+	if st.Rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 || pruneLeft {
 		return exitError{1}
 	}
 	return nil
@@ -424,99 +428,30 @@ func notRegular(path string) string {
 	return fmt.Sprintf("%s: không phải tệp thường (ống dẫn, thiết bị hay socket), bỏ qua", path)
 }
 
-const importBatch = 500
-
 // importFile imports one record file; a row whose record staff deleted leaves it deleted unless restore,
 // and is reported with its line.
-func importFile(d *data, path string, seen map[string]string, restore bool, st *importStats, e *env, quiet bool, written func()) error {
+func importFile(d *data, path string, seen map[string]string, restore bool, st *importStats, e *env, quiet bool, written func()) (corpus.ImportCounts, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return corpus.ImportCounts{}, err
 	}
 	defer f.Close()
 	// The file itself is kept first (content-addressed), so that what was imported can always be read again.
 	sha, err := d.store.PutOriginal(f)
 	if err != nil {
-		return err
+		return corpus.ImportCounts{}, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
+		return corpus.ImportCounts{}, err
 	}
-	var batch []corpus.Record
-	var lines []int // of the batch's rows, to report the records left deleted
-	var fileStats importStats
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		ps, kept, err := d.store.Import(batch, path, sha, restore)
-		if err != nil {
-			return err
-		}
-		written()
-		fileStats.added += ps.Added
-		fileStats.updated += ps.Updated
-		fileStats.unchanged += ps.Unchanged
-		fileStats.keptDeleted += ps.KeptDeleted
-		// kept follows the batch's order: each id is that of the next row with it.
-		row := 0
-		for _, id := range kept {
-			for batch[row].RecordID() != id {
-				row++
-			}
-			if !quiet {
-				fmt.Fprintf(e.stdout, "%s, dòng %d (%s): %s\n", path, lines[row], id, corpus.KeptDeletedMessage(id))
-			}
-			row++
-		}
-		batch, lines = batch[:0], lines[:0]
-		return nil
-	}
-	err = corpus.ReadRecords(path, f, corpus.FormatOf(path), func(p corpus.Parsed) error {
-		if p.Record != nil {
-			id := p.Record.RecordID()
-			here := fmt.Sprintf("%s dòng %d", path, p.Line)
-			if prev, dup := seen[id]; dup {
-				p.Problems = append(p.Problems, corpus.Problem{File: path, Line: p.Line, ID: id, Severity: corpus.Warning,
-					Code: corpus.ProblemDuplicateID, Message: "mã đã xuất hiện ở " + prev + "; bản ghi sau thay thế bản trước"})
-			}
-			seen[id] = here
-		}
-		for _, pr := range p.Problems {
-			if pr.Severity == corpus.Warning {
-				fileStats.warnings++
-				if !quiet {
-					fmt.Fprintf(e.stderr, "CẢNH BÁO %s\n", pr)
-				}
-			} else {
-				fmt.Fprintf(e.stderr, "LỖI %s\n", pr)
-			}
-		}
-		if p.Record == nil {
-			fileStats.rejected++
-			return nil
-		}
-		fileStats.read++
-		batch = append(batch, p.Record)
-		lines = append(lines, p.Line)
-		if len(batch) >= importBatch {
-			return flush()
-		}
-		return nil
+	pr := recordPrinter{e: e, path: path, quiet: quiet}
+	c, err := d.store.ImportRecords(f, path, corpus.FormatOf(path), path, sha, restore, corpus.ImportHooks{
+		Check:       corpus.WarnRepeated(seen, path),
+		Problem:     pr.problem,
+		KeptDeleted: pr.keptDeleted,
+		Written:     written,
 	})
-	if ferr := flush(); err == nil {
-		err = ferr
-	}
-	st.read += fileStats.read
-	st.rejected += fileStats.rejected
-	st.warnings += fileStats.warnings
-	st.added += fileStats.added
-	st.updated += fileStats.updated
-	st.unchanged += fileStats.unchanged
-	st.keptDeleted += fileStats.keptDeleted
-	if !quiet {
-		fmt.Fprintf(e.stdout, "%s: %d bản ghi (%d mới, %d cập nhật, %d không đổi%s), %d bị loại, %d cảnh báo\n",
-			path, fileStats.read, fileStats.added, fileStats.updated, fileStats.unchanged, keptDeletedText(fileStats.keptDeleted), fileStats.rejected, fileStats.warnings)
-	}
-	return err
+	st.Add(c)
+	pr.done(c)
+	return c, err
 }

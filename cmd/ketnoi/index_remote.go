@@ -26,19 +26,11 @@ import (
 	"ketnoi/indexer/extract"
 )
 
-// indexRemote sends document files to a running server (POST /api/v1/documents) instead of opening the
-// data directory the server holds, and follows the jobs to their outcome while the next files go up, with
-// the same progress display and per-file lines as a local run. Uploads stream from disk. Each upload names
-// the file it is (sourceFile), so that a changed file replaces its document on the server as it does in a
-// local run.
-func indexRemote(ctx context.Context, e *env, base, key string, docs []string, quiet, restore bool, rep *reportWriter) (indexer.Summary, error) {
-	sum := indexer.Summary{Failed: map[extract.Reason]int{}, Rungs: map[string]int{}}
-	start := time.Now()
-	base = strings.TrimRight(base, "/")
-	client := &http.Client{Timeout: 0} // uploads can be long; each request is bounded by ctx
-	// The key is checked first: files the server already has are not sent, so without this a wrong key
-	// would pass for as long as nothing new came up.
-	b, err := apiCall(ctx, http.MethodGet, base+"/api/v1/whoami", key, nil, time.Minute)
+// checkStaffKey asks the server whose key this is, and refuses the run unless it is a staff key. It comes
+// first: files the server already has are not sent, so without it a wrong key would pass for as long as
+// nothing new came up.
+func checkStaffKey(ctx context.Context, base, key string) error {
+	b, err := apiCall(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/api/v1/whoami", key, nil, time.Minute)
 	var who struct{ Role corpus.Role }
 	if err == nil {
 		err = json.Unmarshal(b, &who)
@@ -48,8 +40,21 @@ func indexRemote(ctx context.Context, e *env, base, key string, docs []string, q
 		if err != nil {
 			msg = err.Error()
 		}
-		return sum, &uploadError{fatal: true, msg: "máy chủ từ chối khoá API (" + msg + "); tạo khoá cán bộ bằng: ketnoi keys create --role staff"}
+		return &uploadError{fatal: true, msg: "máy chủ từ chối khoá API (" + msg + "); tạo khoá cán bộ bằng: ketnoi keys create --role staff"}
 	}
+	return nil
+}
+
+// indexRemote sends document files to a running server (POST /api/v1/documents) instead of opening the
+// data directory the server holds, and follows the jobs to their outcome while the next files go up, with
+// the same progress display and per-file lines as a local run. Uploads stream from disk. Each upload names
+// the file it is (sourceFile), so that a changed file replaces its document on the server as it does in a
+// local run. The caller has checked the key (checkStaffKey).
+func indexRemote(ctx context.Context, e *env, base, key string, docs []string, quiet, restore bool, rep *reportWriter) (indexer.Summary, error) {
+	sum := indexer.Summary{Failed: map[extract.Reason]int{}, Rungs: map[string]int{}}
+	start := time.Now()
+	base = strings.TrimRight(base, "/")
+	client := &http.Client{Timeout: 0} // uploads can be long; each request is bounded by ctx
 	prog := indexer.Progress{Files: len(docs), Started: start}
 	for _, path := range docs {
 		if st, err := os.Stat(path); err == nil {
@@ -271,33 +276,50 @@ func uploadOne(ctx context.Context, client *http.Client, base, key, path, source
 	if err != nil {
 		return "", 0, err
 	}
-	var sidecar []byte
+	fields := uploadFields(source, restore)
 	if sc := extract.SidecarPath(path); sc != "" {
-		if sidecar, err = os.ReadFile(sc); err != nil {
+		sidecar, err := os.ReadFile(sc)
+		if err != nil {
 			return "", 0, err
 		}
+		fields = append(fields, [2]string{"record", string(sidecar)})
 	}
+	body, err := sendFile(ctx, client, base+"/api/v1/documents", key, fields, path, http.StatusAccepted)
+	if err != nil {
+		return "", 0, err
+	}
+	var j indexer.Job
+	if err := json.Unmarshal(body, &j); err != nil {
+		return "", 0, fmt.Errorf("câu trả lời của máy chủ không đọc được: %w", err)
+	}
+	return j.ID, st.Size(), nil
+}
+
+// uploadFields are the form fields of an upload of a file labelled source ("" for none), with the field
+// that brings back what staff deleted when restore.
+func uploadFields(source string, restore bool) [][2]string {
+	var fields [][2]string
+	if source != "" {
+		fields = append(fields, [2]string{"source_file", source})
+	}
+	if restore {
+		fields = append(fields, [2]string{"restore", "true"})
+	}
+	return fields
+}
+
+// sendFile streams the file at path to the server's route u as the multipart part "file", after the form
+// fields (name, value), and returns the answer's body when its status is want. While the server says it
+// is busy it waits (Retry-After) and sends again; other refusals are *uploadError, fatal for a key the
+// server refuses and for uploads disabled (waiting would only delay every file).
+func sendFile(ctx context.Context, client *http.Client, u, key string, fields [][2]string, path string, want int) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
 		pr, pw := io.Pipe()
 		mw := multipart.NewWriter(pw)
 		go func() {
 			err := func() error {
-				if source != "" {
-					if err := mw.WriteField("source_file", source); err != nil {
-						return err
-					}
-				}
-				if restore {
-					if err := mw.WriteField("restore", "true"); err != nil {
-						return err
-					}
-				}
-				if len(sidecar) > 0 {
-					w, err := mw.CreateFormField("record")
-					if err != nil {
-						return err
-					}
-					if _, err := w.Write(sidecar); err != nil {
+				for _, f := range fields {
+					if err := mw.WriteField(f[0], f[1]); err != nil {
 						return err
 					}
 				}
@@ -317,28 +339,26 @@ func uploadOne(ctx context.Context, client *http.Client, base, key, path, source
 			}()
 			pw.CloseWithError(err)
 		}()
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/documents", pr)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, pr)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := client.Do(req)
 		if err != nil {
 			pr.CloseWithError(err)
-			return "", 0, fmt.Errorf("gửi tệp lên máy chủ: %w", err)
+			return nil, fmt.Errorf("gửi tệp lên máy chủ: %w", err)
 		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		// An import's answer lists up to 1 000 problems of its rows.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 		resp.Body.Close()
+		if resp.StatusCode == want {
+			return body, nil
+		}
 		var apiErr struct{ Code, Message string }
 		_ = json.Unmarshal(body, &apiErr)
 		switch resp.StatusCode {
-		case http.StatusAccepted:
-			var j indexer.Job
-			if err := json.Unmarshal(body, &j); err != nil {
-				return "", 0, fmt.Errorf("câu trả lời của máy chủ không đọc được: %w", err)
-			}
-			return j.ID, st.Size(), nil
 		case http.StatusServiceUnavailable, http.StatusTooManyRequests:
 			if apiErr.Code == "uploads_disabled" { // not busy: waiting would only delay every file
-				return "", 0, &uploadError{status: resp.StatusCode, code: apiErr.Code, fatal: true,
+				return nil, &uploadError{status: resp.StatusCode, code: apiErr.Code, fatal: true,
 					msg: "máy chủ từ chối mọi tệp tải lên: " + apiErr.Message + " (uploads_disabled)"}
 			}
 			wait := 5 * time.Second
@@ -346,23 +366,23 @@ func uploadOne(ctx context.Context, client *http.Client, base, key, path, source
 				wait = time.Duration(s) * time.Second
 			}
 			if attempt > 100 {
-				return "", 0, &uploadError{status: resp.StatusCode, code: apiErr.Code, msg: "máy chủ bận quá lâu: " + apiErr.Message}
+				return nil, &uploadError{status: resp.StatusCode, code: apiErr.Code, msg: "máy chủ bận quá lâu: " + apiErr.Message}
 			}
 			select {
 			case <-time.After(wait):
 				continue
 			case <-ctx.Done():
-				return "", 0, ctx.Err()
+				return nil, ctx.Err()
 			}
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return "", 0, &uploadError{status: resp.StatusCode, fatal: true,
+			return nil, &uploadError{status: resp.StatusCode, fatal: true,
 				msg: "máy chủ từ chối khoá API (" + apiErr.Message + "); tạo khoá cán bộ bằng: ketnoi keys create --role staff"}
 		default:
 			msg := apiErr.Message
 			if msg == "" {
 				msg = resp.Status
 			}
-			return "", 0, &uploadError{status: resp.StatusCode, code: apiErr.Code,
+			return nil, &uploadError{status: resp.StatusCode, code: apiErr.Code,
 				msg: fmt.Sprintf("máy chủ không nhận tệp (HTTP %d): %s", resp.StatusCode, msg)}
 		}
 	}

@@ -14,7 +14,8 @@ import (
 )
 
 // TestIndexServerWithoutUploads: a server that takes no uploads answers 503 uploads_disabled; that is not
-// "busy", so the run stops at once with a clear message instead of waiting on every file.
+// "busy", so the run stops at once with a clear message instead of waiting on every file, record files
+// included.
 func TestIndexServerWithoutUploads(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	d, err := openOrCreateData(context.Background(), dir, nil)
@@ -33,6 +34,8 @@ func TestIndexServerWithoutUploads(t *testing.T) {
 	folder := t.TempDir()
 	writeFile(t, filepath.Join(folder, "a.txt"), "Quy trình nuôi cá bớp trong lồng bè ở vịnh Quy Nhơn.")
 	writeFile(t, filepath.Join(folder, "b.txt"), "Máy bóc vỏ hạt điều bán tự động.")
+	// A record file, sent first, meets the same refusal.
+	writeFile(t, filepath.Join(folder, "c.jsonl"), `{"id": "kq-c", "kind": "result", "title": "Máy sàng hạt tiêu"}`+"\n")
 	code, stdout, stderr := ketnoi(t, "index", "--server", ts.URL, "--key", staff, folder)
 	if code == 0 || !strings.Contains(stdout+stderr, "máy chủ từ chối mọi tệp tải lên") || !strings.Contains(stdout+stderr, "uploads_disabled") {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)

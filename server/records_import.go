@@ -1,0 +1,184 @@
+package server
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"ketnoi/corpus"
+	"ketnoi/indexer"
+)
+
+// recordsRoute imports one record file (JSON, JSONL, CSV, XLSX) while the server holds the data directory:
+// ketnoi index --server sends its record files there. Its body is as large as an upload's (see bodyLimit).
+const recordsRoute = "/api/v1/records"
+
+// maxImportProblems bounds the problems an import's answer lists; its counts are always the whole file's.
+const maxImportProblems = 1000
+
+// errRecordFileTooLarge stops keeping a record file that passes the upload limit.
+var errRecordFileTooLarge = errors.New("record file over the upload limit")
+
+// apiImportRecords imports a multipart upload of one record file (part "file", its format by its file
+// name's extension; optional fields restore and source_file) as `ketnoi index` imports a file on disk: the
+// file is kept in the store's originals (streamed, never whole in memory), then read row by row, a row that
+// fails is a problem of the answer and the rest still goes in, and records staff deleted stay deleted unless
+// restore. The answer comes once the store has the records; the index follows the writes as they go and is
+// synced before the answer (see importRecordFile).
+func (s *Server) apiImportRecords(c echo.Context) error {
+	// The file's own limit is counted as it is kept; the request is bounded a little above it (the
+	// fields and headers).
+	mr, err := s.openUpload(c, 64<<10)
+	if err != nil {
+		return err
+	}
+	var name, sha, label string
+	var format corpus.Format
+	restore, fields := false, 0
+	for part, err := range uploadParts(mr) {
+		if err != nil {
+			return err
+		}
+		switch part.FormName() {
+		case "file":
+			if sha != "" {
+				return apiErr(http.StatusBadRequest, "too_many_files", "Mỗi yêu cầu một tệp; gửi nhiều tệp bằng nhiều yêu cầu.")
+			}
+			name = part.FileName()
+			if format = corpus.FormatOf(name); format == "" {
+				return apiErr(http.StatusUnsupportedMediaType, "unsupported_format",
+					"Tệp "+strconv.Quote(name)+" không phải tệp bản ghi: cần tệp .json, .jsonl, .ndjson, .csv hoặc .xlsx (báo cáo gửi tới /api/v1/documents).")
+			}
+			if sha, err = s.keepRecordFile(part); err != nil {
+				return err
+			}
+		case restoreField:
+			if restore, err = readRestoreField(part, fields); err != nil {
+				return err
+			}
+		case sourceFileField:
+			if label, err = readSourceFileField(part, fields); err != nil {
+				return err
+			}
+		default:
+			return apiErr(http.StatusBadRequest, "unknown_field",
+				"Trường "+strconv.Quote(part.FormName())+" không dùng cho tệp bản ghi: chỉ có file, restore và source_file.")
+		}
+		fields++
+	}
+	if sha == "" {
+		return apiErr(http.StatusBadRequest, "missing_file", "Thiếu phần \"file\" chứa tệp bản ghi cần nhập.")
+	}
+	if label == "" {
+		label = name
+	}
+	if err := indexer.CheckSourceFile(label); err != nil {
+		return apiErr(http.StatusBadRequest, "bad_file_name", "Tên tệp không hợp lệ: "+err.Error()+".")
+	}
+	out, err := s.importRecordFile(c, name, format, sha, label, restore)
+	if err != nil {
+		return err
+	}
+	noteAudit(c, "records.import", label, fmt.Sprintf("%d mới, %d cập nhật, %d không đổi, %d đã bị xoá không đưa lại, %d bị loại",
+		out.Added, out.Updated, out.Unchanged, out.KeptDeleted, out.Rejected))
+	return c.JSON(http.StatusOK, out)
+}
+
+// keepRecordFile streams the file part of an import into the store's originals, within the upload limit,
+// and returns its SHA-256.
+func (s *Server) keepRecordFile(part io.Reader) (string, error) {
+	body := &bodyReader{r: part}
+	sha, err := s.store.PutOriginal(&capReader{r: body, left: s.up.limit})
+	switch {
+	case errors.Is(err, errRecordFileTooLarge):
+		return "", apiErr(http.StatusRequestEntityTooLarge, "file_too_large", fmt.Sprintf("Tệp vượt giới hạn %d MB.", s.up.limit>>20))
+	case err != nil && body.err != nil:
+		return "", uploadReadError(body.err)
+	case err != nil:
+		// Not the request's fault (a full disk): the server's error, logged.
+		return "", err
+	}
+	return sha, nil
+}
+
+// capReader reads at most left bytes of r, and fails with errRecordFileTooLarge when r has more.
+type capReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left < 0 {
+		return 0, errRecordFileTooLarge
+	}
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1] // one byte over tells a file of exactly the limit from a longer one
+	}
+	n, err := c.r.Read(p)
+	if c.left -= int64(n); c.left < 0 {
+		return 0, errRecordFileTooLarge
+	}
+	return n, err
+}
+
+// importRecordFile imports the kept original sha, the record file name, under the write lock, as the
+// source "upload:KEY/LABEL" (indexer.UploadKey: the uploader's key or user id and the file's label), so
+// that the records of different uploaders and files stay apart. The index follows the batches as they are
+// written and is synced before the answer, on the server's own context; a failure of that sync is logged,
+// not answered, since the records are in the store and the next write or start brings the index up.
+func (s *Server) importRecordFile(c echo.Context, name string, format corpus.Format, sha, label string, restore bool) (*recordsImportResponse, error) {
+	f, err := s.store.OpenOriginal(sha)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := &recordsImportResponse{File: name, Problems: []importProblemJSON{}}
+	add := func(p importProblemJSON) {
+		if len(out.Problems) < maxImportProblems {
+			out.Problems = append(out.Problems, p)
+		} else {
+			out.ProblemsTruncated = true
+		}
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	ctx, cancel := writeDone(c.Request().Context())
+	defer cancel()
+	follow := indexer.Follow(ctx, s.store, s.idx)
+	counts, err := s.store.ImportRecords(f, name, format, indexer.UploadKey(principalID(c), label), sha, restore, corpus.ImportHooks{
+		// Within the file, as a local run does; across the files of a client's run only the client could tell.
+		Check: corpus.WarnRepeated(map[string]string{}, name),
+		Problem: func(p corpus.Problem) {
+			add(importProblemJSON{Line: p.Line, ID: p.ID, Field: p.Field, Severity: string(p.Severity), Code: p.Code, Message: p.Message})
+		},
+		KeptDeleted: func(line int, id string) {
+			add(importProblemJSON{Line: line, ID: id, Severity: string(corpus.Warning), Code: corpus.ProblemKeptDeleted, Message: corpus.KeptDeletedMessage(id)})
+		},
+		Written: follow.Kick,
+	})
+	// Whatever batches went in, the index follows them, even when the import stopped half way.
+	if ferr := follow.Close(); ferr != nil {
+		s.reqLog(c).Warn("index follow during a record import", "error", ferr.Error())
+	}
+	if serr := s.syncIndex(c.Request().Context()); serr != nil {
+		s.reqLog(c).Error("index sync after a record import", "error", serr.Error())
+	}
+	var unreadable *corpus.UnreadableError
+	if errors.As(err, &unreadable) {
+		return nil, apiErr(http.StatusBadRequest, corpus.ProblemUnreadableFile, "Tệp "+strconv.Quote(name)+" không đọc được: "+unreadable.Problem.Message+".")
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The rows left deleted are known when their batch is written, after the problems of its later rows.
+	slices.SortStableFunc(out.Problems, func(a, b importProblemJSON) int { return cmp.Compare(a.Line, b.Line) })
+	out.Read, out.Rejected, out.Warnings = counts.Read, counts.Rejected, counts.Warnings
+	out.Added, out.Updated, out.Unchanged, out.KeptDeleted = counts.Added, counts.Updated, counts.Unchanged, counts.KeptDeleted
+	return out, nil
+}
