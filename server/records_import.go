@@ -148,9 +148,9 @@ func (s *Server) importRecordFile(c echo.Context, name string, format corpus.For
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	ctx, cancel := writeDone(c.Request().Context())
-	defer cancel()
-	follow := indexer.Follow(ctx, s.store, s.idx)
+	// The follower lasts as long as the import, however large the file: syncTimeout bounds one sync after
+	// a write, not an import. Shutdown stops it; the next start catches up.
+	follow := indexer.Follow(lifeOf(c.Request().Context()), s.store, s.idx)
 	counts, err := s.store.ImportRecords(f, name, format, indexer.UploadKey(principalID(c), label), sha, restore, corpus.ImportHooks{
 		// Within the file, as a local run does; across the files of a client's run only the client could tell.
 		Check: corpus.WarnRepeated(map[string]string{}, name),

@@ -26,9 +26,13 @@ func (s *Server) syncIndex(ctx context.Context) error {
 // index left behind would go on showing a deleted document, or missing a published need, until the next
 // write. Shutdown still stops it; the next start catches up.
 func writeDone(ctx context.Context) (context.Context, context.CancelFunc) {
-	life, ok := ctx.Value(serverLife{}).(context.Context)
-	if !ok {
-		life = context.WithoutCancel(ctx) // served without Run (tests): nothing stops the server
+	return context.WithTimeout(lifeOf(ctx), syncTimeout)
+}
+
+// lifeOf is the server's own context, which only shutdown cancels, from a request's.
+func lifeOf(ctx context.Context) context.Context {
+	if life, ok := ctx.Value(serverLife{}).(context.Context); ok {
+		return life
 	}
-	return context.WithTimeout(life, syncTimeout)
+	return context.WithoutCancel(ctx) // served without Run (tests): nothing stops the server
 }
