@@ -176,7 +176,7 @@ func TestHostileFixturesInWorkers(t *testing.T) {
 	}
 }
 
-// TestWorkerDeathCostsOneFile: a worker that dies (here: out of its memory limit on a fuzzed xref) is
+// TestWorkerDeathCostsOneFile: a worker that dies (here: out of its memory limit reading a large file) is
 // reported with a typed reason, and the next file gets a fresh worker.
 func TestWorkerDeathCostsOneFile(t *testing.T) {
 	pdffixture.NeedFont(t)
@@ -186,9 +186,18 @@ func TestWorkerDeathCostsOneFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	clean := writeFixture(t, dir, fixtures[0])
-	// A worker that cannot even allocate its heap dies on the first file it is given.
+	// A worker limited to 64 MB of address space, which it is already over when the limit is set, dies when
+	// it needs more: reading a 96 MB file (sparse on disk) into memory needs a new heap arena, whereas a
+	// small file may fit in what the worker already has (it did one run in twenty).
+	big := filepath.Join(dir, "lon.txt")
+	if err := os.WriteFile(big, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, 96<<20); err != nil {
+		t.Fatal(err)
+	}
 	x := extract.NewExtractor(extract.Options{NoOCR: true, MemoryBytes: 64 << 20}, 1, selfWorker)
-	doc := x.Extract(context.Background(), clean)
+	doc := x.Extract(context.Background(), big)
 	x.Close()
 	if doc.Err == nil || (doc.Err.Reason != extract.ReasonTooLarge && doc.Err.Reason != extract.ReasonCrashed) {
 		t.Fatalf("worker with 64 MB: got %+v, want too_large or crashed", doc.Err)
