@@ -37,6 +37,10 @@ type ImportHooks struct {
 	KeptDeleted func(line int, id string)
 	// Written is called after each batch is in the store (to kick an index follower).
 	Written func()
+	// Around, if set, runs each batch's store write: a server takes its writers' lock for one batch at a
+	// time, so that other writes wait for a batch rather than for the whole file, and refuses to go on
+	// when it is stopping. Its error stops the import; the batches written before it stay.
+	Around func(write func() error) error
 }
 
 // WarnRepeated is an ImportHooks.Check for the record file name: a record whose id was read before, in
@@ -74,7 +78,18 @@ func (s *Store) ImportRecords(r io.Reader, name string, format Format, source, s
 		if len(batch) == 0 {
 			return nil
 		}
-		ps, kept, err := s.Import(batch, source, sha, restore)
+		var ps PutStats
+		var kept []string
+		write := func() (err error) {
+			ps, kept, err = s.Import(batch, source, sha, restore)
+			return err
+		}
+		var err error
+		if h.Around != nil {
+			err = h.Around(write)
+		} else {
+			err = write()
+		}
 		if err != nil {
 			return err
 		}
@@ -132,8 +147,8 @@ func (s *Store) ImportRecords(r io.Reader, name string, format Format, source, s
 		}
 		return nil
 	})
-	if ferr := flush(); err == nil {
-		err = ferr
+	if err == nil { // after an error the batch in hand is not written: the caller stopped, or the store failed
+		err = flush()
 	}
 	return c, err
 }

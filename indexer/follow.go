@@ -30,8 +30,9 @@ type Follower struct {
 	err   error
 }
 
-// Follow starts following st into idx until Close.
-func Follow(ctx context.Context, st *corpus.Store, idx Index) *Follower {
+// Follow starts following st into idx until Close. With a lock (the writers' lock of a server, which its
+// own syncs hold), each batch is applied holding it, so that other writes wait for one batch at most.
+func Follow(ctx context.Context, st *corpus.Store, idx Index, lock sync.Locker) *Follower {
 	f := &Follower{kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	run := func() {
 		if f.err != nil {
@@ -50,7 +51,7 @@ func Follow(ctx context.Context, st *corpus.Store, idx Index) *Follower {
 		if top-applied < SyncBatch {
 			return // not a full batch yet (sequence numbers count changes, a rewritten record's twice): nothing to read
 		}
-		if _, err := syncIndex(ctx, st, idx, nil, true); err != nil {
+		if _, err := syncIndex(ctx, st, idx, nil, syncOptions{fullOnly: true, lock: lock}); err != nil {
 			f.err = err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"ketnoi/corpus"
@@ -42,7 +43,7 @@ func TestFollower(t *testing.T) {
 
 	// Less than a batch: nothing before the caller's Sync.
 	idx := &recordingIndex{}
-	f := Follow(context.Background(), st, idx)
+	f := Follow(context.Background(), st, idx, nil)
 	putRange(t, st, 0, 10)
 	f.Kick()
 	if err := f.Close(); err != nil || len(idx.batches) != 0 {
@@ -60,7 +61,7 @@ func TestFollower(t *testing.T) {
 		}
 	}
 	wait := started
-	f = Follow(context.Background(), st, idx)
+	f = Follow(context.Background(), st, idx, nil)
 	putRange(t, st, 10, SyncBatch)
 	f.Kick()
 	<-wait
@@ -103,7 +104,7 @@ func TestFollower(t *testing.T) {
 
 	// A failing index: the error comes out of Close, and a kick after the failure tries nothing more.
 	bad := &countingIndex{recordingIndex: &recordingIndex{failAt: 1}, failed: make(chan struct{})}
-	f = Follow(context.Background(), st, bad)
+	f = Follow(context.Background(), st, bad, nil)
 	f.Kick()
 	<-bad.failed
 	f.Kick()
@@ -130,4 +131,44 @@ func (x *countingIndex) Apply(ctx context.Context, b *Batch) error {
 		close(x.failed)
 	}
 	return err
+}
+
+// With a lock, a batch is applied only if the index is still where the batch was read from: a sync that
+// moved it meanwhile is not undone (an older version written over a newer, the sequence number set back).
+func TestSyncLockedIndexMoved(t *testing.T) {
+	st, err := corpus.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	putRange(t, st, 0, 10)
+	idx := &recordingIndex{}
+	lock := &hookLock{}
+	lock.before = func() { // between reading the batch and applying it, another writer writes and syncs
+		lock.before = nil
+		putRange(t, st, 10, 5)
+		if _, err := Sync(context.Background(), st, idx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := syncIndex(context.Background(), st, idx, nil, syncOptions{lock: lock})
+	if err != nil || n != 0 {
+		t.Fatalf("sync whose index moved: %d applied, %v", n, err)
+	}
+	if top, _ := st.Seq(); idx.seq != top || len(idx.batches) != 1 {
+		t.Errorf("index at %d after %d batches, store at %d", idx.seq, len(idx.batches), top)
+	}
+}
+
+// hookLock runs before (once set) as Lock is called, before locking.
+type hookLock struct {
+	sync.Mutex
+	before func()
+}
+
+func (l *hookLock) Lock() {
+	if f := l.before; f != nil {
+		f()
+	}
+	l.Mutex.Lock()
 }

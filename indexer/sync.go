@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"ketnoi/corpus"
@@ -69,11 +70,20 @@ func readBatch(st *corpus.Store, after uint64) (b *Batch, full bool, err error) 
 // The next batch is read and decoded from the store while the index writes the current one: that work is
 // about a tenth of indexing and would otherwise leave a core idle.
 func Sync(ctx context.Context, st *corpus.Store, idx Index, progress func(done int)) (int, error) {
-	return syncIndex(ctx, st, idx, progress, false)
+	return syncIndex(ctx, st, idx, progress, syncOptions{})
 }
 
-// syncIndex is Sync; fullOnly stops it before a batch that is not full (see Follower).
-func syncIndex(ctx context.Context, st *corpus.Store, idx Index, progress func(done int), fullOnly bool) (int, error) {
+// syncOptions are the Follower's ways of syncing.
+type syncOptions struct {
+	fullOnly bool        // stop before a batch that is not full
+	lock     sync.Locker // held around each batch's Apply (nil: none)
+}
+
+// syncIndex is Sync with o. With a lock, a batch is applied only if the index is still where the batch
+// was read from: another sync holding the lock may have moved it meanwhile, and applying the batch then
+// would write an older version of a record over a newer one and move the sequence number back (until the
+// next sync put it right). The sync then ends early, without error: whoever moved the index synced it.
+func syncIndex(ctx context.Context, st *corpus.Store, idx Index, progress func(done int), o syncOptions) (int, error) {
 	applied, err := idx.AppliedSeq()
 	if err != nil {
 		return 0, fmt.Errorf("đọc vị trí của chỉ mục: %w", err)
@@ -89,7 +99,7 @@ func syncIndex(ctx context.Context, st *corpus.Store, idx Index, progress func(d
 		defer close(next)
 		for after := applied; ; {
 			b, full, err := readBatch(st, after)
-			if err == nil && (b == nil || fullOnly && !full) {
+			if err == nil && (b == nil || o.fullOnly && !full) {
 				return
 			}
 			select {
@@ -103,7 +113,7 @@ func syncIndex(ctx context.Context, st *corpus.Store, idx Index, progress func(d
 			after = b.Seq
 		}
 	}()
-	done := 0
+	done, at := 0, applied
 	for {
 		var r read
 		select {
@@ -117,14 +127,37 @@ func syncIndex(ctx context.Context, st *corpus.Store, idx Index, progress func(d
 		if r.b == nil { // closed: nothing more to read
 			return done, ctx.Err()
 		}
-		if err := idx.Apply(ctx, r.b); err != nil {
+		moved, err := applyAt(ctx, idx, r.b, at, o.lock)
+		if err != nil {
 			return done, fmt.Errorf("ghi chỉ mục: %w", err)
 		}
+		if moved {
+			return done, nil
+		}
+		at = r.b.Seq
 		done += len(r.b.Put) + len(r.b.Delete)
 		if progress != nil {
 			progress(done)
 		}
 	}
+}
+
+// applyAt applies b, read after sequence number at, holding lock if there is one; moved reports that,
+// under the lock, the index was no longer at at, and b was not applied.
+func applyAt(ctx context.Context, idx Index, b *Batch, at uint64, lock sync.Locker) (moved bool, err error) {
+	if lock == nil {
+		return false, idx.Apply(ctx, b)
+	}
+	lock.Lock()
+	defer lock.Unlock()
+	now, err := idx.AppliedSeq()
+	if err != nil {
+		return false, err
+	}
+	if now != at {
+		return true, nil
+	}
+	return false, idx.Apply(ctx, b)
 }
 
 // The current index of a data directory is named by the file "index/CURRENT"; each build lives in its own

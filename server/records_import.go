@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,6 +24,13 @@ const recordsRoute = "/api/v1/records"
 
 // maxImportProblems bounds the problems an import's answer lists; its counts are always the whole file's.
 const maxImportProblems = 1000
+
+// maxProblemText bounds the id and the message of each problem an import's answer lists, in characters: an
+// id read from the wrong column may be a whole paragraph.
+const maxProblemText = 300
+
+// errImportStopped stops a record import at a batch when the server begins to stop.
+var errImportStopped = errors.New("record import stopped: the server is shutting down")
 
 // errRecordFileTooLarge stops keeping a record file that passes the upload limit.
 var errRecordFileTooLarge = errors.New("record file over the upload limit")
@@ -76,10 +86,7 @@ func (s *Server) apiImportRecords(c echo.Context) error {
 		return apiErr(http.StatusBadRequest, "missing_file", "Thiếu phần \"file\" chứa tệp bản ghi cần nhập.")
 	}
 	if label == "" {
-		label = name
-	}
-	if err := indexer.CheckSourceFile(label); err != nil {
-		return apiErr(http.StatusBadRequest, "bad_file_name", "Tên tệp không hợp lệ: "+err.Error()+".")
+		label = nameLabel(name)
 	}
 	out, err := s.importRecordFile(c, name, format, sha, label, restore)
 	if err != nil {
@@ -88,6 +95,26 @@ func (s *Server) apiImportRecords(c echo.Context) error {
 	noteAudit(c, "records.import", label, fmt.Sprintf("%d mới, %d cập nhật, %d không đổi, %d đã bị xoá không đưa lại, %d bị loại",
 		out.Added, out.Updated, out.Unchanged, out.KeptDeleted, out.Rejected))
 	return c.JSON(http.StatusOK, out)
+}
+
+// nameLabel is the label of a record file sent without source_file: its name, made a valid label (UTF-8,
+// no control characters, at most MaxSourceFile bytes) where it is not, since the client sends a name it
+// could not send as a label (not UTF-8, say) without one, and the import must not fail for it.
+func nameLabel(name string) string {
+	if indexer.CheckSourceFile(name) == nil {
+		return name
+	}
+	l := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(name, "\uFFFD"))
+	for len(l) > indexer.MaxSourceFile {
+		_, n := utf8.DecodeLastRuneInString(l)
+		l = l[:len(l)-n]
+	}
+	return l
 }
 
 // keepRecordFile streams the file part of an import into the store's originals, within the upload limit,
@@ -127,11 +154,14 @@ func (c *capReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// importRecordFile imports the kept original sha, the record file name, under the write lock, as the
-// source "upload:KEY/LABEL" (indexer.UploadKey: the uploader's key or user id and the file's label), so
-// that the records of different uploaders and files stay apart. The index follows the batches as they are
-// written and is synced before the answer, on the server's own context; a failure of that sync is logged,
-// not answered, since the records are in the store and the next write or start brings the index up.
+// importRecordFile imports the kept original sha, the record file name, as the source "upload:KEY/LABEL"
+// (indexer.UploadKey: the uploader's key or user id and the file's label), so that the records of
+// different uploaders and files stay apart. Each batch of the file is written holding the write lock, and
+// the index follows the batches holding it too: other writes (edits, deletes, upload jobs) wait for one
+// batch, not for the whole file. When the server starts stopping, the import stops at the next batch and
+// says how far it went (sending the file again goes on: what is in is then "unchanged"). The index is
+// synced before the answer, on the server's own context; a failure of that sync is logged, not answered,
+// since the records are in the store and the next write or start brings the index up.
 func (s *Server) importRecordFile(c echo.Context, name string, format corpus.Format, sha, label string, restore bool) (*recordsImportResponse, error) {
 	f, err := s.store.OpenOriginal(sha)
 	if err != nil {
@@ -139,18 +169,26 @@ func (s *Server) importRecordFile(c echo.Context, name string, format corpus.For
 	}
 	defer f.Close()
 	out := &recordsImportResponse{File: name, Problems: []importProblemJSON{}}
+	var errs, warns int
 	add := func(p importProblemJSON) {
-		if len(out.Problems) < maxImportProblems {
-			out.Problems = append(out.Problems, p)
-		} else {
-			out.ProblemsTruncated = true
+		// Errors and warnings are capped apart, so that warnings never hide a row left out; each text is
+		// cut, so that the answer stays small whatever the file holds.
+		n := &warns
+		if p.Severity != string(corpus.Warning) {
+			n = &errs
 		}
+		if *n == maxImportProblems {
+			out.ProblemsTruncated = true
+			return
+		}
+		*n++
+		p.ID, p.Message = clipRunes(p.ID, maxProblemText), clipRunes(p.Message, maxProblemText)
+		out.Problems = append(out.Problems, p)
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	life, draining := lifeOf(c.Request().Context()), drainingOf(c.Request().Context())
 	// The follower lasts as long as the import, however large the file: syncTimeout bounds one sync after
 	// a write, not an import. Shutdown stops it; the next start catches up.
-	follow := indexer.Follow(lifeOf(c.Request().Context()), s.store, s.idx)
+	follow := indexer.Follow(life, s.store, s.idx, &s.writeMu)
 	counts, err := s.store.ImportRecords(f, name, format, indexer.UploadKey(principalID(c), label), sha, restore, corpus.ImportHooks{
 		// Within the file, as a local run does; across the files of a client's run only the client could tell.
 		Check: corpus.WarnRepeated(map[string]string{}, name),
@@ -161,13 +199,29 @@ func (s *Server) importRecordFile(c echo.Context, name string, format corpus.For
 			add(importProblemJSON{Line: line, ID: id, Severity: string(corpus.Warning), Code: corpus.ProblemKeptDeleted, Message: corpus.KeptDeletedMessage(id)})
 		},
 		Written: follow.Kick,
+		Around: func(write func() error) error {
+			if draining.Err() != nil {
+				return errImportStopped
+			}
+			s.writeMu.Lock()
+			defer s.writeMu.Unlock()
+			return write()
+		},
 	})
 	// Whatever batches went in, the index follows them, even when the import stopped half way.
 	if ferr := follow.Close(); ferr != nil {
 		s.reqLog(c).Warn("index follow during a record import", "error", ferr.Error())
 	}
-	if serr := s.syncIndex(c.Request().Context()); serr != nil {
+	s.writeMu.Lock()
+	serr := s.syncIndex(c.Request().Context())
+	s.writeMu.Unlock()
+	if serr != nil {
 		s.reqLog(c).Error("index sync after a record import", "error", serr.Error())
+	}
+	if errors.Is(err, errImportStopped) {
+		return nil, apiErr(http.StatusServiceUnavailable, "shutting_down", fmt.Sprintf("Máy chủ đang dừng: đã nhập %d bản ghi đầu của tệp %s rồi dừng. "+
+			"Gửi lại tệp khi máy chủ chạy lại để nhập phần còn lại (phần đã nhập sẽ là \"không đổi\").",
+			counts.Added+counts.Updated+counts.Unchanged+counts.KeptDeleted, strconv.Quote(name)))
 	}
 	var unreadable *corpus.UnreadableError
 	if errors.As(err, &unreadable) {

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,8 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"ketnoi/corpus"
+	"ketnoi/indexer"
 	"ketnoi/internal/corpustest"
 )
 
@@ -36,12 +39,7 @@ func (u *uploadEnv) waitSearch(t *testing.T, query url.Values, id string, want b
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		code, b, _ := u.do(t, "GET", "/api/v1/search?"+query.Encode(), "", "", nil)
-		var res struct{ Hits []struct{ ID string } }
-		if code != http.StatusOK || json.Unmarshal(b, &res) != nil {
-			t.Fatalf("search: %d %s", code, b)
-		}
-		if slices.ContainsFunc(res.Hits, func(h struct{ ID string }) bool { return h.ID == id }) == want {
+		if u.searchFinds(t, query, id) == want {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -49,6 +47,17 @@ func (u *uploadEnv) waitSearch(t *testing.T, query url.Values, id string, want b
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// searchFinds runs one public search (no waiting) and says whether it finds id.
+func (u *uploadEnv) searchFinds(t *testing.T, query url.Values, id string) bool {
+	t.Helper()
+	code, b, _ := u.do(t, "GET", "/api/v1/search?"+query.Encode(), "", "", nil)
+	var res struct{ Hits []struct{ ID string } }
+	if code != http.StatusOK || json.Unmarshal(b, &res) != nil {
+		t.Fatalf("search: %d %s", code, b)
+	}
+	return slices.ContainsFunc(res.Hits, func(h struct{ ID string }) bool { return h.ID == id })
 }
 
 const importJSONL = `{"id": "kq-dieu", "kind": "result", "title": "Máy bóc vỏ hạt điều bán tự động"}
@@ -90,7 +99,10 @@ func TestImportRecordFile(t *testing.T) {
 			t.Errorf("problem %d: %+v, want %+v", i, p, w)
 		}
 	}
-	e.waitSearch(t, url.Values{"q": {"cá bớp lồng bè"}}, "kq-bop", true)
+	// The index is synced before the answer: less than a batch, which the follower leaves to that sync.
+	if !e.searchFinds(t, url.Values{"q": {"cá bớp lồng bè"}}, "kq-bop") {
+		t.Error("kq-bop not found by a search right after the import's answer")
+	}
 	en, err := e.store.Get("kq-dieu")
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +135,24 @@ func TestImportRecordFile(t *testing.T) {
 	code, out, body = e.importRecords(t, "hong-nhieu.jsonl", []byte(broken), nil)
 	if code != http.StatusOK || out.Rejected != maxImportProblems+5 || len(out.Problems) != maxImportProblems || !out.ProblemsTruncated {
 		t.Errorf("import of a file of broken rows: %d, %d rejected, %d problems, truncated %v", code, out.Rejected, len(out.Problems), out.ProblemsTruncated)
+	}
+	// Warnings are capped apart from errors: 1 200 warnings do not hide the row left out after them. A
+	// paragraph read as an id is cut in the answer.
+	var many strings.Builder
+	for i := range maxImportProblems + 200 {
+		fmt.Fprintf(&many, `{"id": "kq-canh-bao-%d", "kind": "result", "title": "Kết quả %d", "la": "x"}`+"\n", i, i)
+	}
+	long := strings.Repeat("dài ", 2000)
+	fmt.Fprintf(&many, `{"id": %q, "kind": "result"}`+"\n", long)
+	code, out, body = e.importRecords(t, "canh-bao.jsonl", []byte(many.String()), nil)
+	last := maxImportProblems + 201
+	i := slices.IndexFunc(out.Problems, func(p importProblemJSON) bool { return p.Line == last && p.Severity == string(corpus.Rejected) })
+	if code != http.StatusOK || out.Rejected != 1 || out.Warnings < maxImportProblems+200 || !out.ProblemsTruncated || i < 0 {
+		t.Fatalf("import of 1 200 warnings and a rejected row: %d, %d rejected, %d warnings, truncated %v, rejected row listed %v",
+			code, out.Rejected, out.Warnings, out.ProblemsTruncated, i >= 0)
+	}
+	if n := utf8.RuneCountInString(out.Problems[i].ID) + utf8.RuneCountInString(out.Problems[i].Message); n > 2*maxProblemText+4 || len(body) > 1<<20 {
+		t.Errorf("a paragraph-long id: %d characters in the problem, answer of %d bytes", n, len(body))
 	}
 
 	audit, err := os.ReadFile(filepath.Join(e.dir, "audit.log"))
@@ -204,5 +234,21 @@ func TestImportRecordRefusals(t *testing.T) {
 	}
 	if _, err := e.store.Get("kq-x"); err == nil {
 		t.Error("a refused import stored its record")
+	}
+}
+
+// A record file sent without source_file is labelled by its name, made a valid label where it is not
+// (the client sends such a file without a label), never refused for it.
+func TestNameLabel(t *testing.T) {
+	for _, c := range []struct{ name, want string }{
+		{"ket-qua.jsonl", "ket-qua.jsonl"},
+		{"k\xe9t-qu\xe1.jsonl", "k\uFFFDt-qu\uFFFD.jsonl"},
+		{"ket\tqua\x00.csv", "ket?qua?.csv"},
+		{strings.Repeat("đ", 600) + ".csv", strings.Repeat("đ", 512)},
+	} {
+		got := nameLabel(c.name)
+		if got != c.want || indexer.CheckSourceFile(got) != nil {
+			t.Errorf("nameLabel(%q) = %q, want %q", c.name, got, c.want)
+		}
 	}
 }

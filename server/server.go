@@ -211,6 +211,8 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 	// outlast its grace period and wait for them (see stopLate).
 	base, stopRequests := context.WithCancel(context.Background())
 	defer stopRequests()
+	draining, drained := context.WithCancel(context.Background()) // when shutdown begins (drainingOf)
+	defer drained()
 	var inFlight atomic.Int64
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		inFlight.Add(1)
@@ -219,8 +221,11 @@ func (s *Server) Run(ctx context.Context, addr string, ready func(url string)) e
 	})
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
-		BaseContext: func(net.Listener) context.Context { return context.WithValue(base, serverLife{}, base) },
-		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+		BaseContext: func(net.Listener) context.Context {
+			return context.WithValue(context.WithValue(base, serverLife{}, base), serverDraining{}, draining)
+		},
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(drained)
 	scheme := "http"
 	serve := func() error { return srv.Serve(ln) }
 	if s.cfg.TLSCertFile != "" || s.cfg.TLSKeyFile != "" {

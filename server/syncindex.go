@@ -10,6 +10,19 @@ import (
 // serverLife is the context key of the server's own context (Run's base), which only shutdown cancels.
 type serverLife struct{}
 
+// serverDraining is the context key of a context cancelled when shutdown begins, while requests in flight
+// may still be answered: long work (a record import) stops there and says so.
+type serverDraining struct{}
+
+// drainingOf is the context that shutdown's beginning cancels, from a request's (never cancelled when the
+// server is served without Run: tests).
+func drainingOf(ctx context.Context) context.Context {
+	if d, ok := ctx.Value(serverDraining{}).(context.Context); ok {
+		return d
+	}
+	return context.Background()
+}
+
 // syncTimeout bounds an index sync after a write, which the request's own timeout does not.
 const syncTimeout = 2 * time.Minute
 

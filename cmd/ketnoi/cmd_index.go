@@ -132,7 +132,7 @@ func runIndex(e *env, args []string) error {
 	}
 	seen := map[string]string{} // id → where it was first read in this run
 	// The index follows the records as they are written, so that indexing runs beside reading them.
-	follow := indexer.Follow(ctx, d.store, d.idx)
+	follow := indexer.Follow(ctx, d.store, d.idx, nil)
 	defer follow.Close() // before d.close: a sync may be running
 	for _, f := range records {
 		if err := ctx.Err(); err != nil {
