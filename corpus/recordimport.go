@@ -57,12 +57,23 @@ func WarnRepeated(seen map[string]string, name string) func(*Parsed) {
 	}
 }
 
-// UnreadableError is returned by ImportRecords for a file of which nothing could be read at all (not
-// JSON, not a workbook, no CSV header): a fault of the file as a whole, not of some of its rows.
+// UnreadableError is returned by ImportRecords for a file of which nothing could be read at all (JSON
+// broken before its first record or no JSON at all, an empty JSON file, not a workbook, no CSV header): a
+// fault of the file as a whole, not of some of its rows. Problem.Line is the line where reading it broke,
+// 0 when there is none to point at (an empty file, a workbook that does not open).
 type UnreadableError struct{ Problem Problem }
 
+// Detail says what is wrong with the file, after the line where reading it broke when there is one:
+// "dòng 2: JSON hỏng từ đây đến hết tệp, …". It is what to say after "không đọc được: ".
+func (e *UnreadableError) Detail() string {
+	if e.Problem.Line > 0 {
+		return fmt.Sprintf("dòng %d: %s", e.Problem.Line, e.Problem.Message)
+	}
+	return e.Problem.Message
+}
+
 func (e *UnreadableError) Error() string {
-	return "tệp không đọc được: " + e.Problem.Message
+	return "tệp không đọc được: " + e.Detail()
 }
 
 // ImportRecords reads the record file name (in format, see FormatOf) from r and imports its records

@@ -169,7 +169,11 @@ func readJSON(r io.Reader, emit func(Parsed) error) error {
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 || trimmed[0] != '[' && json.Valid(trimmed) {
+	if len(trimmed) == 0 {
+		// Nothing to point at: no line.
+		return emit(Parsed{Problems: Problems{{Severity: Rejected, Code: ProblemUnreadableFile, Message: "tệp rỗng, không có bản ghi nào"}}})
+	}
+	if trimmed[0] != '[' && json.Valid(trimmed) {
 		p := DecodeRecord(trimmed)
 		p.Line = 1
 		return emit(p)
@@ -191,14 +195,23 @@ func readJSONValues(data []byte, emit func(Parsed) error) error {
 		return lineAt(data, offset+int64(len(data[offset:])-len(bytes.TrimLeft(data[offset:], " \t\r\n,"))))
 	}
 	emitted := false
+	// startsJSON: the file opens as JSON does (an array or an object), so a syntax error is JSON broken
+	// somewhere, not a file that is not JSON at all.
+	first := bytes.TrimLeft(data, " \t\r\n")
+	startsJSON := len(first) > 0 && (first[0] == '[' || first[0] == '{')
 	// broken reports the rest of the file as unreadable and ends the reading (errJSONEnd, or emit's error);
-	// broken before its first record, the file is not JSON at all.
+	// broken before its first record, nothing of the file can be read: it is unreadable as a whole (with
+	// the line where it breaks, and said to be no JSON at all when it does not even start as JSON).
 	broken := func(offset int64, err error) error {
+		line := valueLine(offset)
 		pr := Problem{Severity: Rejected, Code: ProblemBadJSON, Message: "JSON hỏng từ đây đến hết tệp, phần còn lại không đọc được: " + jsonErrorText(err)}
 		if !emitted {
-			pr.Code, pr.Message = ProblemUnreadableFile, "không phải JSON hợp lệ: "+jsonErrorText(err)
+			pr.Code = ProblemUnreadableFile
+			if !startsJSON {
+				pr.Message = "không phải JSON hợp lệ: " + jsonErrorText(err)
+			}
 		}
-		if e := emit(Parsed{Line: valueLine(offset), Problems: Problems{pr}}); e != nil {
+		if e := emit(Parsed{Line: line, Problems: Problems{pr}}); e != nil {
 			return e
 		}
 		return errJSONEnd
@@ -464,7 +477,13 @@ func readCSV(r io.Reader, emit func(Parsed) error) error {
 		return nil
 	}
 	if err != nil {
-		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemUnreadableFile, Message: "không đọc được dòng tiêu đề CSV: " + csvErrorText(err)}}})
+		// The header's line, which blank lines before it push down.
+		line := 1
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && pe.StartLine > 0 {
+			line = pe.StartLine
+		}
+		return emit(Parsed{Line: line, Problems: Problems{{Severity: Rejected, Code: ProblemUnreadableFile, Message: "không đọc được dòng tiêu đề CSV: " + csvErrorText(err)}}})
 	}
 	header = normaliseHeader(header)
 	for {

@@ -179,7 +179,8 @@ func (t *Table) WriteXLSX(w io.Writer) error {
 func readXLSX(r io.Reader, emit func(Parsed) error) error {
 	f, err := excelize.OpenReader(r)
 	if err != nil {
-		return emit(Parsed{Line: 1, Problems: Problems{{Severity: Rejected, Code: ProblemUnreadableFile, Message: "không mở được bảng tính XLSX: " + err.Error()}}})
+		// Not a workbook: no line to point at.
+		return emit(Parsed{Problems: Problems{{Severity: Rejected, Code: ProblemUnreadableFile, Message: "không mở được bảng tính XLSX: " + err.Error()}}})
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()

@@ -225,7 +225,7 @@ func (s *Server) importRecordFile(c echo.Context, name string, format corpus.For
 	}
 	var unreadable *corpus.UnreadableError
 	if errors.As(err, &unreadable) {
-		return nil, apiErr(http.StatusBadRequest, corpus.ProblemUnreadableFile, "Tệp "+strconv.Quote(name)+" không đọc được: "+unreadable.Problem.Message+".")
+		return nil, apiErr(http.StatusBadRequest, corpus.ProblemUnreadableFile, "Tệp "+strconv.Quote(name)+" không đọc được: "+unreadable.Detail()+".")
 	}
 	if err != nil {
 		return nil, err

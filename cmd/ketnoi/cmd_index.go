@@ -143,7 +143,7 @@ func runIndex(e *env, args []string) error {
 		c, err := importFile(d, f, seen, *restore, &st, e, *quiet, follow.Kick)
 		if err != nil {
 			st.failedFiles++
-			fmt.Fprintf(e.stderr, "LỖI %s: %v\n", f, err)
+			fmt.Fprintf(e.stderr, "LỖI %s\n", recordFileError(f, err))
 		}
 		rep.add(recordOutcome(f, c, time.Since(t0), err))
 	}
@@ -298,7 +298,7 @@ func runIndexRemote(ctx context.Context, e *env, r remoteRun) error {
 		fmt.Fprintf(e.stdout, "Đã xoá %d tài liệu vì tệp không còn.\n", sum.Pruned)
 	}
 	fmt.Fprintf(e.stdout, "Xong trong %s.\n", time.Since(r.start).Round(time.Millisecond))
-	if st.Rejected > 0 || st.failedFiles > 0 || sum.FailedCount() > 0 || pruneLeft {
+	if st.Rejected > 0 || st.failedFiles > 0 || st.notSent > 0 || sum.FailedCount() > 0 || pruneLeft {
 		return exitError{1}
 	}
 	return nil

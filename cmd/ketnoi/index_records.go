@@ -21,6 +21,9 @@ import (
 // importStats is what an import of record files did.
 type importStats struct {
 	files, skipped, failedFiles int
+	// notSent counts the record files skipped, among skipped, because the server does not take record
+	// files (a previous version): they are not imported, so the run exits 1.
+	notSent int
 	corpus.ImportCounts
 }
 
@@ -76,6 +79,19 @@ func (p recordPrinter) done(c corpus.ImportCounts) {
 	}
 }
 
+// recordFileError is the LỖI line of a record file that could not be imported. The line where an
+// unreadable file breaks follows its name, as a rejected row's does ("ds.json, dòng 2: JSON hỏng…").
+func recordFileError(path string, err error) string {
+	var ue *corpus.UnreadableError
+	if !errors.As(err, &ue) {
+		return fmt.Sprintf("%s: %v", path, err)
+	}
+	if ue.Problem.Line > 0 {
+		return fmt.Sprintf("%s, dòng %d: %s", path, ue.Problem.Line, ue.Problem.Message)
+	}
+	return path + ": " + ue.Problem.Message
+}
+
 // recordOutcome is a record file's row of --report: added, updated or unchanged as its records were
 // (rows rejected are in the message, and in the exit code), or failed when the file could not be imported.
 func recordOutcome(path string, c corpus.ImportCounts, took time.Duration, err error) indexer.FileOutcome {
@@ -128,16 +144,33 @@ func (a *recordsAnswer) counts() corpus.ImportCounts {
 		Updated: a.Updated, Unchanged: a.Unchanged, KeptDeleted: a.KeptDeleted}
 }
 
+// notTakenMessage is the reason, in --report, of a record file not sent because the server does not take
+// record files.
+const notTakenMessage = "máy chủ (phiên bản trước) không nhận tệp bản ghi JSON/CSV/XLSX; dừng máy chủ rồi chạy ketnoi index không có --server"
+
 // importRemote sends each record file to the server (POST /api/v1/records, one request per file, with
 // restore for --restore-deleted) and prints and counts what the server did with its rows as a local run
 // does. The server parses the file, so the local run's warning for an id repeated across the files of a
-// run is not given. A refusal of the key or of every upload stops the run.
+// run is not given. A refusal of the key or of every upload stops the run. A server of a previous version
+// has no such route (404): that is said once, with what to do, and the record files are skipped (counted
+// in notSent), while the documents still go.
 func importRemote(ctx context.Context, e *env, r remoteRun, records []string, st *importStats) error {
 	client := &http.Client{} // an import can be long; each request is bounded by ctx
 	base := strings.TrimRight(r.url, "/")
-	for _, path := range records {
+	notTaken := false
+	skip := func(path string) {
+		st.skipped++
+		st.notSent++
+		fmt.Fprintf(e.stderr, "BỎ QUA %s: máy chủ không nhận tệp bản ghi\n", path)
+		r.rep.add(indexer.FileOutcome{Path: path, Outcome: "skipped", Reason: extract.ReasonUnsupported, Message: notTakenMessage})
+	}
+	for i, path := range records {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if notTaken {
+			skip(path)
+			continue
 		}
 		st.files++
 		t0 := time.Now()
@@ -157,9 +190,19 @@ func importRemote(ctx context.Context, e *env, r remoteRun, records []string, st
 		if errors.As(err, &ue) && ue.fatal || ctx.Err() != nil {
 			return err
 		}
+		if errors.As(err, &ue) && ue.status == http.StatusNotFound {
+			// The route is unknown: the server predates record files over HTTP.
+			notTaken = true
+			st.files--
+			fmt.Fprintf(e.stderr, "LỖI máy chủ %s không nhận tệp bản ghi (phiên bản trước của ketnoi, chưa có POST /api/v1/records): "+
+				"%d tệp bản ghi không được gửi. Để nhập các tệp bản ghi: dừng máy chủ rồi chạy ketnoi index "+
+				"không có --server (hoặc cập nhật máy chủ lên phiên bản này rồi chạy lại).\n", r.url, len(records)-i)
+			skip(path)
+			continue
+		}
 		if err != nil {
 			st.failedFiles++
-			fmt.Fprintf(e.stderr, "LỖI %s: %v\n", path, err)
+			fmt.Fprintf(e.stderr, "LỖI %s\n", recordFileError(path, err))
 			r.rep.add(recordOutcome(path, corpus.ImportCounts{}, time.Since(t0), err))
 			continue
 		}
