@@ -174,9 +174,9 @@ func (s *Server) webStaffCompact(c echo.Context) error {
 		if ae.Code == "compact_running" { // the API's message points to GET; staff just wait
 			msg = "Đang gộp chỉ mục rồi; hãy chờ lần này xong."
 		}
-		return s.backTo(c, staffCompactSection, flash{msg, true})
+		return s.backTo(c, staffCompactSection, flash{Text: msg, Error: true})
 	}
-	return s.backTo(c, staffCompactSection, flash{"Đã bắt đầu gộp chỉ mục; tìm kiếm và tải lên vẫn chạy bình thường.", false})
+	return s.backTo(c, staffCompactSection, flash{Text: "Đã bắt đầu gộp chỉ mục; tìm kiếm và tải lên vẫn chạy bình thường.", Error: false})
 }
 
 // compactLine says the latest merge's state to staff, in the province's time like every other time they

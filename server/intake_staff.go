@@ -127,7 +127,7 @@ func (s *Server) webQueueSave(c echo.Context) error {
 		return intakeErr(id, err)
 	}
 	if st.Need == nil || (st.State != corpus.NeedSubmitted && st.State != corpus.NeedRejected) {
-		return s.backTo(c, queuePath+"/"+pathEscape(id), flash{"Nhu cầu đang ở trạng thái «" + corpus.NeedStateLabel(st.State) + "»: không sửa trong hàng đợi được nữa.", true})
+		return s.backTo(c, queuePath+"/"+pathEscape(id), flash{Text: "Nhu cầu đang ở trạng thái «" + corpus.NeedStateLabel(st.State) + "»: không sửa trong hàng đợi được nữa.", Error: true})
 	}
 	f := &needForm{Staff: true, Values: form}
 	need, ok := f.need(time.Now(), st.Need)
@@ -139,13 +139,13 @@ func (s *Server) webQueueSave(c echo.Context) error {
 	}
 	if form.Get("action") != "publish" {
 		noteAudit(c, "need.edit", id, "")
-		return s.backTo(c, queuePath+"/"+pathEscape(id), flash{"Đã lưu các sửa đổi; nhu cầu vẫn chờ duyệt.", false})
+		return s.backTo(c, queuePath+"/"+pathEscape(id), flash{Text: "Đã lưu các sửa đổi; nhu cầu vẫn chờ duyệt.", Error: false})
 	}
 	if err := s.publishNeed(c.Request().Context(), id, corpus.KeyActor(sessionOf(c).key)); err != nil {
 		return err
 	}
 	noteAudit(c, "need.publish", id, "")
-	return s.backTo(c, queuePath, flash{"Đã đăng nhu cầu «" + need.Title + "»: nó đã có trong tìm kiếm và ghép nối.", false})
+	return s.backTo(c, queuePath, flash{Text: "Đã đăng nhu cầu «" + need.Title + "»: nó đã có trong tìm kiếm và ghép nối.", Error: false})
 }
 
 // webQueueReject rejects a waiting need with the reason typed.
@@ -173,13 +173,13 @@ func (s *Server) webQueueReject(c echo.Context) error {
 	err = s.store.RejectNeed(id, reason, corpus.KeyActor(sessionOf(c).key))
 	var se *corpus.NeedStateError
 	if errors.As(err, &se) {
-		return s.backTo(c, queuePath+"/"+pathEscape(id), flash{se.Error() + ".", true})
+		return s.backTo(c, queuePath+"/"+pathEscape(id), flash{Text: se.Error() + ".", Error: true})
 	}
 	if err != nil {
 		return intakeErr(id, err)
 	}
 	noteAudit(c, "need.reject", id, reason)
-	return s.backTo(c, queuePath, flash{"Đã từ chối nhu cầu «" + st.Need.Title + "»; doanh nghiệp sẽ thấy lý do trên trang theo dõi.", false})
+	return s.backTo(c, queuePath, flash{Text: "Đã từ chối nhu cầu «" + st.Need.Title + "»; doanh nghiệp sẽ thấy lý do trên trang theo dõi.", Error: false})
 }
 
 // webNeedState closes or reopens a published need (staff only: see routes.go).
@@ -195,7 +195,7 @@ func (s *Server) webNeedState(c echo.Context) error {
 	err := s.store.SetNeedState(id, state, corpus.KeyActor(sessionOf(c).key), reason)
 	var se *corpus.NeedStateError
 	if errors.As(err, &se) {
-		return s.backTo(c, queuePath+"/"+pathEscape(id), flash{se.Error() + ".", true})
+		return s.backTo(c, queuePath+"/"+pathEscape(id), flash{Text: se.Error() + ".", Error: true})
 	}
 	if err != nil {
 		return intakeErr(id, err)
@@ -205,5 +205,5 @@ func (s *Server) webNeedState(c echo.Context) error {
 	if state == corpus.NeedPublished {
 		text = "Đã mở lại nhu cầu."
 	}
-	return s.backTo(c, queuePath+"/"+pathEscape(id), flash{text, false})
+	return s.backTo(c, queuePath+"/"+pathEscape(id), flash{Text: text, Error: false})
 }

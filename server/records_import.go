@@ -92,9 +92,29 @@ func (s *Server) apiImportRecords(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	noteAudit(c, "records.import", label, fmt.Sprintf("%d mới, %d cập nhật, %d không đổi, %d đã bị xoá không đưa lại, %d bị loại",
-		out.Added, out.Updated, out.Unchanged, out.KeptDeleted, out.Rejected))
+	noteRecordImports(c, []importedFile{{label, out}})
 	return c.JSON(http.StatusOK, out)
+}
+
+// importedFile is a record file a request imported: its label and what the import did.
+type importedFile struct {
+	label string
+	out   *recordsImportResponse
+}
+
+// noteRecordImports names the record files a request imported for its audit entry ("records.import"):
+// their labels, and the counts of each.
+func noteRecordImports(c echo.Context, files []importedFile) {
+	labels, reasons := make([]string, len(files)), make([]string, len(files))
+	for i, f := range files {
+		labels[i] = f.label
+		reasons[i] = fmt.Sprintf("%d mới, %d cập nhật, %d không đổi, %d đã bị xoá không đưa lại, %d bị loại",
+			f.out.Added, f.out.Updated, f.out.Unchanged, f.out.KeptDeleted, f.out.Rejected)
+		if len(files) > 1 {
+			reasons[i] = f.label + ": " + reasons[i]
+		}
+	}
+	noteAudit(c, "records.import", strings.Join(labels, ", "), strings.Join(reasons, "; "))
 }
 
 // nameLabel is the label of a record file sent without source_file: its name, made a valid label (UTF-8,

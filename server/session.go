@@ -77,6 +77,15 @@ type session struct {
 type flash struct {
 	Text  string
 	Error bool
+	// Details are what Text sums up, a block each (a record file's counts and its first problems); the
+	// page escapes them as it does Text.
+	Details []flashDetail
+}
+
+// flashDetail is a block of a flash: a line and the lines under it.
+type flashDetail struct {
+	Head  string
+	Lines []string
 }
 
 // sessionView is what a request may know of its session: a copy, safe to use without the lock.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -335,6 +336,7 @@ type staffView struct {
 	Uploads        bool
 	LimitMB        int64
 	Accept, Kinds  string
+	RecordKinds    string // the record files' formats, imported at once rather than queued
 	Jobs, Failed   []jobRow
 	Pending        int
 	Labels         string // JSON of the labels staff.js needs, so that they have one source
@@ -344,6 +346,9 @@ type staffView struct {
 	Compactable, Compacting   bool
 	CompactLine, SegmentsLine string
 }
+
+// recordExts are the extensions of record files (corpus.FormatOf), which the upload form imports.
+var recordExts = []string{".csv", ".json", ".jsonl", ".ndjson", ".xlsx"}
 
 // uploadField is an optional field of the upload form, applied to every file of the post.
 type uploadField struct{ Name, Label, Hint, Type string }
@@ -364,8 +369,9 @@ func (s *Server) webStaff(c echo.Context) error {
 		exts = append(exts, e)
 	}
 	slices.Sort(exts)
-	view.Accept = strings.Join(exts, ",")
 	view.Kinds = strings.ToUpper(strings.ReplaceAll(strings.Join(exts, ", "), ".", ""))
+	view.RecordKinds = strings.ToUpper(strings.ReplaceAll(strings.Join(recordExts, ", "), ".", ""))
+	view.Accept = strings.Join(slices.Concat(exts, recordExts), ",")
 	reasons := map[string]string{}
 	for _, r := range failureReasons {
 		reasons[string(r)] = r.Label()
@@ -393,11 +399,13 @@ func (s *Server) webStaff(c echo.Context) error {
 
 // webStaffUpload takes the upload form: several files and optional fields applied to all of them. Every
 // file is staged on disk first and the jobs are committed only once the whole post has been read, so
-// that the fields apply wherever they stand in the form.
+// that the fields apply wherever they stand in the form. A record file (JSON, JSONL, CSV, XLSX) is kept as it comes and imported once
+// the whole form is read, as POST /api/v1/records imports it (the form's restore box applies, its other
+// fields do not: each record carries its own); the page after the redirect shows what each import did.
 func (s *Server) webStaffUpload(c echo.Context) error {
 	v := sessionOf(c)
 	if s.up == nil {
-		return s.back(c, flash{"Máy chủ này không nhận tải lên.", true})
+		return s.back(c, flash{Text: "Máy chủ này không nhận tải lên.", Error: true})
 	}
 	ct, params, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	if err != nil || ct != "multipart/form-data" || params["boundary"] == "" {
@@ -424,6 +432,7 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 			st.Abort()
 		}
 	}()
+	var records []keptRecord
 	fields := map[string]json.RawMessage{}
 	restore := false
 	for {
@@ -440,8 +449,16 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 			if part.FileName() == "" {
 				continue // an empty file input still sends a part
 			}
-			if len(staged) == maxFormFiles {
-				return s.back(c, flash{fmt.Sprintf("Mỗi lần tải lên tối đa %d tệp; chưa nhận tệp nào.", maxFormFiles), true})
+			if len(staged)+len(records) == maxFormFiles {
+				return s.back(c, flash{Text: fmt.Sprintf("Mỗi lần tải lên tối đa %d tệp; chưa nhận tệp nào.", maxFormFiles), Error: true})
+			}
+			if format := corpus.FormatOf(part.FileName()); format != "" {
+				sha, err := s.keepRecordFile(part)
+				if err != nil {
+					return s.uploadFailed(c, part.FileName(), err)
+				}
+				records = append(records, keptRecord{part.FileName(), format, sha})
+				continue
 			}
 			st, err := s.stageFile(c, part)
 			if err != nil {
@@ -466,12 +483,12 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 			}
 		}
 	}
-	if len(staged) == 0 {
-		return s.back(c, flash{"Chưa chọn tệp nào để tải lên.", true})
+	if len(staged)+len(records) == 0 {
+		return s.back(c, flash{Text: "Chưa chọn tệp nào để tải lên.", Error: true})
 	}
 	sidecar, aerr := sidecarJSON(nil, fields)
 	if aerr != nil {
-		return s.back(c, flash{aerr.Message + " Chưa nhận tệp nào.", true})
+		return s.back(c, flash{Text: aerr.Message + " Chưa nhận tệp nào.", Error: true})
 	}
 	var names []string
 	for len(staged) > 0 {
@@ -483,11 +500,97 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 			if !errors.As(err, &ae) {
 				return err
 			}
-			return s.back(c, flash{fmt.Sprintf("Đã nhận %d tệp; %d tệp còn lại chưa nhận: %s", len(names), len(staged)+1, ae.Message), true})
+			return s.back(c, flash{Text: fmt.Sprintf("Đã nhận %d tệp; %d tệp còn lại chưa nhận: %s", len(names), len(staged)+1+len(records), ae.Message), Error: true})
 		}
 		names = append(names, job.Name)
 	}
-	return s.back(c, flash{fmt.Sprintf("Đã nhận %d tệp: %s. Bảng dưới đây cho biết tiến độ.", len(names), strings.Join(names, ", ")), false})
+	var texts []string
+	if len(names) > 0 {
+		texts = append(texts, fmt.Sprintf("Đã nhận %d tệp: %s. Bảng dưới đây cho biết tiến độ.", len(names), strings.Join(names, ", ")))
+	}
+	var done []importedFile
+	defer func() {
+		if len(done) > 0 {
+			noteRecordImports(c, done)
+		}
+	}()
+	var details []flashDetail
+	var failed []string
+	for i, r := range records {
+		label := nameLabel(r.name)
+		out, err := s.importRecordFile(c, r.name, r.format, r.sha, label, restore)
+		if err != nil {
+			var ae *APIError
+			if !errors.As(err, &ae) {
+				return err
+			}
+			failed = append(failed, "Tệp bản ghi «"+r.name+"»: "+ae.Message)
+			if ae.Status == http.StatusServiceUnavailable {
+				if left := len(records) - i - 1; left > 0 {
+					failed = append(failed, fmt.Sprintf("%d tệp bản ghi sau chưa nhập.", left))
+				}
+				break
+			}
+			continue
+		}
+		done = append(done, importedFile{label, out})
+		details = append(details, importDetail(out))
+	}
+	if len(done) > 0 {
+		texts = append(texts, fmt.Sprintf("Đã nhập %d tệp bản ghi; kết quả từng tệp ở dưới.", len(done)))
+	}
+	return s.back(c, flash{Text: strings.Join(slices.Concat(texts, failed), " "), Error: len(failed) > 0, Details: details})
+}
+
+// keptRecord is a record file of the upload form, kept in the store's originals until the form is read.
+type keptRecord struct {
+	name   string
+	format corpus.Format
+	sha    string
+}
+
+// maxShownProblems bounds the problems the staff page lists under a record file's counts.
+const maxShownProblems = 10
+
+// importDetail is what the staff page says of a record file's import: its counts, then its first problems
+// (errors first), each with its line.
+func importDetail(out *recordsImportResponse) flashDetail {
+	counts := fmt.Sprintf("%d mới, %d cập nhật, %d không đổi", out.Added, out.Updated, out.Unchanged)
+	if out.KeptDeleted > 0 {
+		counts += fmt.Sprintf(", %d đã bị xoá không đưa lại", out.KeptDeleted)
+	}
+	d := flashDetail{Head: fmt.Sprintf("Tệp bản ghi %s: %d bản ghi (%s), %d bị loại, %d cảnh báo", out.File,
+		out.Added+out.Updated+out.Unchanged+out.KeptDeleted, counts, out.Rejected, out.Warnings)}
+	problems := slices.Clone(out.Problems)
+	warning := func(p importProblemJSON) bool { return p.Severity == string(corpus.Warning) }
+	slices.SortStableFunc(problems, func(a, b importProblemJSON) int {
+		return cmp.Compare(btoi(warning(a)), btoi(warning(b)))
+	})
+	for _, p := range problems[:min(len(problems), maxShownProblems)] {
+		line, kind := fmt.Sprintf("Dòng %d", p.Line), "lỗi"
+		if warning(p) {
+			kind = "cảnh báo"
+		}
+		if p.ID != "" {
+			line += " (mã " + p.ID + ")"
+		}
+		d.Lines = append(d.Lines, line+", "+kind+": "+p.Message)
+	}
+	switch more := len(problems) - maxShownProblems; {
+	case out.ProblemsTruncated:
+		d.Lines = append(d.Lines, "… và nhiều vấn đề khác (xem đủ bằng ketnoi index hoặc API /api/v1/records).")
+	case more > 0:
+		d.Lines = append(d.Lines, fmt.Sprintf("… và %d vấn đề khác.", more))
+	}
+	return d
+}
+
+// btoi is 1 for true, 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // uploadFailed reports a refused file (or field) back on the staff page; other errors are the server's.
@@ -500,7 +603,7 @@ func (s *Server) uploadFailed(c echo.Context, file string, err error) error {
 	if file != "" {
 		msg = "Tệp «" + file + "»: " + msg
 	}
-	return s.back(c, flash{msg + " Chưa nhận tệp nào.", true})
+	return s.back(c, flash{Text: msg + " Chưa nhận tệp nào.", Error: true})
 }
 
 func (s *Server) webStaffRetry(c echo.Context) error {
@@ -511,15 +614,15 @@ func (s *Server) webStaffRetry(c echo.Context) error {
 	var superseded *indexer.SupersededError
 	switch {
 	case errors.As(err, &superseded):
-		return s.back(c, flash{"Công việc " + strconv.Quote(c.Param("id")) + ": " + err.Error() + ".", true})
+		return s.back(c, flash{Text: "Công việc " + strconv.Quote(c.Param("id")) + ": " + err.Error() + ".", Error: true})
 	case errors.Is(err, corpus.ErrNotFound):
-		return s.back(c, flash{"Không có công việc " + strconv.Quote(c.Param("id")) + ".", true})
+		return s.back(c, flash{Text: "Không có công việc " + strconv.Quote(c.Param("id")) + ".", Error: true})
 	case errors.Is(err, indexer.ErrBusy):
-		return s.back(c, flash{"Hàng đợi đang đầy, hãy thử lại sau ít phút.", true})
+		return s.back(c, flash{Text: "Hàng đợi đang đầy, hãy thử lại sau ít phút.", Error: true})
 	case errors.Is(err, indexer.ErrUploadGone):
-		return s.back(c, flash{"Công việc " + strconv.Quote(c.Param("id")) + " đã xong: " + indexer.ErrUploadGone.Error() + ".", true})
+		return s.back(c, flash{Text: "Công việc " + strconv.Quote(c.Param("id")) + " đã xong: " + indexer.ErrUploadGone.Error() + ".", Error: true})
 	case err != nil:
 		return err
 	}
-	return s.back(c, flash{"Đã đưa tệp «" + job.Name + "» vào hàng đợi lại.", false})
+	return s.back(c, flash{Text: "Đã đưa tệp «" + job.Name + "» vào hàng đợi lại.", Error: false})
 }

@@ -51,6 +51,17 @@ func TestStaffPageInBrowser(t *testing.T) {
 		return document.getElementById("vung-tha").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
 	})()`)
 
+	// A record file dropped goes to the records API: imported at once, its counts and broken row shown
+	// in its progress line, no job.
+	browsertest.Eval[bool](t, ctx, `(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File([`+"`"+staffRecordsCSV+"`"+`], "ket-qua.csv", {type: "text/csv"}));
+		return document.getElementById("vung-tha").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+	})()`)
+	browsertest.WaitFor(t, ctx, "the record file's import to be shown",
+		`[...document.querySelectorAll("#tien-do li")].some(li => li.textContent.includes("ket-qua.csv") &&
+			li.textContent.includes("đã nhập: 2 bản ghi (2 mới, 0 cập nhật, 0 không đổi), 1 bị loại, 0 cảnh báo") && li.textContent.includes("Dòng 3, lỗi"))`)
+
 	// The table refreshes itself until both jobs are done.
 	done := `(name) => [...document.querySelectorAll("#bang-cong-viec tr[data-job]")].some(tr =>
 		tr.querySelector(".name").textContent === name && tr.querySelector(".state").textContent === "xong")`

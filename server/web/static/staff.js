@@ -155,8 +155,35 @@
   var drop = document.getElementById('vung-tha');
   var queue = Promise.resolve();
 
-  // uploadOne sends one file to the API with the form's filled-in fields, showing its progress.
+  // A record file goes to the records API, which imports it at once; a report to the upload queue.
+  var recordFile = /\.(json|jsonl|ndjson|csv|xlsx)$/i;
+
+  // importOutcome says what a record file's import did, as the page does without script (importDetail,
+  // staff.go): the counts, then the first problems, errors first, with their line.
+  function importOutcome(out) {
+    var counts = out.added + ' mới, ' + out.updated + ' cập nhật, ' + out.unchanged + ' không đổi';
+    if (out.kept_deleted > 0) { counts += ', ' + out.kept_deleted + ' đã bị xoá không đưa lại'; }
+    var total = out.added + out.updated + out.unchanged + out.kept_deleted;
+    var head = total + ' bản ghi (' + counts + '), ' + out.rejected + ' bị loại, ' + out.warnings + ' cảnh báo';
+    var problems = (out.problems || []).slice().sort(function (a, b) {
+      return (a.severity === 'warning') - (b.severity === 'warning') || a.line - b.line;
+    });
+    var lines = problems.slice(0, 10).map(function (p) {
+      return el('li', {}, ['Dòng ' + p.line + (p.id ? ' (mã ' + p.id + ')' : '') + ', ' +
+        (p.severity === 'warning' ? 'cảnh báo' : 'lỗi') + ': ' + p.message]);
+    });
+    if (out.problems_truncated) {
+      lines.push(el('li', {}, ['… và nhiều vấn đề khác (xem đủ bằng ketnoi index hoặc API /api/v1/records).']));
+    } else if (problems.length > 10) {
+      lines.push(el('li', {}, ['… và ' + (problems.length - 10) + ' vấn đề khác.']));
+    }
+    return { head: head, list: lines.length ? el('ul', {}, lines) : null };
+  }
+
+  // uploadOne sends one file to the API with the form's filled-in fields, showing its progress. A record
+  // file takes only the restore box: the other fields are a report's.
   function uploadOne(file) {
+    var isRecord = recordFile.test(file.name);
     var bar = el('progress', { max: '100', value: '0' }, []);
     var state = el('span', { 'class': 'upload-state' }, ['đang chờ tải lên']);
     var item = el('li', {}, [el('span', { 'class': 'name' }, [file.name]), ' ', bar, ' ', state]);
@@ -164,13 +191,14 @@
     return new Promise(function (resolve) {
       var fd = new FormData();
       Array.prototype.forEach.call(form.elements, function (f) {
-        if (f.name && f.name !== 'csrf' && f.type !== 'file' && f.value.trim() !== '' && (f.type !== 'checkbox' || f.checked)) {
+        if (f.name && f.name !== 'csrf' && f.type !== 'file' && f.value.trim() !== '' && (f.type !== 'checkbox' || f.checked) &&
+            (!isRecord || f.name === 'restore')) {
           fd.append(f.name, f.value);
         }
       });
       fd.append('file', file, file.name);
       var xhr = new XMLHttpRequest();
-      xhr.open('POST', '/api/v1/documents');
+      xhr.open('POST', isRecord ? '/api/v1/records' : '/api/v1/documents');
       xhr.setRequestHeader('X-CSRF-Token', csrf);
       xhr.setRequestHeader('Accept', 'application/json');
       xhr.upload.onprogress = function (e) {
@@ -180,7 +208,17 @@
         }
       };
       xhr.onload = function () {
-        if (xhr.status === 202) {
+        var out = null;
+        if (isRecord && xhr.status === 200) {
+          try { out = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        }
+        if (out) {
+          var o = importOutcome(out);
+          bar.value = 100;
+          state.textContent = 'đã nhập: ' + o.head;
+          item.className = out.rejected > 0 ? 'error' : 'ok';
+          if (o.list) { item.appendChild(o.list); }
+        } else if (!isRecord && xhr.status === 202) {
           bar.value = 100;
           state.textContent = 'đã nhận, đang chờ xử lý';
           item.className = 'ok';
