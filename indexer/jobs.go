@@ -123,6 +123,9 @@ type Staged struct {
 	size int64
 }
 
+// Name is the file name the upload was sent with: only shown, never a path.
+func (st *Staged) Name() string { return st.name }
+
 // Stage streams an upload to disk (at most limit bytes, fsynced). The file name is only shown: the file
 // is stored under a name we make.
 func (j *Jobs) Stage(name string, body io.Reader, limit int64) (*Staged, error) {

@@ -486,11 +486,15 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 	if len(staged)+len(records) == 0 {
 		return s.back(c, flash{Text: "Chưa chọn tệp nào để tải lên.", Error: true})
 	}
-	sidecar, aerr := sidecarJSON(nil, fields)
-	if aerr != nil {
-		return s.back(c, flash{Text: aerr.Message + " Chưa nhận tệp nào.", Error: true})
+	// The shared fields are a report's: a form of record files only is not refused for them.
+	var sidecar []byte
+	if len(staged) > 0 {
+		var aerr *APIError
+		if sidecar, aerr = sidecarJSON(nil, fields); aerr != nil {
+			return s.back(c, flash{Text: aerr.Message + " Chưa nhận tệp nào.", Error: true})
+		}
 	}
-	var names []string
+	var names, failed []string
 	for len(staged) > 0 {
 		st := staged[0]
 		staged = staged[1:] // committed or aborted by Commit: never aborted again by the defer
@@ -500,7 +504,14 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 			if !errors.As(err, &ae) {
 				return err
 			}
-			return s.back(c, flash{Text: fmt.Sprintf("Đã nhận %d tệp; %d tệp còn lại chưa nhận: %s", len(names), len(staged)+1+len(records), ae.Message), Error: true})
+			// The reports left are not taken (the queue is full, say); the record files still go in,
+			// since they do not use the queue.
+			left := []string{st.Name()}
+			for _, o := range staged {
+				left = append(left, o.Name())
+			}
+			failed = append(failed, fmt.Sprintf("%d báo cáo chưa nhận (%s): %s", len(left), strings.Join(left, ", "), ae.Message))
+			break
 		}
 		names = append(names, job.Name)
 	}
@@ -515,14 +526,16 @@ func (s *Server) webStaffUpload(c echo.Context) error {
 		}
 	}()
 	var details []flashDetail
-	var failed []string
 	for i, r := range records {
 		label := nameLabel(r.name)
 		out, err := s.importRecordFile(c, r.name, r.format, r.sha, label, restore)
 		if err != nil {
 			var ae *APIError
 			if !errors.As(err, &ae) {
-				return err
+				// Not the file's fault (the store failed): said for this file, logged, and the page still
+				// tells what the form's other files did, so that nobody sends the whole form again blind.
+				s.reqLog(c).Error("record import from the staff page", "file", r.name, "error", err.Error())
+				ae = &APIError{Status: http.StatusInternalServerError, Message: "lỗi máy chủ khi nhập; xem nhật ký máy chủ."}
 			}
 			failed = append(failed, "Tệp bản ghi «"+r.name+"»: "+ae.Message)
 			if ae.Status == http.StatusServiceUnavailable {

@@ -115,3 +115,29 @@ func TestStaffUploadRecordFile(t *testing.T) {
 		t.Errorf("%d audit entries of the form's imports of ket-qua.csv, want 3:\n%s", n, audit)
 	}
 }
+
+// A full report queue refuses the form's reports it cannot take, naming them, and still imports its record
+// files, which do not use the queue. A form of record files only is not refused for a bad shared field,
+// which is a report's.
+func TestStaffUploadRecordsQueueFull(t *testing.T) {
+	e := &staffEnv{uploadEnv: writeServer(t, 1, false, "Cán bộ", &syncBuffer{}), logs: &syncBuffer{}}
+	b := e.browser(t)
+	b.signIn(e.staff, "")
+	csrf := b.csrf()
+	report := []byte("Quy trình ủ phân hữu cơ từ vỏ cà phê cho hồ tiêu.")
+	b.upload(csrf, []upFile{{"ket-qua.csv", []byte(staffRecordsCSV)}, {"mot.txt", report}, {"hai.txt", report}, {"ba.txt", report}}, nil)
+	p := b.get("/can-bo")
+	for _, want := range []string{"báo cáo chưa nhận (", "hai.txt, ba.txt", "Tệp bản ghi ket-qua.csv: 2 bản ghi (2 mới,"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("page after a form the queue could not all take lacks %q:\n%s", want, p.body)
+		}
+	}
+	if _, err := e.store.Get("kq-bop"); err != nil {
+		t.Errorf("the record file was not imported when the report queue was full: %v", err)
+	}
+
+	b.upload(csrf, []upFile{{"ket-qua-2.csv", []byte(strings.ReplaceAll(staffRecordsCSV, "kq-", "kq2-"))}}, map[string]string{"year": "abc"})
+	if _, err := e.store.Get("kq2-bop"); err != nil {
+		t.Errorf("a form of record files only was refused for a report's field: %v\n%s", err, b.get("/can-bo").body)
+	}
+}
