@@ -562,6 +562,10 @@ type keptRecord struct {
 	sha    string
 }
 
+// keptDeletedOnPage is what the staff page says of a row whose record staff deleted and the import left
+// deleted (staff.js says the same).
+const keptDeletedOnPage = "bản ghi này đã bị xoá nên không được đưa lại; muốn khôi phục, tải tệp lên lại và đánh dấu ô “Khôi phục tài liệu đã bị xoá”."
+
 // maxShownProblems bounds the problems the staff page lists under a record file's counts.
 const maxShownProblems = 10
 
@@ -587,7 +591,11 @@ func importDetail(out *recordsImportResponse) flashDetail {
 		if p.ID != "" {
 			line += " (mã " + p.ID + ")"
 		}
-		d.Lines = append(d.Lines, line+", "+kind+": "+p.Message)
+		msg := p.Message
+		if p.Code == corpus.ProblemKeptDeleted { // the shared message names the command line's flag
+			msg = keptDeletedOnPage
+		}
+		d.Lines = append(d.Lines, line+", "+kind+": "+msg)
 	}
 	switch more := len(problems) - maxShownProblems; {
 	case out.ProblemsTruncated:

@@ -72,7 +72,8 @@ func TestStaffUploadRecordFile(t *testing.T) {
 	b.upload(csrf, []upFile{{"<i>lai.csv", []byte(staffRecordsCSV)}}, nil)
 	p = b.get("/can-bo")
 	if !strings.Contains(p.body, "Tệp bản ghi &lt;i&gt;lai.csv: 2 bản ghi (0 mới, ") || !strings.Contains(p.body, ", 1 đã bị xoá không đưa lại), 1 bị loại") ||
-		!strings.Contains(p.body, "Dòng 2 (mã kq-bop), cảnh báo: ") || strings.Contains(p.body, "<i>lai") {
+		!strings.Contains(p.body, "Dòng 2 (mã kq-bop), cảnh báo: bản ghi này đã bị xoá nên không được đưa lại; muốn khôi phục, tải tệp lên lại và đánh dấu ô") ||
+		strings.Contains(p.body, "--restore-deleted") || strings.Contains(p.body, "<i>lai") {
 		t.Errorf("page after the upload of a deleted record:\n%s", p.body)
 	}
 	if e.searchFinds(t, url.Values{"q": {"cá bớp lồng bè"}}, "kq-bop") {

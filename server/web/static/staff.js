@@ -157,6 +157,8 @@
 
   // A record file goes to the records API, which imports it at once; a report to the upload queue.
   var recordFile = /\.(json|jsonl|ndjson|csv|xlsx)$/i;
+  // What the page says of a row whose record staff deleted (keptDeletedOnPage, staff.go).
+  var keptDeletedOnPage = 'bản ghi này đã bị xoá nên không được đưa lại; muốn khôi phục, tải tệp lên lại và đánh dấu ô “Khôi phục tài liệu đã bị xoá”.';
 
   // importOutcome says what a record file's import did, as the page does without script (importDetail,
   // staff.go): the counts, then the first problems, errors first, with their line.
@@ -170,7 +172,7 @@
     });
     var lines = problems.slice(0, 10).map(function (p) {
       return el('li', {}, ['Dòng ' + p.line + (p.id ? ' (mã ' + p.id + ')' : '') + ', ' +
-        (p.severity === 'warning' ? 'cảnh báo' : 'lỗi') + ': ' + p.message]);
+        (p.severity === 'warning' ? 'cảnh báo' : 'lỗi') + ': ' + (p.code === 'kept_deleted' ? keptDeletedOnPage : p.message)]);
     });
     if (out.problems_truncated) {
       lines.push(el('li', {}, ['… và nhiều vấn đề khác (xem đủ bằng ketnoi index hoặc API /api/v1/records).']));
