@@ -28,19 +28,30 @@ const (
 	FormatXLSX  Format = "xlsx"  // an Excel workbook: its first sheet laid out as the CSV format
 )
 
+// recordExts are the extensions of record files and their formats, in the order they are named to users.
+var recordExts = []struct {
+	ext    string
+	format Format
+}{{".csv", FormatCSV}, {".json", FormatJSON}, {".jsonl", FormatJSONL}, {".ndjson", FormatJSONL}, {".xlsx", FormatXLSX}}
+
 // FormatOf returns the record format of a file name by its extension, or "".
 func FormatOf(name string) Format {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".json":
-		return FormatJSON
-	case ".jsonl", ".ndjson":
-		return FormatJSONL
-	case ".csv":
-		return FormatCSV
-	case ".xlsx":
-		return FormatXLSX
+	ext := strings.ToLower(filepath.Ext(name))
+	for _, r := range recordExts {
+		if r.ext == ext {
+			return r.format
+		}
 	}
 	return ""
+}
+
+// RecordExts returns the extensions FormatOf knows (".csv", ...), for forms and messages.
+func RecordExts() []string {
+	exts := make([]string, len(recordExts))
+	for i, r := range recordExts {
+		exts[i] = r.ext
+	}
+	return exts
 }
 
 // Parsed is one record read from a file, with its place and its problems. Record is nil when the record

@@ -63,7 +63,7 @@ func (s *Server) apiImportRecords(c echo.Context) error {
 			name = part.FileName()
 			if format = corpus.FormatOf(name); format == "" {
 				return apiErr(http.StatusUnsupportedMediaType, "unsupported_format",
-					"Tệp "+strconv.Quote(name)+" không phải tệp bản ghi: cần tệp .json, .jsonl, .ndjson, .csv hoặc .xlsx (báo cáo gửi tới /api/v1/documents).")
+					"Tệp "+strconv.Quote(name)+" không phải tệp bản ghi: cần tệp "+strings.Join(corpus.RecordExts(), ", ")+" (báo cáo gửi tới /api/v1/documents).")
 			}
 			if sha, err = s.keepRecordFile(part); err != nil {
 				return err

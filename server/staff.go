@@ -347,9 +347,6 @@ type staffView struct {
 	CompactLine, SegmentsLine string
 }
 
-// recordExts are the extensions of record files (corpus.FormatOf), which the upload form imports.
-var recordExts = []string{".csv", ".json", ".jsonl", ".ndjson", ".xlsx"}
-
 // uploadField is an optional field of the upload form, applied to every file of the post.
 type uploadField struct{ Name, Label, Hint, Type string }
 
@@ -370,8 +367,8 @@ func (s *Server) webStaff(c echo.Context) error {
 	}
 	slices.Sort(exts)
 	view.Kinds = strings.ToUpper(strings.ReplaceAll(strings.Join(exts, ", "), ".", ""))
-	view.RecordKinds = strings.ToUpper(strings.ReplaceAll(strings.Join(recordExts, ", "), ".", ""))
-	view.Accept = strings.Join(slices.Concat(exts, recordExts), ",")
+	view.RecordKinds = strings.ToUpper(strings.ReplaceAll(strings.Join(corpus.RecordExts(), ", "), ".", ""))
+	view.Accept = strings.Join(slices.Concat(exts, corpus.RecordExts()), ",")
 	reasons := map[string]string{}
 	for _, r := range failureReasons {
 		reasons[string(r)] = r.Label()
